@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/alecthomas/kingpin/v2"
+
+	"github.com/kansoku/kansoku/internal/app"
+	"github.com/kansoku/kansoku/internal/config"
+	"github.com/kansoku/kansoku/internal/version"
+)
+
+func registerServer(a *kingpin.Application) {
+	cmd := a.Command("server", "Run the Kansoku server (control plane, ingest, query) on embedded storage.")
+	d := config.Default()
+	given := map[string]*bool{}
+	flag := func(name, help string) *kingpin.FlagClause {
+		given[name] = new(bool)
+		return cmd.Flag(name, help).IsSetByUser(given[name])
+	}
+	var (
+		configFile  = cmd.Flag("config.file", "Optional YAML configuration file; flags given on the command line win over it.").String()
+		listen      = flag("web.listen-address", "Address to listen on.").Default(d.Web.ListenAddress).String()
+		externalURL = flag("web.external-url", "URL under which clients reach this server (default: derived from the listen address).").String()
+		webConfig   = flag("web.config.file", "Prometheus-style web configuration file enabling TLS.").String()
+		dataDir     = flag("data.dir", "Directory for all data (metadata, workspaces' TSDBs).").Default(d.Storage.DataDir).String()
+		region      = flag("region", "The installation's region, fixed at first start.").Default(d.Region).String()
+		maxWS       = flag("workspace.max-per-account", "Quota of workspaces (AMP: 25).").Default(fmt.Sprint(d.Workspace.MaxPerAccount)).Int()
+		retention   = flag("workspace.retention-days", "Default retention of a workspace's samples (AMP: 150).").Default(fmt.Sprint(d.Limits.RetentionDays)).Int()
+		logLevel    = flag("log.level", "Log level: debug, info, warn, error.").Default(d.Log.Level).String()
+		logFormat   = flag("log.format", "Log format: logfmt or json.").Default(d.Log.Format).String()
+	)
+	commands["server"] = func(ctx context.Context) error {
+		cfg := config.Default()
+		if *configFile != "" {
+			var err error
+			if cfg, err = config.LoadFile(*configFile); err != nil {
+				return err
+			}
+		}
+		// Flags win over the file, but only those actually given.
+		set := func(name string) bool { return *configFile == "" || *given[name] }
+		if set("web.listen-address") {
+			cfg.Web.ListenAddress = *listen
+		}
+		if set("web.external-url") && *externalURL != "" {
+			cfg.Web.ExternalURL = *externalURL
+		}
+		if set("web.config.file") && *webConfig != "" {
+			cfg.Web.ConfigFile = *webConfig
+		}
+		if set("data.dir") {
+			cfg.Storage.DataDir = *dataDir
+		}
+		if set("region") {
+			cfg.Region = *region
+		}
+		if set("workspace.max-per-account") {
+			cfg.Workspace.MaxPerAccount = *maxWS
+		}
+		if set("workspace.retention-days") {
+			cfg.Limits.RetentionDays = *retention
+		}
+		if set("log.level") {
+			cfg.Log.Level = *logLevel
+		}
+		if set("log.format") {
+			cfg.Log.Format = *logFormat
+		}
+		if err := cfg.Validate(); err != nil {
+			return err
+		}
+		logger := newLogger(os.Stderr, cfg.Log)
+		a, err := app.New(ctx, cfg, logger)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		printBanner(os.Stdout, a)
+		if !a.TLS {
+			logger.Warn("TLS is off: bearer tokens and SigV4-signed requests cross the network in clear; use --web.config.file with tls_server_config outside localhost")
+		}
+		return a.Run(ctx, nil)
+	}
+}
+
+func newLogger(w io.Writer, c config.LogConfig) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// printBanner tells the operator how to use the server. The admin secret is
+// printed only on the installation's first start.
+func printBanner(w io.Writer, a *app.App) {
+	url := a.ExternalURL
+	credFile := filepath.Join(a.Config.Storage.DataDir, app.AdminCredentialsFile)
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nKansoku %s\n", version.Version)
+	fmt.Fprintf(&b, "  endpoint:  %s\n", url)
+	fmt.Fprintf(&b, "  account:   %s   region: %s\n", a.Account.ID, a.Account.Region)
+	fmt.Fprintf(&b, "  data:      %s\n", a.Config.Storage.DataDir)
+	if k := a.FirstStart; k != nil {
+		fmt.Fprintf(&b, "\nAdmin credentials (shown once; saved in %s, mode 0600):\n", credFile)
+		fmt.Fprintf(&b, "  AWS_ACCESS_KEY_ID=%s\n  AWS_SECRET_ACCESS_KEY=%s\n", k.AccessKeyID, k.SecretAccessKey)
+	} else {
+		fmt.Fprintf(&b, "  admin credentials: %s\n", credFile)
+	}
+	fmt.Fprintf(&b, `
+Use it:
+  set -a; . %[1]s; set +a
+  aws amp create-workspace --alias demo --endpoint-url %[2]s
+  aws amp list-workspaces --endpoint-url %[2]s
+
+  Prometheus remote_write (prometheus.yml):
+    remote_write:
+      - url: %[2]s/workspaces/<workspaceId>/api/v1/remote_write
+        sigv4: { region: %[3]s, access_key: <AWS_ACCESS_KEY_ID>, secret_key: <AWS_SECRET_ACCESS_KEY> }
+
+  Query (a bearer token for tools that cannot sign):
+    TOKEN=$(kansoku token create --data.dir %[4]s --url %[2]s)
+    curl -H "Authorization: Bearer $TOKEN" '%[2]s/workspaces/<workspaceId>/api/v1/query?query=up'
+    promtool query instant "http://kansoku:$TOKEN@%[5]s/workspaces/<workspaceId>" up
+`, credFile, url, a.Account.Region, a.Config.Storage.DataDir, strings.TrimPrefix(strings.TrimPrefix(url, "http://"), "https://"))
+	if !a.TLS {
+		fmt.Fprintf(&b, "\nTLS is off: credentials cross the network in clear. Serve only on localhost, or pass --web.config.file with tls_server_config.\n")
+	}
+	fmt.Fprintln(w, b.String())
+}
+

@@ -1,0 +1,194 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/kansoku/kansoku/internal/apierr"
+	"github.com/kansoku/kansoku/internal/auth"
+	"github.com/kansoku/kansoku/internal/tenant"
+	"github.com/kansoku/kansoku/internal/workspace"
+)
+
+type ctxKey int
+
+const (
+	bodyKey ctxKey = iota
+	requestIDKey
+)
+
+// requestBody returns the body the middleware read.
+func requestBody(r *http.Request) ([]byte, error) {
+	b, _ := r.Context().Value(bodyKey).([]byte)
+	return b, nil
+}
+
+func w3RequestID(r *http.Request) string {
+	id, _ := r.Context().Value(requestIDKey).(string)
+	return id
+}
+
+func newRequestID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	h := hex.EncodeToString(b)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// errBodyTooLarge is returned when a body is over the route's limit.
+type errBodyTooLarge struct{ limit int64 }
+
+func (e errBodyTooLarge) Error() string {
+	return fmt.Sprintf("request body too large: the limit is %d bytes", e.limit)
+}
+
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	if r.ContentLength > limit {
+		return nil, errBodyTooLarge{limit}
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read request body: %w", err)
+	}
+	if int64(len(b)) > limit {
+		return nil, errBodyTooLarge{limit}
+	}
+	return b, nil
+}
+
+// wrap builds the pipeline of one route: request id, metrics, recovery,
+// body, authentication, workspace, authorization, handler.
+func (s *Server) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		reqID := newRequestID()
+		w.Header().Set("x-amzn-RequestId", reqID)
+		ctx := context.WithValue(r.Context(), requestIDKey, reqID)
+		rec := &statusRecorder{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.logger.Error("panic serving request", "route", rt.pattern, "panic", p, "stack", string(debug.Stack()))
+				if rec.status == 0 {
+					s.writeError(rec, r, rt.plane, apierr.Internal("internal error (request id %s)", reqID))
+				}
+			}
+			code := rec.status
+			if code == 0 {
+				code = http.StatusOK
+			}
+			s.metrics.requests.WithLabelValues(rt.name, r.Method, strconv.Itoa(code)).Inc()
+			s.metrics.duration.WithLabelValues(rt.name).Observe(time.Since(start).Seconds())
+			if code >= 500 {
+				s.logger.Warn("request failed", "route", rt.name, "method", r.Method, "status", code, "request_id", reqID)
+			} else {
+				s.logger.Debug("request", "route", rt.name, "method", r.Method, "status", code, "duration", time.Since(start), "request_id", reqID)
+			}
+		}()
+		r = r.WithContext(ctx)
+
+		if rt.plane == planePublic {
+			rt.handler.ServeHTTP(rec, r)
+			return
+		}
+
+		body, err := readBody(r, rt.maxBody)
+		if err != nil {
+			var tooLarge errBodyTooLarge
+			if errors.As(err, &tooLarge) {
+				s.writeError(rec, r, rt.plane, &apierr.Error{Type: "RequestEntityTooLargeException", Status: http.StatusRequestEntityTooLarge, Message: err.Error()})
+				return
+			}
+			s.writeError(rec, r, rt.plane, apierr.Validation(apierr.ReasonCannotParse, "%v", err))
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r = r.WithContext(context.WithValue(r.Context(), bodyKey, body))
+
+		id, err := s.authn.Authenticate(r.Context(), r, body)
+		if err != nil {
+			s.metrics.authFailures.WithLabelValues(authFailureCode(err)).Inc()
+			s.onAuthFailure(r, rt, err)
+			s.writeError(rec, r, rt.plane, err)
+			return
+		}
+		r = r.WithContext(auth.WithIdentity(r.Context(), id))
+
+		if rt.workspace {
+			wsID := r.PathValue("workspaceId")
+			if err := workspace.ValidateID(wsID); err != nil {
+				s.writeError(rec, r, rt.plane, err)
+				return
+			}
+			if _, ok := s.workspaces.Active(wsID); !ok {
+				s.writeError(rec, r, rt.plane, apierr.NotFound(workspace.ResourceType, wsID, "workspace %s does not exist or is not ACTIVE", wsID))
+				return
+			}
+			r = r.WithContext(tenant.WithWorkspace(r.Context(), wsID))
+		}
+
+		resource := s.resourceFor(rt, r)
+		if err := s.authz.Authorize(r.Context(), id, rt.action, resource); err != nil {
+			s.onAuthFailure(r, rt, err)
+			s.writeError(rec, r, rt.plane, err)
+			return
+		}
+		rt.handler.ServeHTTP(rec, r)
+	})
+}
+
+func authFailureCode(err error) string {
+	var ae *auth.Error
+	if errors.As(err, &ae) {
+		return ae.Code
+	}
+	return "other"
+}
+
+// onAuthFailure is where authentication and authorization failures are
+// reported (logged now; audited once the audit trail exists).
+func (s *Server) onAuthFailure(r *http.Request, rt route, err error) {
+	s.logger.Info("request refused", "route", rt.name, "method", r.Method, "remote", r.RemoteAddr, "reason", err.Error())
+}

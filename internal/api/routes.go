@@ -1,0 +1,135 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// route is one endpoint of the service.
+type route struct {
+	name    string // metrics label and logs
+	method  string
+	pattern string // net/http ServeMux pattern (path part)
+	plane   plane
+	// action is the IAM action checked for the route, e.g. aps:RemoteWrite.
+	action string
+	// resource builds the ARN the action is checked against; nil: the
+	// workspace ARN when the route has {workspaceId}, else the account's "*".
+	resource func(s *Server, r *http.Request) string
+	// workspace: {workspaceId} must name an ACTIVE workspace, which the
+	// request context then carries.
+	workspace bool
+	maxBody   int64
+	handler   http.Handler
+}
+
+const (
+	kib = 1 << 10
+	mib = 1 << 20
+
+	controlBodyLimit = 4 * mib  // rule files and alertmanager definitions are 1 MB before base64
+	queryBodyLimit   = 1 * mib  // AMP: request size 1 MB for ingest and query
+	writeBodyLimit   = 16 * mib // hard cap; the per-workspace limit (1 MB) is checked after auth
+)
+
+// routeTable is THE list of endpoints. Every request goes through wrap(),
+// which authenticates it, resolves its workspace and authorizes its action.
+func (s *Server) routeTable() []route {
+	dp := func(name, method, path, action string, h http.Handler) route {
+		return route{name: name, method: method, pattern: "/workspaces/{workspaceId}" + path, plane: planeData,
+			action: action, workspace: true, maxBody: queryBodyLimit, handler: h}
+	}
+	cp := func(name, method, pattern, action string, h http.HandlerFunc) route {
+		return route{name: name, method: method, pattern: pattern, plane: planeControl, action: action,
+			workspace: false, maxBody: controlBodyLimit, handler: h}
+	}
+	q := http.HandlerFunc(s.serveQueryAPI)
+	rs := []route{
+		// Health: the only endpoints without authentication.
+		{name: "healthy", method: "GET", pattern: "/-/healthy", plane: planePublic, handler: http.HandlerFunc(s.healthy)},
+		{name: "ready", method: "GET", pattern: "/-/ready", plane: planePublic, handler: http.HandlerFunc(s.ready)},
+		{name: "metrics", method: "GET", pattern: "/metrics", plane: planeData, action: "kansoku:GetMetrics", maxBody: kib,
+			handler: promhttp.HandlerFor(s.Gatherer, promhttp.HandlerOpts{EnableOpenMetrics: true})},
+
+		// AMP control plane: workspaces.
+		cp("CreateWorkspace", "POST", "/workspaces", "aps:CreateWorkspace", s.createWorkspace),
+		cp("ListWorkspaces", "GET", "/workspaces", "aps:ListWorkspaces", s.listWorkspaces),
+		withWorkspaceResource(cp("DescribeWorkspace", "GET", "/workspaces/{workspaceId}", "aps:DescribeWorkspace", s.describeWorkspace)),
+		withWorkspaceResource(cp("UpdateWorkspaceAlias", "POST", "/workspaces/{workspaceId}/alias", "aps:UpdateWorkspaceAlias", s.updateWorkspaceAlias)),
+		withWorkspaceResource(cp("DeleteWorkspace", "DELETE", "/workspaces/{workspaceId}", "aps:DeleteWorkspace", s.deleteWorkspace)),
+
+		// Data plane: Prometheus remote write and query API.
+		{name: "RemoteWrite", method: "POST", pattern: "/workspaces/{workspaceId}/api/v1/remote_write", plane: planeWrite,
+			action: "aps:RemoteWrite", workspace: true, maxBody: writeBodyLimit, handler: s.remoteWriteHandler()},
+		dp("QueryMetrics", "GET", "/api/v1/query", "aps:QueryMetrics", q),
+		dp("QueryMetrics", "POST", "/api/v1/query", "aps:QueryMetrics", q),
+		dp("QueryMetrics", "GET", "/api/v1/query_range", "aps:QueryMetrics", q),
+		dp("QueryMetrics", "POST", "/api/v1/query_range", "aps:QueryMetrics", q),
+		dp("QueryMetrics", "GET", "/api/v1/query_exemplars", "aps:QueryMetrics", q),
+		dp("QueryMetrics", "POST", "/api/v1/query_exemplars", "aps:QueryMetrics", q),
+		dp("QueryMetrics", "GET", "/api/v1/format_query", "aps:QueryMetrics", q),
+		dp("QueryMetrics", "POST", "/api/v1/format_query", "aps:QueryMetrics", q),
+		dp("QueryMetrics", "GET", "/api/v1/parse_query", "aps:QueryMetrics", q),
+		dp("QueryMetrics", "POST", "/api/v1/parse_query", "aps:QueryMetrics", q),
+		dp("QueryMetrics", "GET", "/api/v1/status/buildinfo", "aps:QueryMetrics", q),
+		dp("GetLabels", "GET", "/api/v1/labels", "aps:GetLabels", q),
+		dp("GetLabels", "POST", "/api/v1/labels", "aps:GetLabels", q),
+		dp("GetLabels", "GET", "/api/v1/label/{name}/values", "aps:GetLabels", q),
+		dp("GetSeries", "GET", "/api/v1/series", "aps:GetSeries", q),
+		dp("GetSeries", "POST", "/api/v1/series", "aps:GetSeries", q),
+		dp("GetMetricMetadata", "GET", "/api/v1/metadata", "aps:GetMetricMetadata", q),
+		dp("ListRules", "GET", "/api/v1/rules", "aps:ListRules", q),
+		dp("ListAlerts", "GET", "/api/v1/alerts", "aps:ListAlerts", q),
+	}
+	rs = append(rs, s.adminRoutes()...)
+	return rs
+}
+
+func withWorkspaceResource(r route) route {
+	r.resource = func(s *Server, req *http.Request) string { return s.workspaces.ARN(req.PathValue("workspaceId")) }
+	return r
+}
+
+// resourceFor returns the ARN a route's action is authorized against.
+func (s *Server) resourceFor(rt route, r *http.Request) string {
+	if rt.resource != nil {
+		return rt.resource(s, r)
+	}
+	if rt.workspace {
+		return s.workspaces.ARN(r.PathValue("workspaceId"))
+	}
+	if strings.HasPrefix(rt.action, "aps:") {
+		return fmt.Sprintf("arn:aws:aps:%s:%s:*", s.Region, s.AccountID)
+	}
+	return "*"
+}
+
+func (s *Server) healthy(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintln(w, "Kansoku is Healthy.")
+}
+
+func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if s.Ready != nil && !s.Ready() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, "Service Unavailable: opening workspace storage.")
+		return
+	}
+	fmt.Fprintln(w, "Kansoku is Ready.")
+}
+
+// serveQueryAPI hands /workspaces/{id}/api/v1/... to the Prometheus API
+// with the /workspaces/{id} prefix removed.
+func (s *Server) serveQueryAPI(w http.ResponseWriter, r *http.Request) {
+	prefix := "/workspaces/" + r.PathValue("workspaceId")
+	r2 := r.Clone(r.Context())
+	r2.URL.Path = strings.TrimPrefix(r.URL.Path, prefix)
+	if r.URL.RawPath != "" {
+		r2.URL.RawPath = strings.TrimPrefix(r.URL.RawPath, prefix)
+	}
+	s.Query.ServeHTTP(w, r2)
+}

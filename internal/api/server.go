@@ -1,0 +1,132 @@
+// Package api is Kansoku's HTTP surface: one route table (routes.go) lists
+// every endpoint with its method, IAM action, error format and body limit;
+// one middleware chain (middleware.go) authenticates, resolves the
+// workspace, authorizes and meters every request; the handlers decode
+// requests and call the component packages (workspace, ingest, query, iam).
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/kansoku/kansoku/internal/apierr"
+	"github.com/kansoku/kansoku/internal/auth"
+	"github.com/kansoku/kansoku/internal/iam"
+	"github.com/kansoku/kansoku/internal/limits"
+	"github.com/kansoku/kansoku/internal/query"
+	"github.com/kansoku/kansoku/internal/workspace"
+)
+
+// Authorizer decides whether an identity may perform an action on a resource.
+type Authorizer interface {
+	Authorize(ctx context.Context, id *auth.Identity, action, resource string) error
+}
+
+// AllowAccount lets every authenticated principal of the account do
+// everything in it.
+type AllowAccount struct{ AccountID string }
+
+// Authorize implements Authorizer.
+func (a AllowAccount) Authorize(_ context.Context, id *auth.Identity, action, resource string) error {
+	if id == nil || id.AccountID != a.AccountID {
+		return apierr.AccessDenied("User is not authorized to perform: %s on resource: %s", action, resource)
+	}
+	return nil
+}
+
+// Deps are the components the API serves.
+type Deps struct {
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+	// Gatherer is what /metrics exposes.
+	Gatherer   prometheus.Gatherer
+	AccountID  string
+	Region     string
+	Authn      *auth.Authenticator
+	Authz      Authorizer
+	Workspaces *workspace.Service
+	IAM        *iam.Service
+	Pusher     ingestPusher
+	Query      *query.API
+	Limits     *limits.Overrides
+	// Ready reports whether the server may take traffic (/-/ready).
+	Ready func() bool
+}
+
+// Server is the HTTP handler of the whole service.
+type Server struct {
+	Deps
+	logger     *slog.Logger
+	authn      *auth.Authenticator
+	authz      Authorizer
+	workspaces *workspace.Service
+	mux        *http.ServeMux
+	metrics    *httpMetrics
+	routes     []route
+}
+
+type httpMetrics struct {
+	requests     *prometheus.CounterVec
+	duration     *prometheus.HistogramVec
+	authFailures *prometheus.CounterVec
+}
+
+// New builds the server and its routes.
+func New(d Deps) *Server {
+	f := promauto.With(d.Registerer)
+	s := &Server{
+		Deps:       d,
+		logger:     d.Logger,
+		authn:      d.Authn,
+		authz:      d.Authz,
+		workspaces: d.Workspaces,
+		mux:        http.NewServeMux(),
+		metrics: &httpMetrics{
+			requests: f.NewCounterVec(prometheus.CounterOpts{
+				Name: "kansoku_http_requests_total", Help: "HTTP requests by route, method and status code.",
+			}, []string{"route", "method", "code"}),
+			duration: f.NewHistogramVec(prometheus.HistogramOpts{
+				Name: "kansoku_http_request_duration_seconds", Help: "HTTP request latency by route.",
+				Buckets:                     prometheus.DefBuckets,
+				NativeHistogramBucketFactor: 1.1,
+			}, []string{"route"}),
+			authFailures: f.NewCounterVec(prometheus.CounterOpts{
+				Name: "kansoku_auth_failures_total", Help: "Requests refused by authentication, by AWS error type.",
+			}, []string{"code"}),
+		},
+	}
+	s.routes = s.routeTable()
+	for _, rt := range s.routes {
+		s.mux.Handle(rt.method+" "+rt.pattern, s.wrap(rt))
+	}
+	s.mux.Handle("/", http.HandlerFunc(s.notFound))
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	writeAWSError(w, &apierr.Error{Type: "UnknownOperationException", Status: http.StatusNotFound,
+		Message: "no operation at " + r.Method + " " + r.URL.Path, Reason: apierr.ReasonUnknownOperation})
+}
+
+// Routes lists the route table (for tests and docs).
+func (s *Server) Routes() []RouteInfo {
+	out := make([]RouteInfo, 0, len(s.routes))
+	for _, rt := range s.routes {
+		out = append(out, RouteInfo{Method: rt.method, Pattern: rt.pattern, Action: rt.action, Public: rt.plane == planePublic})
+	}
+	return out
+}
+
+// RouteInfo describes one route.
+type RouteInfo struct {
+	Method, Pattern, Action string
+	Public                  bool
+}

@@ -1,0 +1,336 @@
+// Package app is the composition root: it builds every component of a
+// Kansoku server from a config.Config, wires them together and runs them as
+// one group. A half-built App closes what it opened. Tests start it
+// in-process; cmd/kansoku runs it as `kansoku server`.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/oklog/run"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/exporter-toolkit/web"
+	"go.yaml.in/yaml/v2"
+
+	"github.com/kansoku/kansoku/internal/api"
+	"github.com/kansoku/kansoku/internal/auth"
+	"github.com/kansoku/kansoku/internal/config"
+	"github.com/kansoku/kansoku/internal/iam"
+	"github.com/kansoku/kansoku/internal/ingest"
+	"github.com/kansoku/kansoku/internal/limits"
+	"github.com/kansoku/kansoku/internal/metastore"
+	"github.com/kansoku/kansoku/internal/query"
+	"github.com/kansoku/kansoku/internal/secrets"
+	"github.com/kansoku/kansoku/internal/tenantdb"
+	"github.com/kansoku/kansoku/internal/version"
+	"github.com/kansoku/kansoku/internal/workspace"
+)
+
+// AdminCredentialsFile is the name, under the data dir, of the file holding
+// the admin access key created at first start.
+const AdminCredentialsFile = "admin-credentials"
+
+// App is one running Kansoku server.
+type App struct {
+	Config      config.Config
+	Logger      *slog.Logger
+	Registry    *prometheus.Registry
+	Meta        *metastore.DB
+	Account     metastore.Account
+	IAM         *iam.Service
+	TSDB        *tenantdb.Manager
+	Workspaces  *workspace.Service
+	Limits      *limits.Overrides
+	Distributor *ingest.Distributor
+	Query       *query.API
+	API         *api.Server
+	ExternalURL string
+	TLS         bool
+	// FirstStart holds the admin key minted on this start, if this was the
+	// installation's first.
+	FirstStart *iam.NewKey
+
+	ready   atomic.Bool
+	closers []func() error
+}
+
+// New builds an App. On error everything opened so far is closed.
+func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (a *App, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	a = &App{Config: cfg, Logger: logger, Registry: prometheus.NewRegistry()}
+	defer func() {
+		if err != nil {
+			a.Close()
+			a = nil
+		}
+	}()
+	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "kansoku_build_info", Help: "Kansoku build information.",
+		ConstLabels: prometheus.Labels{"version": version.Version, "revision": version.Revision()},
+	}, func() float64 { return 1 }))
+
+	tlsOn, err := webTLSEnabled(cfg.Web.ConfigFile)
+	if err != nil {
+		return nil, err
+	}
+	a.TLS = tlsOn
+	a.ExternalURL = cfg.ExternalURL(tlsOn)
+
+	dataDir := cfg.Storage.DataDir
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	if err := a.openMetadata(ctx); err != nil {
+		return nil, err
+	}
+	keyFile := cfg.Storage.SecretKeyFile
+	if keyFile == "" {
+		keyFile = filepath.Join(dataDir, "secret.key")
+	}
+	key, err := secrets.LoadOrCreateKeyFile(keyFile)
+	if err != nil {
+		return nil, err
+	}
+	box, err := secrets.New(key)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.initAccount(ctx, box); err != nil {
+		return nil, err
+	}
+
+	a.Limits = limits.NewOverrides(cfg.Limits)
+	a.TSDB = tenantdb.New(tenantdb.Options{Dir: filepath.Join(dataDir, "workspaces"), Logger: logger.With("component", "tsdb")})
+	a.closers = append(a.closers, a.TSDB.CloseAll)
+
+	a.Workspaces = workspace.New(workspace.Options{
+		AccountID: a.Account.ID, Region: a.Account.Region, ExternalURL: a.ExternalURL,
+		MaxWorkspaces: cfg.Workspace.MaxPerAccount, RetentionDays: cfg.Limits.RetentionDays,
+		Logger: logger.With("component", "workspace"),
+	}, a.Meta, a.TSDB)
+
+	ingestMetrics := ingest.NewMetrics(a.Registry)
+	a.Distributor = ingest.NewDistributor(a.TSDB, a.Limits, a.Meta, ingestMetrics, logger.With("component", "ingest"))
+	a.Workspaces.AddListener(forgetOnDelete{a.Distributor})
+
+	a.Query = query.New(query.Options{
+		Logger: logger.With("component", "query"), Registerer: a.Registry, Limits: a.Limits,
+		LookbackDelta: time.Duration(cfg.Query.LookbackDelta), MaxConcurrent: cfg.Query.MaxConcurrent,
+	}, a.TSDB, a.Meta)
+
+	authn := auth.NewAuthenticator(a.Account.ID, a.Account.Region, a.IAM, nil)
+	a.API = api.New(api.Deps{
+		Logger: logger.With("component", "api"), Registerer: a.Registry,
+		Gatherer:  prometheus.Gatherers{a.Registry, a.TSDB.Gatherer()},
+		AccountID: a.Account.ID, Region: a.Account.Region,
+		Authn: authn, Authz: api.AllowAccount{AccountID: a.Account.ID},
+		Workspaces: a.Workspaces, IAM: a.IAM, Pusher: a.Distributor, Query: a.Query, Limits: a.Limits,
+		Ready: a.ready.Load,
+	})
+	return a, nil
+}
+
+func (a *App) openMetadata(ctx context.Context) error {
+	mc := a.Config.Storage.Metadata
+	switch mc.Driver {
+	case "", "sqlite":
+		path := mc.DSN
+		if path == "" {
+			path = filepath.Join(a.Config.Storage.DataDir, "kansoku.db")
+		}
+		db, err := metastore.OpenSQLite(ctx, path)
+		if err != nil {
+			return err
+		}
+		a.Meta = db
+	default:
+		return fmt.Errorf("metadata driver %q is not available in this build", mc.Driver)
+	}
+	a.closers = append(a.closers, a.Meta.Close)
+	return nil
+}
+
+// initAccount loads the installation's account, creating it (and the admin
+// user with its first access key) on first start.
+func (a *App) initAccount(ctx context.Context, box *secrets.Box) error {
+	acct, err := a.Meta.GetAccount(ctx)
+	switch {
+	case errors.Is(err, metastore.ErrNotFound):
+		acct = metastore.Account{ID: newAccountID(), Region: a.Config.Region, CreatedAt: time.Now().UTC()}
+		a.IAM = iam.New(a.Meta, box, acct.ID, a.Logger.With("component", "iam"), 10*time.Second)
+		var key iam.NewKey
+		err = a.Meta.InTx(ctx, func(q *metastore.Queries) error {
+			if err := q.CreateAccount(ctx, acct); err != nil {
+				return err
+			}
+			var err error
+			key, err = iam.New(q, box, acct.ID, a.Logger, 0).Bootstrap(ctx)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("initialise installation: %w", err)
+		}
+		if err := writeAdminCredentials(filepath.Join(a.Config.Storage.DataDir, AdminCredentialsFile), key, acct.Region); err != nil {
+			return err
+		}
+		a.FirstStart = &key
+		a.Logger.Info("installation initialised", "account", acct.ID, "region", acct.Region)
+	case err != nil:
+		return fmt.Errorf("read installation account: %w", err)
+	default:
+		if acct.Region != a.Config.Region {
+			return fmt.Errorf("this installation's region is %s (set at first start); --region=%s does not match", acct.Region, a.Config.Region)
+		}
+		a.IAM = iam.New(a.Meta, box, acct.ID, a.Logger.With("component", "iam"), 10*time.Second)
+	}
+	a.Account = acct
+	return nil
+}
+
+func newAccountID() string {
+	n, err := rand.Int(rand.Reader, big.NewInt(9e11))
+	if err != nil {
+		panic(err)
+	}
+	return fmt.Sprintf("%012d", n.Int64()+1e11) // 12 digits, no leading zero
+}
+
+func writeAdminCredentials(path string, k iam.NewKey, region string) error {
+	content := fmt.Sprintf("AWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\nAWS_DEFAULT_REGION=%s\n", k.AccessKeyID, k.SecretAccessKey, region)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if _, err := f.WriteString(content); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// webTLSEnabled validates a Prometheus web config file and reports whether
+// it turns TLS on. Basic auth there would fight Kansoku's own
+// authentication, so it is refused.
+func webTLSEnabled(path string) (bool, error) {
+	if path == "" {
+		return false, nil
+	}
+	if err := web.Validate(path); err != nil {
+		return false, fmt.Errorf("web config file %s: %w", path, err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false, err
+	}
+	var wc struct {
+		TLS struct {
+			CertFile string `yaml:"cert_file"`
+			Cert     string `yaml:"cert"`
+		} `yaml:"tls_server_config"`
+		BasicAuth map[string]string `yaml:"basic_auth_users"`
+	}
+	if err := yaml.Unmarshal(b, &wc); err != nil {
+		return false, fmt.Errorf("web config file %s: %w", path, err)
+	}
+	if len(wc.BasicAuth) > 0 {
+		return false, fmt.Errorf("web config file %s: basic_auth_users is not supported: Kansoku authenticates every request itself (SigV4 or API tokens)", path)
+	}
+	return wc.TLS.CertFile != "" || wc.TLS.Cert != "", nil
+}
+
+// Handler returns the HTTP handler of the whole service.
+func (a *App) Handler() http.Handler { return a.API }
+
+// Run serves on ln (or on the configured listen address when ln is nil)
+// until ctx is cancelled, then shuts down gracefully.
+func (a *App) Run(ctx context.Context, ln net.Listener) error {
+	var g run.Group
+	wsCtx, wsCancel := context.WithCancel(context.Background())
+	g.Add(func() error {
+		a.Logger.Info("starting workspace reconciler")
+		done := make(chan error, 1)
+		go func() { done <- a.Workspaces.Run(wsCtx) }()
+		select {
+		case <-a.Workspaces.Ready():
+			a.ready.Store(true)
+			a.Logger.Info("all workspace storage open; ready")
+		case err := <-done:
+			return err
+		}
+		return <-done
+	}, func(error) {
+		wsCancel()
+	})
+
+	srv := &http.Server{
+		Handler:           a.API,
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       5 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn),
+	}
+	webFile := a.Config.Web.ConfigFile
+	flags := &web.FlagConfig{WebListenAddresses: &[]string{a.Config.Web.ListenAddress}, WebConfigFile: &webFile}
+	g.Add(func() error {
+		a.Logger.Info("listening", "address", a.Config.Web.ListenAddress, "external_url", a.ExternalURL, "tls", a.TLS)
+		var err error
+		if ln != nil {
+			err = web.Serve(ln, srv, flags, a.Logger)
+		} else {
+			err = web.ListenAndServe(srv, flags, a.Logger)
+		}
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	}, func(error) {
+		sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		a.Logger.Info("stopping HTTP server")
+		_ = srv.Shutdown(sctx)
+	})
+
+	g.Add(func() error {
+		<-ctx.Done()
+		a.Logger.Info("shutdown requested")
+		return nil
+	}, func(error) {})
+
+	err := g.Run()
+	a.ready.Store(false)
+	return err
+}
+
+// Close releases everything the App opened (TSDBs are closed, their heads
+// stay in the WAL for the next start).
+func (a *App) Close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		if err := a.closers[i](); err != nil {
+			a.Logger.Error("close", "err", err)
+		}
+	}
+	a.closers = nil
+}
+
+type forgetOnDelete struct{ d *ingest.Distributor }
+
+func (f forgetOnDelete) WorkspaceActivated(context.Context, metastore.Workspace) {}
+func (f forgetOnDelete) WorkspaceDeleted(_ context.Context, ws string)          { f.d.ForgetWorkspace(ws) }

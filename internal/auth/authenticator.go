@@ -1,0 +1,125 @@
+package auth
+
+import (
+	"context"
+	"crypto/subtle"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Principal is what a credential store knows about the owner of a credential.
+type Principal struct {
+	ID   string
+	Name string
+	ARN  string
+}
+
+// CredentialStore looks credentials up. Implementations return *Error
+// (UnrecognizedClientException) for unknown, inactive or expired credentials.
+type CredentialStore interface {
+	// AccessKeySecret returns the owner and plain secret of an access key.
+	AccessKeySecret(ctx context.Context, accessKeyID string) (Principal, string, error)
+	// APIToken returns the owner and stored hash of a token.
+	APIToken(ctx context.Context, tokenID string) (Principal, []byte, error)
+}
+
+// Authenticator turns a request into an Identity.
+type Authenticator struct {
+	AccountID string
+	Store     CredentialStore
+	SigV4     *SigV4Verifier
+}
+
+// NewAuthenticator builds an authenticator for service "aps" in region.
+func NewAuthenticator(accountID, region string, store CredentialStore, now func() time.Time) *Authenticator {
+	a := &Authenticator{AccountID: accountID, Store: store}
+	a.SigV4 = &SigV4Verifier{
+		Region:  region,
+		Service: "aps",
+		MaxSkew: 15 * time.Minute,
+		Now:     now,
+		Secret: func(ctx context.Context, id string) (string, error) {
+			_, secret, err := store.AccessKeySecret(ctx, id)
+			return secret, err
+		},
+	}
+	return a
+}
+
+// Authenticate verifies r (whose body was read into body) and returns who
+// sent it. Bearer tokens are accepted as "Authorization: Bearer <token>" and,
+// for clients that only do basic auth (promtool's URL user info, Grafana),
+// as the password of HTTP basic auth.
+func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body []byte) (*Identity, error) {
+	if IsSigV4(r) {
+		keyID, err := a.SigV4.Verify(ctx, r, body)
+		if err != nil {
+			return nil, err
+		}
+		p, _, err := a.Store.AccessKeySecret(ctx, keyID)
+		if err != nil {
+			return nil, err
+		}
+		return &Identity{AccountID: a.AccountID, PrincipalID: p.ID, PrincipalName: p.Name, PrincipalARN: p.ARN,
+			AccessKeyID: keyID, Method: MethodSigV4}, nil
+	}
+	token, ok := bearerToken(r)
+	if !ok {
+		return nil, authErr(CodeMissingAuth, "Request is missing Authentication Token: sign it with SigV4 (service aps) or send 'Authorization: Bearer <token>'")
+	}
+	return a.authenticateToken(ctx, token)
+}
+
+func (a *Authenticator) authenticateToken(ctx context.Context, token string) (*Identity, error) {
+	id, secret, ok := ParseAPIToken(token)
+	if !ok {
+		return nil, authErr(CodeUnrecognizedClient, "The API token is malformed: tokens start with %q (create one with `kansoku token create`)", TokenPrefix)
+	}
+	p, hash, err := a.Store.APIToken(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if subtle.ConstantTimeCompare(HashTokenSecret(secret), hash) != 1 {
+		return nil, authErr(CodeUnrecognizedClient, "The API token is invalid")
+	}
+	return &Identity{AccountID: a.AccountID, PrincipalID: p.ID, PrincipalName: p.Name, PrincipalARN: p.ARN,
+		AccessKeyID: id, Method: MethodToken}, nil
+}
+
+func bearerToken(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return "", false
+	}
+	scheme, rest, _ := strings.Cut(h, " ")
+	switch strings.ToLower(scheme) {
+	case "bearer":
+		t := strings.TrimSpace(rest)
+		return t, t != ""
+	case "basic":
+		_, pass, ok := r.BasicAuth()
+		return pass, ok && pass != ""
+	}
+	return "", false
+}
+
+// ErrUnknownAccessKey is the error for an access key id nobody issued.
+func ErrUnknownAccessKey(id string) *Error {
+	return authErr(CodeUnrecognizedClient, "The security token included in the request is invalid: access key %s is not known to this installation", id)
+}
+
+// ErrInactiveAccessKey is the error for a deactivated access key.
+func ErrInactiveAccessKey(id string) *Error {
+	return authErr(CodeUnrecognizedClient, "The security token included in the request is invalid: access key %s is inactive", id)
+}
+
+// ErrUnknownToken is the error for a token id nobody issued or that was revoked.
+func ErrUnknownToken() *Error {
+	return authErr(CodeUnrecognizedClient, "The API token is invalid or was revoked")
+}
+
+// ErrExpiredToken is the error for an expired token.
+func ErrExpiredToken() *Error {
+	return authErr(CodeUnrecognizedClient, "The API token has expired")
+}

@@ -1,0 +1,155 @@
+// Package config is Kansoku's configuration: one root Config made of a
+// struct per component, with defaults, a strict YAML file (unknown keys are
+// errors) and command-line flags that win over the file.
+package config
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"go.yaml.in/yaml/v2"
+
+	"github.com/kansoku/kansoku/internal/limits"
+	"github.com/kansoku/kansoku/internal/metastore"
+)
+
+// Config is the whole server configuration.
+type Config struct {
+	// Region is the installation's AWS-style region, fixed at first start.
+	Region    string          `yaml:"region"`
+	Web       WebConfig       `yaml:"web"`
+	Storage   StorageConfig   `yaml:"storage"`
+	Workspace WorkspaceConfig `yaml:"workspace"`
+	Query     QueryConfig     `yaml:"query"`
+	Log       LogConfig       `yaml:"log"`
+	// Limits are the default per-workspace limits (AMP's quotas).
+	Limits limits.Limits `yaml:"limits"`
+}
+
+// WebConfig configures the HTTP listener.
+type WebConfig struct {
+	ListenAddress string `yaml:"listen_address"`
+	// ExternalURL is how clients reach this server (prometheusEndpoint);
+	// derived from the listen address when empty.
+	ExternalURL string `yaml:"external_url"`
+	// ConfigFile is a Prometheus-style web configuration file (TLS).
+	ConfigFile string `yaml:"config_file"`
+}
+
+// StorageConfig locates data.
+type StorageConfig struct {
+	DataDir  string           `yaml:"data_dir"`
+	Metadata metastore.Config `yaml:"metadata"`
+	// SecretKeyFile holds the key that encrypts stored secrets; default
+	// <data_dir>/secret.key.
+	SecretKeyFile string `yaml:"secret_key_file"`
+}
+
+// WorkspaceConfig configures the control plane's workspace quotas.
+type WorkspaceConfig struct {
+	MaxPerAccount int `yaml:"max_per_account"`
+}
+
+// QueryConfig configures the PromQL engine.
+type QueryConfig struct {
+	LookbackDelta model.Duration `yaml:"lookback_delta"`
+	MaxConcurrent int            `yaml:"max_concurrent"`
+}
+
+// LogConfig configures logging.
+type LogConfig struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // logfmt or json
+}
+
+// Default returns the defaults.
+func Default() Config {
+	return Config{
+		Region:    "us-east-1",
+		Web:       WebConfig{ListenAddress: ":9393"},
+		Storage:   StorageConfig{DataDir: "./data", Metadata: metastore.Config{Driver: "sqlite"}},
+		Workspace: WorkspaceConfig{MaxPerAccount: 25},
+		Query:     QueryConfig{LookbackDelta: model.Duration(5 * time.Minute), MaxConcurrent: 20},
+		Log:       LogConfig{Level: "info", Format: "logfmt"},
+		Limits:    limits.Defaults(),
+	}
+}
+
+// LoadFile reads a YAML file over the defaults. Unknown keys are errors.
+func LoadFile(path string) (Config, error) {
+	cfg := Default()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, fmt.Errorf("read config file: %w", err)
+	}
+	if err := yaml.UnmarshalStrict(b, &cfg); err != nil {
+		return cfg, fmt.Errorf("parse config file %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	if !regionRE.MatchString(c.Region) {
+		return fmt.Errorf("region %q does not look like an AWS region (e.g. us-east-1)", c.Region)
+	}
+	if _, _, err := net.SplitHostPort(c.Web.ListenAddress); err != nil {
+		return fmt.Errorf("web.listen_address %q: %w", c.Web.ListenAddress, err)
+	}
+	if c.Storage.DataDir == "" {
+		return fmt.Errorf("storage.data_dir must be set")
+	}
+	switch c.Storage.Metadata.Driver {
+	case "", "sqlite":
+	case "postgres":
+		if c.Storage.Metadata.DSN == "" {
+			return fmt.Errorf("storage.metadata.dsn must be set for the postgres driver")
+		}
+	default:
+		return fmt.Errorf("storage.metadata.driver %q: want sqlite or postgres", c.Storage.Metadata.Driver)
+	}
+	if c.Workspace.MaxPerAccount < 1 {
+		return fmt.Errorf("workspace.max_per_account must be at least 1")
+	}
+	if u := c.Web.ExternalURL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		return fmt.Errorf("web.external_url %q must start with http:// or https://", u)
+	}
+	if err := c.Limits.Validate(); err != nil {
+		return fmt.Errorf("limits: %w", err)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log.level %q: want debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "logfmt", "json":
+	default:
+		return fmt.Errorf("log.format %q: want logfmt or json", c.Log.Format)
+	}
+	return nil
+}
+
+// ExternalURL returns the configured external URL, or one derived from the
+// listen address (a wildcard host becomes localhost), without trailing slash.
+func (c *Config) ExternalURL(tls bool) string {
+	if c.Web.ExternalURL != "" {
+		return strings.TrimSuffix(c.Web.ExternalURL, "/")
+	}
+	host, port, _ := net.SplitHostPort(c.Web.ListenAddress)
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
+}

@@ -1,0 +1,103 @@
+// Package ingest is the write path: the remote_write HTTP handler decodes a
+// Prometheus remote write 1.0 request (snappy-compressed protobuf) and hands
+// it to the Distributor, which validates it, applies the workspace's limits
+// and appends it to the workspace's storage. Samples are acknowledged only
+// after the storage commit (the WAL write).
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/golang/snappy"
+	"github.com/prometheus/prometheus/prompb"
+)
+
+// MaxDecodedBytes bounds the decompressed size of one request.
+const MaxDecodedBytes = 64 << 20
+
+// Pusher ingests one decoded request into a workspace.
+type Pusher interface {
+	Push(ctx context.Context, ws string, req *prompb.WriteRequest) error
+}
+
+// Handler serves POST /workspaces/{id}/api/v1/remote_write. The body has
+// already been read (it was needed to check the SigV4 payload hash);
+// BodyFunc returns it.
+type Handler struct {
+	Pusher    Pusher
+	Workspace func(r *http.Request) string
+	Body      func(r *http.Request) ([]byte, error)
+	Logger    *slog.Logger
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ws := h.Workspace(r)
+	req, herr := h.decode(r)
+	if herr != nil {
+		writeError(w, herr)
+		return
+	}
+	if err := h.Pusher.Push(r.Context(), ws, req); err != nil {
+		var e *Error
+		if !errors.As(err, &e) {
+			h.Logger.Error("remote_write push failed", "workspace", ws, "err", err)
+			e = &Error{Status: http.StatusInternalServerError, Msg: "internal error while storing samples; retry"}
+		}
+		writeError(w, e)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func (h *Handler) decode(r *http.Request) (*prompb.WriteRequest, *Error) {
+	if enc := r.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "snappy") {
+		return nil, &Error{Status: http.StatusUnsupportedMediaType, Msg: fmt.Sprintf("unsupported Content-Encoding %q: remote write bodies are snappy-compressed", enc)}
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, params, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/x-protobuf" {
+			return nil, &Error{Status: http.StatusUnsupportedMediaType, Msg: fmt.Sprintf("unsupported Content-Type %q: expected application/x-protobuf", ct)}
+		}
+		if p := params["proto"]; p != "" && p != "prometheus.WriteRequest" {
+			return nil, &Error{Status: http.StatusUnsupportedMediaType, Msg: fmt.Sprintf("unsupported remote write protobuf message %q: this endpoint speaks remote write 1.0 (prometheus.WriteRequest)", p)}
+		}
+	}
+	body, err := h.Body(r)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return nil, e
+		}
+		return nil, &Error{Status: http.StatusBadRequest, Msg: "read request body: " + err.Error()}
+	}
+	n, err := snappy.DecodedLen(body)
+	if err != nil {
+		return nil, &Error{Status: http.StatusBadRequest, Msg: "decode remote write request: body is not snappy-compressed: " + err.Error()}
+	}
+	if n > MaxDecodedBytes {
+		return nil, &Error{Status: http.StatusRequestEntityTooLarge, Msg: fmt.Sprintf("decompressed request too large: %d bytes, limit %d", n, MaxDecodedBytes)}
+	}
+	raw, err := snappy.Decode(nil, body)
+	if err != nil {
+		return nil, &Error{Status: http.StatusBadRequest, Msg: "decode remote write request: invalid snappy data: " + err.Error()}
+	}
+	var req prompb.WriteRequest
+	if err := req.Unmarshal(raw); err != nil {
+		return nil, &Error{Status: http.StatusBadRequest, Msg: "decode remote write request: invalid protobuf: " + err.Error()}
+	}
+	return &req, nil
+}
+
+func writeError(w http.ResponseWriter, e *Error) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(e.Status)
+	io.WriteString(w, e.Msg+"\n")
+}

@@ -1,0 +1,248 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+	"github.com/prometheus/prometheus/model/histogram"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/prompb"
+	"github.com/prometheus/prometheus/storage"
+
+	"github.com/kansoku/kansoku/internal/limits"
+	"github.com/kansoku/kansoku/internal/tenantdb"
+)
+
+// Storage is where accepted samples go.
+type Storage interface {
+	Appender(ctx context.Context, ws string) (storage.Appender, error)
+}
+
+// Metrics are the ingest counters, per workspace. They back AMP's usage
+// metrics IngestionRate and DiscardedSamples.
+type Metrics struct {
+	SamplesReceived  *prometheus.CounterVec
+	SamplesIngested  *prometheus.CounterVec
+	SamplesDiscarded *prometheus.CounterVec
+	MetadataReceived *prometheus.CounterVec
+}
+
+// NewMetrics registers the ingest metrics with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	f := promauto.With(reg)
+	return &Metrics{
+		SamplesReceived: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "kansoku_ingest_samples_received_total",
+			Help: "Samples (floats and histograms) received by remote_write and the AWS integration, before validation.",
+		}, []string{"workspace"}),
+		SamplesIngested: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "kansoku_ingest_samples_ingested_total",
+			Help: "Samples committed to a workspace's storage (AMP's IngestionRate is the rate of this).",
+		}, []string{"workspace"}),
+		SamplesDiscarded: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "kansoku_discarded_samples_total",
+			Help: "Samples rejected, by reason (AMP's DiscardedSamples).",
+		}, []string{"workspace", "reason"}),
+		MetadataReceived: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "kansoku_ingest_metadata_received_total",
+			Help: "Metric metadata entries received by remote_write.",
+		}, []string{"workspace"}),
+	}
+}
+
+// Forget drops a deleted workspace's series from the metrics.
+func (m *Metrics) Forget(ws string) {
+	for _, v := range []*prometheus.CounterVec{m.SamplesReceived, m.SamplesIngested, m.SamplesDiscarded, m.MetadataReceived} {
+		v.DeletePartialMatch(prometheus.Labels{"workspace": ws})
+	}
+}
+
+// Distributor validates pushes and appends them to a workspace's storage.
+// It never sees HTTP: the handler decodes and calls Push.
+type Distributor struct {
+	storage  Storage
+	limits   *limits.Overrides
+	metadata *metadataWriter
+	metrics  *Metrics
+	logger   *slog.Logger
+	now      func() time.Time
+}
+
+// NewDistributor returns a distributor.
+func NewDistributor(st Storage, lim *limits.Overrides, md MetadataStore, m *Metrics, logger *slog.Logger) *Distributor {
+	return &Distributor{storage: st, limits: lim, metadata: newMetadataWriter(md), metrics: m, logger: logger, now: time.Now}
+}
+
+// acceptedSeries is one validated series of a request.
+type acceptedSeries struct {
+	lset       labels.Labels
+	samples    []prompb.Sample
+	histograms []prompb.Histogram
+}
+
+// Push ingests a write request into workspace ws. Invalid series are
+// dropped and the valid ones stored; the first problem is returned (as
+// Mimir and AMP do, so Prometheus logs it and does not resend the batch).
+func (d *Distributor) Push(ctx context.Context, ws string, req *prompb.WriteRequest) error {
+	lim := d.limits.For(ws)
+	now := d.now()
+	var firstErr *Error
+	keep := func(e *Error, n int) {
+		if n > 0 && e.Reason != "" {
+			d.metrics.SamplesDiscarded.WithLabelValues(ws, e.Reason).Add(float64(n))
+		}
+		if firstErr == nil {
+			firstErr = e
+		}
+	}
+
+	total := 0
+	for i := range req.Timeseries {
+		total += len(req.Timeseries[i].Samples) + len(req.Timeseries[i].Histograms)
+	}
+	d.metrics.SamplesReceived.WithLabelValues(ws).Add(float64(total))
+
+	// Validate every series first: what gets stored is decided before anything is.
+	var b labels.ScratchBuilder
+	accepted := make([]acceptedSeries, 0, len(req.Timeseries))
+	for i := range req.Timeseries {
+		ts := &req.Timeseries[i]
+		n := len(ts.Samples) + len(ts.Histograms)
+		if n == 0 {
+			continue
+		}
+		lset, verr := validateSeries(&b, ts.Labels, lim, "")
+		if verr != nil {
+			keep(verr, n)
+			continue
+		}
+		accepted = append(accepted, acceptedSeries{lset: lset, samples: ts.Samples, histograms: ts.Histograms})
+	}
+
+	if len(accepted) > 0 {
+		if err := d.appendSeries(ctx, ws, lim, now, accepted, keep); err != nil {
+			return err
+		}
+	}
+	if len(req.Metadata) > 0 {
+		d.metrics.MetadataReceived.WithLabelValues(ws).Add(float64(len(req.Metadata)))
+		if err := d.metadata.write(ctx, ws, req.Metadata, lim, now); err != nil {
+			var e *Error
+			if errors.As(err, &e) {
+				keep(e, 0)
+			} else {
+				d.logger.Warn("store metric metadata", "workspace", ws, "err", err)
+			}
+		}
+	}
+	if firstErr != nil {
+		return firstErr
+	}
+	return nil
+}
+
+func (d *Distributor) appendSeries(ctx context.Context, ws string, lim *limits.Limits, now time.Time, series []acceptedSeries, keep func(*Error, int)) error {
+	app, err := d.storage.Appender(ctx, ws)
+	if errors.Is(err, tenantdb.ErrNotOpen) {
+		return &Error{Status: http.StatusServiceUnavailable, Msg: fmt.Sprintf("workspace %s storage is not available; retry", ws)}
+	}
+	if err != nil {
+		return fmt.Errorf("appender for %s: %w", ws, err)
+	}
+	minT := int64(0)
+	if lim.MaxSampleAge > 0 {
+		minT = now.Add(-time.Duration(lim.MaxSampleAge)).UnixMilli()
+	}
+	maxT := int64(1<<63 - 1)
+	if lim.CreationGracePeriod > 0 {
+		maxT = now.Add(time.Duration(lim.CreationGracePeriod)).UnixMilli()
+	}
+	ingested := 0
+	for _, s := range series {
+		var ref storage.SeriesRef
+		for _, smp := range s.samples {
+			if e := checkTime(smp.Timestamp, minT, maxT, s.lset); e != nil {
+				keep(e, 1)
+				continue
+			}
+			r, err := app.Append(ref, s.lset, smp.Timestamp, smp.Value)
+			if err != nil {
+				if e := appendError(err, smp.Timestamp, s.lset); e != nil {
+					keep(e, 1)
+					continue
+				}
+				_ = app.Rollback()
+				return fmt.Errorf("append to %s: %w", ws, err)
+			}
+			ref = r
+			ingested++
+		}
+		for _, h := range s.histograms {
+			if e := checkTime(h.Timestamp, minT, maxT, s.lset); e != nil {
+				keep(e, 1)
+				continue
+			}
+			var r storage.SeriesRef
+			var err error
+			if h.IsFloatHistogram() {
+				r, err = app.AppendHistogram(ref, s.lset, h.Timestamp, nil, h.ToFloatHistogram())
+			} else {
+				r, err = app.AppendHistogram(ref, s.lset, h.Timestamp, h.ToIntHistogram(), nil)
+			}
+			if err != nil {
+				if e := appendError(err, h.Timestamp, s.lset); e != nil {
+					keep(e, 1)
+					continue
+				}
+				_ = app.Rollback()
+				return fmt.Errorf("append histogram to %s: %w", ws, err)
+			}
+			ref = r
+			ingested++
+		}
+	}
+	// Commit writes the WAL record: only now is the push acknowledged.
+	if err := app.Commit(); err != nil {
+		return &Error{Status: http.StatusInternalServerError, Msg: fmt.Sprintf("commit to workspace %s storage failed; retry: %v", ws, err)}
+	}
+	d.metrics.SamplesIngested.WithLabelValues(ws).Add(float64(ingested))
+	return nil
+}
+
+func checkTime(ts, minT, maxT int64, lset labels.Labels) *Error {
+	if ts < minT {
+		return badData(ReasonMaxSampleAge, "the sample has been rejected because its timestamp is older than the maximum sample age of the workspace: timestamp %s, series %s",
+			time.UnixMilli(ts).UTC().Format(time.RFC3339Nano), trunc(lset.String(), 200))
+	}
+	if ts > maxT {
+		return badData(ReasonTooFarInFuture, "received a sample with a timestamp too far in the future, timestamp: %s series: %s",
+			time.UnixMilli(ts).UTC().Format(time.RFC3339Nano), trunc(lset.String(), 200))
+	}
+	return nil
+}
+
+// appendError maps the TSDB's per-sample rejections to discard reasons;
+// other errors are failures of the storage (nil is returned for those).
+func appendError(err error, ts int64, lset labels.Labels) *Error {
+	when := time.UnixMilli(ts).UTC().Format(time.RFC3339Nano)
+	series := trunc(lset.String(), 200)
+	switch {
+	case errors.Is(err, storage.ErrOutOfOrderSample), errors.Is(err, storage.ErrTooOldSample):
+		return badData(ReasonOutOfOrder, "out of order sample: the sample has been rejected because another sample with a more recent timestamp has already been ingested and out-of-order samples are not allowed. The affected sample has timestamp %s and is from series %s", when, series)
+	case errors.Is(err, storage.ErrOutOfBounds):
+		return badData(ReasonMaxSampleAge, "out of bounds: the sample has been rejected because its timestamp is too old. The affected sample has timestamp %s and is from series %s", when, series)
+	case errors.Is(err, storage.ErrDuplicateSampleForTimestamp):
+		return badData(ReasonNewValueForTS, "duplicate sample for timestamp: the sample has been rejected because another sample with the same timestamp, but a different value, has already been ingested. The affected sample has timestamp %s and is from series %s", when, series)
+	}
+	var he histogram.Error
+	if errors.As(err, &he) {
+		return badData(ReasonLabelInvalid, "invalid native histogram: %v (timestamp %s, series %s)", err, when, series)
+	}
+	return nil
+}

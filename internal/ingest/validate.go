@@ -1,0 +1,98 @@
+package ingest
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/prompb"
+
+	"github.com/kansoku/kansoku/internal/limits"
+)
+
+// seriesString renders labels for error messages, cut to a readable size.
+func seriesString(ls []prompb.Label) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, l := range ls {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(l.Name)
+		b.WriteString(`="`)
+		b.WriteString(l.Value)
+		b.WriteByte('"')
+		if b.Len() > 200 {
+			break
+		}
+	}
+	b.WriteByte('}')
+	s := b.String()
+	if len(s) > 200 {
+		s = s[:200] + "...}"
+	}
+	return s
+}
+
+func trunc(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}
+
+// validateSeries checks one series' labels and builds its sorted label set,
+// leaving out labels with empty values (they mean "absent" in PromQL) and
+// the HA replica label when dropReplica is set. It returns the metric name.
+func validateSeries(b *labels.ScratchBuilder, ls []prompb.Label, l *limits.Limits, dropLabel string) (labels.Labels, *Error) {
+	scheme := model.LegacyValidation
+	if l.AllowUTF8Names {
+		scheme = model.UTF8Validation
+	}
+	b.Reset()
+	var metric string
+	size, n := 0, 0
+	for _, lp := range ls {
+		if lp.Value == "" || (dropLabel != "" && lp.Name == dropLabel) {
+			continue
+		}
+		n++
+		size += len(lp.Name) + len(lp.Value)
+		if lp.Name == labels.MetricName {
+			metric = lp.Value
+		} else {
+			if !scheme.IsValidLabelName(lp.Name) {
+				return labels.EmptyLabels(), badData(ReasonLabelInvalid, "received series with an invalid label: '%s' series: '%s'", trunc(lp.Name, 200), seriesString(ls))
+			}
+			if l.MaxLabelNameLength > 0 && len(lp.Name) > l.MaxLabelNameLength {
+				return labels.EmptyLabels(), badData(ReasonLabelNameTooLong, "received series with label name length exceeding the limit (%d), label: '%s' series: '%s'", l.MaxLabelNameLength, trunc(lp.Name, 200), seriesString(ls))
+			}
+		}
+		if !utf8.ValidString(lp.Value) {
+			return labels.EmptyLabels(), badData(ReasonLabelInvalid, "received series with an invalid label value (not UTF-8) for label '%s' series: '%s'", trunc(lp.Name, 200), seriesString(ls))
+		}
+		if l.MaxLabelValueLength > 0 && len(lp.Value) > l.MaxLabelValueLength {
+			return labels.EmptyLabels(), badData(ReasonLabelValueTooLong, "received series with label value length exceeding the limit (%d), value: '%s' (truncated) series: '%s'", l.MaxLabelValueLength, trunc(lp.Value, 200), seriesString(ls))
+		}
+		b.Add(lp.Name, lp.Value)
+	}
+	if metric == "" {
+		return labels.EmptyLabels(), badData(ReasonMissingMetricName, "received series has no metric name: '%s'", seriesString(ls))
+	}
+	if !scheme.IsValidMetricName(metric) {
+		return labels.EmptyLabels(), badData(ReasonMetricNameInvalid, "received series with invalid metric name: '%s'", trunc(metric, 200))
+	}
+	if l.MaxLabelNamesPerSeries > 0 && n > l.MaxLabelNamesPerSeries {
+		return labels.EmptyLabels(), badData(ReasonMaxLabelNames, "series has too many labels (actual: %d, limit: %d) series: '%s'", n, l.MaxLabelNamesPerSeries, seriesString(ls))
+	}
+	if l.MaxLabelsSizeBytes > 0 && size > l.MaxLabelsSizeBytes {
+		return labels.EmptyLabels(), badData(ReasonLabelsTooLarge, "series labels are too large (actual: %d bytes, limit: %d bytes) series: '%s'", size, l.MaxLabelsSizeBytes, seriesString(ls))
+	}
+	b.Sort()
+	lset := b.Labels()
+	if name, dup := lset.HasDuplicateLabelNames(); dup {
+		return labels.EmptyLabels(), badData(ReasonDuplicateLabels, "received series with duplicate label name, label: '%s' series: '%s'", name, seriesString(ls))
+	}
+	return lset, nil
+}

@@ -1,0 +1,116 @@
+package query
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/prometheus/prometheus/model/exemplar"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/util/annotations"
+
+	"github.com/kansoku/kansoku/internal/tenant"
+)
+
+// Storage gives read access to one workspace's samples.
+type Storage interface {
+	Querier(ws string, mint, maxt int64) (storage.Querier, error)
+}
+
+// Queryable is a storage.Queryable over every workspace that reads the
+// workspace to query from the request context (package tenant). The PromQL
+// engine and the HTTP API use it like any Prometheus storage.
+type Queryable struct {
+	Storage Storage
+	// Wrap, when set, decorates each workspace querier (query limits).
+	Wrap func(ctx context.Context, ws string, mint, maxt int64, q storage.Querier) (storage.Querier, error)
+}
+
+// Querier implements storage.Queryable. The workspace is resolved lazily, at
+// Select time, because only the calls carry a context.
+func (q *Queryable) Querier(mint, maxt int64) (storage.Querier, error) {
+	return &tenantQuerier{parent: q, mint: mint, maxt: maxt}, nil
+}
+
+// ChunkQuerier implements storage.ChunkQueryable; remote read is not served.
+func (q *Queryable) ChunkQuerier(int64, int64) (storage.ChunkQuerier, error) {
+	return nil, errors.New("remote read is not supported")
+}
+
+type tenantQuerier struct {
+	parent     *Queryable
+	mint, maxt int64
+
+	mu    sync.Mutex
+	inner storage.Querier
+	ws    string
+	err   error
+}
+
+func (t *tenantQuerier) get(ctx context.Context) (storage.Querier, error) {
+	ws, err := tenant.Workspace(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.inner != nil || t.err != nil {
+		if t.ws != ws {
+			return nil, errors.New("one querier used for two workspaces")
+		}
+		return t.inner, t.err
+	}
+	t.ws = ws
+	inner, err := t.parent.Storage.Querier(ws, t.mint, t.maxt)
+	if err == nil && t.parent.Wrap != nil {
+		inner, err = t.parent.Wrap(ctx, ws, t.mint, t.maxt, inner)
+	}
+	t.inner, t.err = inner, err
+	return inner, err
+}
+
+func (t *tenantQuerier) Select(ctx context.Context, sortSeries bool, hints *storage.SelectHints, matchers ...*labels.Matcher) storage.SeriesSet {
+	q, err := t.get(ctx)
+	if err != nil {
+		return storage.ErrSeriesSet(err)
+	}
+	return q.Select(ctx, sortSeries, hints, matchers...)
+}
+
+func (t *tenantQuerier) LabelValues(ctx context.Context, name string, hints *storage.LabelHints, matchers ...*labels.Matcher) ([]string, annotations.Annotations, error) {
+	q, err := t.get(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return q.LabelValues(ctx, name, hints, matchers...)
+}
+
+func (t *tenantQuerier) LabelNames(ctx context.Context, hints *storage.LabelHints, matchers ...*labels.Matcher) ([]string, annotations.Annotations, error) {
+	q, err := t.get(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return q.LabelNames(ctx, hints, matchers...)
+}
+
+func (t *tenantQuerier) Close() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.inner != nil {
+		return t.inner.Close()
+	}
+	return nil
+}
+
+// noExemplars answers exemplar queries with nothing: workspaces keep no
+// exemplar storage (AMP does not either).
+type noExemplars struct{}
+
+func (noExemplars) ExemplarQuerier(context.Context) (storage.ExemplarQuerier, error) {
+	return noExemplars{}, nil
+}
+
+func (noExemplars) Select(int64, int64, ...[]*labels.Matcher) ([]exemplar.QueryResult, error) {
+	return []exemplar.QueryResult{}, nil
+}

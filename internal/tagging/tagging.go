@@ -1,0 +1,66 @@
+// Package tagging validates AWS-style resource tags with AWS's rules: at most
+// 50 per resource, keys of 1-128 and values of 0-256 Unicode characters from
+// letters, digits, spaces and _ . : / = + - @, case-sensitive, and the aws:
+// prefix reserved.
+package tagging
+
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/kansoku/kansoku/internal/apierr"
+)
+
+// MaxTags is the limit of tags on one resource.
+const MaxTags = 50
+
+var tagRE = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+
+// ValidateKey checks one tag key.
+func ValidateKey(field, k string) error {
+	n := utf8.RuneCountInString(k)
+	if n < 1 || n > 128 {
+		return apierr.InvalidField(field, "tag keys must be 1 to 128 characters long, %q is %d", truncate(k), n)
+	}
+	if !tagRE.MatchString(k) {
+		return apierr.InvalidField(field, "tag key %q must match ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$", truncate(k))
+	}
+	if strings.HasPrefix(strings.ToLower(k), "aws:") {
+		return apierr.InvalidField(field, "tag key %q uses the reserved prefix aws:", truncate(k))
+	}
+	return nil
+}
+
+// Validate checks a tag map to be set on a resource that already has
+// existing tags (nil for a new resource).
+func Validate(tags, existing map[string]string) error {
+	for k, v := range tags {
+		if err := ValidateKey("tags", k); err != nil {
+			return err
+		}
+		if n := utf8.RuneCountInString(v); n > 256 {
+			return apierr.InvalidField("tags", "tag values must be at most 256 characters long, the value of %q is %d", truncate(k), n)
+		}
+		if !tagRE.MatchString(v) {
+			return apierr.InvalidField("tags", "the value of tag %q must match ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$", truncate(k))
+		}
+	}
+	total := len(existing)
+	for k := range tags {
+		if _, ok := existing[k]; !ok {
+			total++
+		}
+	}
+	if total > MaxTags {
+		return apierr.Validation(apierr.ReasonFieldValidation, "a resource can have at most %d tags; this request would leave %d", MaxTags, total)
+	}
+	return nil
+}
+
+func truncate(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
+}

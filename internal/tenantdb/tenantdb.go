@@ -1,0 +1,249 @@
+// Package tenantdb keeps one Prometheus TSDB per workspace under
+// <data.dir>/workspaces/<id>/tsdb, with the WAL on. It is the embedded
+// storage backend: ingest appends through Appender, queries read through
+// Querier, and each workspace has its own retention. A sample is durable
+// once Appender.Commit returns (it is in the WAL).
+package tenantdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/prometheus/config"
+	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb"
+	"github.com/prometheus/prometheus/util/compression"
+	"github.com/prometheus/common/model"
+)
+
+// ErrNotOpen is returned for a workspace whose TSDB is not open (unknown,
+// being created, or deleted).
+var ErrNotOpen = errors.New("workspace storage is not open")
+
+// Options configure the manager.
+type Options struct {
+	// Dir holds one sub-directory per workspace.
+	Dir string
+	// OutOfOrderTimeWindow accepts samples this much older than a series'
+	// newest sample. AMP accepts none: 0.
+	OutOfOrderTimeWindow time.Duration
+	Logger               *slog.Logger
+}
+
+// Manager opens, serves and drops the per-workspace TSDBs.
+type Manager struct {
+	opts Options
+
+	mu  sync.RWMutex
+	dbs map[string]*tenant
+}
+
+type tenant struct {
+	db  *tsdb.DB
+	reg *prometheus.Registry
+}
+
+// New returns a manager; no TSDB is opened until Open.
+func New(opts Options) *Manager {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Manager{opts: opts, dbs: map[string]*tenant{}}
+}
+
+// Dir returns the TSDB directory of a workspace.
+func (m *Manager) Dir(ws string) string { return filepath.Join(m.opts.Dir, ws, "tsdb") }
+
+// WorkspaceDir returns the directory holding all of a workspace's local state.
+func (m *Manager) WorkspaceDir(ws string) string { return filepath.Join(m.opts.Dir, ws) }
+
+// Open opens (creating if needed, replaying its WAL) the TSDB of a
+// workspace. Opening an open workspace only updates its retention.
+func (m *Manager) Open(ws string, retention time.Duration) error {
+	if err := validID(ws); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if t, ok := m.dbs[ws]; ok {
+		return applyRetention(t.db, retention)
+	}
+	o := tsdb.DefaultOptions()
+	o.RetentionDuration = retention.Milliseconds()
+	o.WALCompression = compression.Snappy
+	o.OutOfOrderTimeWindow = m.opts.OutOfOrderTimeWindow.Milliseconds()
+	reg := prometheus.NewRegistry()
+	start := time.Now()
+	db, err := tsdb.Open(m.Dir(ws), m.opts.Logger.With("workspace", ws), reg, o, nil)
+	if err != nil {
+		return fmt.Errorf("open tsdb of %s: %w", ws, err)
+	}
+	m.opts.Logger.Info("workspace storage open", "workspace", ws, "retention", retention, "duration", time.Since(start).Round(time.Millisecond))
+	m.dbs[ws] = &tenant{db: db, reg: reg}
+	return nil
+}
+
+func applyRetention(db *tsdb.DB, retention time.Duration) error {
+	return db.ApplyConfig(&config.Config{StorageConfig: config.StorageConfig{TSDBConfig: &config.TSDBConfig{
+		Retention: &config.TSDBRetentionConfig{Time: model.Duration(retention)},
+	}}})
+}
+
+// SetRetention changes a workspace's retention without reopening it.
+func (m *Manager) SetRetention(ws string, retention time.Duration) error {
+	t, err := m.get(ws)
+	if err != nil {
+		return err
+	}
+	return applyRetention(t.db, retention)
+}
+
+func (m *Manager) get(ws string) (*tenant, error) {
+	m.mu.RLock()
+	t, ok := m.dbs[ws]
+	m.mu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("%s: %w", ws, ErrNotOpen)
+	}
+	return t, nil
+}
+
+// DB returns the TSDB of an open workspace.
+func (m *Manager) DB(ws string) (*tsdb.DB, error) {
+	t, err := m.get(ws)
+	if err != nil {
+		return nil, err
+	}
+	return t.db, nil
+}
+
+// IsOpen reports whether a workspace's TSDB is open.
+func (m *Manager) IsOpen(ws string) bool {
+	_, err := m.get(ws)
+	return err == nil
+}
+
+// Appender returns an appender on a workspace's TSDB.
+func (m *Manager) Appender(ctx context.Context, ws string) (storage.Appender, error) {
+	t, err := m.get(ws)
+	if err != nil {
+		return nil, err
+	}
+	return t.db.Appender(ctx), nil
+}
+
+// Querier returns a querier on a workspace's TSDB for [mint, maxt].
+func (m *Manager) Querier(ws string, mint, maxt int64) (storage.Querier, error) {
+	t, err := m.get(ws)
+	if err != nil {
+		return nil, err
+	}
+	return t.db.Querier(mint, maxt)
+}
+
+// HeadSeries returns the number of series in a workspace's head block (its
+// active series).
+func (m *Manager) HeadSeries(ws string) (uint64, error) {
+	t, err := m.get(ws)
+	if err != nil {
+		return 0, err
+	}
+	return t.db.Head().NumSeries(), nil
+}
+
+// Close closes one workspace's TSDB, keeping its files.
+func (m *Manager) Close(ws string) error {
+	m.mu.Lock()
+	t, ok := m.dbs[ws]
+	delete(m.dbs, ws)
+	m.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	return t.db.Close()
+}
+
+// Drop closes a workspace's TSDB and deletes all of its local state.
+func (m *Manager) Drop(ws string) error {
+	if err := validID(ws); err != nil {
+		return err
+	}
+	if err := m.Close(ws); err != nil {
+		m.opts.Logger.Warn("closing workspace storage before delete", "workspace", ws, "err", err)
+	}
+	if err := os.RemoveAll(m.WorkspaceDir(ws)); err != nil {
+		return fmt.Errorf("delete data of %s: %w", ws, err)
+	}
+	return nil
+}
+
+// CloseAll closes every TSDB (flushing the head is not needed: the WAL is
+// replayed on the next open).
+func (m *Manager) CloseAll() error {
+	m.mu.Lock()
+	dbs := m.dbs
+	m.dbs = map[string]*tenant{}
+	m.mu.Unlock()
+	var errs []error
+	for ws, t := range dbs {
+		if err := t.db.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close tsdb of %s: %w", ws, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Workspaces lists the open workspaces.
+func (m *Manager) Workspaces() []string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]string, 0, len(m.dbs))
+	for ws := range m.dbs {
+		out = append(out, ws)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// OnDisk lists the workspace directories present under Dir, open or not.
+func (m *Manager) OnDisk() ([]string, error) {
+	entries, err := os.ReadDir(m.opts.Dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() && validID(e.Name()) == nil {
+			out = append(out, e.Name())
+		}
+	}
+	return out, nil
+}
+
+// validID keeps workspace ids from escaping the data directory.
+func validID(ws string) error {
+	if ws == "" || ws == "." || ws == ".." || len(ws) > 64 {
+		return fmt.Errorf("invalid workspace id %q", ws)
+	}
+	for _, c := range ws {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return fmt.Errorf("invalid workspace id %q", ws)
+		}
+	}
+	return nil
+}
+
+// Gatherer exposes every workspace's TSDB metrics with a workspace label.
+func (m *Manager) Gatherer() prometheus.Gatherer { return gatherer{m} }
+
