@@ -137,4 +137,3 @@ Use it:
 	}
 	fmt.Fprintln(w, b.String())
 }
-

@@ -17,11 +17,11 @@ import (
 type plane int
 
 const (
-	planeControl plane = iota // AWS REST JSON (AMP control plane, admin API)
-	planeData                 // Prometheus API JSON
-	planeWrite                // remote_write: plain text
-	planeAlertmanager         // Alertmanager API v2 JSON
-	planePublic               // health, no auth
+	planeControl      plane = iota // AWS REST JSON (AMP control plane, admin API)
+	planeData                      // Prometheus API JSON
+	planeWrite                     // remote_write: plain text
+	planeAlertmanager              // Alertmanager API v2 JSON
+	planePublic                    // health, no auth
 )
 
 // writeJSON writes v as a JSON response.
@@ -99,4 +99,3 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, p plane, err
 		writeAWSError(w, e)
 	}
 }
-

@@ -60,7 +60,7 @@ func Validation(reason, format string, args ...any) *Error {
 func InvalidField(field, format string, args ...any) *Error {
 	msg := fmt.Sprintf(format, args...)
 	return &Error{Type: "ValidationException", Status: http.StatusBadRequest, Reason: ReasonFieldValidation,
-		Message: fmt.Sprintf("1 validation error detected: Value at '%s' failed to satisfy constraint: %s", field, msg),
+		Message:   fmt.Sprintf("1 validation error detected: Value at '%s' failed to satisfy constraint: %s", field, msg),
 		FieldList: []FieldError{{Name: field, Message: msg}}}
 }
 

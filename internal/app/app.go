@@ -333,4 +333,4 @@ func (a *App) Close() {
 type forgetOnDelete struct{ d *ingest.Distributor }
 
 func (f forgetOnDelete) WorkspaceActivated(context.Context, metastore.Workspace) {}
-func (f forgetOnDelete) WorkspaceDeleted(_ context.Context, ws string)          { f.d.ForgetWorkspace(ws) }
+func (f forgetOnDelete) WorkspaceDeleted(_ context.Context, ws string)           { f.d.ForgetWorkspace(ws) }

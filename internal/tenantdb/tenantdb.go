@@ -17,11 +17,11 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/config"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
 	"github.com/prometheus/prometheus/util/compression"
-	"github.com/prometheus/common/model"
 )
 
 // ErrNotOpen is returned for a workspace whose TSDB is not open (unknown,
@@ -246,4 +246,3 @@ func validID(ws string) error {
 
 // Gatherer exposes every workspace's TSDB metrics with a workspace label.
 func (m *Manager) Gatherer() prometheus.Gatherer { return gatherer{m} }
-
