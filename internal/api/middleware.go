@@ -121,7 +121,7 @@ func (s *Server) wrap(rt route) http.Handler {
 			}
 			s.metrics.requests.WithLabelValues(rt.name, r.Method, strconv.Itoa(code)).Inc()
 			s.metrics.duration.WithLabelValues(rt.name).Observe(time.Since(start).Seconds())
-			if code >= 500 {
+			if code >= 500 && rt.plane != planePublic {
 				s.logger.Warn("request failed", "route", rt.name, "method", r.Method, "status", code, "request_id", reqID)
 			} else {
 				s.logger.Debug("request", "route", rt.name, "method", r.Method, "status", code, "duration", time.Since(start), "request_id", reqID)

@@ -67,15 +67,14 @@ type App struct {
 }
 
 // New builds an App. On error everything opened so far is closed.
-func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (a *App, err error) {
+func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	a = &App{Config: cfg, Logger: logger, Registry: prometheus.NewRegistry()}
+	a := &App{Config: cfg, Logger: logger, Registry: prometheus.NewRegistry()}
 	defer func() {
 		if err != nil {
-			a.Close()
-			a = nil
+			a.Close() // roll back what was opened
 		}
 	}()
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

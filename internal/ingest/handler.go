@@ -77,6 +77,9 @@ func (h *Handler) decode(r *http.Request) (*prompb.WriteRequest, *Error) {
 		}
 		return nil, &Error{Status: http.StatusBadRequest, Msg: "read request body: " + err.Error()}
 	}
+	if len(body) == 0 {
+		return nil, &Error{Status: http.StatusBadRequest, Msg: "empty request body: expected a snappy-compressed prometheus.WriteRequest"}
+	}
 	n, err := snappy.DecodedLen(body)
 	if err != nil {
 		return nil, &Error{Status: http.StatusBadRequest, Msg: "decode remote write request: body is not snappy-compressed: " + err.Error()}

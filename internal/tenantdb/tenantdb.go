@@ -36,6 +36,8 @@ type Options struct {
 	// newest sample. AMP accepts none: 0.
 	OutOfOrderTimeWindow time.Duration
 	Logger               *slog.Logger
+	// TSDB, when set, adjusts the options of every workspace's TSDB.
+	TSDB func(*tsdb.Options)
 }
 
 // Manager opens, serves and drops the per-workspace TSDBs.
@@ -80,6 +82,9 @@ func (m *Manager) Open(ws string, retention time.Duration) error {
 	o.RetentionDuration = retention.Milliseconds()
 	o.WALCompression = compression.Snappy
 	o.OutOfOrderTimeWindow = m.opts.OutOfOrderTimeWindow.Milliseconds()
+	if m.opts.TSDB != nil {
+		m.opts.TSDB(o)
+	}
 	reg := prometheus.NewRegistry()
 	start := time.Now()
 	db, err := tsdb.Open(m.Dir(ws), m.opts.Logger.With("workspace", ws), reg, o, nil)

@@ -1,0 +1,246 @@
+package metastore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/kansoku/kansoku/internal/metastore"
+)
+
+func openSQLite(t *testing.T) *metastore.DB {
+	t.Helper()
+	db, err := metastore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "kansoku.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestSQLiteContract(t *testing.T) { RunContract(t, openSQLite) }
+
+func TestMigrationsAreIdempotent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kansoku.db")
+	ctx := context.Background()
+	db, err := metastore.OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, _ := db.SchemaVersion(ctx)
+	if err := db.CreateAccount(ctx, metastore.Account{ID: "123456789012", Region: "us-east-1", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err = metastore.OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer db.Close()
+	v2, _ := db.SchemaVersion(ctx)
+	if v1 != v2 || v1 == 0 {
+		t.Fatalf("schema version %d then %d", v1, v2)
+	}
+	if a, err := db.GetAccount(ctx); err != nil || a.ID != "123456789012" {
+		t.Fatalf("account lost across reopen: %+v %v", a, err)
+	}
+}
+
+// RunContract is the behaviour every metadata backend must have.
+func RunContract(t *testing.T, open func(t *testing.T) *metastore.DB) {
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+
+	t.Run("account", func(t *testing.T) {
+		db := open(t)
+		if _, err := db.GetAccount(ctx); !errors.Is(err, metastore.ErrNotFound) {
+			t.Fatalf("want ErrNotFound before init, got %v", err)
+		}
+		a := metastore.Account{ID: "111122223333", Region: "eu-west-1", CreatedAt: now}
+		if err := db.CreateAccount(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.GetAccount(ctx)
+		if err != nil || got != a {
+			t.Fatalf("got %+v %v want %+v", got, err, a)
+		}
+	})
+
+	t.Run("principals and credentials", func(t *testing.T) {
+		db := open(t)
+		p := metastore.Principal{ID: "AIDA1", Name: "alice", ARN: "arn:aws:iam::1:user/alice", CreatedAt: now}
+		if err := db.CreatePrincipal(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.CreatePrincipal(ctx, metastore.Principal{ID: "AIDA2", Name: "alice", ARN: "x", CreatedAt: now}); !errors.Is(err, metastore.ErrConflict) {
+			t.Fatalf("duplicate name: want ErrConflict, got %v", err)
+		}
+		k := metastore.AccessKey{ID: "AKIA1", PrincipalID: p.ID, SecretSealed: []byte{1, 2, 3}, Status: "Active", CreatedAt: now}
+		if err := db.CreateAccessKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.GetAccessKey(ctx, "AKIA1")
+		if err != nil || string(got.SecretSealed) != "\x01\x02\x03" || got.PrincipalID != "AIDA1" || !got.LastUsedAt.IsZero() {
+			t.Fatalf("got %+v %v", got, err)
+		}
+		if err := db.SetAccessKeyStatus(ctx, "AKIA1", "Inactive"); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SetAccessKeyStatus(ctx, "AKIA-missing", "Inactive"); !errors.Is(err, metastore.ErrNotFound) {
+			t.Fatalf("want ErrNotFound, got %v", err)
+		}
+		tok := metastore.APIToken{ID: "tok1", PrincipalID: p.ID, Name: "ci", SecretHash: []byte("h"), CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+		if err := db.CreateAPIToken(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+		gt, err := db.GetAPIToken(ctx, "tok1")
+		if err != nil || !gt.ExpiresAt.Equal(tok.ExpiresAt) {
+			t.Fatalf("token %+v %v", gt, err)
+		}
+		// Deleting the principal takes its credentials with it.
+		if err := db.DeletePrincipal(ctx, p.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.GetAccessKey(ctx, "AKIA1"); !errors.Is(err, metastore.ErrNotFound) {
+			t.Fatalf("key survived its principal: %v", err)
+		}
+		if _, err := db.GetAPIToken(ctx, "tok1"); !errors.Is(err, metastore.ErrNotFound) {
+			t.Fatalf("token survived its principal: %v", err)
+		}
+	})
+
+	t.Run("workspaces", func(t *testing.T) {
+		db := open(t)
+		for i := 0; i < 7; i++ {
+			alias := fmt.Sprintf("team-%d", i)
+			if i == 5 {
+				alias = "50%_off" // LIKE metacharacters must be literal
+			}
+			w := metastore.Workspace{ID: fmt.Sprintf("ws-%d", i), Alias: alias, ARN: fmt.Sprintf("arn:ws-%d", i),
+				Status: metastore.WorkspaceCreating, ClientToken: fmt.Sprintf("tok-%d", i), RetentionDays: 150,
+				CreatedAt: now.Add(time.Duration(i) * time.Second), UpdatedAt: now}
+			if err := db.CreateWorkspace(ctx, w); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dup := metastore.Workspace{ID: "ws-x", ARN: "a", Status: "CREATING", ClientToken: "tok-1", RetentionDays: 1, CreatedAt: now, UpdatedAt: now}
+		if err := db.CreateWorkspace(ctx, dup); !errors.Is(err, metastore.ErrConflict) {
+			t.Fatalf("duplicate client token: want ErrConflict, got %v", err)
+		}
+		if w, err := db.GetWorkspaceByClientToken(ctx, "tok-3"); err != nil || w.ID != "ws-3" {
+			t.Fatalf("by token: %+v %v", w, err)
+		}
+		// Pages of 3 walk all 7 in creation order.
+		var all []string
+		tok := ""
+		for page := 0; page < 5; page++ {
+			ws, next, err := db.ListWorkspaces(ctx, metastore.WorkspaceFilter{Limit: 3, After: tok})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range ws {
+				all = append(all, w.ID)
+			}
+			if next == "" {
+				break
+			}
+			tok = next
+		}
+		if fmt.Sprint(all) != "[ws-0 ws-1 ws-2 ws-3 ws-4 ws-5 ws-6]" {
+			t.Fatalf("pagination: %v", all)
+		}
+		if _, _, err := db.ListWorkspaces(ctx, metastore.WorkspaceFilter{After: "garbage!"}); !errors.Is(err, metastore.ErrBadPageToken) {
+			t.Fatalf("bad token: %v", err)
+		}
+		ws, _, _ := db.ListWorkspaces(ctx, metastore.WorkspaceFilter{AliasPrefix: "50%"})
+		if len(ws) != 1 || ws[0].ID != "ws-5" {
+			t.Fatalf("prefix 50%%: %v", ws)
+		}
+		ws, _, _ = db.ListWorkspaces(ctx, metastore.WorkspaceFilter{AliasPrefix: "5"})
+		if len(ws) != 1 {
+			t.Fatalf("prefix 5: %v", ws)
+		}
+		ws, _, _ = db.ListWorkspaces(ctx, metastore.WorkspaceFilter{AliasPrefix: "team-"})
+		if len(ws) != 6 {
+			t.Fatalf("prefix team-: %d", len(ws))
+		}
+		// Conditional status changes.
+		if err := db.SetWorkspaceStatus(ctx, "ws-0", metastore.WorkspaceActive, now, metastore.WorkspaceCreating); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SetWorkspaceStatus(ctx, "ws-0", metastore.WorkspaceActive, now, metastore.WorkspaceCreating); !errors.Is(err, metastore.ErrNotFound) {
+			t.Fatalf("second CREATING->ACTIVE must not match: %v", err)
+		}
+		if n, _ := db.CountWorkspaces(ctx); n != 7 {
+			t.Fatalf("count %d", n)
+		}
+		// Tags and metadata go with the workspace.
+		if err := db.SetTags(ctx, "arn:ws-0", map[string]string{"a": "1"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SetTags(ctx, "arn:ns/ws-0/x", map[string]string{"b": "2"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.UpsertMetricMetadata(ctx, "ws-0", []metastore.MetricMetadata{{Metric: "up", Type: "gauge"}}, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.DeleteWorkspace(ctx, "ws-0", "arn:ws-0", "arn:ns/ws-0/"); err != nil {
+			t.Fatal(err)
+		}
+		if tags, _ := db.Tags(ctx, "arn:ws-0"); len(tags) != 0 {
+			t.Fatalf("workspace tags left: %v", tags)
+		}
+		if tags, _ := db.Tags(ctx, "arn:ns/ws-0/x"); len(tags) != 0 {
+			t.Fatalf("namespace tags left: %v", tags)
+		}
+		if md, _ := db.ListMetricMetadata(ctx, "ws-0", ""); len(md) != 0 {
+			t.Fatalf("metadata left: %v", md)
+		}
+	})
+
+	t.Run("tags", func(t *testing.T) {
+		db := open(t)
+		arn := "arn:aws:aps:us-east-1:1:workspace/ws-1"
+		if err := db.SetTags(ctx, arn, map[string]string{"env": "dev", "Team": "a"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SetTags(ctx, arn, map[string]string{"env": "prod", "team": "b"}); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := db.Tags(ctx, arn)
+		if fmt.Sprint(got) != "map[Team:a env:prod team:b]" {
+			t.Fatalf("tags are case-sensitive and overwrite: %v", got)
+		}
+		if err := db.RemoveTags(ctx, arn, []string{"Team", "missing"}); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = db.Tags(ctx, arn)
+		if fmt.Sprint(got) != "map[env:prod team:b]" {
+			t.Fatalf("after untag: %v", got)
+		}
+	})
+
+	t.Run("metric metadata", func(t *testing.T) {
+		db := open(t)
+		e := []metastore.MetricMetadata{{Metric: "http_requests_total", Type: "counter", Help: "Requests."}, {Metric: "up", Type: "gauge"}}
+		if err := db.UpsertMetricMetadata(ctx, "ws-1", e, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.UpsertMetricMetadata(ctx, "ws-1", e[:1], now.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := db.ListMetricMetadata(ctx, "ws-1", "")
+		if len(got) != 2 {
+			t.Fatalf("upsert must not duplicate: %v", got)
+		}
+		if got, _ := db.ListMetricMetadata(ctx, "ws-2", ""); len(got) != 0 {
+			t.Fatalf("metadata leaked across workspaces: %v", got)
+		}
+		if n, _ := db.CountMetricMetadata(ctx, "ws-1", "up"); n != 1 {
+			t.Fatalf("count %d", n)
+		}
+	})
+}
