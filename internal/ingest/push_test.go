@@ -364,4 +364,3 @@ func FuzzDecode(f *testing.F) {
 type nopPusher struct{}
 
 func (nopPusher) Push(context.Context, string, *prompb.WriteRequest) error { return nil }
-
