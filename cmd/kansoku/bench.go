@@ -53,4 +53,23 @@ func registerBench(a *kingpin.Application) {
 		}
 		return err
 	}
+
+	rep := b.Command("report", "Print results written with --json-out side by side, with throughput ratios against the first.")
+	files := rep.Arg("files", "Result files.").Required().ExistingFiles()
+	commands["bench report"] = func(context.Context) error {
+		var results []bench.Result
+		for _, f := range *files {
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				return err
+			}
+			var r bench.Result
+			if err := json.Unmarshal(raw, &r); err != nil {
+				return fmt.Errorf("%s: %w", f, err)
+			}
+			results = append(results, r)
+		}
+		bench.Report(stdout, results)
+		return nil
+	}
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -84,6 +85,10 @@ func (s *Server) routeTable() []route {
 		dp("ListRules", "GET", "/api/v1/rules", "aps:ListRules", q),
 		dp("ListAlerts", "GET", "/api/v1/alerts", "aps:ListAlerts", q),
 	}
+	// Go profiling, for operators (kansoku:Debug).
+	for _, p := range []string{"/debug/pprof/", "/debug/pprof/cmdline", "/debug/pprof/profile", "/debug/pprof/symbol", "/debug/pprof/trace", "/debug/pprof/{profile}"} {
+		rs = append(rs, route{name: "pprof", method: "GET", pattern: p, plane: planeControl, action: "kansoku:Debug", maxBody: kib, handler: http.HandlerFunc(servePprof)})
+	}
 	rs = append(rs, s.adminRoutes()...)
 	return rs
 }
@@ -105,6 +110,23 @@ func (s *Server) resourceFor(rt route, r *http.Request) string {
 		return fmt.Sprintf("arn:aws:aps:%s:%s:*", s.Region, s.AccountID)
 	}
 	return "*"
+}
+
+func servePprof(w http.ResponseWriter, r *http.Request) {
+	switch name := strings.TrimPrefix(r.URL.Path, "/debug/pprof/"); name {
+	case "":
+		pprof.Index(w, r)
+	case "cmdline":
+		pprof.Cmdline(w, r)
+	case "profile":
+		pprof.Profile(w, r)
+	case "symbol":
+		pprof.Symbol(w, r)
+	case "trace":
+		pprof.Trace(w, r)
+	default:
+		pprof.Handler(name).ServeHTTP(w, r)
+	}
 }
 
 func (s *Server) healthy(w http.ResponseWriter, _ *http.Request) {

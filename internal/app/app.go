@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -72,6 +73,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		return nil, err
 	}
 	a := &App{Config: cfg, Logger: logger, Registry: prometheus.NewRegistry()}
+	if cfg.Runtime.GoGC > 0 {
+		debug.SetGCPercent(cfg.Runtime.GoGC)
+	}
 	defer func() {
 		if err != nil {
 			a.Close() // roll back what was opened

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,7 @@ type Config struct {
 	Workspace WorkspaceConfig `yaml:"workspace"`
 	Query     QueryConfig     `yaml:"query"`
 	Log       LogConfig       `yaml:"log"`
+	Runtime   RuntimeConfig   `yaml:"runtime"`
 	// Limits are the default per-workspace limits (AMP's quotas).
 	Limits limits.Limits `yaml:"limits"`
 }
@@ -61,6 +63,24 @@ type QueryConfig struct {
 	MaxConcurrent int            `yaml:"max_concurrent"`
 }
 
+// RuntimeConfig tunes the Go runtime.
+type RuntimeConfig struct {
+	// GoGC is the garbage collector target percentage. Like Prometheus 3,
+	// Kansoku defaults to 75 (less memory per series than Go's 100), unless
+	// the GOGC environment variable is set.
+	GoGC int `yaml:"gogc"`
+}
+
+// DefaultGoGC is the GC percentage used when neither GOGC nor the config set one.
+const DefaultGoGC = 75
+
+func defaultGoGC() int {
+	if v, err := strconv.Atoi(os.Getenv("GOGC")); err == nil {
+		return v
+	}
+	return DefaultGoGC
+}
+
 // LogConfig configures logging.
 type LogConfig struct {
 	Level  string `yaml:"level"`  // debug, info, warn, error
@@ -76,6 +96,7 @@ func Default() Config {
 		Workspace: WorkspaceConfig{MaxPerAccount: 25},
 		Query:     QueryConfig{LookbackDelta: model.Duration(5 * time.Minute), MaxConcurrent: 20},
 		Log:       LogConfig{Level: "info", Format: "logfmt"},
+		Runtime:   RuntimeConfig{GoGC: defaultGoGC()},
 		Limits:    limits.Defaults(),
 	}
 }

@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/golang/snappy"
 	"github.com/prometheus/prometheus/prompb"
 )
 
@@ -39,12 +38,15 @@ type Handler struct {
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ws := h.Workspace(r)
-	req, herr := h.decode(r)
+	d, herr := h.decode(r)
 	if herr != nil {
 		writeError(w, herr)
 		return
 	}
-	if err := h.Pusher.Push(r.Context(), ws, req); err != nil {
+	// The decoded request aliases a pooled buffer: the pusher copies what it keeps.
+	err := h.Pusher.Push(r.Context(), ws, &d.req)
+	d.release()
+	if err != nil {
 		var e *Error
 		if !errors.As(err, &e) {
 			h.Logger.Error("remote_write push failed", "workspace", ws, "err", err)
@@ -56,7 +58,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-func (h *Handler) decode(r *http.Request) (*prompb.WriteRequest, *Error) {
+func (h *Handler) decode(r *http.Request) (*decoded, *Error) {
 	if enc := r.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "snappy") {
 		return nil, &Error{Status: http.StatusUnsupportedMediaType, Msg: fmt.Sprintf("unsupported Content-Encoding %q: remote write bodies are snappy-compressed", enc)}
 	}
@@ -80,22 +82,15 @@ func (h *Handler) decode(r *http.Request) (*prompb.WriteRequest, *Error) {
 	if len(body) == 0 {
 		return nil, &Error{Status: http.StatusBadRequest, Msg: "empty request body: expected a snappy-compressed prometheus.WriteRequest"}
 	}
-	n, err := snappy.DecodedLen(body)
+	d, err := decodeWriteRequest(body)
 	if err != nil {
-		return nil, &Error{Status: http.StatusBadRequest, Msg: "decode remote write request: body is not snappy-compressed: " + err.Error()}
+		var tl errTooLarge
+		if errors.As(err, &tl) {
+			return nil, &Error{Status: http.StatusRequestEntityTooLarge, Msg: err.Error()}
+		}
+		return nil, &Error{Status: http.StatusBadRequest, Msg: "decode remote write request: " + err.Error()}
 	}
-	if n > MaxDecodedBytes {
-		return nil, &Error{Status: http.StatusRequestEntityTooLarge, Msg: fmt.Sprintf("decompressed request too large: %d bytes, limit %d", n, MaxDecodedBytes)}
-	}
-	raw, err := snappy.Decode(nil, body)
-	if err != nil {
-		return nil, &Error{Status: http.StatusBadRequest, Msg: "decode remote write request: invalid snappy data: " + err.Error()}
-	}
-	var req prompb.WriteRequest
-	if err := req.Unmarshal(raw); err != nil {
-		return nil, &Error{Status: http.StatusBadRequest, Msg: "decode remote write request: invalid protobuf: " + err.Error()}
-	}
-	return &req, nil
+	return d, nil
 }
 
 func writeError(w http.ResponseWriter, e *Error) {

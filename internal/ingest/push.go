@@ -86,7 +86,8 @@ type acceptedSeries struct {
 	histograms []prompb.Histogram
 }
 
-// Push ingests a write request into workspace ws. Invalid series are
+// Push ingests a write request into workspace ws. Strings in req may
+// alias a buffer reused after Push returns: anything kept must be copied. Invalid series are
 // dropped and the valid ones stored; the first problem is returned (as
 // Mimir and AMP do, so Prometheus logs it and does not resend the batch).
 func (d *Distributor) Push(ctx context.Context, ws string, req *prompb.WriteRequest) error {

@@ -1,0 +1,347 @@
+package ingest
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"unsafe"
+
+	"github.com/golang/snappy"
+	"github.com/prometheus/prometheus/prompb"
+)
+
+// decoded is a pooled remote_write request: the decompressed body and the
+// request decoded from it. Label strings alias buf (no copy per label, as
+// Cortex and Mimir do), so the request is valid only until release; the
+// distributor copies what it keeps (label sets into the TSDB, metadata).
+type decoded struct {
+	buf []byte
+	req prompb.WriteRequest
+	// Backing arrays reused across requests.
+	labels  []prompb.Label
+	samples []prompb.Sample
+}
+
+var decodedPool = sync.Pool{New: func() any { return &decoded{} }}
+
+func (d *decoded) release() {
+	// Keep big buffers from pinning memory after a burst.
+	if cap(d.buf) > 8<<20 || cap(d.labels) > 1<<20 || cap(d.samples) > 1<<20 {
+		return
+	}
+	for i := range d.req.Timeseries {
+		d.req.Timeseries[i] = prompb.TimeSeries{}
+	}
+	d.req.Timeseries = d.req.Timeseries[:0]
+	d.req.Metadata = d.req.Metadata[:0]
+	clear(d.labels)
+	d.labels = d.labels[:0]
+	d.samples = d.samples[:0]
+	decodedPool.Put(d)
+}
+
+// decodeWriteRequest decompresses body and decodes a remote write 1.0
+// request into a pooled value; call release when done with it.
+func decodeWriteRequest(body []byte) (*decoded, error) {
+	n, err := snappy.DecodedLen(body)
+	if err != nil {
+		return nil, fmt.Errorf("body is not snappy-compressed: %w", err)
+	}
+	if n > MaxDecodedBytes {
+		return nil, errTooLarge{n}
+	}
+	d := decodedPool.Get().(*decoded)
+	if cap(d.buf) < n {
+		d.buf = make([]byte, n)
+	}
+	raw, err := snappy.Decode(d.buf[:cap(d.buf)], body)
+	if err != nil {
+		d.release()
+		return nil, fmt.Errorf("invalid snappy data: %w", err)
+	}
+	if err := d.unmarshal(raw); err != nil {
+		d.release()
+		return nil, fmt.Errorf("invalid protobuf: %w", err)
+	}
+	return d, nil
+}
+
+type errTooLarge struct{ n int }
+
+func (e errTooLarge) Error() string {
+	return fmt.Sprintf("decompressed request too large: %d bytes, limit %d", e.n, MaxDecodedBytes)
+}
+
+var errTruncated = errors.New("unexpected end of message")
+
+// yolo returns b as a string without copying.
+func yolo(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// wire reads protobuf wire format.
+type wire struct {
+	b []byte
+	i int
+}
+
+func (w *wire) done() bool { return w.i >= len(w.b) }
+
+func (w *wire) varint() (uint64, error) {
+	v, n := binary.Uvarint(w.b[w.i:])
+	if n <= 0 {
+		return 0, errTruncated
+	}
+	w.i += n
+	return v, nil
+}
+
+func (w *wire) key() (field int, typ int, err error) {
+	k, err := w.varint()
+	if err != nil {
+		return 0, 0, err
+	}
+	if k>>3 == 0 || k>>3 > math.MaxInt32 {
+		return 0, 0, fmt.Errorf("illegal field number %d", k>>3)
+	}
+	return int(k >> 3), int(k & 7), nil
+}
+
+func (w *wire) bytes() ([]byte, error) {
+	l, err := w.varint()
+	if err != nil {
+		return nil, err
+	}
+	if l > uint64(len(w.b)-w.i) {
+		return nil, errTruncated
+	}
+	b := w.b[w.i : w.i+int(l)]
+	w.i += int(l)
+	return b, nil
+}
+
+func (w *wire) fixed64() (uint64, error) {
+	if len(w.b)-w.i < 8 {
+		return 0, errTruncated
+	}
+	v := binary.LittleEndian.Uint64(w.b[w.i:])
+	w.i += 8
+	return v, nil
+}
+
+// skip skips a field of wire type typ.
+func (w *wire) skip(typ int) error {
+	switch typ {
+	case 0:
+		_, err := w.varint()
+		return err
+	case 1:
+		_, err := w.fixed64()
+		return err
+	case 2:
+		_, err := w.bytes()
+		return err
+	case 5:
+		if len(w.b)-w.i < 4 {
+			return errTruncated
+		}
+		w.i += 4
+		return nil
+	}
+	return fmt.Errorf("unsupported wire type %d", typ)
+}
+
+func wantType(field, got, want int) error {
+	if got != want {
+		return fmt.Errorf("field %d: wire type %d, want %d", field, got, want)
+	}
+	return nil
+}
+
+// unmarshal decodes a prometheus.WriteRequest (remote.proto):
+// timeseries = 1, metadata = 3.
+func (d *decoded) unmarshal(raw []byte) error {
+	w := wire{b: raw}
+	// Label and sample slices are carved from shared backing arrays; a first
+	// pass would size them exactly, but appending and re-slicing at the end
+	// is simpler: record offsets, fix up slices once all is decoded.
+	type span struct{ lo, hi, slo, shi int }
+	var spans []span
+	for !w.done() {
+		field, typ, err := w.key()
+		if err != nil {
+			return err
+		}
+		switch field {
+		case 1:
+			if err := wantType(1, typ, 2); err != nil {
+				return err
+			}
+			b, err := w.bytes()
+			if err != nil {
+				return err
+			}
+			sp := span{lo: len(d.labels), slo: len(d.samples)}
+			var ts prompb.TimeSeries
+			if err := d.unmarshalSeries(b, &ts); err != nil {
+				return fmt.Errorf("timeseries %d: %w", len(d.req.Timeseries), err)
+			}
+			sp.hi, sp.shi = len(d.labels), len(d.samples)
+			spans = append(spans, sp)
+			d.req.Timeseries = append(d.req.Timeseries, ts)
+		case 3:
+			if err := wantType(3, typ, 2); err != nil {
+				return err
+			}
+			b, err := w.bytes()
+			if err != nil {
+				return err
+			}
+			var md prompb.MetricMetadata
+			if err := md.Unmarshal(b); err != nil {
+				return fmt.Errorf("metadata: %w", err)
+			}
+			d.req.Metadata = append(d.req.Metadata, md)
+		default:
+			if err := w.skip(typ); err != nil {
+				return err
+			}
+		}
+	}
+	for i, sp := range spans {
+		d.req.Timeseries[i].Labels = d.labels[sp.lo:sp.hi:sp.hi]
+		d.req.Timeseries[i].Samples = d.samples[sp.slo:sp.shi:sp.shi]
+	}
+	return nil
+}
+
+// unmarshalSeries decodes a prometheus.TimeSeries (types.proto): labels = 1,
+// samples = 2, exemplars = 3 (skipped: no exemplar storage), histograms = 4.
+// Labels and samples are appended to the shared arrays.
+func (d *decoded) unmarshalSeries(b []byte, ts *prompb.TimeSeries) error {
+	w := wire{b: b}
+	for !w.done() {
+		field, typ, err := w.key()
+		if err != nil {
+			return err
+		}
+		switch field {
+		case 1:
+			if err := wantType(1, typ, 2); err != nil {
+				return err
+			}
+			lb, err := w.bytes()
+			if err != nil {
+				return err
+			}
+			l, err := unmarshalLabel(lb)
+			if err != nil {
+				return err
+			}
+			d.labels = append(d.labels, l)
+		case 2:
+			if err := wantType(2, typ, 2); err != nil {
+				return err
+			}
+			sb, err := w.bytes()
+			if err != nil {
+				return err
+			}
+			s, err := unmarshalSample(sb)
+			if err != nil {
+				return err
+			}
+			d.samples = append(d.samples, s)
+		case 4:
+			if err := wantType(4, typ, 2); err != nil {
+				return err
+			}
+			hb, err := w.bytes()
+			if err != nil {
+				return err
+			}
+			var h prompb.Histogram
+			if err := h.Unmarshal(hb); err != nil {
+				return fmt.Errorf("histogram: %w", err)
+			}
+			ts.Histograms = append(ts.Histograms, h)
+		default:
+			if err := w.skip(typ); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func unmarshalLabel(b []byte) (prompb.Label, error) {
+	var l prompb.Label
+	w := wire{b: b}
+	for !w.done() {
+		field, typ, err := w.key()
+		if err != nil {
+			return l, err
+		}
+		switch field {
+		case 1, 2:
+			if err := wantType(field, typ, 2); err != nil {
+				return l, err
+			}
+			s, err := w.bytes()
+			if err != nil {
+				return l, err
+			}
+			if field == 1 {
+				l.Name = yolo(s)
+			} else {
+				l.Value = yolo(s)
+			}
+		default:
+			if err := w.skip(typ); err != nil {
+				return l, err
+			}
+		}
+	}
+	return l, nil
+}
+
+func unmarshalSample(b []byte) (prompb.Sample, error) {
+	var s prompb.Sample
+	w := wire{b: b}
+	for !w.done() {
+		field, typ, err := w.key()
+		if err != nil {
+			return s, err
+		}
+		switch field {
+		case 1:
+			if err := wantType(1, typ, 1); err != nil {
+				return s, err
+			}
+			v, err := w.fixed64()
+			if err != nil {
+				return s, err
+			}
+			s.Value = math.Float64frombits(v)
+		case 2:
+			if err := wantType(2, typ, 0); err != nil {
+				return s, err
+			}
+			v, err := w.varint()
+			if err != nil {
+				return s, err
+			}
+			s.Timestamp = int64(v)
+		default:
+			if err := w.skip(typ); err != nil {
+				return s, err
+			}
+		}
+	}
+	return s, nil
+}

@@ -1,0 +1,91 @@
+package ingest
+
+import (
+	"math"
+	"reflect"
+	"testing"
+
+	"github.com/golang/snappy"
+	"github.com/prometheus/prometheus/prompb"
+)
+
+func sampleRequest() *prompb.WriteRequest {
+	return &prompb.WriteRequest{
+		Timeseries: []prompb.TimeSeries{
+			{Labels: series("__name__", "up", "job", "a"), Samples: []prompb.Sample{{Timestamp: 1, Value: 1}, {Timestamp: 2, Value: -2.5}}},
+			{Labels: series("__name__", "empty_samples")},
+			{Labels: series("__name__", "h"), Histograms: []prompb.Histogram{{Count: &prompb.Histogram_CountInt{CountInt: 2}, Sum: 3, Timestamp: 9,
+				PositiveSpans: []prompb.BucketSpan{{Offset: 0, Length: 1}}, PositiveDeltas: []int64{2}}}},
+			{Labels: series("__name__", "with_exemplar"), Samples: []prompb.Sample{{Timestamp: 5, Value: 5}},
+				Exemplars: []prompb.Exemplar{{Labels: series("trace_id", "abc"), Value: 1, Timestamp: 5}}},
+		},
+		Metadata: []prompb.MetricMetadata{{Type: prompb.MetricMetadata_COUNTER, MetricFamilyName: "x_total", Help: "h", Unit: "u"}},
+	}
+}
+
+// normalise drops what the fast decoder deliberately leaves out (exemplars,
+// unknown fields) and nil-vs-empty differences, so both decoders can be compared.
+func normalise(req *prompb.WriteRequest) *prompb.WriteRequest {
+	out := &prompb.WriteRequest{}
+	for _, ts := range req.Timeseries {
+		n := prompb.TimeSeries{Labels: []prompb.Label{}, Samples: []prompb.Sample{}}
+		// Only the modelled fields: prompb also keeps unknown fields' bytes.
+		for _, l := range ts.Labels {
+			n.Labels = append(n.Labels, prompb.Label{Name: l.Name, Value: l.Value})
+		}
+		for _, s := range ts.Samples {
+			v := s.Value
+			if math.IsNaN(v) {
+				v = -0.123 // NaN != NaN for reflect.DeepEqual
+			}
+			n.Samples = append(n.Samples, prompb.Sample{Value: v, Timestamp: s.Timestamp})
+		}
+		for _, h := range ts.Histograms {
+			n.Histograms = append(n.Histograms, h)
+		}
+		out.Timeseries = append(out.Timeseries, n)
+	}
+	out.Metadata = append(out.Metadata, req.Metadata...)
+	return out
+}
+
+func TestDecodeMatchesPrompb(t *testing.T) {
+	raw, err := sampleRequest().Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want prompb.WriteRequest
+	if err := want.Unmarshal(raw); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ { // pooled values must decode cleanly again
+		d, err := decodeWriteRequest(snappy.Encode(nil, raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := normalise(&d.req); !reflect.DeepEqual(got, normalise(&want)) {
+			t.Fatalf("decoded\n%+v\nwant\n%+v", got, normalise(&want))
+		}
+		d.release()
+	}
+}
+
+// FuzzDecodeWriteRequest: the fast decoder agrees with prompb's on every
+// input prompb accepts, and never panics.
+func FuzzDecodeWriteRequest(f *testing.F) {
+	raw, _ := sampleRequest().Marshal()
+	f.Add(raw)
+	f.Add([]byte{0x0a, 0x00})
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		d, err := decodeWriteRequest(snappy.Encode(nil, raw))
+		var want prompb.WriteRequest
+		werr := want.Unmarshal(raw)
+		if err != nil {
+			return // stricter than prompb is fine; a crash is not
+		}
+		defer d.release()
+		if werr == nil && !reflect.DeepEqual(normalise(&d.req), normalise(&want)) {
+			t.Fatalf("mismatch for %x", raw)
+		}
+	})
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Side-by-side remote_write benchmark on this machine: the same load
+# (kansoku bench remote-write) against Kansoku (SigV4, embedded TSDB) and
+# against upstream Prometheus 3.15's remote-write receiver, then
+# VictoriaMetrics (Debian) as a second peer. One target runs at a time.
+#
+#   ./scripts/bench-remote-write.sh [series] [duration]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SERIES=${1:-100000}
+DURATION=${2:-60s}
+CONCURRENCY=${CONCURRENCY:-4}
+./scripts/build-peers.sh
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+go build -o "$work/kansoku" ./cmd/kansoku
+KB="$work/kansoku"
+
+wait_ready() { for _ in $(seq 1 200); do curl -fsS "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "not ready: $1" >&2; return 1; }
+
+echo "== Kansoku (SigV4, workspace TSDB)" >&2
+"$KB" server --data.dir "$work/kansoku-data" --web.listen-address 127.0.0.1:19401 --log.level warn >/dev/null 2>"$work/kansoku.log" &
+KPID=$!
+wait_ready http://127.0.0.1:19401/-/ready
+set -a; . "$work/kansoku-data/admin-credentials"; set +a
+WS=$(/usr/bin/aws amp create-workspace --alias bench --endpoint-url http://127.0.0.1:19401 --query workspaceId --output text)
+/usr/bin/aws amp wait workspace-active --workspace-id "$WS" --endpoint-url http://127.0.0.1:19401
+"$KB" bench remote-write --url "http://127.0.0.1:19401/workspaces/$WS/api/v1/remote_write" --auth sigv4 --data.dir "$work/kansoku-data" \
+  --series "$SERIES" --duration "$DURATION" --concurrency "$CONCURRENCY" --target-pid $KPID --target-dir "$work/kansoku-data/workspaces" \
+  --label kansoku --json-out "$work/kansoku.json" >&2
+kill $KPID; wait $KPID 2>/dev/null || true
+
+echo "== Prometheus 3.15 --web.enable-remote-write-receiver" >&2
+printf 'global: {}\n' > "$work/prometheus.yml"
+.cache/peers/prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/prom-data" --web.listen-address=127.0.0.1:19402 \
+  --web.enable-remote-write-receiver --log.level=warn >"$work/prom.log" 2>&1 &
+PPID_=$!
+wait_ready http://127.0.0.1:19402/-/ready
+"$KB" bench remote-write --url http://127.0.0.1:19402/api/v1/write --series "$SERIES" --duration "$DURATION" --concurrency "$CONCURRENCY" \
+  --target-pid $PPID_ --target-dir "$work/prom-data" --label prometheus-3.15 --json-out "$work/prom.json" >&2
+kill $PPID_; wait $PPID_ 2>/dev/null || true
+
+results=("$work/kansoku.json" "$work/prom.json")
+if command -v victoria-metrics >/dev/null; then
+  echo "== VictoriaMetrics (Debian)" >&2
+  victoria-metrics -storageDataPath="$work/vm-data" -httpListenAddr=127.0.0.1:19403 -loggerLevel=ERROR >"$work/vm.log" 2>&1 &
+  VPID=$!
+  wait_ready http://127.0.0.1:19403/health
+  "$KB" bench remote-write --url http://127.0.0.1:19403/api/v1/write --series "$SERIES" --duration "$DURATION" --concurrency "$CONCURRENCY" \
+    --target-pid $VPID --target-dir "$work/vm-data" --label victoria-metrics-1.79 --json-out "$work/vm.json" >&2
+  kill $VPID; wait $VPID 2>/dev/null || true
+  results+=("$work/vm.json")
+fi
+
+echo
+echo "remote_write, $SERIES active series, $CONCURRENCY senders, $DURATION each, $(nproc) cores ($(date -u +%Y-%m-%d)):"
+"$KB" bench report "${results[@]}"

@@ -1,0 +1,262 @@
+// Package e2e runs the real kansoku binary as a child process and drives it
+// with real clients: the AWS CLI (Debian awscli), upstream Prometheus and
+// promtool (scripts/build-peers.sh), Alertmanager's amtool, curl-like Go
+// clients. scripts/test.sh installs and builds all of them first.
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/kansoku/kansoku/internal/client"
+)
+
+var (
+	kansokuBin string
+	repoRoot   string
+	peersDir   string
+)
+
+func TestMain(m *testing.M) {
+	_, file, _, _ := runtime.Caller(0)
+	repoRoot = filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	peersDir = os.Getenv("KANSOKU_PEERS_DIR")
+	if peersDir == "" {
+		peersDir = filepath.Join(repoRoot, ".cache", "peers")
+	}
+	dir, err := os.MkdirTemp("", "kansoku-e2e-bin")
+	if err != nil {
+		panic(err)
+	}
+	kansokuBin = filepath.Join(dir, "kansoku")
+	build := exec.Command("go", "build", "-o", kansokuBin, "./cmd/kansoku")
+	build.Dir = repoRoot
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: building kansoku:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// need returns the path of a peer binary, failing the test (not skipping
+// it) when it is missing: scripts/test.sh installs them all.
+func need(t *testing.T, path string) string {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("%s is missing: run ./scripts/install-test-deps.sh and ./scripts/build-peers.sh (or ./scripts/test.sh)", path)
+	}
+	return path
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// server is one kansoku server process.
+type server struct {
+	t       *testing.T
+	dataDir string
+	port    int
+	URL     string
+	cmd     *exec.Cmd
+	stdout  *syncBuffer
+	logFile string
+	exited  chan error
+	Creds   map[string]string
+	Admin   *client.Client
+}
+
+func startServer(t *testing.T, dataDir string, extra ...string) *server {
+	t.Helper()
+	if dataDir == "" {
+		dataDir = t.TempDir()
+	}
+	s := &server{t: t, dataDir: dataDir, port: freePort(t)}
+	s.URL = fmt.Sprintf("http://127.0.0.1:%d", s.port)
+	s.start(extra...)
+	t.Cleanup(func() { s.stop(false) })
+	return s
+}
+
+func (s *server) start(extra ...string) {
+	t := s.t
+	t.Helper()
+	args := append([]string{"server", "--data.dir", s.dataDir, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", s.port), "--log.level", "info"}, extra...)
+	s.cmd = exec.Command(kansokuBin, args...)
+	s.stdout = &syncBuffer{}
+	s.cmd.Stdout = s.stdout
+	s.logFile = filepath.Join(t.TempDir(), "kansoku.log")
+	lf, err := os.Create(s.logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Stderr = lf
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s.exited = make(chan error, 1)
+	go func() { s.exited <- s.cmd.Wait(); lf.Close() }()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get(s.URL + "/-/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		select {
+		case err := <-s.exited:
+			log, _ := os.ReadFile(s.logFile)
+			t.Fatalf("kansoku exited during start: %v\n%s", err, log)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("kansoku did not become ready")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	creds, err := client.LoadCredentialsFile(filepath.Join(s.dataDir, "admin-credentials"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Creds = creds
+	s.Admin = client.New(s.URL, creds["AWS_DEFAULT_REGION"], aws.Credentials{AccessKeyID: creds["AWS_ACCESS_KEY_ID"], SecretAccessKey: creds["AWS_SECRET_ACCESS_KEY"]})
+}
+
+// stop ends the process: SIGTERM (graceful) or SIGKILL. It returns the exit error.
+func (s *server) stop(kill bool) error {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return nil
+	}
+	select {
+	case err := <-s.exited:
+		s.cmd = nil
+		return err
+	default:
+	}
+	sig := syscall.SIGTERM
+	if kill {
+		sig = syscall.SIGKILL
+	}
+	_ = s.cmd.Process.Signal(sig)
+	var err error
+	select {
+	case err = <-s.exited:
+	case <-time.After(30 * time.Second):
+		_ = s.cmd.Process.Kill()
+		err = <-s.exited
+		s.t.Errorf("kansoku did not stop within 30s of %v", sig)
+	}
+	s.cmd = nil
+	return err
+}
+
+func (s *server) log() string {
+	b, _ := os.ReadFile(s.logFile)
+	return string(b)
+}
+
+// syncBuffer is a bytes.Buffer safe to read while a process writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// run executes a command with env and returns combined output and exit code.
+func run(t *testing.T, env []string, name string, args ...string) (string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else {
+			t.Fatalf("%s %v: %v", name, args, err)
+		}
+	}
+	return string(out), code
+}
+
+// kansoku runs a kansoku CLI command against s.
+func (s *server) kansoku(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	env := []string{"HOME=" + t.TempDir(), "PATH=/usr/bin:/bin"}
+	full := append(args, "--url", s.URL, "--data.dir", s.dataDir)
+	return run(t, env, kansokuBin, full...)
+}
+
+// awsEnv is a clean environment for the AWS CLI with the given key.
+func awsEnv(t *testing.T, keyID, secret, region string) []string {
+	home := t.TempDir()
+	return []string{
+		"HOME=" + home, "PATH=/usr/bin:/bin",
+		"AWS_ACCESS_KEY_ID=" + keyID, "AWS_SECRET_ACCESS_KEY=" + secret, "AWS_DEFAULT_REGION=" + region,
+		"AWS_CONFIG_FILE=" + filepath.Join(home, "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "none"),
+		"AWS_PAGER=", "AWS_EC2_METADATA_DISABLED=true", "AWS_MAX_ATTEMPTS=1",
+	}
+}
+
+// waitFor polls cond until it holds.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func lastLines(s string, n int) string {
+	var lines []string
+	sc := bufio.NewScanner(strings.NewReader(s))
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
