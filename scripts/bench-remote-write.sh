@@ -4,11 +4,15 @@
 # against upstream Prometheus 3.15's remote-write receiver, then
 # VictoriaMetrics (Debian) as a second peer. One target runs at a time.
 #
-#   ./scripts/bench-remote-write.sh [series] [duration]
+#   ./scripts/bench-remote-write.sh [series] [rounds]
+#
+# Every target receives the same data: `rounds` samples for each of
+# `series` series (one "scrape" per round), so throughput (samples/s over
+# the whole run) and memory per active series compare like for like.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SERIES=${1:-100000}
-DURATION=${2:-60s}
+ROUNDS=${2:-60}
 CONCURRENCY=${CONCURRENCY:-4}
 ./scripts/build-peers.sh
 work=$(mktemp -d)
@@ -26,7 +30,7 @@ set -a; . "$work/kansoku-data/admin-credentials"; set +a
 WS=$(/usr/bin/aws amp create-workspace --alias bench --endpoint-url http://127.0.0.1:19401 --query workspaceId --output text)
 /usr/bin/aws amp wait workspace-active --workspace-id "$WS" --endpoint-url http://127.0.0.1:19401
 "$KB" bench remote-write --url "http://127.0.0.1:19401/workspaces/$WS/api/v1/remote_write" --auth sigv4 --data.dir "$work/kansoku-data" \
-  --series "$SERIES" --duration "$DURATION" --concurrency "$CONCURRENCY" --target-pid $KPID --target-dir "$work/kansoku-data/workspaces" \
+  --series "$SERIES" --rounds "$ROUNDS" --concurrency "$CONCURRENCY" --target-pid $KPID --target-dir "$work/kansoku-data/workspaces" \
   --label kansoku --json-out "$work/kansoku.json" >&2
 kill $KPID; wait $KPID 2>/dev/null || true
 
@@ -36,7 +40,7 @@ printf 'global: {}\n' > "$work/prometheus.yml"
   --web.enable-remote-write-receiver --log.level=warn >"$work/prom.log" 2>&1 &
 PPID_=$!
 wait_ready http://127.0.0.1:19402/-/ready
-"$KB" bench remote-write --url http://127.0.0.1:19402/api/v1/write --series "$SERIES" --duration "$DURATION" --concurrency "$CONCURRENCY" \
+"$KB" bench remote-write --url http://127.0.0.1:19402/api/v1/write --series "$SERIES" --rounds "$ROUNDS" --concurrency "$CONCURRENCY" \
   --target-pid $PPID_ --target-dir "$work/prom-data" --label prometheus-3.15 --json-out "$work/prom.json" >&2
 kill $PPID_; wait $PPID_ 2>/dev/null || true
 
@@ -46,12 +50,12 @@ if command -v victoria-metrics >/dev/null; then
   victoria-metrics -storageDataPath="$work/vm-data" -httpListenAddr=127.0.0.1:19403 -loggerLevel=ERROR >"$work/vm.log" 2>&1 &
   VPID=$!
   wait_ready http://127.0.0.1:19403/health
-  "$KB" bench remote-write --url http://127.0.0.1:19403/api/v1/write --series "$SERIES" --duration "$DURATION" --concurrency "$CONCURRENCY" \
+  "$KB" bench remote-write --url http://127.0.0.1:19403/api/v1/write --series "$SERIES" --rounds "$ROUNDS" --concurrency "$CONCURRENCY" \
     --target-pid $VPID --target-dir "$work/vm-data" --label victoria-metrics-1.79 --json-out "$work/vm.json" >&2
   kill $VPID; wait $VPID 2>/dev/null || true
   results+=("$work/vm.json")
 fi
 
 echo
-echo "remote_write, $SERIES active series, $CONCURRENCY senders, $DURATION each, $(nproc) cores ($(date -u +%Y-%m-%d)):"
+echo "remote_write, $SERIES active series x $ROUNDS samples each, $CONCURRENCY senders, $(nproc) cores ($(date -u +%Y-%m-%d)):"
 "$KB" bench report "${results[@]}"

@@ -9,10 +9,14 @@ import (
 )
 
 func testStartErr(dir, region string) (*app.App, error) {
+	return testStartWith(dir, func(c *config.Config) { c.Region = region })
+}
+
+func testStartWith(dir string, mutate func(*config.Config)) (*app.App, error) {
 	cfg := config.Default()
 	cfg.Storage.DataDir = dir
-	cfg.Region = region
 	cfg.Web.ListenAddress = "127.0.0.1:0"
+	mutate(&cfg)
 	a, err := app.New(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	if a != nil {
 		a.Close()

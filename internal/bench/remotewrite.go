@@ -35,7 +35,8 @@ type RemoteWriteOptions struct {
 	LabelsPer    int            // labels per series, including __name__
 	BatchSize    int            // samples per request
 	Concurrency  int            // parallel senders ("shards"), each owning a slice of the series
-	Duration     time.Duration  // how long to send
+	Duration     time.Duration  // how long to send (an upper bound when Rounds is set)
+	Rounds       int            // samples per series to send, then stop (0: send for Duration)
 	Step         time.Duration  // timestamp step between two samples of a series
 	TargetPID    int            // process whose RSS to sample (0: none)
 	TargetDir    string         // data directory whose size to measure (empty: none)
@@ -61,6 +62,9 @@ type Result struct {
 	DiskBytes      int64
 	BytesPerSample float64
 	BytesPerSeries float64 // (RSS after - RSS before) / series
+	// SamplesPerSeries is how much data each series got: memory per series
+	// compares fairly only between runs with the same figure (use Rounds).
+	SamplesPerSeries float64
 }
 
 func (o *RemoteWriteOptions) defaults() {
@@ -171,7 +175,7 @@ func RunRemoteWrite(ctx context.Context, opts RemoteWriteOptions) (Result, error
 			}
 			var buf []byte
 			req := &prompb.WriteRequest{}
-			for round := int64(0); ; round++ {
+			for round := int64(0); opts.Rounds == 0 || round < int64(opts.Rounds); round++ {
 				ts := base + round*opts.Step.Milliseconds()
 				for off := 0; off < len(mine); off += opts.BatchSize {
 					if runCtx.Err() != nil {
@@ -230,6 +234,7 @@ func RunRemoteWrite(ctx context.Context, opts RemoteWriteOptions) (Result, error
 	}
 	res.RSSPeakBytes = peak.Load()
 	res.RSSAfterBytes = rss(opts.TargetPID)
+	res.SamplesPerSeries = float64(res.Samples) / float64(opts.Series)
 	if opts.Series > 0 && res.RSSAfterBytes > 0 {
 		res.BytesPerSeries = float64(res.RSSAfterBytes-res.RSSBeforeBytes) / float64(opts.Series)
 	}
@@ -305,15 +310,15 @@ func dirSize(dir string) int64 {
 
 // Report renders results as a table, with ratios against the first result.
 func Report(w io.Writer, results []Result) {
-	fmt.Fprintf(w, "%-22s %12s %9s %9s %8s %10s %10s %12s %10s %8s\n",
-		"target", "samples/s", "p50", "p99", "errors", "RSS peak", "B/series", "disk", "B/sample", "ratio")
+	fmt.Fprintf(w, "%-22s %12s %9s %9s %8s %9s %10s %10s %12s %10s %8s\n",
+		"target", "samples/s", "p50", "p99", "errors", "smp/ser", "RSS peak", "B/series", "disk", "B/sample", "ratio")
 	for _, r := range results {
 		ratio := 1.0
 		if results[0].SamplesPerSec > 0 {
 			ratio = r.SamplesPerSec / results[0].SamplesPerSec
 		}
-		fmt.Fprintf(w, "%-22s %12.0f %9s %9s %8d %10s %10.0f %12s %10.2f %8.2f\n",
-			r.Label, r.SamplesPerSec, r.P50.Round(100*time.Microsecond), r.P99.Round(100*time.Microsecond), r.Errors,
+		fmt.Fprintf(w, "%-22s %12.0f %9s %9s %8d %9.0f %10s %10.0f %12s %10.2f %8.2f\n",
+			r.Label, r.SamplesPerSec, r.P50.Round(100*time.Microsecond), r.P99.Round(100*time.Microsecond), r.Errors, r.SamplesPerSeries,
 			mib(r.RSSPeakBytes), r.BytesPerSeries, mib(r.DiskBytes), r.BytesPerSample, ratio)
 	}
 }

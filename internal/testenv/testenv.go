@@ -28,12 +28,15 @@ type Server struct {
 	Admin   *client.Client // SigV4-signed with the admin key
 	cancel  context.CancelFunc
 	done    chan error
+	http    *http.Client
 }
 
 // Options tweak the configuration before start.
 type Options struct {
 	DataDir string
 	Config  func(*config.Config)
+	// HTTPClient is used to reach the server (for TLS tests); default http.DefaultClient.
+	HTTPClient *http.Client
 }
 
 // Start runs a server until the test ends.
@@ -63,7 +66,15 @@ func Start(t testing.TB, o Options) *Server {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{App: a, URL: "http://" + ln.Addr().String(), DataDir: cfg.Storage.DataDir, cancel: cancel, done: make(chan error, 1)}
+	scheme := "http://"
+	if a.TLS {
+		scheme = "https://"
+	}
+	hc := o.HTTPClient
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	s := &Server{App: a, URL: scheme + ln.Addr().String(), DataDir: cfg.Storage.DataDir, cancel: cancel, done: make(chan error, 1), http: hc}
 	go func() { s.done <- a.Run(ctx, ln) }()
 	t.Cleanup(s.Stop)
 	creds, err := client.LoadCredentialsFile(cfg.Storage.DataDir + "/" + app.AdminCredentialsFile)
@@ -71,6 +82,7 @@ func Start(t testing.TB, o Options) *Server {
 		t.Fatal(err)
 	}
 	s.Admin = client.New(s.URL, a.Account.Region, aws.Credentials{AccessKeyID: creds["AWS_ACCESS_KEY_ID"], SecretAccessKey: creds["AWS_SECRET_ACCESS_KEY"]})
+	s.Admin.HTTP = hc
 	s.waitReady(t)
 	return s
 }
@@ -79,7 +91,7 @@ func (s *Server) waitReady(t testing.TB) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		resp, err := http.Get(s.URL + "/-/ready")
+		resp, err := s.http.Get(s.URL + "/-/ready")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {

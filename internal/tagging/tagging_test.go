@@ -1,0 +1,44 @@
+package tagging
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestValidate(t *testing.T) {
+	fifty := map[string]string{}
+	for i := 0; i < 50; i++ {
+		fifty[fmt.Sprintf("k%d", i)] = "v"
+	}
+	cases := []struct {
+		name     string
+		tags     map[string]string
+		existing map[string]string
+		ok       bool
+	}{
+		{"empty", nil, nil, true},
+		{"unicode letters and symbols", map[string]string{"チーム": "観測", "a_b.c:d/e=f+g-h@i": "x y"}, nil, true},
+		{"empty value", map[string]string{"k": ""}, nil, true},
+		{"key of 128", map[string]string{strings.Repeat("k", 128): ""}, nil, true},
+		{"key of 129", map[string]string{strings.Repeat("k", 129): ""}, nil, false},
+		{"value of 256 (multi-byte)", map[string]string{"k": strings.Repeat("観", 256)}, nil, true},
+		{"value of 257", map[string]string{"k": strings.Repeat("v", 257)}, nil, false},
+		{"empty key", map[string]string{"": "v"}, nil, false},
+		{"aws: prefix", map[string]string{"aws:cloudformation": "v"}, nil, false},
+		{"AWS: prefix", map[string]string{"AWS:x": "v"}, nil, false},
+		{"invalid character", map[string]string{"k!": "v"}, nil, false},
+		{"invalid value character", map[string]string{"k": "v#"}, nil, false},
+		{"50 tags", fifty, nil, true},
+		{"51st tag", map[string]string{"new": "v"}, fifty, false},
+		{"overwrite at 50", map[string]string{"k3": "changed"}, fifty, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Validate(tc.tags, tc.existing)
+			if (err == nil) != tc.ok {
+				t.Fatalf("Validate = %v, want ok=%v", err, tc.ok)
+			}
+		})
+	}
+}
