@@ -25,6 +25,7 @@ func registerKeys(a *kingpin.Application) {
 	create := keys.Command("create", "Mint an access key for a user (created if new) and print it as shell-sourceable lines.")
 	cf := addClientFlags(create)
 	name := create.Flag("name", "User the key belongs to.").Required().String()
+	policies := create.Flag("policy", "Policy to attach to the user (ARN or name, e.g. AmazonPrometheusRemoteWriteAccess); repeatable. A new user without policies may do nothing.").Strings()
 	commands["keys create"] = func(ctx context.Context) error {
 		c, err := cf.client()
 		if err != nil {
@@ -33,7 +34,7 @@ func registerKeys(a *kingpin.Application) {
 		var out struct {
 			AccessKey accessKey `json:"accessKey"`
 		}
-		if err := c.JSON(ctx, http.MethodPost, "/admin/v1/keys", nil, map[string]string{"userName": *name}, &out); err != nil {
+		if err := c.JSON(ctx, http.MethodPost, "/admin/v1/keys", nil, map[string]any{"userName": *name, "policyArns": *policies}, &out); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "AWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n", out.AccessKey.AccessKeyID, out.AccessKey.SecretAccessKey)

@@ -30,6 +30,9 @@ func main() {
 	registerKeys(app)
 	registerToken(app)
 	registerBench(app)
+	registerIAM(app)
+	registerAudit(app)
+	registerLogs(app)
 
 	cmd, err := app.Parse(os.Args[1:])
 	if err != nil {

@@ -86,7 +86,8 @@ type accessKeyJSON struct {
 
 func (s *Server) createAccessKey(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		UserName string `json:"userName"`
+		UserName   string   `json:"userName"`
+		PolicyArns []string `json:"policyArns"`
 	}
 	if err := decodeJSON(r, &in); err != nil {
 		s.writeError(w, r, planeControl, err)
@@ -94,11 +95,20 @@ func (s *Server) createAccessKey(w http.ResponseWriter, r *http.Request) {
 	}
 	name := callerOr(r, in.UserName)
 	if _, err := s.IAM.User(r.Context(), name); errors.Is(err, iam.ErrNotFound) {
-		// `kansoku keys create --name X` makes user X on first use.
+		// `kansoku keys create --name X` makes user X on first use, which
+		// needs iam:CreateUser too.
+		if err := s.authz.Authorize(r.Context(), identity(r), "iam:CreateUser", s.IAM.UserARN(name)); err != nil {
+			s.writeError(w, r, planeControl, err)
+			return
+		}
 		if _, err := s.IAM.CreateUser(r.Context(), name); err != nil && !errors.Is(err, iam.ErrExists) {
 			s.writeError(w, r, planeControl, iamError(err))
 			return
 		}
+	}
+	if err := s.attachAll(r, name, in.PolicyArns); err != nil {
+		s.writeError(w, r, planeControl, adminError(err))
+		return
 	}
 	k, err := s.IAM.CreateAccessKey(r.Context(), name)
 	if err != nil {

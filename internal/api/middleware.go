@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -97,14 +98,21 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 }
 
 // wrap builds the pipeline of one route: request id, metrics, recovery,
-// body, authentication, workspace, authorization, handler.
+// body, authentication, workspace, authorization, handler, audit.
 func (s *Server) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		reqID := newRequestID()
 		w.Header().Set("x-amzn-RequestId", reqID)
 		ctx := context.WithValue(r.Context(), requestIDKey, reqID)
+		ctx = auth.WithRequestInfo(ctx, auth.RequestInfo{SourceIP: sourceIP(r), Secure: r.TLS != nil, Region: s.Region})
 		rec := &statusRecorder{ResponseWriter: w}
+		var out http.ResponseWriter = rec
+		var capture *captureWriter
+		if rt.plane == planeControl {
+			capture = &captureWriter{statusRecorder: rec}
+			out = capture
+		}
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -150,8 +158,7 @@ func (s *Server) wrap(rt route) http.Handler {
 		id, err := s.authn.Authenticate(r.Context(), r, body)
 		if err != nil {
 			s.metrics.authFailures.WithLabelValues(authFailureCode(err)).Inc()
-			s.onAuthFailure(r, rt, err)
-			s.writeError(rec, r, rt.plane, err)
+			s.refuse(rec, r, rt, nil, "", err)
 			return
 		}
 		r = r.WithContext(auth.WithIdentity(r.Context(), id))
@@ -171,13 +178,40 @@ func (s *Server) wrap(rt route) http.Handler {
 
 		resource := s.resourceFor(rt, r)
 		if err := s.authz.Authorize(r.Context(), id, rt.action, resource); err != nil {
-			s.onAuthFailure(r, rt, err)
-			s.writeError(rec, r, rt.plane, err)
+			s.metrics.authzFailures.WithLabelValues(rt.action).Inc()
+			s.refuse(rec, r, rt, id, resource, err)
 			return
 		}
-		rt.handler.ServeHTTP(rec, r)
+		rt.handler.ServeHTTP(out, r)
+		if capture != nil && s.Audit != nil {
+			code := rec.status
+			if code == 0 {
+				code = http.StatusOK
+			}
+			errCode, errMsg := "", ""
+			if code >= 400 {
+				errCode = rec.Header().Get("X-Amzn-ErrorType")
+				var m struct{ Message string }
+				_ = json.Unmarshal(capture.buf.Bytes(), &m)
+				errMsg = m.Message
+			}
+			s.Audit.Record(s.auditEvent(r, rt, id, resource, code, errCode, errMsg, capture.buf.Bytes()))
+		}
 	})
 }
+
+// refuse answers an authentication or authorization failure, logs it and
+// puts it in the audit trail.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, rt route, id *auth.Identity, resource string, err error) {
+	s.logger.Info("request refused", "route", rt.name, "method", r.Method, "remote", r.RemoteAddr, "reason", err.Error())
+	e := toAWSError(err, s.logger, r)
+	if s.Audit != nil {
+		s.Audit.Record(s.auditEvent(r, rt, id, resource, e.Status, e.Type, e.Message, nil))
+	}
+	s.writeError(w, r, rt.plane, e)
+}
+
+func identity(r *http.Request) *auth.Identity { return auth.IdentityFrom(r.Context()) }
 
 func authFailureCode(err error) string {
 	var ae *auth.Error
@@ -187,8 +221,3 @@ func authFailureCode(err error) string {
 	return "other"
 }
 
-// onAuthFailure is where authentication and authorization failures are
-// reported (logged now; audited once the audit trail exists).
-func (s *Server) onAuthFailure(r *http.Request, rt route, err error) {
-	s.logger.Info("request refused", "route", rt.name, "method", r.Method, "remote", r.RemoteAddr, "reason", err.Error())
-}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/pprof"
@@ -61,6 +62,30 @@ func (s *Server) routeTable() []route {
 		withWorkspaceResource(cp("DescribeWorkspace", "GET", "/workspaces/{workspaceId}", "aps:DescribeWorkspace", s.describeWorkspace)),
 		withWorkspaceResource(cp("UpdateWorkspaceAlias", "POST", "/workspaces/{workspaceId}/alias", "aps:UpdateWorkspaceAlias", s.updateWorkspaceAlias)),
 		withWorkspaceResource(cp("DeleteWorkspace", "DELETE", "/workspaces/{workspaceId}", "aps:DeleteWorkspace", s.deleteWorkspace)),
+		withWorkspaceResource(cp("DescribeWorkspaceConfiguration", "GET", "/workspaces/{workspaceId}/configuration", "aps:DescribeWorkspaceConfiguration", s.describeWorkspaceConfiguration)),
+		withWorkspaceResource(cp("UpdateWorkspaceConfiguration", "PATCH", "/workspaces/{workspaceId}/configuration", "aps:UpdateWorkspaceConfiguration", s.updateWorkspaceConfiguration)),
+
+		// AMP control plane: rule-groups namespaces (authorized on the namespace's ARN).
+		withNamespaceResource(cp("CreateRuleGroupsNamespace", "POST", "/workspaces/{workspaceId}/rulegroupsnamespaces", "aps:CreateRuleGroupsNamespace", s.createRuleGroupsNamespace)),
+		withWorkspaceResource(cp("ListRuleGroupsNamespaces", "GET", "/workspaces/{workspaceId}/rulegroupsnamespaces", "aps:ListRuleGroupsNamespaces", s.listRuleGroupsNamespaces)),
+		withNamespaceResource(cp("DescribeRuleGroupsNamespace", "GET", "/workspaces/{workspaceId}/rulegroupsnamespaces/{name}", "aps:DescribeRuleGroupsNamespace", s.describeRuleGroupsNamespace)),
+		withNamespaceResource(cp("PutRuleGroupsNamespace", "PUT", "/workspaces/{workspaceId}/rulegroupsnamespaces/{name}", "aps:PutRuleGroupsNamespace", s.putRuleGroupsNamespace)),
+		withNamespaceResource(cp("DeleteRuleGroupsNamespace", "DELETE", "/workspaces/{workspaceId}/rulegroupsnamespaces/{name}", "aps:DeleteRuleGroupsNamespace", s.deleteRuleGroupsNamespace)),
+
+		// AMP control plane: Alertmanager definition and logging configuration.
+		withWorkspaceResource(cp("CreateAlertManagerDefinition", "POST", "/workspaces/{workspaceId}/alertmanager/definition", "aps:CreateAlertManagerDefinition", s.createAlertManagerDefinition)),
+		withWorkspaceResource(cp("DescribeAlertManagerDefinition", "GET", "/workspaces/{workspaceId}/alertmanager/definition", "aps:DescribeAlertManagerDefinition", s.describeAlertManagerDefinition)),
+		withWorkspaceResource(cp("PutAlertManagerDefinition", "PUT", "/workspaces/{workspaceId}/alertmanager/definition", "aps:PutAlertManagerDefinition", s.putAlertManagerDefinition)),
+		withWorkspaceResource(cp("DeleteAlertManagerDefinition", "DELETE", "/workspaces/{workspaceId}/alertmanager/definition", "aps:DeleteAlertManagerDefinition", s.deleteAlertManagerDefinition)),
+		withWorkspaceResource(cp("CreateLoggingConfiguration", "POST", "/workspaces/{workspaceId}/logging", "aps:CreateLoggingConfiguration", s.createLoggingConfiguration)),
+		withWorkspaceResource(cp("DescribeLoggingConfiguration", "GET", "/workspaces/{workspaceId}/logging", "aps:DescribeLoggingConfiguration", s.describeLoggingConfiguration)),
+		withWorkspaceResource(cp("UpdateLoggingConfiguration", "PUT", "/workspaces/{workspaceId}/logging", "aps:UpdateLoggingConfiguration", s.updateLoggingConfiguration)),
+		withWorkspaceResource(cp("DeleteLoggingConfiguration", "DELETE", "/workspaces/{workspaceId}/logging", "aps:DeleteLoggingConfiguration", s.deleteLoggingConfiguration)),
+
+		// AMP control plane: tags, authorized on the tagged resource.
+		withARNResource(cp("TagResource", "POST", "/tags/{resourceArn}", "aps:TagResource", s.tagResource)),
+		withARNResource(cp("UntagResource", "DELETE", "/tags/{resourceArn}", "aps:UntagResource", s.untagResource)),
+		withARNResource(cp("ListTagsForResource", "GET", "/tags/{resourceArn}", "aps:ListTagsForResource", s.listTagsForResource)),
 
 		// Data plane: Prometheus remote write and query API.
 		{name: "RemoteWrite", method: "POST", pattern: "/workspaces/{workspaceId}/api/v1/remote_write", plane: planeWrite,
@@ -90,7 +115,29 @@ func (s *Server) routeTable() []route {
 		rs = append(rs, route{name: "pprof", method: "GET", pattern: p, plane: planeControl, action: "kansoku:Debug", maxBody: kib, handler: http.HandlerFunc(servePprof)})
 	}
 	rs = append(rs, s.adminRoutes()...)
+	rs = append(rs, s.iamRoutes()...)
 	return rs
+}
+
+func withNamespaceResource(r route) route {
+	r.resource = func(s *Server, req *http.Request) string {
+		name := req.PathValue("name")
+		if name == "" { // CreateRuleGroupsNamespace: the name is in the body
+			var in struct {
+				Name string `json:"name"`
+			}
+			body, _ := requestBody(req)
+			_ = json.Unmarshal(body, &in)
+			name = in.Name
+		}
+		return s.RuleGroups.ARN(req.PathValue("workspaceId"), name)
+	}
+	return r
+}
+
+func withARNResource(r route) route {
+	r.resource = func(s *Server, req *http.Request) string { return req.PathValue("resourceArn") }
+	return r
 }
 
 func withWorkspaceResource(r route) route {

@@ -13,12 +13,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
+	"github.com/kansoku/kansoku/internal/amconfig"
 	"github.com/kansoku/kansoku/internal/apierr"
+	"github.com/kansoku/kansoku/internal/audit"
 	"github.com/kansoku/kansoku/internal/auth"
 	"github.com/kansoku/kansoku/internal/iam"
 	"github.com/kansoku/kansoku/internal/limits"
 	"github.com/kansoku/kansoku/internal/query"
+	"github.com/kansoku/kansoku/internal/rulegroups"
 	"github.com/kansoku/kansoku/internal/workspace"
+	"github.com/kansoku/kansoku/internal/wslog"
 )
 
 // Authorizer decides whether an identity may perform an action on a resource.
@@ -38,6 +42,13 @@ func (a AllowAccount) Authorize(_ context.Context, id *auth.Identity, action, re
 	return nil
 }
 
+// TagStore keeps resource tags.
+type TagStore interface {
+	Tags(ctx context.Context, arn string) (map[string]string, error)
+	SetTags(ctx context.Context, arn string, tags map[string]string) error
+	RemoveTags(ctx context.Context, arn string, keys []string) error
+}
+
 // Deps are the components the API serves.
 type Deps struct {
 	Logger     *slog.Logger
@@ -53,6 +64,12 @@ type Deps struct {
 	Pusher     ingestPusher
 	Query      *query.API
 	Limits     *limits.Overrides
+	RuleGroups *rulegroups.Service
+	AMConfig   *amconfig.Service
+	Logging    *wslog.Service
+	Audit      *audit.Recorder
+	// Meta holds resource tags.
+	Meta TagStore
 	// Ready reports whether the server may take traffic (/-/ready).
 	Ready func() bool
 }
@@ -70,9 +87,10 @@ type Server struct {
 }
 
 type httpMetrics struct {
-	requests     *prometheus.CounterVec
-	duration     *prometheus.HistogramVec
-	authFailures *prometheus.CounterVec
+	requests      *prometheus.CounterVec
+	duration      *prometheus.HistogramVec
+	authFailures  *prometheus.CounterVec
+	authzFailures *prometheus.CounterVec
 }
 
 // New builds the server and its routes.
@@ -97,6 +115,9 @@ func New(d Deps) *Server {
 			authFailures: f.NewCounterVec(prometheus.CounterOpts{
 				Name: "kansoku_auth_failures_total", Help: "Requests refused by authentication, by AWS error type.",
 			}, []string{"code"}),
+			authzFailures: f.NewCounterVec(prometheus.CounterOpts{
+				Name: "kansoku_access_denied_total", Help: "Requests refused by authorization, by IAM action.",
+			}, []string{"action"}),
 		},
 	}
 	s.routes = s.routeTable()

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -25,7 +26,9 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 	"go.yaml.in/yaml/v2"
 
+	"github.com/kansoku/kansoku/internal/amconfig"
 	"github.com/kansoku/kansoku/internal/api"
+	"github.com/kansoku/kansoku/internal/audit"
 	"github.com/kansoku/kansoku/internal/auth"
 	"github.com/kansoku/kansoku/internal/config"
 	"github.com/kansoku/kansoku/internal/iam"
@@ -33,10 +36,12 @@ import (
 	"github.com/kansoku/kansoku/internal/limits"
 	"github.com/kansoku/kansoku/internal/metastore"
 	"github.com/kansoku/kansoku/internal/query"
+	"github.com/kansoku/kansoku/internal/rulegroups"
 	"github.com/kansoku/kansoku/internal/secrets"
 	"github.com/kansoku/kansoku/internal/tenantdb"
 	"github.com/kansoku/kansoku/internal/version"
 	"github.com/kansoku/kansoku/internal/workspace"
+	"github.com/kansoku/kansoku/internal/wslog"
 )
 
 // AdminCredentialsFile is the name, under the data dir, of the file holding
@@ -56,6 +61,10 @@ type App struct {
 	Limits      *limits.Overrides
 	Distributor *ingest.Distributor
 	Query       *query.API
+	RuleGroups  *rulegroups.Service
+	AMConfig    *amconfig.Service
+	Logging     *wslog.Service
+	Audit       *audit.Recorder
 	API         *api.Server
 	ExternalURL string
 	TLS         bool
@@ -136,13 +145,19 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		LookbackDelta: time.Duration(cfg.Query.LookbackDelta), MaxConcurrent: cfg.Query.MaxConcurrent,
 	}, a.TSDB, a.Meta)
 
+	a.Logging = wslog.New(a.Meta, a.Workspaces, time.Duration(cfg.WorkspaceLogs.Retention), logger.With("component", "wslog"))
+	a.RuleGroups = rulegroups.New(a.Meta, a.Workspaces, a.Limits, a.Logging, a.Account.Region, a.Account.ID, logger.With("component", "rulegroups"))
+	a.AMConfig = amconfig.New(a.Meta, a.Workspaces, a.Limits, a.Logging, logger.With("component", "amconfig"))
+	a.Audit = audit.NewRecorder(a.Meta, a.Registry, logger.With("component", "audit"))
+
 	authn := auth.NewAuthenticator(a.Account.ID, a.Account.Region, a.IAM, nil)
 	a.API = api.New(api.Deps{
 		Logger: logger.With("component", "api"), Registerer: a.Registry,
 		Gatherer:  prometheus.Gatherers{a.Registry, a.TSDB.Gatherer()},
 		AccountID: a.Account.ID, Region: a.Account.Region,
-		Authn: authn, Authz: api.AllowAccount{AccountID: a.Account.ID},
+		Authn: authn, Authz: a.IAM,
 		Workspaces: a.Workspaces, IAM: a.IAM, Pusher: a.Distributor, Query: a.Query, Limits: a.Limits,
+		RuleGroups: a.RuleGroups, AMConfig: a.AMConfig, Logging: a.Logging, Audit: a.Audit, Meta: a.Meta,
 		Ready: a.ready.Load,
 	})
 	return a, nil
@@ -310,6 +325,31 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		a.Logger.Info("stopping HTTP server")
 		_ = srv.Shutdown(sctx)
 	})
+
+	// Control-plane loops and the audit/log writers: interrupted after the
+	// HTTP server has drained (run.Group interrupts in order), so that the
+	// last requests are still recorded.
+	bgCtx, bgCancel := context.WithCancel(context.Background())
+	g.Add(func() error {
+		var wg sync.WaitGroup
+		for name, fn := range map[string]func(context.Context) error{
+			"rulegroups": a.RuleGroups.Run,
+			"amconfig":   a.AMConfig.Run,
+			"wslog":      a.Logging.Run,
+			"audit":      func(ctx context.Context) error { return a.Audit.Run(ctx, time.Duration(a.Config.Audit.Retention)) },
+		} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := fn(bgCtx); err != nil {
+					a.Logger.Error("background loop stopped", "loop", name, "err", err)
+				}
+			}()
+		}
+		<-bgCtx.Done()
+		wg.Wait()
+		return nil
+	}, func(error) { bgCancel() })
 
 	g.Add(func() error {
 		<-ctx.Done()

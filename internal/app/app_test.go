@@ -288,7 +288,7 @@ func TestAccessKeys(t *testing.T) {
 			AccessKeyID, SecretAccessKey, UserName string
 		} `json:"accessKey"`
 	}
-	if err := s.Admin.JSON(ctx, "POST", "/admin/v1/keys", nil, map[string]any{"userName": "ci"}, &created); err != nil {
+	if err := s.Admin.JSON(ctx, "POST", "/admin/v1/keys", nil, map[string]any{"userName": "ci", "policyArns": []string{"AmazonPrometheusFullAccess"}}, &created); err != nil {
 		t.Fatal(err)
 	}
 	k := created.AccessKey

@@ -29,6 +29,9 @@ type Config struct {
 	Query     QueryConfig     `yaml:"query"`
 	Log       LogConfig       `yaml:"log"`
 	Runtime   RuntimeConfig   `yaml:"runtime"`
+	Audit     AuditConfig     `yaml:"audit"`
+	// WorkspaceLogs is the log store behind AMP's logging configuration.
+	WorkspaceLogs WorkspaceLogsConfig `yaml:"workspace_logs"`
 	// Limits are the default per-workspace limits (AMP's quotas).
 	Limits limits.Limits `yaml:"limits"`
 }
@@ -63,6 +66,17 @@ type QueryConfig struct {
 	MaxConcurrent int            `yaml:"max_concurrent"`
 }
 
+// AuditConfig configures the audit trail.
+type AuditConfig struct {
+	// Retention is how long events are kept (CloudTrail's event history: 90 days).
+	Retention model.Duration `yaml:"retention"`
+}
+
+// WorkspaceLogsConfig configures the workspace log store.
+type WorkspaceLogsConfig struct {
+	Retention model.Duration `yaml:"retention"`
+}
+
 // RuntimeConfig tunes the Go runtime.
 type RuntimeConfig struct {
 	// GoGC is the garbage collector target percentage. Like Prometheus 3,
@@ -90,14 +104,16 @@ type LogConfig struct {
 // Default returns the defaults.
 func Default() Config {
 	return Config{
-		Region:    "us-east-1",
-		Web:       WebConfig{ListenAddress: ":9393"},
-		Storage:   StorageConfig{DataDir: "./data", Metadata: metastore.Config{Driver: "sqlite"}},
-		Workspace: WorkspaceConfig{MaxPerAccount: 25},
-		Query:     QueryConfig{LookbackDelta: model.Duration(5 * time.Minute), MaxConcurrent: 20},
-		Log:       LogConfig{Level: "info", Format: "logfmt"},
-		Runtime:   RuntimeConfig{GoGC: defaultGoGC()},
-		Limits:    limits.Defaults(),
+		Region:        "us-east-1",
+		Web:           WebConfig{ListenAddress: ":9393"},
+		Storage:       StorageConfig{DataDir: "./data", Metadata: metastore.Config{Driver: "sqlite"}},
+		Workspace:     WorkspaceConfig{MaxPerAccount: 25},
+		Query:         QueryConfig{LookbackDelta: model.Duration(5 * time.Minute), MaxConcurrent: 20},
+		Log:           LogConfig{Level: "info", Format: "logfmt"},
+		Runtime:       RuntimeConfig{GoGC: defaultGoGC()},
+		Audit:         AuditConfig{Retention: model.Duration(90 * 24 * time.Hour)},
+		WorkspaceLogs: WorkspaceLogsConfig{Retention: model.Duration(30 * 24 * time.Hour)},
+		Limits:        limits.Defaults(),
 	}
 }
 

@@ -46,6 +46,7 @@ type Store interface {
 	GetAPIToken(ctx context.Context, id string) (metastore.APIToken, error)
 	ListAPITokens(ctx context.Context, principalID string) ([]metastore.APIToken, error)
 	DeleteAPIToken(ctx context.Context, id string) error
+	PolicyStore
 }
 
 // Errors a caller maps to API errors.
@@ -67,6 +68,8 @@ type Service struct {
 	mu     sync.Mutex
 	keys   map[string]cachedKey
 	tokens map[string]cachedToken
+
+	policies policyCache
 }
 
 type cachedKey struct {
@@ -92,6 +95,7 @@ func New(store Store, box *secrets.Box, accountID string, logger *slog.Logger, c
 	return &Service{
 		store: store, box: box, accountID: accountID, logger: logger, now: time.Now, cacheTTL: cacheTTL,
 		keys: map[string]cachedKey{}, tokens: map[string]cachedToken{},
+		policies: policyCache{m: map[string]cachedPolicies{}},
 	}
 }
 
@@ -139,6 +143,7 @@ func (s *Service) DeleteUser(ctx context.Context, name string) error {
 		return fmt.Errorf("delete user %q: %w", name, err)
 	}
 	s.flushCache()
+	s.forgetPolicies(p.ID)
 	return nil
 }
 
@@ -443,11 +448,14 @@ func (s *Service) flushCache() {
 	s.mu.Unlock()
 }
 
-// Bootstrap creates the admin user and its first access key, for the first
-// start of an installation. It returns the new key.
+// Bootstrap creates the admin user (with AdministratorAccess) and its first
+// access key, for the first start of an installation. It returns the new key.
 func (s *Service) Bootstrap(ctx context.Context) (NewKey, error) {
 	p, err := s.CreateUser(ctx, AdminUser)
 	if err != nil {
+		return NewKey{}, err
+	}
+	if err := s.store.AttachPolicy(ctx, p.ID, AdministratorAccess, s.now().UTC()); err != nil {
 		return NewKey{}, err
 	}
 	return s.createAccessKey(ctx, p, auth.NewAccessKeyID(), auth.NewSecretAccessKey())

@@ -67,11 +67,90 @@ var migrations = []string{
 		updated_at BIGINT NOT NULL,
 		PRIMARY KEY (workspace_id, metric, metric_type, help, unit)
 	);`,
+
+	// 2: the rest of the AMP control plane, IAM policies, audit trail, log store.
+	`CREATE TABLE rule_namespaces (
+		workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+		name TEXT NOT NULL,
+		arn TEXT NOT NULL,
+		data BLOB NOT NULL,
+		active_data BLOB,
+		rule_count INTEGER NOT NULL,
+		status TEXT NOT NULL,
+		status_reason TEXT,
+		client_token TEXT,
+		version INTEGER NOT NULL,
+		created_at BIGINT NOT NULL,
+		modified_at BIGINT NOT NULL,
+		PRIMARY KEY (workspace_id, name)
+	);
+	CREATE TABLE alertmanager_definitions (
+		workspace_id TEXT PRIMARY KEY REFERENCES workspaces(id) ON DELETE CASCADE,
+		data BLOB NOT NULL,
+		active_data BLOB,
+		status TEXT NOT NULL,
+		status_reason TEXT,
+		client_token TEXT,
+		version INTEGER NOT NULL,
+		created_at BIGINT NOT NULL,
+		modified_at BIGINT NOT NULL
+	);
+	CREATE TABLE logging_configurations (
+		workspace_id TEXT PRIMARY KEY REFERENCES workspaces(id) ON DELETE CASCADE,
+		log_group_arn TEXT NOT NULL,
+		status TEXT NOT NULL,
+		status_reason TEXT,
+		client_token TEXT,
+		created_at BIGINT NOT NULL,
+		modified_at BIGINT NOT NULL
+	);
+	CREATE TABLE log_events (
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+		log_group_arn TEXT NOT NULL,
+		event_time BIGINT NOT NULL,
+		component TEXT NOT NULL,
+		level TEXT NOT NULL,
+		message TEXT NOT NULL,
+		fields TEXT NOT NULL
+	);
+	CREATE INDEX log_events_ws_time ON log_events(workspace_id, event_time);
+	CREATE TABLE policies (
+		arn TEXT PRIMARY KEY,
+		name TEXT NOT NULL UNIQUE,
+		description TEXT NOT NULL,
+		document TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		updated_at BIGINT NOT NULL
+	);
+	CREATE TABLE policy_attachments (
+		principal_id TEXT NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+		policy_arn TEXT NOT NULL,
+		attached_at BIGINT NOT NULL,
+		PRIMARY KEY (principal_id, policy_arn)
+	);
+	CREATE TABLE audit_events (
+		id TEXT PRIMARY KEY,
+		event_time BIGINT NOT NULL,
+		event_source TEXT NOT NULL,
+		event_name TEXT NOT NULL,
+		user_name TEXT NOT NULL,
+		access_key_id TEXT NOT NULL,
+		source_ip TEXT NOT NULL,
+		error_code TEXT NOT NULL,
+		read_only INTEGER NOT NULL,
+		resource TEXT NOT NULL,
+		event TEXT NOT NULL
+	);
+	CREATE INDEX audit_events_time ON audit_events(event_time, id);
+	INSERT INTO policy_attachments (principal_id, policy_arn, attached_at)
+		SELECT id, 'arn:aws:iam::aws:policy/AdministratorAccess', created_at FROM principals`,
 }
 
 func (q *Queries) ddl(stmt string) string {
 	if q.dialect == Postgres {
 		stmt = strings.ReplaceAll(stmt, " BLOB", " BYTEA")
+		stmt = strings.ReplaceAll(stmt, "INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
 	}
 	return stmt
 }

@@ -64,3 +64,41 @@ func truncate(s string) string {
 	}
 	return s
 }
+
+// Resource kinds that carry tags.
+const (
+	KindWorkspace           = "workspace"
+	KindRuleGroupsNamespace = "rulegroupsnamespace"
+)
+
+// ARN is a parsed aps resource ARN.
+type ARN struct {
+	Region, Account, Kind, WorkspaceID, Name string
+}
+
+// ParseARN parses arn:aws:aps:<region>:<account>:workspace/<id> and
+// arn:aws:aps:<region>:<account>:rulegroupsnamespace/<id>/<name>.
+func ParseARN(arn string) (ARN, error) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || !strings.HasPrefix(parts[1], "aws") || parts[2] != "aps" {
+		return ARN{}, apierr.InvalidField("resourceArn", "%q is not an Amazon Managed Service for Prometheus resource ARN", truncate(arn))
+	}
+	a := ARN{Region: parts[3], Account: parts[4]}
+	kind, rest, _ := strings.Cut(parts[5], "/")
+	switch kind {
+	case KindWorkspace:
+		if rest == "" || strings.Contains(rest, "/") {
+			return ARN{}, apierr.InvalidField("resourceArn", "a workspace ARN ends in workspace/<workspace-id>")
+		}
+		a.Kind, a.WorkspaceID = kind, rest
+	case KindRuleGroupsNamespace:
+		ws, name, ok := strings.Cut(rest, "/")
+		if !ok || ws == "" || name == "" {
+			return ARN{}, apierr.InvalidField("resourceArn", "a rule groups namespace ARN ends in rulegroupsnamespace/<workspace-id>/<name>")
+		}
+		a.Kind, a.WorkspaceID, a.Name = kind, ws, name
+	default:
+		return ARN{}, apierr.InvalidField("resourceArn", "resources of type %q cannot be tagged; tag workspaces and rule groups namespaces", truncate(kind))
+	}
+	return a, nil
+}

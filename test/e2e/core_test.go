@@ -149,7 +149,7 @@ func TestAWSCLIWorkspaces(t *testing.T) {
 // TestCredentialCommands exercises `kansoku keys` and `kansoku token`.
 func TestCredentialCommands(t *testing.T) {
 	s := startServer(t, "")
-	out, code := s.kansoku(t, "keys", "create", "--name", "ci")
+	out, code := s.kansoku(t, "keys", "create", "--name", "ci", "--policy", "AmazonPrometheusFullAccess")
 	if code != 0 || !strings.Contains(out, "AWS_ACCESS_KEY_ID=AKIA") {
 		t.Fatalf("keys create: %d %s", code, out)
 	}
@@ -207,7 +207,7 @@ func TestTenantIsolation(t *testing.T) {
 	s := startServer(t, "")
 	ctx := context.Background()
 	keyFor := func(user string) *client.Client {
-		out, code := s.kansoku(t, "keys", "create", "--name", user)
+		out, code := s.kansoku(t, "keys", "create", "--name", user, "--policy", "AmazonPrometheusFullAccess")
 		if code != 0 {
 			t.Fatalf("keys create %s: %s", user, out)
 		}

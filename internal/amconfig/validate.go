@@ -1,0 +1,104 @@
+package amconfig
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/prometheus/alertmanager/config"
+	"github.com/prometheus/alertmanager/template"
+	"go.yaml.in/yaml/v2"
+
+	"github.com/kansoku/kansoku/internal/limits"
+)
+
+// MaxRepeatInterval is AMP's cap on a route's repeat_interval: longer values
+// are treated as 5 days.
+const MaxRepeatInterval = 5 * 24 * time.Hour
+
+// Definition is AMP's Alertmanager definition file: the Alertmanager
+// configuration under alertmanager_config, and the templates it names
+// under template_files.
+type Definition struct {
+	TemplateFiles      map[string]string `yaml:"template_files"`
+	AlertmanagerConfig string            `yaml:"alertmanager_config"`
+}
+
+// Parsed is a validated definition.
+type Parsed struct {
+	Definition
+	Config *config.Config
+}
+
+// Parse validates a definition file with Alertmanager's own configuration
+// loader and template parser, plus AMP's limits (templates, inhibit rules,
+// routing-tree nodes) from the workspace's limits.
+func Parse(data []byte, lim *limits.Limits) (*Parsed, error) {
+	var def Definition
+	if err := yaml.UnmarshalStrict(data, &def); err != nil {
+		return nil, fmt.Errorf("the definition must be YAML with the keys alertmanager_config and template_files: %v", err)
+	}
+	if strings.TrimSpace(def.AlertmanagerConfig) == "" {
+		return nil, fmt.Errorf("alertmanager_config is missing or empty: the whole Alertmanager configuration goes under this key")
+	}
+	if lim.MaxTemplates > 0 && len(def.TemplateFiles) > lim.MaxTemplates {
+		return nil, fmt.Errorf("template_files has %d templates; the limit is %d", len(def.TemplateFiles), lim.MaxTemplates)
+	}
+	names := make([]string, 0, len(def.TemplateFiles))
+	for n := range def.TemplateFiles {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		t, err := template.New()
+		if err != nil {
+			return nil, err
+		}
+		if err := t.Parse(strings.NewReader(def.TemplateFiles[n])); err != nil {
+			return nil, fmt.Errorf("template_files[%q]: %v", n, err)
+		}
+	}
+	cfg, err := config.Load(def.AlertmanagerConfig)
+	if err != nil {
+		return nil, fmt.Errorf("alertmanager_config: %v", err)
+	}
+	for _, pattern := range cfg.Templates {
+		found := false
+		for _, n := range names {
+			if ok, _ := path.Match(pattern, n); ok || pattern == n {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("alertmanager_config: templates names %q, which is not a key of template_files", pattern)
+		}
+	}
+	if lim.MaxInhibitRules > 0 && len(cfg.InhibitRules) > lim.MaxInhibitRules {
+		return nil, fmt.Errorf("alertmanager_config has %d inhibit rules; the limit is %d", len(cfg.InhibitRules), lim.MaxInhibitRules)
+	}
+	if n := countRoutes(cfg.Route); lim.MaxRouteNodes > 0 && n > lim.MaxRouteNodes {
+		return nil, fmt.Errorf("alertmanager_config's routing tree has %d nodes; the limit is %d", n, lim.MaxRouteNodes)
+	}
+	for _, r := range cfg.Receivers {
+		for i, sns := range r.SNSConfigs {
+			if sns.Sigv4.Region == "" {
+				return nil, fmt.Errorf("receiver %q: sns_configs[%d]: sigv4.region is required", r.Name, i)
+			}
+		}
+	}
+	return &Parsed{Definition: def, Config: cfg}, nil
+}
+
+func countRoutes(r *config.Route) int {
+	if r == nil {
+		return 0
+	}
+	n := 1
+	for _, c := range r.Routes {
+		n += countRoutes(c)
+	}
+	return n
+}

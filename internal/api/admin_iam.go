@@ -1,0 +1,399 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kansoku/kansoku/internal/apierr"
+	"github.com/kansoku/kansoku/internal/iam"
+	"github.com/kansoku/kansoku/internal/iam/policy"
+	"github.com/kansoku/kansoku/internal/metastore"
+	"github.com/kansoku/kansoku/internal/wslog"
+)
+
+// iamRoutes are the admin API for users, policies and attachments, plus the
+// audit trail and workspace logs.
+func (s *Server) iamRoutes() []route {
+	adm := func(name, method, pattern, action string, res func(*Server, *http.Request) string, h http.HandlerFunc) route {
+		return route{name: name, method: method, pattern: pattern, plane: planeControl, action: action,
+			resource: res, maxBody: 64 * kib, handler: h}
+	}
+	user := func(s *Server, r *http.Request) string { return s.IAM.UserARN(r.PathValue("userName")) }
+	anyUser := func(s *Server, r *http.Request) string { return s.IAM.UserARN("*") }
+	pol := func(s *Server, r *http.Request) string { return r.PathValue("policyArn") }
+	anyPolicy := func(s *Server, r *http.Request) string { return s.IAM.PolicyARN("*") }
+	wsRes := func(s *Server, r *http.Request) string { return s.workspaces.ARN(r.PathValue("workspaceId")) }
+	return []route{
+		adm("CreateUser", "POST", "/admin/v1/iam/users", "iam:CreateUser", userFromBody, s.createUser),
+		adm("ListUsers", "GET", "/admin/v1/iam/users", "iam:ListUsers", anyUser, s.listUsers),
+		adm("GetUser", "GET", "/admin/v1/iam/users/{userName}", "iam:GetUser", user, s.getUser),
+		adm("DeleteUser", "DELETE", "/admin/v1/iam/users/{userName}", "iam:DeleteUser", user, s.deleteUser),
+		adm("ListAttachedUserPolicies", "GET", "/admin/v1/iam/users/{userName}/policies", "iam:ListAttachedUserPolicies", user, s.listAttachedUserPolicies),
+		adm("AttachUserPolicy", "POST", "/admin/v1/iam/users/{userName}/policies", "iam:AttachUserPolicy", user, s.attachUserPolicy),
+		adm("DetachUserPolicy", "DELETE", "/admin/v1/iam/users/{userName}/policies/{policyArn}", "iam:DetachUserPolicy", user, s.detachUserPolicy),
+		adm("CreatePolicy", "POST", "/admin/v1/iam/policies", "iam:CreatePolicy", anyPolicy, s.createPolicy),
+		adm("ListPolicies", "GET", "/admin/v1/iam/policies", "iam:ListPolicies", anyPolicy, s.listPolicies),
+		adm("GetPolicy", "GET", "/admin/v1/iam/policies/{policyArn}", "iam:GetPolicy", pol, s.getPolicy),
+		adm("CreatePolicyVersion", "PUT", "/admin/v1/iam/policies/{policyArn}", "iam:CreatePolicyVersion", pol, s.updatePolicy),
+		adm("DeletePolicy", "DELETE", "/admin/v1/iam/policies/{policyArn}", "iam:DeletePolicy", pol, s.deletePolicy),
+		adm("SimulatePrincipalPolicy", "POST", "/admin/v1/iam/simulate", "iam:SimulatePrincipalPolicy", userFromBody, s.simulate),
+		adm("UpdateAccessKey", "PUT", "/admin/v1/keys/{accessKeyId}", "iam:UpdateAccessKey", keyOwner, s.updateAccessKey),
+		adm("LookupEvents", "GET", "/admin/v1/audit", "cloudtrail:LookupEvents", nil, s.lookupEvents),
+		adm("FilterLogEvents", "GET", "/admin/v1/workspaces/{workspaceId}/logs", "logs:FilterLogEvents", wsRes, s.filterLogEvents),
+	}
+}
+
+// adminError maps iam errors; everything else passes through.
+func adminError(err error) error {
+	switch {
+	case errors.Is(err, iam.ErrInUse):
+		return &apierr.Error{Type: "DeleteConflictException", Status: http.StatusConflict, Message: err.Error()}
+	}
+	return iamError(err)
+}
+
+type userJSON struct {
+	UserName   string   `json:"userName"`
+	UserID     string   `json:"userId"`
+	ARN        string   `json:"arn"`
+	CreateDate float64  `json:"createDate"`
+	Policies   []string `json:"attachedPolicyArns,omitempty"`
+}
+
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		UserName   string   `json:"userName"`
+		PolicyArns []string `json:"policyArns"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		s.writeError(w, r, planeControl, err)
+		return
+	}
+	p, err := s.IAM.CreateUser(r.Context(), in.UserName)
+	if err != nil {
+		s.writeError(w, r, planeControl, adminError(err))
+		return
+	}
+	if err := s.attachAll(r, in.UserName, in.PolicyArns); err != nil {
+		s.writeError(w, r, planeControl, adminError(err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user": userJSON{UserName: p.Name, UserID: p.ID, ARN: p.ARN, CreateDate: awsTime(p.CreatedAt), Policies: in.PolicyArns}})
+}
+
+// attachAll attaches policies given by ARN or name; each attachment is
+// authorized separately (iam:AttachUserPolicy on the user).
+func (s *Server) attachAll(r *http.Request, userName string, policies []string) error {
+	for _, p := range policies {
+		if err := s.authz.Authorize(r.Context(), identity(r), "iam:AttachUserPolicy", s.IAM.UserARN(userName)); err != nil {
+			return err
+		}
+		arn, err := s.IAM.ResolvePolicyARN(r.Context(), p)
+		if err != nil {
+			return err
+		}
+		if err := s.IAM.AttachUserPolicy(r.Context(), userName, arn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
+	users, err := s.IAM.Users(r.Context())
+	if err != nil {
+		s.writeError(w, r, planeControl, err)
+		return
+	}
+	out := make([]userJSON, 0, len(users))
+	for _, u := range users {
+		out = append(out, userJSON{UserName: u.Name, UserID: u.ID, ARN: u.ARN, CreateDate: awsTime(u.CreatedAt)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"users": out})
+}
+
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
+	u, err := s.IAM.User(r.Context(), r.PathValue("userName"))
+	if err != nil {
+		s.writeError(w, r, planeControl, adminError(err))
+		return
+	}
+	pols, err := s.IAM.AttachedUserPolicies(r.Context(), u.Name)
+	if err != nil {
+		s.writeError(w, r, planeControl, adminError(err))
+		return
+	}
+	j := userJSON{UserName: u.Name, UserID: u.ID, ARN: u.ARN, CreateDate: awsTime(u.CreatedAt), Policies: []string{}}
+	for _, p := range pols {
+		j.Policies = append(j.Policies, p.ARN)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user": j})
+}
+
+func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("userName")
+	if id := identity(r); id != nil && id.PrincipalName == name {
+		s.writeError(w, r, planeControl, apierr.Conflict("User", name, "refusing to delete the user making this request"))
+		return
+	}
+	if err := s.IAM.DeleteUser(r.Context(), name); err != nil {
+		s.writeError(w, r, planeControl, adminError(err))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type policyJSON struct {
+	ARN             string  `json:"arn"`
+	PolicyName      string  `json:"policyName"`
+	Description     string  `json:"description,omitempty"`
+	Document        string  `json:"policyDocument,omitempty"`
+	AWSManaged      bool    `json:"awsManaged"`
+	AttachmentCount int     `json:"attachmentCount"`
+	CreateDate      float64 `json:"createDate,omitempty"`
+	UpdateDate      float64 `json:"updateDate,omitempty"`
+}
+
+func toPolicyJSON(p iam.PolicyInfo, withDoc bool) policyJSON {
+	j := policyJSON{ARN: p.ARN, PolicyName: p.Name, Description: p.Description, AWSManaged: p.AWSManaged, AttachmentCount: p.AttachmentCount}
+	if withDoc {
+		j.Document = p.Document
+	}
+	if !p.CreatedAt.IsZero() {
+		j.CreateDate, j.UpdateDate = awsTime(p.CreatedAt), awsTime(p.UpdatedAt)
+	}
+	return j
+}
+
+func (s *Server) listAttachedUserPolicies(w http.ResponseWriter, r *http.Request) {
+	pols, err := s.IAM.AttachedUserPolicies(r.Context(), r.PathValue("userName"))
+	if err != nil {
+		s.writeError(w, r, planeControl, adminError(err))
+		return
+	}
+	out := make([]policyJSON, 0, len(pols))
+	for _, p := range pols {
+		out = append(out, toPolicyJSON(p, false))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"attachedPolicies": out})
+}
+
+func (s *Server) attachUserPolicy(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		PolicyArn string `json:"policyArn"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		s.writeError(w, r, planeControl, err)
+		return
+	}
+	arn, err := s.IAM.ResolvePolicyARN(r.Context(), in.PolicyArn)
+	if err == nil {
+		err = s.IAM.AttachUserPolicy(r.Context(), r.PathValue("userName"), arn)
+	}
+	if err != nil {
+		s.writeError(w, r, planeControl, adminError(err))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) detachUserPolicy(w http.ResponseWriter, r *http.Request) {
+	if err := s.IAM.DetachUserPolicy(r.Context(), r.PathValue("userName"), r.PathValue("policyArn")); err != nil {
+		s.writeError(w, r, planeControl, adminError(err))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) createPolicy(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		PolicyName     string `json:"policyName"`
+		Description    string `json:"description"`
+		PolicyDocument string `json:"policyDocument"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		s.writeError(w, r, planeControl, err)
+		return
+	}
+	p, err := s.IAM.CreatePolicy(r.Context(), in.PolicyName, in.Description, in.PolicyDocument)
+	if err != nil {
+		s.writeError(w, r, planeControl, adminError(err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"policy": toPolicyJSON(p, true)})
+}
+
+func (s *Server) listPolicies(w http.ResponseWriter, r *http.Request) {
+	pols, err := s.IAM.Policies(r.Context())
+	if err != nil {
+		s.writeError(w, r, planeControl, err)
+		return
+	}
+	out := make([]policyJSON, 0, len(pols))
+	for _, p := range pols {
+		out = append(out, toPolicyJSON(p, false))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"policies": out})
+}
+
+func (s *Server) getPolicy(w http.ResponseWriter, r *http.Request) {
+	p, err := s.IAM.Policy(r.Context(), r.PathValue("policyArn"))
+	if err != nil {
+		s.writeError(w, r, planeControl, adminError(err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"policy": toPolicyJSON(p, true)})
+}
+
+func (s *Server) updatePolicy(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		PolicyDocument string `json:"policyDocument"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		s.writeError(w, r, planeControl, err)
+		return
+	}
+	if err := s.IAM.UpdatePolicy(r.Context(), r.PathValue("policyArn"), in.PolicyDocument); err != nil {
+		s.writeError(w, r, planeControl, adminError(err))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) deletePolicy(w http.ResponseWriter, r *http.Request) {
+	if err := s.IAM.DeletePolicy(r.Context(), r.PathValue("policyArn")); err != nil {
+		s.writeError(w, r, planeControl, adminError(err))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) simulate(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		UserName    string `json:"userName"`
+		ActionName  string `json:"actionName"`
+		ResourceArn string `json:"resourceArn"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		s.writeError(w, r, planeControl, err)
+		return
+	}
+	if in.ResourceArn == "" {
+		in.ResourceArn = "*"
+	}
+	d, err := s.IAM.Simulate(r.Context(), callerOr(r, in.UserName), in.ActionName, in.ResourceArn)
+	if err != nil {
+		s.writeError(w, r, planeControl, adminError(err))
+		return
+	}
+	decision := map[policy.Effect]string{policy.Allow: "allowed", policy.ExplicitDeny: "explicitDeny", policy.ImplicitDeny: "implicitDeny"}[d.Effect]
+	writeJSON(w, http.StatusOK, map[string]any{"evalActionName": in.ActionName, "evalResourceName": in.ResourceArn,
+		"evalDecision": decision, "matchedPolicy": d.PolicyName, "matchedStatement": d.StatementID})
+}
+
+func (s *Server) updateAccessKey(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Status string `json:"status"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		s.writeError(w, r, planeControl, err)
+		return
+	}
+	if err := s.IAM.SetAccessKeyStatus(r.Context(), r.PathValue("accessKeyId"), in.Status); err != nil {
+		if errors.Is(err, iam.ErrNotFound) {
+			s.writeError(w, r, planeControl, iamError(err))
+			return
+		}
+		s.writeError(w, r, planeControl, apierr.Validation(apierr.ReasonFieldValidation, "%v", err))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func timeParam(q url.Values, name string) (time.Time, error) {
+	v := q.Get(name)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	if f, err := strconv.ParseFloat(v, 64); err == nil {
+		return time.UnixMilli(int64(f * 1000)), nil
+	}
+	if d, err := time.ParseDuration(v); err == nil && d > 0 {
+		return time.Now().Add(-d), nil
+	}
+	return time.Time{}, apierr.InvalidField(name, "give an RFC 3339 time, epoch seconds, or a duration ago like 1h")
+}
+
+func (s *Server) lookupEvents(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := metastore.AuditFilter{EventName: q.Get("eventName"), EventSource: q.Get("eventSource"), UserName: q.Get("userName"),
+		AccessKeyID: q.Get("accessKeyId"), Resource: q.Get("resource"), ErrorsOnly: q.Get("errorsOnly") == "true", Before: q.Get("nextToken")}
+	var err error
+	if f.Since, err = timeParam(q, "startTime"); err == nil {
+		f.Until, err = timeParam(q, "endTime")
+	}
+	if err == nil {
+		f.Limit, err = maxResultsParam(r)
+	}
+	if err != nil {
+		s.writeError(w, r, planeControl, err)
+		return
+	}
+	if ro := q.Get("readOnly"); ro != "" {
+		b := ro == "true"
+		f.ReadOnly = &b
+	}
+	events, next, err := s.Audit.Lookup(r.Context(), f)
+	if errors.Is(err, metastore.ErrBadPageToken) {
+		err = apierr.Validation(apierr.ReasonFieldValidation, "Invalid nextToken")
+	}
+	if err != nil {
+		s.writeError(w, r, planeControl, err)
+		return
+	}
+	resp := map[string]any{"events": events}
+	if next != "" {
+		resp["nextToken"] = next
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) filterLogEvents(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := metastore.LogFilter{WorkspaceID: r.PathValue("workspaceId"), Component: q.Get("component"), Level: strings.ToUpper(q.Get("level"))}
+	var err error
+	if f.Since, err = timeParam(q, "startTime"); err == nil {
+		f.Until, err = timeParam(q, "endTime")
+	}
+	if err == nil && q.Get("afterId") != "" {
+		f.AfterID, err = strconv.ParseInt(q.Get("afterId"), 10, 64)
+	}
+	if err == nil && q.Get("limit") != "" {
+		f.Limit, err = strconv.Atoi(q.Get("limit"))
+	}
+	if err != nil {
+		s.writeError(w, r, planeControl, apierr.Validation(apierr.ReasonFieldValidation, "%v", err))
+		return
+	}
+	events, err := s.Logging.Query(r.Context(), f)
+	if err != nil {
+		s.writeError(w, r, planeControl, err)
+		return
+	}
+	out := make([]map[string]any, 0, len(events))
+	lastID := f.AfterID
+	for _, e := range events {
+		rec := wslog.Record(e)
+		rec["id"] = e.ID
+		out = append(out, rec)
+		lastID = e.ID
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"events": out, "lastId": lastID})
+}

@@ -1,0 +1,96 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/kansoku/kansoku/internal/apierr"
+	"github.com/kansoku/kansoku/internal/tagging"
+)
+
+// taggable checks that an ARN names an existing workspace or namespace of
+// this installation.
+func (s *Server) taggable(ctx context.Context, arn string) error {
+	a, err := tagging.ParseARN(arn)
+	if err != nil {
+		return err
+	}
+	if a.Region != s.Region || a.Account != s.AccountID {
+		return apierr.NotFound("Resource", arn, "Resource %s is not in this account (%s) and region (%s)", arn, s.AccountID, s.Region)
+	}
+	if a.Kind == tagging.KindWorkspace {
+		_, err = s.workspaces.Get(ctx, a.WorkspaceID)
+		return err
+	}
+	_, err = s.RuleGroups.Describe(ctx, a.WorkspaceID, a.Name)
+	return err
+}
+
+func (s *Server) tagResource(w http.ResponseWriter, r *http.Request) {
+	arn := r.PathValue("resourceArn")
+	var in struct {
+		Tags map[string]string `json:"tags"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		s.writeError(w, r, planeControl, err)
+		return
+	}
+	if in.Tags == nil {
+		s.writeError(w, r, planeControl, apierr.InvalidField("tags", "Member must not be null"))
+		return
+	}
+	if err := s.taggable(r.Context(), arn); err != nil {
+		s.writeError(w, r, planeControl, err)
+		return
+	}
+	existing, err := s.Meta.Tags(r.Context(), arn)
+	if err == nil {
+		err = tagging.Validate(in.Tags, existing)
+	}
+	if err == nil {
+		err = s.Meta.SetTags(r.Context(), arn, in.Tags)
+	}
+	if err != nil {
+		s.writeError(w, r, planeControl, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{})
+}
+
+func (s *Server) untagResource(w http.ResponseWriter, r *http.Request) {
+	arn := r.PathValue("resourceArn")
+	keys := r.URL.Query()["tagKeys"]
+	if len(keys) == 0 {
+		s.writeError(w, r, planeControl, apierr.InvalidField("tagKeys", "Member must not be null"))
+		return
+	}
+	for _, k := range keys {
+		if err := tagging.ValidateKey("tagKeys", k); err != nil {
+			s.writeError(w, r, planeControl, err)
+			return
+		}
+	}
+	if err := s.taggable(r.Context(), arn); err != nil {
+		s.writeError(w, r, planeControl, err)
+		return
+	}
+	if err := s.Meta.RemoveTags(r.Context(), arn, keys); err != nil {
+		s.writeError(w, r, planeControl, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{})
+}
+
+func (s *Server) listTagsForResource(w http.ResponseWriter, r *http.Request) {
+	arn := r.PathValue("resourceArn")
+	if err := s.taggable(r.Context(), arn); err != nil {
+		s.writeError(w, r, planeControl, err)
+		return
+	}
+	tags, err := s.Meta.Tags(r.Context(), arn)
+	if err != nil {
+		s.writeError(w, r, planeControl, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tags": tags})
+}

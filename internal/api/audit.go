@@ -1,0 +1,133 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/kansoku/kansoku/internal/audit"
+	"github.com/kansoku/kansoku/internal/auth"
+)
+
+// captureWriter keeps the start of a response body for the audit record.
+type captureWriter struct {
+	*statusRecorder
+	buf bytes.Buffer
+}
+
+const maxCapture = 64 << 10
+
+func (c *captureWriter) Write(b []byte) (int, error) {
+	if room := maxCapture - c.buf.Len(); room > 0 {
+		if len(b) < room {
+			room = len(b)
+		}
+		c.buf.Write(b[:room])
+	}
+	return c.statusRecorder.Write(b)
+}
+
+func sourceIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// patternParams lists the {wildcards} of a route pattern.
+func patternParams(pattern string) []string {
+	var out []string
+	for _, seg := range strings.Split(pattern, "/") {
+		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+			out = append(out, strings.TrimSuffix(strings.TrimPrefix(seg, "{"), "}"))
+		}
+	}
+	return out
+}
+
+// auditEvent builds the record of one request. status and respBody are the
+// response; errCode the AWS error type, if any.
+func (s *Server) auditEvent(r *http.Request, rt route, id *auth.Identity, resource string, status int, errCode, errMsg string, respBody []byte) audit.Event {
+	e := audit.New(rt.action, time.Now())
+	e.AWSRegion, e.RecipientAccountID = s.Region, s.AccountID
+	e.SourceIPAddress, e.UserAgent, e.RequestID = sourceIP(r), r.UserAgent(), w3RequestID(r)
+	if id != nil {
+		e.UserIdentity = audit.UserIdentity{Type: "IAMUser", PrincipalID: id.PrincipalID, ARN: id.PrincipalARN, AccountID: id.AccountID,
+			AccessKeyID: id.AccessKeyID, UserName: id.PrincipalName, AuthMethod: string(id.Method)}
+	} else {
+		e.UserIdentity = audit.UserIdentity{Type: "Unknown", AccessKeyID: claimedAccessKey(r)}
+	}
+	params := map[string]any{}
+	for _, p := range patternParams(rt.pattern) {
+		params[p] = r.PathValue(p)
+	}
+	for k, vs := range r.URL.Query() {
+		if strings.HasPrefix(k, "X-Amz-") {
+			continue // presigned-URL signature material
+		}
+		if len(vs) == 1 {
+			params[k] = vs[0]
+		} else {
+			params[k] = vs
+		}
+	}
+	if rt.plane == planeControl && strings.Contains(r.Header.Get("Content-Type"), "json") {
+		body, _ := requestBody(r)
+		var m map[string]any
+		if json.Unmarshal(body, &m) == nil {
+			for k, v := range m {
+				params[k] = v
+			}
+		}
+	}
+	e.RequestParameters = audit.Redact(params).(map[string]any)
+	if status/100 == 2 && len(respBody) > 0 {
+		var m map[string]any
+		if json.Unmarshal(respBody, &m) == nil {
+			e.ResponseElements = audit.Redact(m).(map[string]any)
+		}
+	}
+	e.ErrorCode, e.ErrorMessage = errCode, errMsg
+	if resource != "" {
+		e.Resources = []audit.Resource{{ARN: resource, AccountID: s.AccountID}}
+	}
+	return e
+}
+
+// claimedAccessKey is the access key or token id a failed request claimed
+// to use (never the secret).
+func claimedAccessKey(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if i := strings.Index(h, "Credential="); i >= 0 {
+		cred := h[i+len("Credential="):]
+		if j := strings.IndexByte(cred, '/'); j > 0 && j <= 128 {
+			return cred[:j]
+		}
+	}
+	if c := r.URL.Query().Get("X-Amz-Credential"); c != "" {
+		if j := strings.IndexByte(c, '/'); j > 0 && j <= 128 {
+			return c[:j]
+		}
+	}
+	if tok, ok := bearer(r); ok {
+		if id, _, ok := auth.ParseAPIToken(tok); ok {
+			return "token:" + id
+		}
+	}
+	return ""
+}
+
+func bearer(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	if t, ok := strings.CutPrefix(h, "Bearer "); ok {
+		return strings.TrimSpace(t), true
+	}
+	if _, pass, ok := r.BasicAuth(); ok {
+		return pass, true
+	}
+	return "", false
+}

@@ -1,0 +1,70 @@
+package rulegroups
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/rulefmt"
+	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/kansoku/kansoku/internal/limits"
+)
+
+// maxCombinedNameBytes is AMP's limit on namespace name + rule group name.
+const maxCombinedNameBytes = 721
+
+// DefaultEvaluationInterval is a group's interval when it sets none.
+const DefaultEvaluationInterval = time.Minute
+
+// parserOptions are the PromQL features rules may use; the query engine
+// uses the same.
+var promqlParser = parser.NewParser(parser.Options{})
+
+// Validate checks a rule file as Prometheus would load it (model/rulefmt and
+// the PromQL parser) plus the workspace's limits, and returns its rule
+// count. The error names the line and column of the first problem.
+func Validate(namespace string, data []byte, lim *limits.Limits) (*rulefmt.RuleGroups, int, error) {
+	scheme := model.LegacyValidation
+	if lim.AllowUTF8Names {
+		scheme = model.UTF8Validation
+	}
+	groups, errs := rulefmt.Parse(data, false, scheme, promqlParser, slog.New(slog.DiscardHandler))
+	if len(errs) > 0 {
+		msg := errs[0].Error()
+		if len(errs) > 1 {
+			msg += fmt.Sprintf(" (and %d more errors)", len(errs)-1)
+		}
+		return nil, 0, fmt.Errorf("invalid rule file: %s", msg)
+	}
+	if groups == nil || len(groups.Groups) == 0 {
+		return nil, 0, fmt.Errorf("invalid rule file: no rule groups (a rule file starts with \"groups:\")")
+	}
+	count := 0
+	for _, g := range groups.Groups {
+		if len(namespace)+len(g.Name) > maxCombinedNameBytes {
+			return nil, 0, fmt.Errorf("group %q: namespace and group names together exceed %d bytes", g.Name, maxCombinedNameBytes)
+		}
+		interval := time.Duration(g.Interval)
+		if interval == 0 {
+			interval = DefaultEvaluationInterval
+		}
+		if min := time.Duration(lim.MinEvaluationInterval); interval < min {
+			return nil, 0, fmt.Errorf("group %q: evaluation interval %s is below the workspace minimum of %s", g.Name, model.Duration(interval), model.Duration(min))
+		}
+		count += len(g.Rules)
+	}
+	return groups, count, nil
+}
+
+// statusReason shortens an error for the statusReason field (AMP's
+// StatusReason members are free text; keep them readable).
+func statusReason(err error) string {
+	s := strings.TrimSpace(err.Error())
+	if len(s) > 1000 {
+		s = s[:1000] + "..."
+	}
+	return s
+}
