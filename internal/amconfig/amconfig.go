@@ -63,7 +63,9 @@ func New(store Store, ws Workspaces, lim *limits.Overrides, logs LogSink, logger
 
 // OnChange registers a listener for changes of a workspace's active
 // configuration (the per-workspace Alertmanager).
-func (s *Service) OnChange(l func(ctx context.Context, ws string)) { s.listeners = append(s.listeners, l) }
+func (s *Service) OnChange(l func(ctx context.Context, ws string)) {
+	s.listeners = append(s.listeners, l)
+}
 
 // Run activates valid uploads until ctx ends.
 func (s *Service) Run(ctx context.Context) error { return s.loop.Run(ctx) }

@@ -34,7 +34,9 @@ func (in blobInput) blob() ([]byte, error) {
 	return b, nil
 }
 
-func statusOf(code, reason string) statusJSON { return statusJSON{StatusCode: code, StatusReason: reason} }
+func statusOf(code, reason string) statusJSON {
+	return statusJSON{StatusCode: code, StatusReason: reason}
+}
 
 // doubleEncodedHint explains a failure the AWS CLI v1 causes when given a
 // base64 string literal (it encodes it once more).
