@@ -42,3 +42,20 @@ func TestValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestParseARN(t *testing.T) {
+	a, err := ParseARN("arn:aws:aps:us-east-1:123456789012:rulegroupsnamespace/ws-1/team-a")
+	if err != nil || a.Kind != KindRuleGroupsNamespace || a.WorkspaceID != "ws-1" || a.Name != "team-a" || a.Account != "123456789012" {
+		t.Fatalf("%+v %v", a, err)
+	}
+	a, err = ParseARN("arn:aws:aps:eu-west-1:123456789012:workspace/ws-2")
+	if err != nil || a.Kind != KindWorkspace || a.WorkspaceID != "ws-2" || a.Region != "eu-west-1" {
+		t.Fatalf("%+v %v", a, err)
+	}
+	for _, bad := range []string{"", "ws-1", "arn:aws:s3:::bucket", "arn:aws:aps:us-east-1:1:workspace/", "arn:aws:aps:us-east-1:1:workspace/a/b",
+		"arn:aws:aps:us-east-1:1:rulegroupsnamespace/ws-1", "arn:aws:aps:us-east-1:1:scraper/s-1"} {
+		if _, err := ParseARN(bad); err == nil {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+}

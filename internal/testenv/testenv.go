@@ -187,3 +187,23 @@ func Series(kv ...string) []prompb.Label {
 	}
 	return ls
 }
+
+// User creates a user with the given policies (ARNs or names) and an
+// access key, and returns a client signing with that key.
+func (s *Server) User(t testing.TB, name string, policies ...string) *client.Client {
+	t.Helper()
+	var out struct {
+		AccessKey struct{ AccessKeyID, SecretAccessKey string } `json:"accessKey"`
+	}
+	if err := s.Admin.JSON(context.Background(), "POST", "/admin/v1/keys", nil, map[string]any{"userName": name, "policyArns": policies}, &out); err != nil {
+		t.Fatal(err)
+	}
+	c := client.New(s.URL, s.App.Account.Region, aws.Credentials{AccessKeyID: out.AccessKey.AccessKeyID, SecretAccessKey: out.AccessKey.SecretAccessKey})
+	c.HTTP = s.http
+	return c
+}
+
+// WorkspaceARN returns the ARN of a workspace of this server.
+func (s *Server) WorkspaceARN(ws string) string {
+	return "arn:aws:aps:" + s.App.Account.Region + ":" + s.App.Account.ID + ":workspace/" + ws
+}

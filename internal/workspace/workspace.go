@@ -551,6 +551,8 @@ func (s *Service) activate(ctx context.Context, w metastore.Workspace) error {
 }
 
 func (s *Service) finishDelete(ctx context.Context, w metastore.Workspace) {
+	// Finish a deletion once started, even during shutdown.
+	ctx = context.WithoutCancel(ctx)
 	s.mu.Lock()
 	delete(s.active, w.ID)
 	s.mu.Unlock()

@@ -240,6 +240,9 @@ func awsEnv(t *testing.T, keyID, secret, region string) []string {
 // waitFor polls cond until it holds.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
 	deadline := time.Now().Add(timeout)
 	for !cond() {
 		if time.Now().After(deadline) {

@@ -1,0 +1,87 @@
+package amconfig
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/kansoku/kansoku/internal/limits"
+)
+
+// seedBasic is seed 001's basic Alertmanager definition, as written.
+const seedBasic = `alertmanager_config: |
+  route:
+    receiver: 'default'
+  receivers:
+  - name: 'default'
+    sns_configs:
+    - topic_arn: arn:aws:sns:us-east-2:123456789012:My-Topic
+      sigv4:
+        region: us-east-2
+      attributes:
+        key: key1
+        value: value1
+`
+
+func TestParse(t *testing.T) {
+	lim := limits.Defaults()
+	manyInhibit := "alertmanager_config: |\n  route:\n    receiver: d\n  receivers:\n  - name: d\n  inhibit_rules:\n"
+	for i := 0; i < 101; i++ {
+		manyInhibit += fmt.Sprintf("  - source_matchers: [a=\"%d\"]\n    target_matchers: [b=\"%d\"]\n", i, i)
+	}
+	manyRoutes := "alertmanager_config: |\n  route:\n    receiver: d\n    routes:\n"
+	for i := 0; i < 100; i++ {
+		manyRoutes += fmt.Sprintf("    - matchers: [n=\"%d\"]\n", i)
+	}
+	manyRoutes += "  receivers:\n  - name: d\n"
+	cases := []struct {
+		name, def, err string
+	}{
+		{"seed basic example", seedBasic, ""},
+		{"templates and webhook", `template_files:
+  default_template: |
+    {{ define "sns.default.subject" }}[{{ .Status | toUpper }}]{{ end }}
+alertmanager_config: |
+  templates:
+  - 'default_template'
+  route:
+    receiver: hook
+  receivers:
+  - name: hook
+    webhook_configs:
+    - url: http://127.0.0.1:9999/hook
+`, ""},
+		{"missing alertmanager_config", "template_files: {}\n", "alertmanager_config is missing"},
+		{"unknown top-level key", "route: {}\nalertmanager_config: |\n  route:\n    receiver: d\n  receivers:\n  - name: d\n", "route"},
+		{"undefined receiver", "alertmanager_config: |\n  route:\n    receiver: nope\n", "undefined receiver"},
+		{"bad template", "template_files:\n  t: '{{ define \"x\" }}{{ .Foo '\nalertmanager_config: |\n  route:\n    receiver: d\n  receivers:\n  - name: d\n", "template_files[\"t\"]"},
+		{"template not in template_files", "alertmanager_config: |\n  templates: ['missing']\n  route:\n    receiver: d\n  receivers:\n  - name: d\n", "not a key of template_files"},
+		{"sns without region", "alertmanager_config: |\n  route:\n    receiver: d\n  receivers:\n  - name: d\n    sns_configs:\n    - topic_arn: arn:aws:sns:us-east-2:123456789012:T\n", "sigv4.region is required"},
+		{"101 inhibit rules", manyInhibit, "101 inhibit rules"},
+		{"101 route nodes", manyRoutes, "101 nodes"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.def), &lim)
+			if tc.err == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Fatalf("error %v, want %q", err, tc.err)
+			}
+		})
+	}
+	t.Run("101 templates", func(t *testing.T) {
+		def := "template_files:\n"
+		for i := 0; i < 101; i++ {
+			def += fmt.Sprintf("  t%d: x\n", i)
+		}
+		def += "alertmanager_config: |\n  route:\n    receiver: d\n  receivers:\n  - name: d\n"
+		if _, err := Parse([]byte(def), &lim); err == nil || !strings.Contains(err.Error(), "101 templates") {
+			t.Fatalf("got %v", err)
+		}
+	})
+}

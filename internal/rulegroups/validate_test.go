@@ -1,0 +1,53 @@
+package rulegroups
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/kansoku/kansoku/internal/limits"
+)
+
+func TestValidate(t *testing.T) {
+	lim := limits.Defaults()
+	cases := []struct {
+		name, ns, file string
+		rules          int
+		err            string // substring; "" means valid
+	}{
+		{"recording and alerting", "ns", `
+groups:
+  - name: test
+    rules:
+      - record: metric:recording_rule
+        expr: avg(rate(container_cpu_usage_seconds_total[5m]))
+  - name: alert-test
+    interval: 30s
+    rules:
+      - alert: metric:alerting_rule
+        expr: avg(rate(container_cpu_usage_seconds_total[5m])) > 0
+        for: 2m
+`, 2, ""},
+		{"bad PromQL names its line", "ns", "groups:\n  - name: g\n    rules:\n      - record: r\n        expr: sum(\n", 0, "5:15"},
+		{"unknown field", "ns", "groups:\n  - name: g\n    rulez: []\n", 0, "rulez"},
+		{"not YAML", "ns", "groups: [\n", 0, "invalid rule file"},
+		{"no groups", "ns", "groups: []\n", 0, "no rule groups"},
+		{"both record and alert", "ns", "groups:\n  - name: g\n    rules:\n      - record: a\n        alert: b\n        expr: up\n", 0, "record"},
+		{"interval below 30s", "ns", "groups:\n  - name: g\n    interval: 10s\n    rules:\n      - record: a\n        expr: up\n", 0, "below the workspace minimum of 30s"},
+		{"names too long together", strings.Repeat("n", 700), "groups:\n  - name: " + strings.Repeat("g", 30) + "\n    rules:\n      - record: a\n        expr: up\n", 0, "exceed 721 bytes"},
+		{"duplicate groups", "ns", "groups:\n  - name: g\n    rules:\n      - record: a\n        expr: up\n  - name: g\n    rules:\n      - record: b\n        expr: up\n", 0, "repeated"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, n, err := Validate(tc.ns, []byte(tc.file), &lim)
+			if tc.err == "" {
+				if err != nil || n != tc.rules {
+					t.Fatalf("got %d rules, %v", n, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Fatalf("error %v, want it to contain %q", err, tc.err)
+			}
+		})
+	}
+}
