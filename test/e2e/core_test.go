@@ -274,3 +274,60 @@ func queryNames(t *testing.T, c *client.Client, ws string) string {
 	}
 	return fmt.Sprint(r.Data)
 }
+
+// TestIAMCommands drives `kansoku iam` end to end.
+func TestIAMCommands(t *testing.T) {
+	s := startServer(t, "")
+	ws := createWorkspace(t, s.Admin, "iam")
+	doc := filepath.Join(t.TempDir(), "policy.json")
+	os.WriteFile(doc, []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["aps:RemoteWrite","aps:QueryMetrics"],"Resource":"arn:aws:aps:*:*:workspace/`+ws+`"}]}`), 0o600)
+	out, code := s.kansoku(t, "iam", "create-policy", "--name", "team-rw", "--document", "file://"+doc)
+	if code != 0 || !strings.Contains(out, `"arn": "arn:aws:iam::`) {
+		t.Fatalf("create-policy: %d %s", code, out)
+	}
+	var created struct {
+		Policy struct{ ARN string } `json:"policy"`
+	}
+	_ = json.Unmarshal([]byte(out), &created)
+	if out, code := s.kansoku(t, "iam", "create-user", "team", "--policy", "team-rw"); code != 0 {
+		t.Fatalf("create-user: %s", out)
+	}
+	out, code = s.kansoku(t, "iam", "simulate", "--user", "team", "--action", "aps:QueryMetrics", "--resource", "arn:aws:aps:us-east-1:123456789012:workspace/"+ws)
+	if code != 0 || !strings.Contains(out, `"evalDecision": "allowed"`) {
+		t.Fatalf("simulate allowed: %d %s", code, out)
+	}
+	out, _ = s.kansoku(t, "iam", "simulate", "--user", "team", "--action", "aps:DeleteWorkspace", "--resource", "*")
+	if !strings.Contains(out, `"evalDecision": "implicitDeny"`) {
+		t.Fatalf("simulate denied: %s", out)
+	}
+	out, code = s.kansoku(t, "iam", "list-policies")
+	if code != 0 || !strings.Contains(out, "AmazonPrometheusRemoteWriteAccess") || !strings.Contains(out, "team-rw") {
+		t.Fatalf("list-policies: %s", out)
+	}
+	out, code = s.kansoku(t, "iam", "delete-policy", created.Policy.ARN)
+	if code == 0 || !strings.Contains(out, "DeleteConflictException") {
+		t.Fatalf("deleting an attached policy: %d %s", code, out)
+	}
+	if out, code := s.kansoku(t, "iam", "detach-user-policy", "--user", "team", "--policy-arn", created.Policy.ARN); code != 0 {
+		t.Fatalf("detach: %s", out)
+	}
+	out, _ = s.kansoku(t, "iam", "list-attached-user-policies", "team")
+	if strings.Contains(out, "team-rw") {
+		t.Fatalf("still attached: %s", out)
+	}
+	if out, code := s.kansoku(t, "iam", "delete-policy", created.Policy.ARN); code != 0 {
+		t.Fatalf("delete-policy: %s", out)
+	}
+	os.WriteFile(doc, []byte(`{"Statement":[{"Effect":"Permit","Action":"*","Resource":"*"}]}`), 0o600)
+	out, code = s.kansoku(t, "iam", "create-policy", "--name", "bad", "--document", doc)
+	if code == 0 || !strings.Contains(out, "MalformedPolicyDocumentException") || !strings.Contains(out, "Effect") {
+		t.Fatalf("malformed policy: %d %s", code, out)
+	}
+	out, code = s.kansoku(t, "iam", "list-users")
+	if code != 0 || !strings.Contains(out, "admin") || !strings.Contains(out, "team") {
+		t.Fatalf("list-users: %s", out)
+	}
+	if out, code := s.kansoku(t, "iam", "delete-user", "team"); code != 0 {
+		t.Fatalf("delete-user: %s", out)
+	}
+}
