@@ -33,6 +33,7 @@ func main() {
 	registerIAM(app)
 	registerAudit(app)
 	registerLogs(app)
+	registerLimits(app)
 
 	cmd, err := app.Parse(os.Args[1:])
 	if err != nil {

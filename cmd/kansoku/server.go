@@ -33,6 +33,8 @@ func registerServer(a *kingpin.Application) {
 		region      = flag("region", "The installation's region, fixed at first start.").Default(d.Region).String()
 		maxWS       = flag("workspace.max-per-account", "Quota of workspaces (AMP: 25).").Default(fmt.Sprint(d.Workspace.MaxPerAccount)).Int()
 		retention   = flag("workspace.retention-days", "Default retention of a workspace's samples (AMP: 150).").Default(fmt.Sprint(d.Limits.RetentionDays)).Int()
+		selfMetrics = flag("usage.self-metrics", "Write each workspace's own usage series (prometheus_tsdb_head_series, ...; job=\"kansoku\") into it.").Default("true").Bool()
+		guardrails  = flag("ingest.guardrails", "AMP's ingestion guardrails (throttling, HA deduplication, series limits). Turn off only to measure their cost.").Default("true").Bool()
 		logLevel    = flag("log.level", "Log level: debug, info, warn, error.").Default(d.Log.Level).String()
 		logFormat   = flag("log.format", "Log format: logfmt or json.").Default(d.Log.Format).String()
 	)
@@ -66,6 +68,12 @@ func registerServer(a *kingpin.Application) {
 		}
 		if set("workspace.retention-days") {
 			cfg.Limits.RetentionDays = *retention
+		}
+		if set("usage.self-metrics") {
+			cfg.Usage.SelfMetrics = *selfMetrics
+		}
+		if set("ingest.guardrails") {
+			cfg.Ingest.Guardrails = *guardrails
 		}
 		if set("log.level") {
 			cfg.Log.Level = *logLevel

@@ -116,6 +116,7 @@ func (s *Server) routeTable() []route {
 	}
 	rs = append(rs, s.adminRoutes()...)
 	rs = append(rs, s.iamRoutes()...)
+	rs = append(rs, s.limitsRoutes()...)
 	return rs
 }
 

@@ -18,9 +18,11 @@ import (
 	"github.com/kansoku/kansoku/internal/audit"
 	"github.com/kansoku/kansoku/internal/auth"
 	"github.com/kansoku/kansoku/internal/iam"
+	"github.com/kansoku/kansoku/internal/ingest"
 	"github.com/kansoku/kansoku/internal/limits"
 	"github.com/kansoku/kansoku/internal/query"
 	"github.com/kansoku/kansoku/internal/rulegroups"
+	"github.com/kansoku/kansoku/internal/usage"
 	"github.com/kansoku/kansoku/internal/workspace"
 	"github.com/kansoku/kansoku/internal/wslog"
 )
@@ -69,7 +71,10 @@ type Deps struct {
 	Logging    *wslog.Service
 	Audit      *audit.Recorder
 	// Meta holds resource tags.
-	Meta TagStore
+	Meta          TagStore
+	LimitsService *limits.Service
+	Usage         *usage.Tracker
+	HA            *ingest.HATracker
 	// Ready reports whether the server may take traffic (/-/ready).
 	Ready func() bool
 }

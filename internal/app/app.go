@@ -39,6 +39,7 @@ import (
 	"github.com/kansoku/kansoku/internal/rulegroups"
 	"github.com/kansoku/kansoku/internal/secrets"
 	"github.com/kansoku/kansoku/internal/tenantdb"
+	"github.com/kansoku/kansoku/internal/usage"
 	"github.com/kansoku/kansoku/internal/version"
 	"github.com/kansoku/kansoku/internal/workspace"
 	"github.com/kansoku/kansoku/internal/wslog"
@@ -50,24 +51,29 @@ const AdminCredentialsFile = "admin-credentials"
 
 // App is one running Kansoku server.
 type App struct {
-	Config      config.Config
-	Logger      *slog.Logger
-	Registry    *prometheus.Registry
-	Meta        *metastore.DB
-	Account     metastore.Account
-	IAM         *iam.Service
-	TSDB        *tenantdb.Manager
-	Workspaces  *workspace.Service
-	Limits      *limits.Overrides
-	Distributor *ingest.Distributor
-	Query       *query.API
-	RuleGroups  *rulegroups.Service
-	AMConfig    *amconfig.Service
-	Logging     *wslog.Service
-	Audit       *audit.Recorder
-	API         *api.Server
-	ExternalURL string
-	TLS         bool
+	Config     config.Config
+	Logger     *slog.Logger
+	Registry   *prometheus.Registry
+	Meta       *metastore.DB
+	Account    metastore.Account
+	IAM        *iam.Service
+	TSDB       *tenantdb.Manager
+	Workspaces *workspace.Service
+	Limits     *limits.Overrides
+	// LimitsService persists per-workspace overrides.
+	LimitsService *limits.Service
+	SeriesLimits  *ingest.SeriesLimiters
+	HA            *ingest.HATracker
+	Distributor   *ingest.Distributor
+	Query         *query.API
+	RuleGroups    *rulegroups.Service
+	AMConfig      *amconfig.Service
+	Logging       *wslog.Service
+	Audit         *audit.Recorder
+	Usage         *usage.Tracker
+	API           *api.Server
+	ExternalURL   string
+	TLS           bool
 	// FirstStart holds the admin key minted on this start, if this was the
 	// installation's first.
 	FirstStart *iam.NewKey
@@ -127,7 +133,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 	}
 
 	a.Limits = limits.NewOverrides(cfg.Limits)
-	a.TSDB = tenantdb.New(tenantdb.Options{Dir: filepath.Join(dataDir, "workspaces"), Logger: logger.With("component", "tsdb")})
+	a.LimitsService = limits.NewService(a.Meta, a.Limits, logger.With("component", "limits"))
+	if err := a.LimitsService.Load(ctx); err != nil {
+		return nil, err
+	}
+	a.SeriesLimits = ingest.NewSeriesLimiters(a.Limits, !cfg.Ingest.Guardrails)
+	a.TSDB = tenantdb.New(tenantdb.Options{Dir: filepath.Join(dataDir, "workspaces"), Logger: logger.With("component", "tsdb"), Series: a.SeriesLimits.Hooks()})
 	a.closers = append(a.closers, a.TSDB.CloseAll)
 
 	a.Workspaces = workspace.New(workspace.Options{
@@ -137,8 +148,13 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 	}, a.Meta, a.TSDB)
 
 	ingestMetrics := ingest.NewMetrics(a.Registry)
-	a.Distributor = ingest.NewDistributor(a.TSDB, a.Limits, a.Meta, ingestMetrics, logger.With("component", "ingest"))
-	a.Workspaces.AddListener(forgetOnDelete{a.Distributor})
+	a.HA = ingest.NewHATracker(a.Meta, a.Registry, logger.With("component", "ha"))
+	if err := a.HA.Load(ctx); err != nil {
+		return nil, err
+	}
+	a.Distributor = ingest.NewDistributor(ingest.DistributorOptions{Storage: a.TSDB, Limits: a.Limits, Metadata: a.Meta,
+		Metrics: ingestMetrics, HA: a.HA, Guardrails: cfg.Ingest.Guardrails, Logger: logger.With("component", "ingest")})
+	a.Workspaces.AddListener(forgetOnDelete{a})
 
 	a.Query = query.New(query.Options{
 		Logger: logger.With("component", "query"), Registerer: a.Registry, Limits: a.Limits,
@@ -149,6 +165,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 	a.RuleGroups = rulegroups.New(a.Meta, a.Workspaces, a.Limits, a.Logging, a.Account.Region, a.Account.ID, logger.With("component", "rulegroups"))
 	a.AMConfig = amconfig.New(a.Meta, a.Workspaces, a.Limits, a.Logging, logger.With("component", "amconfig"))
 	a.Audit = audit.NewRecorder(a.Meta, a.Registry, logger.With("component", "audit"))
+	a.Usage = usage.New(usage.Options{Workspaces: a.Workspaces, Storage: a.TSDB, Series: a.SeriesLimits, Ingest: ingestMetrics,
+		SelfMetrics: cfg.Usage.SelfMetrics, Logger: logger.With("component", "usage")})
+	a.Registry.MustRegister(a.Usage)
 
 	authn := auth.NewAuthenticator(a.Account.ID, a.Account.Region, a.IAM, nil)
 	a.API = api.New(api.Deps{
@@ -158,6 +177,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		Authn: authn, Authz: a.IAM,
 		Workspaces: a.Workspaces, IAM: a.IAM, Pusher: a.Distributor, Query: a.Query, Limits: a.Limits,
 		RuleGroups: a.RuleGroups, AMConfig: a.AMConfig, Logging: a.Logging, Audit: a.Audit, Meta: a.Meta,
+		LimitsService: a.LimitsService, Usage: a.Usage, HA: a.HA,
 		Ready: a.ready.Load,
 	})
 	return a, nil
@@ -337,6 +357,9 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 			"amconfig":   a.AMConfig.Run,
 			"wslog":      a.Logging.Run,
 			"audit":      func(ctx context.Context) error { return a.Audit.Run(ctx, time.Duration(a.Config.Audit.Retention)) },
+			"usage":      a.Usage.Run,
+			"limits":     func(ctx context.Context) error { return a.LimitsService.Run(ctx, 30*time.Second) },
+			"ha-cleanup": a.haCleanup,
 		} {
 			wg.Add(1)
 			go func() {
@@ -373,7 +396,26 @@ func (a *App) Close() {
 	a.closers = nil
 }
 
-type forgetOnDelete struct{ d *ingest.Distributor }
+// haCleanup forgets HA clusters that went silent.
+func (a *App) haCleanup(ctx context.Context) error {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case now := <-t.C:
+			a.HA.Cleanup(ctx, now)
+		}
+	}
+}
+
+// forgetOnDelete drops a deleted workspace's in-memory state.
+type forgetOnDelete struct{ a *App }
 
 func (f forgetOnDelete) WorkspaceActivated(context.Context, metastore.Workspace) {}
-func (f forgetOnDelete) WorkspaceDeleted(_ context.Context, ws string)           { f.d.ForgetWorkspace(ws) }
+func (f forgetOnDelete) WorkspaceDeleted(_ context.Context, ws string) {
+	f.a.Distributor.ForgetWorkspace(ws)
+	f.a.SeriesLimits.Forget(ws)
+	f.a.Limits.Set(ws, nil)
+}

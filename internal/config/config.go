@@ -29,6 +29,8 @@ type Config struct {
 	Query     QueryConfig     `yaml:"query"`
 	Log       LogConfig       `yaml:"log"`
 	Runtime   RuntimeConfig   `yaml:"runtime"`
+	Ingest    IngestConfig    `yaml:"ingest"`
+	Usage     UsageConfig     `yaml:"usage"`
 	Audit     AuditConfig     `yaml:"audit"`
 	// WorkspaceLogs is the log store behind AMP's logging configuration.
 	WorkspaceLogs WorkspaceLogsConfig `yaml:"workspace_logs"`
@@ -64,6 +66,20 @@ type WorkspaceConfig struct {
 type QueryConfig struct {
 	LookbackDelta model.Duration `yaml:"lookback_delta"`
 	MaxConcurrent int            `yaml:"max_concurrent"`
+}
+
+// IngestConfig configures the write path.
+type IngestConfig struct {
+	// Guardrails turns AMP's ingestion guardrails on: throttling, HA
+	// deduplication, active-series limits. Off only to benchmark their cost.
+	Guardrails bool `yaml:"guardrails"`
+}
+
+// UsageConfig configures usage tracking.
+type UsageConfig struct {
+	// SelfMetrics writes each workspace's own usage series
+	// (prometheus_tsdb_head_series ...) into it, job="kansoku".
+	SelfMetrics bool `yaml:"self_metrics_in_workspace"`
 }
 
 // AuditConfig configures the audit trail.
@@ -111,6 +127,8 @@ func Default() Config {
 		Query:         QueryConfig{LookbackDelta: model.Duration(5 * time.Minute), MaxConcurrent: 20},
 		Log:           LogConfig{Level: "info", Format: "logfmt"},
 		Runtime:       RuntimeConfig{GoGC: defaultGoGC()},
+		Ingest:        IngestConfig{Guardrails: true},
+		Usage:         UsageConfig{SelfMetrics: true},
 		Audit:         AuditConfig{Retention: model.Duration(90 * 24 * time.Hour)},
 		WorkspaceLogs: WorkspaceLogsConfig{Retention: model.Duration(30 * 24 * time.Hour)},
 		Limits:        limits.Defaults(),

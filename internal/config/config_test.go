@@ -35,7 +35,7 @@ limits:
 		t.Fatalf("loaded %+v", cfg)
 	}
 	// Unset keys keep their defaults.
-	if cfg.Limits.IngestionBurstSize != 1000000 || cfg.Workspace.MaxPerAccount != 25 {
+	if cfg.Limits.IngestionBurstSize != 1000000 || cfg.Workspace.MaxPerAccount != 25 || !cfg.Ingest.Guardrails || !cfg.Usage.SelfMetrics {
 		t.Fatalf("defaults lost: %+v", cfg.Limits)
 	}
 	if err := cfg.Validate(); err != nil {

@@ -108,4 +108,8 @@ func (w *metadataWriter) forget(ws string) {
 func (d *Distributor) ForgetWorkspace(ws string) {
 	d.metadata.forget(ws)
 	d.metrics.Forget(ws)
+	d.rate.forget(ws)
+	if d.ha != nil {
+		d.ha.forget(ws)
+	}
 }

@@ -63,20 +63,42 @@ func (m *Metrics) Forget(ws string) {
 	}
 }
 
-// Distributor validates pushes and appends them to a workspace's storage.
-// It never sees HTTP: the handler decodes and calls Push.
+// Distributor validates pushes, applies the workspace's guardrails and
+// appends them to the workspace's storage. It never sees HTTP: the handler
+// decodes and calls Push.
 type Distributor struct {
-	storage  Storage
-	limits   *limits.Overrides
-	metadata *metadataWriter
-	metrics  *Metrics
-	logger   *slog.Logger
-	now      func() time.Time
+	storage    Storage
+	limits     *limits.Overrides
+	metadata   *metadataWriter
+	metrics    *Metrics
+	ha         *HATracker
+	rate       *rateLimiters
+	guardrails bool
+	logger     *slog.Logger
+	now        func() time.Time
+}
+
+// DistributorOptions are a distributor's parts.
+type DistributorOptions struct {
+	Storage  Storage
+	Limits   *limits.Overrides
+	Metadata MetadataStore
+	Metrics  *Metrics
+	// HA deduplicates HA pairs; nil turns deduplication off.
+	HA *HATracker
+	// Guardrails enables rate limiting and HA deduplication (series
+	// limits are armed by SeriesLimiters). Off only for benchmarks.
+	Guardrails bool
+	Logger     *slog.Logger
 }
 
 // NewDistributor returns a distributor.
-func NewDistributor(st Storage, lim *limits.Overrides, md MetadataStore, m *Metrics, logger *slog.Logger) *Distributor {
-	return &Distributor{storage: st, limits: lim, metadata: newMetadataWriter(md), metrics: m, logger: logger, now: time.Now}
+func NewDistributor(o DistributorOptions) *Distributor {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Distributor{storage: o.Storage, limits: o.Limits, metadata: newMetadataWriter(o.Metadata), metrics: o.Metrics,
+		ha: o.HA, rate: newRateLimiters(), guardrails: o.Guardrails, logger: o.Logger, now: time.Now}
 }
 
 // acceptedSeries is one validated series of a request.
@@ -109,6 +131,30 @@ func (d *Distributor) Push(ctx context.Context, ws string, req *prompb.WriteRequ
 	}
 	d.metrics.SamplesReceived.WithLabelValues(ws).Add(float64(total))
 
+	// HA pairs: only the elected replica's samples are stored, without the
+	// replica label. The others are acknowledged (202) and dropped.
+	dropLabel := ""
+	if d.guardrails && d.ha != nil && lim.AcceptHASamples {
+		if cluster, replica := haLabels(req, lim); cluster != "" && replica != "" {
+			if e := d.ha.check(ctx, ws, cluster, replica, total, lim, now); e != nil {
+				if e.Reason != "" {
+					d.metrics.SamplesDiscarded.WithLabelValues(ws, e.Reason).Add(float64(total))
+				}
+				return e
+			}
+			dropLabel = lim.HAReplicaLabel
+		}
+	}
+
+	// Throttling: a request that does not fit the token bucket is refused
+	// whole (429, so the sender backs off and retries), before any work.
+	if d.guardrails {
+		if e := d.rate.take(ws, lim, total, len(req.Metadata), now); e != nil {
+			d.metrics.SamplesDiscarded.WithLabelValues(ws, e.Reason).Add(float64(total))
+			return e
+		}
+	}
+
 	// Validate every series first: what gets stored is decided before anything is.
 	var b labels.ScratchBuilder
 	accepted := make([]acceptedSeries, 0, len(req.Timeseries))
@@ -118,7 +164,7 @@ func (d *Distributor) Push(ctx context.Context, ws string, req *prompb.WriteRequ
 		if n == 0 {
 			continue
 		}
-		lset, verr := validateSeries(&b, ts.Labels, lim, "")
+		lset, verr := validateSeries(&b, ts.Labels, lim, dropLabel)
 		if verr != nil {
 			keep(verr, n)
 			continue
@@ -240,6 +286,12 @@ func appendError(err error, ts int64, lset labels.Labels) *Error {
 		return badData(ReasonMaxSampleAge, "out of bounds: the sample has been rejected because its timestamp is too old. The affected sample has timestamp %s and is from series %s", when, series)
 	case errors.Is(err, storage.ErrDuplicateSampleForTimestamp):
 		return badData(ReasonNewValueForTS, "duplicate sample for timestamp: the sample has been rejected because another sample with the same timestamp, but a different value, has already been ingested. The affected sample has timestamp %s and is from series %s", when, series)
+	}
+	var sl *seriesLimitError
+	if errors.As(err, &sl) {
+		// The seed's troubleshooting shows these as 400: the sender must not
+		// resend (and the rest of the request was stored).
+		return &Error{Status: http.StatusBadRequest, Reason: sl.reason, Msg: sl.msg + " (series " + series + ")"}
 	}
 	var he histogram.Error
 	if errors.As(err, &he) {

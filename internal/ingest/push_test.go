@@ -25,6 +25,8 @@ import (
 )
 
 type fixture struct {
+	series  *SeriesLimiters
+	ha      *HATracker
 	db      *tenantdb.Manager
 	meta    *metastore.DB
 	dist    *Distributor
@@ -36,22 +38,28 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	dir := t.TempDir()
-	mgr := tenantdb.New(tenantdb.Options{Dir: dir + "/workspaces"})
+	lim := limits.NewOverrides(limits.Defaults())
+	series := NewSeriesLimiters(lim, false)
+	mgr := tenantdb.New(tenantdb.Options{Dir: dir + "/workspaces", Series: series.Hooks()})
 	t.Cleanup(func() { mgr.CloseAll() })
-	for _, ws := range []string{"ws-a", "ws-b"} {
-		if err := mgr.Open(ws, 24*time.Hour); err != nil {
-			t.Fatal(err)
-		}
-	}
 	meta, err := metastore.OpenSQLite(context.Background(), dir+"/kansoku.db")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { meta.Close() })
+	for _, ws := range []string{"ws-a", "ws-b"} {
+		// Workspace rows: the HA tracker's table references them.
+		if err := meta.CreateWorkspace(context.Background(), metastore.Workspace{ID: ws, ARN: ws, Status: "ACTIVE", RetentionDays: 1, CreatedAt: time.Now(), UpdatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		if err := mgr.Open(ws, 24*time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
 	m := NewMetrics(prometheus.NewRegistry())
-	lim := limits.NewOverrides(limits.Defaults())
-	f := &fixture{db: mgr, meta: meta, metrics: m, limits: lim, now: time.Now()}
-	f.dist = NewDistributor(mgr, lim, meta, m, slog.New(slog.DiscardHandler))
+	ha := NewHATracker(meta, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	f := &fixture{series: series, ha: ha, db: mgr, meta: meta, metrics: m, limits: lim, now: time.Now()}
+	f.dist = NewDistributor(DistributorOptions{Storage: mgr, Limits: lim, Metadata: meta, Metrics: m, HA: ha, Guardrails: true, Logger: slog.New(slog.DiscardHandler)})
 	f.dist.now = func() time.Time { return f.now }
 	return f
 }

@@ -145,6 +145,20 @@ var migrations = []string{
 	CREATE INDEX audit_events_time ON audit_events(event_time, id);
 	INSERT INTO policy_attachments (principal_id, policy_arn, attached_at)
 		SELECT id, 'arn:aws:iam::aws:policy/AdministratorAccess', created_at FROM principals`,
+
+	// 3: per-workspace limit overrides and the HA tracker's elected replicas.
+	`CREATE TABLE workspace_limits (
+		workspace_id TEXT PRIMARY KEY REFERENCES workspaces(id) ON DELETE CASCADE,
+		overrides TEXT NOT NULL,
+		updated_at BIGINT NOT NULL
+	);
+	CREATE TABLE ha_leaders (
+		workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+		cluster TEXT NOT NULL,
+		replica TEXT NOT NULL,
+		received_at BIGINT NOT NULL,
+		PRIMARY KEY (workspace_id, cluster)
+	)`,
 }
 
 func (q *Queries) ddl(stmt string) string {

@@ -45,8 +45,6 @@ type Options struct {
 	// Rules returns the rule groups of the workspace in ctx (/api/v1/rules
 	// and /api/v1/alerts). Nil: no rules.
 	Rules func(ctx context.Context) v1.RulesRetriever
-	// WrapQuerier decorates each workspace querier (query limits).
-	WrapQuerier func(ctx context.Context, ws string, mint, maxt int64, q storage.Querier) (storage.Querier, error)
 }
 
 // API serves the Prometheus query API for the workspace in the request
@@ -79,7 +77,7 @@ func New(opts Options, st Storage, md MetadataStore) *API {
 		},
 	}, opts.Limits, opts.Registerer, opts.MaxConcurrent)
 
-	q := &Queryable{Storage: st, Wrap: opts.WrapQuerier}
+	q := &Queryable{Storage: st, Limits: opts.Limits}
 	rules := opts.Rules
 	if rules == nil {
 		rules = func(context.Context) v1.RulesRetriever { return noRules{} }

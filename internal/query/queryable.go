@@ -10,21 +10,24 @@ import (
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/util/annotations"
 
+	"github.com/kansoku/kansoku/internal/limits"
 	"github.com/kansoku/kansoku/internal/tenant"
 )
 
-// Storage gives read access to one workspace's samples.
+// Storage gives read access to one workspace's samples and chunks.
 type Storage interface {
 	Querier(ws string, mint, maxt int64) (storage.Querier, error)
+	ChunkQuerier(ws string, mint, maxt int64) (storage.ChunkQuerier, error)
 }
 
 // Queryable is a storage.Queryable over every workspace that reads the
 // workspace to query from the request context (package tenant). The PromQL
-// engine and the HTTP API use it like any Prometheus storage.
+// engine and the HTTP API use it like any Prometheus storage; every read
+// is checked against the workspace's query limits (limits.go).
 type Queryable struct {
 	Storage Storage
-	// Wrap, when set, decorates each workspace querier (query limits).
-	Wrap func(ctx context.Context, ws string, mint, maxt int64, q storage.Querier) (storage.Querier, error)
+	// Limits, when set, applies each workspace's query limits.
+	Limits *limits.Overrides
 }
 
 // Querier implements storage.Queryable. The workspace is resolved lazily, at
@@ -62,9 +65,14 @@ func (t *tenantQuerier) get(ctx context.Context) (storage.Querier, error) {
 		return t.inner, t.err
 	}
 	t.ws = ws
+	var lim *limits.Limits
+	if t.parent.Limits != nil {
+		lim = t.parent.Limits.For(ws)
+	}
 	inner, err := t.parent.Storage.Querier(ws, t.mint, t.maxt)
-	if err == nil && t.parent.Wrap != nil {
-		inner, err = t.parent.Wrap(ctx, ws, t.mint, t.maxt, inner)
+	if err == nil {
+		mint, maxt := t.mint, t.maxt
+		inner = newLimitedQuerier(inner, func() (storage.ChunkQuerier, error) { return t.parent.Storage.ChunkQuerier(ws, mint, maxt) }, lim)
 	}
 	t.inner, t.err = inner, err
 	return inner, err

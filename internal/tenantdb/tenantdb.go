@@ -38,7 +38,19 @@ type Options struct {
 	Logger               *slog.Logger
 	// TSDB, when set, adjusts the options of every workspace's TSDB.
 	TSDB func(*tsdb.Options)
+	// Series, when set, returns the series lifecycle callback of a workspace
+	// (active-series limits); Opened is called once its WAL is replayed.
+	Series SeriesHooks
 }
+
+// SeriesHooks lets a limiter watch a workspace's series.
+type SeriesHooks interface {
+	For(ws string) SeriesCallback
+	Opened(ws string, db *tsdb.DB)
+}
+
+// SeriesCallback is the TSDB's series lifecycle callback.
+type SeriesCallback = tsdb.SeriesLifecycleCallback
 
 // Manager opens, serves and drops the per-workspace TSDBs.
 type Manager struct {
@@ -85,11 +97,17 @@ func (m *Manager) Open(ws string, retention time.Duration) error {
 	if m.opts.TSDB != nil {
 		m.opts.TSDB(o)
 	}
+	if m.opts.Series != nil {
+		o.SeriesLifecycleCallback = m.opts.Series.For(ws)
+	}
 	reg := prometheus.NewRegistry()
 	start := time.Now()
 	db, err := tsdb.Open(m.Dir(ws), m.opts.Logger.With("workspace", ws), reg, o, nil)
 	if err != nil {
 		return fmt.Errorf("open tsdb of %s: %w", ws, err)
+	}
+	if m.opts.Series != nil {
+		m.opts.Series.Opened(ws, db)
 	}
 	m.opts.Logger.Info("workspace storage open", "workspace", ws, "retention", retention, "duration", time.Since(start).Round(time.Millisecond))
 	m.dbs[ws] = &tenant{db: db, reg: reg}
@@ -152,6 +170,15 @@ func (m *Manager) Querier(ws string, mint, maxt int64) (storage.Querier, error) 
 		return nil, err
 	}
 	return t.db.Querier(mint, maxt)
+}
+
+// ChunkQuerier returns a chunk querier on a workspace's TSDB for [mint, maxt].
+func (m *Manager) ChunkQuerier(ws string, mint, maxt int64) (storage.ChunkQuerier, error) {
+	t, err := m.get(ws)
+	if err != nil {
+		return nil, err
+	}
+	return t.db.ChunkQuerier(mint, maxt)
 }
 
 // HeadSeries returns the number of series in a workspace's head block (its

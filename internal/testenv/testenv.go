@@ -52,6 +52,8 @@ func Start(t testing.TB, o Options) *Server {
 		t.Fatal(err)
 	}
 	cfg.Web.ListenAddress = ln.Addr().String()
+	// Tests expect exact label sets: no self-monitoring series unless asked.
+	cfg.Usage.SelfMetrics = false
 	if o.Config != nil {
 		o.Config(&cfg)
 	}

@@ -1,0 +1,102 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/kansoku/kansoku/internal/apierr"
+)
+
+// limitsRoutes are the admin API for per-workspace limits and usage.
+func (s *Server) limitsRoutes() []route {
+	ws := func(s *Server, r *http.Request) string { return s.workspaces.ARN(r.PathValue("workspaceId")) }
+	adm := func(name, method, pattern, action string, h http.HandlerFunc) route {
+		return route{name: name, method: method, pattern: pattern, plane: planeControl, action: action, resource: ws, maxBody: 64 * kib, handler: h}
+	}
+	return []route{
+		adm("GetLimits", "GET", "/admin/v1/workspaces/{workspaceId}/limits", "kansoku:GetLimits", s.getLimits),
+		adm("UpdateLimits", "PATCH", "/admin/v1/workspaces/{workspaceId}/limits", "kansoku:UpdateLimits", s.updateLimits),
+		adm("DeleteLimits", "DELETE", "/admin/v1/workspaces/{workspaceId}/limits", "kansoku:DeleteLimits", s.resetLimits),
+		adm("GetUsage", "GET", "/admin/v1/workspaces/{workspaceId}/usage", "kansoku:GetUsage", s.getUsage),
+	}
+}
+
+func (s *Server) writeLimits(w http.ResponseWriter, r *http.Request, status int) {
+	wsID := r.PathValue("workspaceId")
+	ws, err := s.workspaces.Get(r.Context(), wsID)
+	if err != nil {
+		s.writeError(w, r, planeControl, err)
+		return
+	}
+	l, overrides, err := s.LimitsService.Get(r.Context(), wsID)
+	if err != nil {
+		s.writeError(w, r, planeControl, err)
+		return
+	}
+	l.RetentionDays = ws.RetentionDays // the workspace row is the retention's home
+	writeJSON(w, status, map[string]any{"workspaceId": wsID, "limits": l, "overrides": overrides, "defaults": s.LimitsService.Overrides().Defaults()})
+}
+
+func (s *Server) getLimits(w http.ResponseWriter, r *http.Request) {
+	s.writeLimits(w, r, http.StatusOK)
+}
+
+func (s *Server) updateLimits(w http.ResponseWriter, r *http.Request) {
+	wsID := r.PathValue("workspaceId")
+	if _, err := s.workspaces.Get(r.Context(), wsID); err != nil {
+		s.writeError(w, r, planeControl, err)
+		return
+	}
+	body, _ := requestBody(r)
+	var partial map[string]json.RawMessage
+	if err := json.Unmarshal(body, &partial); err != nil {
+		s.writeError(w, r, planeControl, apierr.Validation(apierr.ReasonCannotParse, "the body must be a JSON object of limits, e.g. {\"ingestion_rate\": 50000}: %v", err))
+		return
+	}
+	// Retention lives with the workspace (UpdateWorkspaceConfiguration).
+	if raw, ok := partial["retention_days"]; ok {
+		var days int
+		if err := json.Unmarshal(raw, &days); err != nil {
+			s.writeError(w, r, planeControl, apierr.InvalidField("retention_days", "must be a number of days"))
+			return
+		}
+		if err := s.workspaces.SetRetention(r.Context(), wsID, days); err != nil {
+			s.writeError(w, r, planeControl, err)
+			return
+		}
+		delete(partial, "retention_days")
+	}
+	rest, _ := json.Marshal(partial)
+	if _, err := s.LimitsService.Set(r.Context(), wsID, rest); err != nil {
+		s.writeError(w, r, planeControl, apierr.Validation(apierr.ReasonFieldValidation, "%v", err))
+		return
+	}
+	s.writeLimits(w, r, http.StatusOK)
+}
+
+func (s *Server) resetLimits(w http.ResponseWriter, r *http.Request) {
+	wsID := r.PathValue("workspaceId")
+	if _, err := s.workspaces.Get(r.Context(), wsID); err != nil {
+		s.writeError(w, r, planeControl, err)
+		return
+	}
+	if err := s.LimitsService.Reset(r.Context(), wsID); err != nil {
+		s.writeError(w, r, planeControl, err)
+		return
+	}
+	s.writeLimits(w, r, http.StatusOK)
+}
+
+func (s *Server) getUsage(w http.ResponseWriter, r *http.Request) {
+	wsID := r.PathValue("workspaceId")
+	if _, err := s.workspaces.Get(r.Context(), wsID); err != nil {
+		s.writeError(w, r, planeControl, err)
+		return
+	}
+	rep := s.Usage.Report(wsID)
+	out := map[string]any{"usage": rep, "limits": s.Limits.For(wsID)}
+	if s.HA != nil {
+		out["haElectedReplicas"] = s.HA.Elected(wsID)
+	}
+	writeJSON(w, http.StatusOK, out)
+}

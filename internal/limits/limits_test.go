@@ -1,0 +1,96 @@
+package limits
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/kansoku/kansoku/internal/metastore"
+)
+
+func TestMerge(t *testing.T) {
+	l, err := Merge(Defaults(), []byte(`{"ingestion_rate": 5000, "max_sample_age": "2h", "allow_utf8_names": true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.IngestionRate != 5000 || l.MaxSampleAge != model.Duration(2*time.Hour) || !l.AllowUTF8Names || l.IngestionBurstSize != 1000000 {
+		t.Fatalf("%+v", l)
+	}
+	for _, bad := range []string{`{"ingestion_rat": 1}`, `{"ingestion_rate": -1}`, `{"max_sample_age": "forever"}`, `[1]`} {
+		if _, err := Merge(Defaults(), []byte(bad)); err == nil {
+			t.Errorf("accepted %s", bad)
+		}
+	}
+}
+
+type memStore map[string]string
+
+func (m memStore) ListLimitOverrides(context.Context) ([]metastore.LimitOverrides, error) {
+	var out []metastore.LimitOverrides
+	for ws, o := range m {
+		out = append(out, metastore.LimitOverrides{WorkspaceID: ws, Overrides: o})
+	}
+	return out, nil
+}
+func (m memStore) GetLimitOverrides(_ context.Context, ws string) (string, error) {
+	if o, ok := m[ws]; ok {
+		return o, nil
+	}
+	return "{}", nil
+}
+func (m memStore) SetLimitOverrides(_ context.Context, ws, o string, _ time.Time) error {
+	m[ws] = o
+	return nil
+}
+func (m memStore) DeleteLimitOverrides(_ context.Context, ws string) error {
+	delete(m, ws)
+	return nil
+}
+
+func TestServiceSetResetLoad(t *testing.T) {
+	store := memStore{}
+	o := NewOverrides(Defaults())
+	s := NewService(store, o, nil)
+	var changed []string
+	s.OnChange(func(ws string, l *Limits) { changed = append(changed, ws) })
+	ctx := context.Background()
+	if _, err := s.Set(ctx, "ws-1", []byte(`{"ingestion_rate": 10}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Set(ctx, "ws-1", []byte(`{"ingestion_burst_size": 20}`)); err != nil {
+		t.Fatal(err)
+	}
+	if l := o.For("ws-1"); l.IngestionRate != 10 || l.IngestionBurstSize != 20 {
+		t.Fatalf("partial updates must accumulate: %+v", l)
+	}
+	if o.For("ws-2").IngestionRate != 170000 {
+		t.Fatal("ws-2 affected")
+	}
+	if _, err := s.Set(ctx, "ws-1", []byte(`{"ingestion_rate": null}`)); err != nil {
+		t.Fatal(err)
+	}
+	if l := o.For("ws-1"); l.IngestionRate != 170000 || l.IngestionBurstSize != 20 {
+		t.Fatalf("null resets one key: %+v", l)
+	}
+	if _, err := s.Set(ctx, "ws-1", []byte(`{"bogus": 1}`)); err == nil || !strings.Contains(err.Error(), "bogus") {
+		t.Fatalf("unknown key: %v", err)
+	}
+	// Another node changes the store: Load picks it up.
+	store["ws-3"] = `{"max_label_names_per_series": 5}`
+	delete(store, "ws-1")
+	if err := s.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if o.For("ws-3").MaxLabelNamesPerSeries != 5 || o.For("ws-1").IngestionBurstSize != 1000000 {
+		t.Fatalf("after load: %+v %+v", o.For("ws-3"), o.For("ws-1"))
+	}
+	if err := s.Reset(ctx, "ws-3"); err != nil || o.HasOverride("ws-3") {
+		t.Fatalf("reset: %v", err)
+	}
+	if len(changed) < 5 {
+		t.Fatalf("listeners told %d times", len(changed))
+	}
+}

@@ -1,0 +1,197 @@
+package limits
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/kansoku/kansoku/internal/metastore"
+)
+
+// Store persists per-workspace overrides.
+type Store interface {
+	ListLimitOverrides(ctx context.Context) ([]metastore.LimitOverrides, error)
+	GetLimitOverrides(ctx context.Context, ws string) (string, error)
+	SetLimitOverrides(ctx context.Context, ws, overrides string, at time.Time) error
+	DeleteLimitOverrides(ctx context.Context, ws string) error
+}
+
+// Merge applies a JSON object of overrides (keys as in the YAML
+// configuration, e.g. {"ingestion_rate": 5000}) onto base. Unknown keys
+// and invalid results are errors.
+func Merge(base Limits, overrides []byte) (Limits, error) {
+	out := base
+	if len(bytes.TrimSpace(overrides)) == 0 {
+		return out, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(overrides))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&out); err != nil {
+		return base, fmt.Errorf("limits: %w", err)
+	}
+	if err := out.Validate(); err != nil {
+		return base, err
+	}
+	return out, nil
+}
+
+// combine merges a partial override object into an existing one.
+func combine(existing, partial []byte) ([]byte, error) {
+	m := map[string]json.RawMessage{}
+	if len(existing) > 0 {
+		if err := json.Unmarshal(existing, &m); err != nil {
+			return nil, err
+		}
+	}
+	var p map[string]json.RawMessage
+	if err := json.Unmarshal(partial, &p); err != nil {
+		return nil, fmt.Errorf("limits must be a JSON object: %w", err)
+	}
+	for k, v := range p {
+		if string(v) == "null" {
+			delete(m, k) // back to the default
+			continue
+		}
+		m[k] = v
+	}
+	return json.Marshal(m)
+}
+
+// Service persists overrides and keeps Overrides up to date.
+type Service struct {
+	store     Store
+	overrides *Overrides
+	logger    *slog.Logger
+	now       func() time.Time
+	onChange  []func(ws string, l *Limits)
+}
+
+// NewService returns a limits service over overrides.
+func NewService(store Store, o *Overrides, logger *slog.Logger) *Service {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{store: store, overrides: o, logger: logger, now: time.Now}
+}
+
+// OnChange registers a function told about every change of a workspace's
+// limits (rate limiters, TSDB retention...).
+func (s *Service) OnChange(f func(ws string, l *Limits)) { s.onChange = append(s.onChange, f) }
+
+// Overrides returns the in-memory view every consumer reads.
+func (s *Service) Overrides() *Overrides { return s.overrides }
+
+// Get returns a workspace's effective limits and its override object.
+func (s *Service) Get(ctx context.Context, ws string) (Limits, map[string]json.RawMessage, error) {
+	raw, err := s.store.GetLimitOverrides(ctx, ws)
+	if err != nil {
+		return Limits{}, nil, err
+	}
+	m := map[string]json.RawMessage{}
+	_ = json.Unmarshal([]byte(raw), &m)
+	return *s.overrides.For(ws), m, nil
+}
+
+// Set merges partial overrides (a JSON object; null resets a key) into a
+// workspace's and applies them at once.
+func (s *Service) Set(ctx context.Context, ws string, partial []byte) (Limits, error) {
+	raw, err := s.store.GetLimitOverrides(ctx, ws)
+	if err != nil {
+		return Limits{}, err
+	}
+	merged, err := combine([]byte(raw), partial)
+	if err != nil {
+		return Limits{}, err
+	}
+	l, err := Merge(s.overrides.Defaults(), merged)
+	if err != nil {
+		return Limits{}, err
+	}
+	if err := s.store.SetLimitOverrides(ctx, ws, string(merged), s.now().UTC()); err != nil {
+		return Limits{}, err
+	}
+	s.apply(ws, &l, string(merged) != "{}")
+	return l, nil
+}
+
+// Reset returns a workspace to the default limits.
+func (s *Service) Reset(ctx context.Context, ws string) error {
+	if err := s.store.DeleteLimitOverrides(ctx, ws); err != nil {
+		return err
+	}
+	d := s.overrides.Defaults()
+	s.apply(ws, &d, false)
+	return nil
+}
+
+func (s *Service) apply(ws string, l *Limits, override bool) {
+	if override {
+		s.overrides.Set(ws, l)
+	} else {
+		s.overrides.Set(ws, nil)
+	}
+	for _, f := range s.onChange {
+		f(ws, s.overrides.For(ws))
+	}
+}
+
+// Load reads every workspace's overrides from the store (at start, and
+// periodically to see other nodes' changes).
+func (s *Service) Load(ctx context.Context) error {
+	all, err := s.store.ListLimitOverrides(ctx)
+	if err != nil {
+		return fmt.Errorf("load limit overrides: %w", err)
+	}
+	seen := map[string]bool{}
+	for _, o := range all {
+		seen[o.WorkspaceID] = true
+		l, err := Merge(s.overrides.Defaults(), []byte(o.Overrides))
+		if err != nil {
+			s.logger.Error("stored limit overrides are invalid; using the defaults", "workspace", o.WorkspaceID, "err", err)
+			continue
+		}
+		cur := s.overrides.For(o.WorkspaceID)
+		if *cur != l {
+			s.apply(o.WorkspaceID, &l, true)
+		}
+	}
+	for _, ws := range s.overrides.Overridden() {
+		if !seen[ws] {
+			d := s.overrides.Defaults()
+			s.apply(ws, &d, false)
+		}
+	}
+	return nil
+}
+
+// Run reloads overrides every interval until ctx ends.
+func (s *Service) Run(ctx context.Context, interval time.Duration) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if err := s.Load(ctx); err != nil {
+				s.logger.Error("reload limits", "err", err)
+			}
+		}
+	}
+}
+
+// Overridden lists the workspaces with their own limits.
+func (o *Overrides) Overridden() []string {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	out := make([]string, 0, len(o.workspace))
+	for ws := range o.workspace {
+		out = append(out, ws)
+	}
+	sort.Strings(out)
+	return out
+}

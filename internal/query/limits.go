@@ -1,0 +1,144 @@
+package query
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb/chunks"
+	"github.com/prometheus/prometheus/util/annotations"
+
+	"github.com/kansoku/kansoku/internal/limits"
+)
+
+// Query-limit errors, with AMP's (Cortex-era) wording.
+type limitError struct{ msg string }
+
+func (e *limitError) Error() string { return e.msg }
+
+func errQueryLength(length, limit time.Duration) error {
+	return &limitError{fmt.Sprintf("the query time range exceeds the limit (query length: %s, limit: %s)", model.Duration(length.Round(time.Second)), model.Duration(limit))}
+}
+
+// queryCounters are shared by every Select of one query.
+type queryCounters struct {
+	series atomic.Int64
+	chunks atomic.Int64
+	bytes  atomic.Int64
+}
+
+// limitedQuerier applies a workspace's query limits: the time range of
+// each selection, and the series, chunks and bytes a query fetches. Samples
+// are read through the TSDB's own querier (exact PromQL semantics: trimming
+// to the range, tombstones, histogram counter-reset hints); chunks and
+// bytes are counted by a pass over the chunk index of each selection
+// before it is read, so a query over the limits fails before the work.
+type limitedQuerier struct {
+	q        storage.Querier
+	chunks   func() (storage.ChunkQuerier, error)
+	cq       storage.ChunkQuerier
+	lim      *limits.Limits
+	counters *queryCounters
+}
+
+func newLimitedQuerier(q storage.Querier, chunkQuerier func() (storage.ChunkQuerier, error), lim *limits.Limits) storage.Querier {
+	return &limitedQuerier{q: q, chunks: chunkQuerier, lim: lim, counters: &queryCounters{}}
+}
+
+func (q *limitedQuerier) Select(ctx context.Context, sortSeries bool, hints *storage.SelectHints, matchers ...*labels.Matcher) storage.SeriesSet {
+	if q.lim == nil {
+		return q.q.Select(ctx, sortSeries, hints, matchers...)
+	}
+	// The time-range limit is for PromQL evaluations (data actually read
+	// for a query, its range selectors included); series, label and
+	// metadata listings without a range keep Prometheus' "all time".
+	if max := time.Duration(q.lim.MaxQueryLength); max > 0 && hints != nil && hints.Func != "series" {
+		if length := time.Duration(hints.End-hints.Start) * time.Millisecond; length > max {
+			return storage.ErrSeriesSet(errQueryLength(length, max))
+		}
+	}
+	if q.lim.MaxChunksPerQuery > 0 || q.lim.MaxBytesPerQuery > 0 {
+		if err := q.countChunks(ctx, hints, matchers); err != nil {
+			return storage.ErrSeriesSet(err)
+		}
+	}
+	ss := q.q.Select(ctx, sortSeries, hints, matchers...)
+	if q.lim.MaxSeriesPerQuery > 0 {
+		return &countingSeriesSet{SeriesSet: ss, q: q}
+	}
+	return ss
+}
+
+// countChunks adds a selection's chunks and bytes to the query's counts.
+func (q *limitedQuerier) countChunks(ctx context.Context, hints *storage.SelectHints, matchers []*labels.Matcher) error {
+	if q.cq == nil {
+		cq, err := q.chunks()
+		if err != nil {
+			return err
+		}
+		q.cq = cq
+	}
+	css := q.cq.Select(ctx, false, hints, matchers...)
+	var it chunks.Iterator
+	for css.Next() {
+		it = css.At().Iterator(it)
+		for it.Next() {
+			if max := q.lim.MaxChunksPerQuery; max > 0 && q.counters.chunks.Add(1) > int64(max) {
+				return &limitError{fmt.Sprintf("the query hit the max number of chunks limit while fetching chunks from ingesters (limit: %d chunks)", max)}
+			}
+			if max := q.lim.MaxBytesPerQuery; max > 0 {
+				if c := it.At().Chunk; c != nil && q.counters.bytes.Add(int64(len(c.Bytes()))) > max {
+					return &limitError{fmt.Sprintf("the query hit the aggregated data size limit (limit: %d bytes)", max)}
+				}
+			}
+		}
+		if err := it.Err(); err != nil {
+			return err
+		}
+	}
+	return css.Err()
+}
+
+func (q *limitedQuerier) LabelValues(ctx context.Context, name string, hints *storage.LabelHints, matchers ...*labels.Matcher) ([]string, annotations.Annotations, error) {
+	return q.q.LabelValues(ctx, name, hints, matchers...)
+}
+
+func (q *limitedQuerier) LabelNames(ctx context.Context, hints *storage.LabelHints, matchers ...*labels.Matcher) ([]string, annotations.Annotations, error) {
+	return q.q.LabelNames(ctx, hints, matchers...)
+}
+
+func (q *limitedQuerier) Close() error {
+	if q.cq != nil {
+		q.cq.Close()
+	}
+	return q.q.Close()
+}
+
+// countingSeriesSet stops a query that selects too many series.
+type countingSeriesSet struct {
+	storage.SeriesSet
+	q   *limitedQuerier
+	err error
+}
+
+func (s *countingSeriesSet) Next() bool {
+	if s.err != nil || !s.SeriesSet.Next() {
+		return false
+	}
+	if max := s.q.lim.MaxSeriesPerQuery; s.q.counters.series.Add(1) > int64(max) {
+		s.err = &limitError{fmt.Sprintf("the query hit the max number of series limit (limit: %d series)", max)}
+		return false
+	}
+	return true
+}
+
+func (s *countingSeriesSet) Err() error {
+	if s.err != nil {
+		return s.err
+	}
+	return s.SeriesSet.Err()
+}
