@@ -106,7 +106,7 @@ func (s *server) start(extra ...string) {
 	t := s.t
 	t.Helper()
 	// Exact label sets are asserted: no self-monitoring series unless a test asks.
-	args := append([]string{"server", "--data.dir", s.dataDir, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", s.port), "--log.level", "info", "--usage.self-metrics=false"}, extra...)
+	args := append([]string{"server", "--data.dir", s.dataDir, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", s.port), "--log.level", "info", "--no-usage.self-metrics"}, extra...)
 	s.cmd = exec.Command(kansokuBin, args...)
 	s.stdout = &syncBuffer{}
 	s.cmd.Stdout = s.stdout
