@@ -29,6 +29,8 @@ func registerBench(a *kingpin.Application) {
 	rw.Flag("target-dir", "Data directory of the receiver, to measure bytes on disk per sample.").StringVar(&o.TargetDir)
 	rw.Flag("label", "Name of the target in the report.").StringVar(&o.Label)
 	jsonOut := rw.Flag("json-out", "Also write the result as JSON to this file.").String()
+	rw.Flag("series-label", "Extra label name=value added to every series (e.g. cluster=a, __replica__=r1); repeatable.").StringMapVar(&o.ExtraLabels)
+	rw.Flag("backoff-on-429", "On 429, wait and resend the batch like Prometheus with retry_on_http_429 (30 ms doubling to 5 s).").BoolVar(&o.Backoff429)
 	commands["bench remote-write"] = func(ctx context.Context) error {
 		switch *auth {
 		case "sigv4", "token":

@@ -42,6 +42,11 @@ type RemoteWriteOptions struct {
 	TargetDir    string         // data directory whose size to measure (empty: none)
 	Label        string         // name of the target in the report
 	ExtraHeaders http.Header
+	// ExtraLabels are added to every series (e.g. cluster and __replica__).
+	ExtraLabels map[string]string
+	// Backoff429 makes a sender wait and resend on 429, as Prometheus does
+	// with retry_on_http_429 (30 ms doubling to 5 s), instead of moving on.
+	Backoff429 bool
 	// Workspace returns per-sender URL overrides (several tenants); nil: URL.
 	Seed int64
 }
@@ -52,6 +57,7 @@ type Result struct {
 	Samples        int64 // accepted samples
 	Requests       int64
 	Errors         int64
+	Throttled      int64 // 429s answered (and resent after a backoff, with Backoff429)
 	FirstError     string
 	Elapsed        time.Duration
 	SamplesPerSec  float64
@@ -130,10 +136,19 @@ func RunRemoteWrite(ctx context.Context, opts RemoteWriteOptions) (Result, error
 	opts.defaults()
 	res := Result{Label: opts.Label}
 	series := MakeSeries(opts.Series, opts.LabelsPer, opts.Seed)
+	if len(opts.ExtraLabels) > 0 {
+		for i := range series {
+			for k, v := range opts.ExtraLabels {
+				series[i] = append(series[i], prompb.Label{Name: k, Value: v})
+			}
+			sort.Slice(series[i], func(a, b int) bool { return series[i][a].Name < series[i][b].Name })
+		}
+	}
 	res.RSSBeforeBytes = rss(opts.TargetPID)
 
 	var (
 		samples, requests, errs atomic.Int64
+		throttled               atomic.Int64
 		latMu                   sync.Mutex
 		lats                    []time.Duration
 		firstErr                atomic.Value
@@ -197,6 +212,15 @@ func RunRemoteWrite(ctx context.Context, opts RemoteWriteOptions) (Result, error
 					buf = snappy.Encode(buf[:0], raw)
 					t0 := time.Now()
 					status, msg, err := send(runCtx, httpClient, opts, buf)
+					for backoff := 30 * time.Millisecond; opts.Backoff429 && err == nil && status == http.StatusTooManyRequests; backoff = min(2*backoff, 5*time.Second) {
+						throttled.Add(1)
+						select {
+						case <-runCtx.Done():
+							return
+						case <-time.After(backoff):
+						}
+						status, msg, err = send(runCtx, httpClient, opts, buf)
+					}
 					d := time.Since(t0)
 					if runCtx.Err() != nil {
 						return
@@ -222,7 +246,7 @@ func RunRemoteWrite(ctx context.Context, opts RemoteWriteOptions) (Result, error
 	res.Elapsed = time.Since(start)
 	close(stopRSS)
 
-	res.Samples, res.Requests, res.Errors = samples.Load(), requests.Load(), errs.Load()
+	res.Samples, res.Requests, res.Errors, res.Throttled = samples.Load(), requests.Load(), errs.Load(), throttled.Load()
 	if v := firstErr.Load(); v != nil {
 		res.FirstError = v.(string)
 	}
