@@ -15,7 +15,7 @@ import (
 func registerBench(a *kingpin.Application) {
 	b := a.Command("bench", "Load generators and benchmarks.")
 	rw := b.Command("remote-write", "Send realistic remote_write traffic to any remote_write URL and report samples/s, latency, RSS and disk use.")
-	var o bench.RemoteWriteOptions
+	o := bench.RemoteWriteOptions{ExtraLabels: map[string]string{}}
 	rw.Flag("url", "remote_write URL (Kansoku workspace, Prometheus receiver, VictoriaMetrics...).").Required().StringVar(&o.URL)
 	auth := rw.Flag("auth", "Authentication: sigv4 (AWS_* env or --data.dir admin-credentials), token (KANSOKU_TOKEN), none.").Default("none").Enum("sigv4", "token", "none")
 	dataDir := rw.Flag("data.dir", "Where to find admin-credentials for --auth=sigv4.").Default("./data").String()
