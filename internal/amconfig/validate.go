@@ -65,16 +65,12 @@ func Parse(data []byte, lim *limits.Limits) (*Parsed, error) {
 		return nil, fmt.Errorf("alertmanager_config: %v", err)
 	}
 	for _, pattern := range cfg.Templates {
-		found := false
-		for _, n := range names {
-			if ok, _ := path.Match(pattern, n); ok || pattern == n {
-				found = true
-				break
-			}
-		}
-		if !found {
+		if len(matchTemplates(pattern, names)) == 0 {
 			return nil, fmt.Errorf("alertmanager_config: templates names %q, which is not a key of template_files", pattern)
 		}
+	}
+	if err := checkTenantSafe(cfg); err != nil {
+		return nil, err
 	}
 	if lim.MaxInhibitRules > 0 && len(cfg.InhibitRules) > lim.MaxInhibitRules {
 		return nil, fmt.Errorf("alertmanager_config has %d inhibit rules; the limit is %d", len(cfg.InhibitRules), lim.MaxInhibitRules)
@@ -90,6 +86,38 @@ func Parse(data []byte, lim *limits.Limits) (*Parsed, error) {
 		}
 	}
 	return &Parsed{Definition: def, Config: cfg}, nil
+}
+
+func matchTemplates(pattern string, names []string) []string {
+	var out []string
+	for _, n := range names {
+		if ok, _ := path.Match(pattern, n); ok || pattern == n {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// templateNames are the template_files entries the configuration uses.
+func (p *Parsed) templateNames() []string {
+	names := make([]string, 0, len(p.TemplateFiles))
+	for n := range p.TemplateFiles {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	used := map[string]bool{}
+	for _, pattern := range p.Config.Templates {
+		for _, n := range matchTemplates(pattern, names) {
+			used[n] = true
+		}
+	}
+	out := names[:0]
+	for _, n := range names {
+		if used[n] {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func countRoutes(r *config.Route) int {

@@ -56,6 +56,10 @@ type Limits struct {
 	MaxInhibitRules        int            `yaml:"max_inhibit_rules" json:"max_inhibit_rules"`
 	MaxRouteNodes          int            `yaml:"max_route_nodes" json:"max_route_nodes"`
 	MaxDefinitionSizeBytes int            `yaml:"max_definition_size_bytes" json:"max_definition_size_bytes"`
+	MaxSilences            int            `yaml:"max_silences" json:"max_silences"`                       // including expired ones kept for retention; 0: no limit
+	MaxSilenceSizeBytes    int            `yaml:"max_silence_size_bytes" json:"max_silence_size_bytes"`   // 0: no limit
+	NotificationRate       float64        `yaml:"notification_rate" json:"notification_rate"`             // notifications/s across receivers; 0: no limit
+	NotificationBurstSize  int            `yaml:"notification_burst_size" json:"notification_burst_size"` // token bucket size
 }
 
 // Defaults returns AMP's default quotas (seed 001, "Service Quotas").
@@ -99,6 +103,10 @@ func Defaults() Limits {
 		MaxInhibitRules:        100,
 		MaxRouteNodes:          100,
 		MaxDefinitionSizeBytes: 1 << 20,
+		MaxSilences:            10000,
+		MaxSilenceSizeBytes:    64 << 10,
+		NotificationRate:       0,
+		NotificationBurstSize:  10,
 	}
 }
 
@@ -115,6 +123,8 @@ func (l Limits) Validate() error {
 		return fmt.Errorf("max_request_bytes must be positive")
 	case l.MaxSampleAge < 0:
 		return fmt.Errorf("max_sample_age must not be negative")
+	case l.NotificationRate < 0:
+		return fmt.Errorf("notification_rate must not be negative")
 	case l.RetentionDays < 1:
 		return fmt.Errorf("retention_days must be at least 1")
 	case l.AcceptHASamples && (l.HAClusterLabel == "" || l.HAReplicaLabel == ""):
