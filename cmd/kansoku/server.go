@@ -35,6 +35,8 @@ func registerServer(a *kingpin.Application) {
 		retention   = flag("workspace.retention-days", "Default retention of a workspace's samples (AMP: 150).").Default(fmt.Sprint(d.Limits.RetentionDays)).Int()
 		selfMetrics = flag("usage.self-metrics", "Write each workspace's own usage series (prometheus_tsdb_head_series, ...; job=\"kansoku\") into it.").Default("true").Bool()
 		guardrails  = flag("ingest.guardrails", "AMP's ingestion guardrails (throttling, HA deduplication, series limits). Turn off only to measure their cost.").Default("true").Bool()
+		snsEndpoint = flag("alertmanager.sns-endpoint", "SNS API URL for sns_configs receivers without api_url (default: AWS's regional endpoint; credentials from the AWS default chain).").String()
+		stsEndpoint = flag("alertmanager.sts-endpoint", "STS API URL for sns_configs with sigv4.role_arn.").String()
 		logLevel    = flag("log.level", "Log level: debug, info, warn, error.").Default(d.Log.Level).String()
 		logFormat   = flag("log.format", "Log format: logfmt or json.").Default(d.Log.Format).String()
 	)
@@ -74,6 +76,12 @@ func registerServer(a *kingpin.Application) {
 		}
 		if set("ingest.guardrails") {
 			cfg.Ingest.Guardrails = *guardrails
+		}
+		if set("alertmanager.sns-endpoint") && *snsEndpoint != "" {
+			cfg.Alertmanager.SNSEndpoint = *snsEndpoint
+		}
+		if set("alertmanager.sts-endpoint") && *stsEndpoint != "" {
+			cfg.Alertmanager.STSEndpoint = *stsEndpoint
 		}
 		if set("log.level") {
 			cfg.Log.Level = *logLevel

@@ -49,6 +49,7 @@ func (s *Server) routeTable() []route {
 			workspace: false, maxBody: controlBodyLimit, handler: h}
 	}
 	q := http.HandlerFunc(s.serveQueryAPI)
+	am := http.HandlerFunc(s.serveAlertmanagerAPI)
 	rs := []route{
 		// Health: the only endpoints without authentication.
 		{name: "healthy", method: "GET", pattern: "/-/healthy", plane: planePublic, handler: http.HandlerFunc(s.healthy)},
@@ -109,6 +110,17 @@ func (s *Server) routeTable() []route {
 		dp("GetMetricMetadata", "GET", "/api/v1/metadata", "aps:GetMetricMetadata", q),
 		dp("ListRules", "GET", "/api/v1/rules", "aps:ListRules", q),
 		dp("ListAlerts", "GET", "/api/v1/alerts", "aps:ListAlerts", q),
+
+		// Data plane: each workspace's Alertmanager API v2.
+		dp("CreateAlertManagerAlerts", "POST", "/alertmanager/api/v2/alerts", "aps:CreateAlertManagerAlerts", am),
+		dp("ListAlertManagerAlerts", "GET", "/alertmanager/api/v2/alerts", "aps:ListAlertManagerAlerts", am),
+		dp("ListAlertManagerAlertGroups", "GET", "/alertmanager/api/v2/alerts/groups", "aps:ListAlertManagerAlertGroups", am),
+		dp("ListAlertManagerReceivers", "GET", "/alertmanager/api/v2/receivers", "aps:ListAlertManagerReceivers", am),
+		dp("ListAlertManagerSilences", "GET", "/alertmanager/api/v2/silences", "aps:ListAlertManagerSilences", am),
+		dp("PutAlertManagerSilences", "POST", "/alertmanager/api/v2/silences", "aps:PutAlertManagerSilences", am),
+		dp("GetAlertManagerSilence", "GET", "/alertmanager/api/v2/silence/{silenceId}", "aps:GetAlertManagerSilence", am),
+		dp("DeleteAlertManagerSilence", "DELETE", "/alertmanager/api/v2/silence/{silenceId}", "aps:DeleteAlertManagerSilence", am),
+		dp("GetAlertManagerStatus", "GET", "/alertmanager/api/v2/status", "aps:GetAlertManagerStatus", am),
 	}
 	// Go profiling, for operators (kansoku:Debug).
 	for _, p := range []string{"/debug/pprof/", "/debug/pprof/cmdline", "/debug/pprof/profile", "/debug/pprof/symbol", "/debug/pprof/trace", "/debug/pprof/{profile}"} {
@@ -202,4 +214,20 @@ func (s *Server) serveQueryAPI(w http.ResponseWriter, r *http.Request) {
 		r2.URL.RawPath = strings.TrimPrefix(r.URL.RawPath, prefix)
 	}
 	s.Query.ServeHTTP(w, r2)
+}
+
+// serveAlertmanagerAPI hands /workspaces/{id}/alertmanager/api/v2/... to
+// the workspace's Alertmanager with the prefix up to /api/v2 removed.
+func (s *Server) serveAlertmanagerAPI(w http.ResponseWriter, r *http.Request) {
+	if s.Alertmanager == nil {
+		http.Error(w, "the Alertmanager is not available", http.StatusServiceUnavailable)
+		return
+	}
+	prefix := "/workspaces/" + r.PathValue("workspaceId") + "/alertmanager"
+	r2 := r.Clone(r.Context())
+	r2.URL.Path = strings.TrimPrefix(r.URL.Path, prefix)
+	if r.URL.RawPath != "" {
+		r2.URL.RawPath = strings.TrimPrefix(r.URL.RawPath, prefix)
+	}
+	s.Alertmanager.ServeHTTP(w, r2)
 }

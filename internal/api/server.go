@@ -75,6 +75,9 @@ type Deps struct {
 	LimitsService *limits.Service
 	Usage         *usage.Tracker
 	HA            *ingest.HATracker
+	// Alertmanager serves each workspace's Alertmanager API v2 (paths
+	// starting /api/v2/, workspace in the request context).
+	Alertmanager http.Handler
 	// Ready reports whether the server may take traffic (/-/ready).
 	Ready func() bool
 }

@@ -24,8 +24,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/exporter-toolkit/web"
+	v1 "github.com/prometheus/prometheus/web/api/v1"
 	"go.yaml.in/yaml/v2"
 
+	"github.com/kansoku/kansoku/internal/alertmanager"
+	"github.com/kansoku/kansoku/internal/alertmanager/snsnotify"
 	"github.com/kansoku/kansoku/internal/amconfig"
 	"github.com/kansoku/kansoku/internal/api"
 	"github.com/kansoku/kansoku/internal/audit"
@@ -37,7 +40,9 @@ import (
 	"github.com/kansoku/kansoku/internal/metastore"
 	"github.com/kansoku/kansoku/internal/query"
 	"github.com/kansoku/kansoku/internal/rulegroups"
+	"github.com/kansoku/kansoku/internal/ruler"
 	"github.com/kansoku/kansoku/internal/secrets"
+	"github.com/kansoku/kansoku/internal/telemetry"
 	"github.com/kansoku/kansoku/internal/tenantdb"
 	"github.com/kansoku/kansoku/internal/usage"
 	"github.com/kansoku/kansoku/internal/version"
@@ -68,6 +73,8 @@ type App struct {
 	Query         *query.API
 	RuleGroups    *rulegroups.Service
 	AMConfig      *amconfig.Service
+	Ruler         *ruler.Ruler
+	Alertmanager  *alertmanager.Manager
 	Logging       *wslog.Service
 	Audit         *audit.Recorder
 	Usage         *usage.Tracker
@@ -159,25 +166,44 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 	a.Query = query.New(query.Options{
 		Logger: logger.With("component", "query"), Registerer: a.Registry, Limits: a.Limits,
 		LookbackDelta: time.Duration(cfg.Query.LookbackDelta), MaxConcurrent: cfg.Query.MaxConcurrent,
+		Rules: func(ctx context.Context) v1.RulesRetriever { return a.Ruler.RulesFor(ctx) },
 	}, a.TSDB, a.Meta)
 
 	a.Logging = wslog.New(a.Meta, a.Workspaces, time.Duration(cfg.WorkspaceLogs.Retention), logger.With("component", "wslog"))
 	a.RuleGroups = rulegroups.New(a.Meta, a.Workspaces, a.Limits, a.Logging, a.Account.Region, a.Account.ID, logger.With("component", "rulegroups"))
 	a.AMConfig = amconfig.New(a.Meta, a.Workspaces, a.Limits, a.Logging, logger.With("component", "amconfig"))
+	a.Alertmanager = alertmanager.New(alertmanager.Options{
+		Logger: logger.With("component", "alertmanager"), WorkspaceDir: a.TSDB.WorkspaceDir,
+		Source: a.AMConfig, Limits: a.Limits, Logs: a.Logging, Registries: telemetry.NewRegistries(),
+		ExternalURL: a.ExternalURL, Retention: time.Duration(cfg.Alertmanager.Retention),
+		SNS: snsnotify.Options{Endpoint: cfg.Alertmanager.SNSEndpoint, STSEndpoint: cfg.Alertmanager.STSEndpoint},
+	})
+	a.Registry.MustRegister(a.Alertmanager)
+	a.Ruler = ruler.New(ruler.Options{
+		Logger: logger.With("component", "ruler"), Engine: a.Query.Engine(), Queryable: a.Query.Queryable(),
+		Storage: a.TSDB, Source: a.RuleGroups, Limits: a.Limits, Notify: a.Alertmanager.Send,
+		Logs: a.Logging, Registries: telemetry.NewRegistries(), ExternalURL: a.ExternalURL,
+		OutageTolerance: time.Duration(cfg.Ruler.OutageTolerance), ForGracePeriod: time.Duration(cfg.Ruler.ForGracePeriod),
+		ResendDelay: time.Duration(cfg.Ruler.ResendDelay),
+	})
+	a.RuleGroups.OnChange(func(_ context.Context, ws string) { a.Ruler.Sync(ws) })
+	a.AMConfig.OnChange(func(_ context.Context, ws string) { a.Alertmanager.Sync(ws) })
 	a.Audit = audit.NewRecorder(a.Meta, a.Registry, logger.With("component", "audit"))
 	a.Usage = usage.New(usage.Options{Workspaces: a.Workspaces, Storage: a.TSDB, Series: a.SeriesLimits, Ingest: ingestMetrics,
 		SelfMetrics: cfg.Usage.SelfMetrics, Logger: logger.With("component", "usage")})
+	a.Usage.AddExtra(a.Ruler.Usage)
+	a.Usage.AddExtra(a.Alertmanager.Usage)
 	a.Registry.MustRegister(a.Usage)
 
 	authn := auth.NewAuthenticator(a.Account.ID, a.Account.Region, a.IAM, nil)
 	a.API = api.New(api.Deps{
 		Logger: logger.With("component", "api"), Registerer: a.Registry,
-		Gatherer:  prometheus.Gatherers{a.Registry, a.TSDB.Gatherer()},
+		Gatherer:  prometheus.Gatherers{a.Registry, a.TSDB.Gatherer(), a.Ruler.Gatherer(), a.Alertmanager.Gatherer()},
 		AccountID: a.Account.ID, Region: a.Account.Region,
 		Authn: authn, Authz: a.IAM,
 		Workspaces: a.Workspaces, IAM: a.IAM, Pusher: a.Distributor, Query: a.Query, Limits: a.Limits,
 		RuleGroups: a.RuleGroups, AMConfig: a.AMConfig, Logging: a.Logging, Audit: a.Audit, Meta: a.Meta,
-		LimitsService: a.LimitsService, Usage: a.Usage, HA: a.HA,
+		LimitsService: a.LimitsService, Usage: a.Usage, HA: a.HA, Alertmanager: a.Alertmanager,
 		Ready: a.ready.Load,
 	})
 	return a, nil
@@ -353,13 +379,15 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	g.Add(func() error {
 		var wg sync.WaitGroup
 		for name, fn := range map[string]func(context.Context) error{
-			"rulegroups": a.RuleGroups.Run,
-			"amconfig":   a.AMConfig.Run,
-			"wslog":      a.Logging.Run,
-			"audit":      func(ctx context.Context) error { return a.Audit.Run(ctx, time.Duration(a.Config.Audit.Retention)) },
-			"usage":      a.Usage.Run,
-			"limits":     func(ctx context.Context) error { return a.LimitsService.Run(ctx, 30*time.Second) },
-			"ha-cleanup": a.haCleanup,
+			"rulegroups":   a.RuleGroups.Run,
+			"amconfig":     a.AMConfig.Run,
+			"wslog":        a.Logging.Run,
+			"audit":        func(ctx context.Context) error { return a.Audit.Run(ctx, time.Duration(a.Config.Audit.Retention)) },
+			"usage":        a.Usage.Run,
+			"limits":       func(ctx context.Context) error { return a.LimitsService.Run(ctx, 30*time.Second) },
+			"ha-cleanup":   a.haCleanup,
+			"ruler":        a.afterStorage(func(ctx context.Context) error { return a.Ruler.Run(ctx, a.activeWorkspaces) }),
+			"alertmanager": a.afterStorage(func(ctx context.Context) error { return a.Alertmanager.Run(ctx, a.activeWorkspaces) }),
 		} {
 			wg.Add(1)
 			go func() {
@@ -410,11 +438,34 @@ func (a *App) haCleanup(ctx context.Context) error {
 	}
 }
 
+// afterStorage delays a loop until every workspace's storage is open (rules
+// must not query, and alerts must not be evaluated, over half-open data).
+func (a *App) afterStorage(fn func(context.Context) error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		select {
+		case <-a.Workspaces.Ready():
+		case <-ctx.Done():
+			return nil
+		}
+		return fn(ctx)
+	}
+}
+
+func (a *App) activeWorkspaces(context.Context) ([]string, error) {
+	return a.Workspaces.ActiveIDs(), nil
+}
+
 // forgetOnDelete drops a deleted workspace's in-memory state.
 type forgetOnDelete struct{ a *App }
 
-func (f forgetOnDelete) WorkspaceActivated(context.Context, metastore.Workspace) {}
+func (f forgetOnDelete) WorkspaceActivated(_ context.Context, w metastore.Workspace) {
+	f.a.Ruler.Sync(w.ID)
+	f.a.Alertmanager.Sync(w.ID)
+}
+
 func (f forgetOnDelete) WorkspaceDeleted(_ context.Context, ws string) {
+	f.a.Ruler.Remove(ws)
+	f.a.Alertmanager.Remove(ws)
 	f.a.Distributor.ForgetWorkspace(ws)
 	f.a.SeriesLimits.Forget(ws)
 	f.a.Limits.Set(ws, nil)

@@ -22,16 +22,18 @@ import (
 // Config is the whole server configuration.
 type Config struct {
 	// Region is the installation's AWS-style region, fixed at first start.
-	Region    string          `yaml:"region"`
-	Web       WebConfig       `yaml:"web"`
-	Storage   StorageConfig   `yaml:"storage"`
-	Workspace WorkspaceConfig `yaml:"workspace"`
-	Query     QueryConfig     `yaml:"query"`
-	Log       LogConfig       `yaml:"log"`
-	Runtime   RuntimeConfig   `yaml:"runtime"`
-	Ingest    IngestConfig    `yaml:"ingest"`
-	Usage     UsageConfig     `yaml:"usage"`
-	Audit     AuditConfig     `yaml:"audit"`
+	Region       string             `yaml:"region"`
+	Web          WebConfig          `yaml:"web"`
+	Storage      StorageConfig      `yaml:"storage"`
+	Workspace    WorkspaceConfig    `yaml:"workspace"`
+	Query        QueryConfig        `yaml:"query"`
+	Log          LogConfig          `yaml:"log"`
+	Runtime      RuntimeConfig      `yaml:"runtime"`
+	Ingest       IngestConfig       `yaml:"ingest"`
+	Usage        UsageConfig        `yaml:"usage"`
+	Audit        AuditConfig        `yaml:"audit"`
+	Ruler        RulerConfig        `yaml:"ruler"`
+	Alertmanager AlertmanagerConfig `yaml:"alertmanager"`
 	// WorkspaceLogs is the log store behind AMP's logging configuration.
 	WorkspaceLogs WorkspaceLogsConfig `yaml:"workspace_logs"`
 	// Limits are the default per-workspace limits (AMP's quotas).
@@ -82,6 +84,30 @@ type UsageConfig struct {
 	SelfMetrics bool `yaml:"self_metrics_in_workspace"`
 }
 
+// RulerConfig configures rule evaluation (Prometheus' --rules.alert.*).
+type RulerConfig struct {
+	// OutageTolerance: how long an outage may last for alert `for` state
+	// to be restored on start.
+	OutageTolerance model.Duration `yaml:"outage_tolerance"`
+	// ForGracePeriod: minimum time left of `for` after a restore.
+	ForGracePeriod model.Duration `yaml:"for_grace_period"`
+	// ResendDelay: how often firing alerts are re-sent to the Alertmanager.
+	ResendDelay model.Duration `yaml:"resend_delay"`
+}
+
+// AlertmanagerConfig configures the per-workspace Alertmanagers.
+type AlertmanagerConfig struct {
+	// SNSEndpoint is the SNS API URL for sns_configs that set no api_url
+	// (default: AWS's regional endpoint). Credentials come from the AWS
+	// default chain (AWS_ACCESS_KEY_ID ..., shared config, instance role)
+	// unless a receiver's sigv4 section gives them.
+	SNSEndpoint string `yaml:"sns_endpoint"`
+	// STSEndpoint is used for sigv4.role_arn in sns_configs.
+	STSEndpoint string `yaml:"sts_endpoint"`
+	// Retention of expired silences and notification log entries.
+	Retention model.Duration `yaml:"retention"`
+}
+
 // AuditConfig configures the audit trail.
 type AuditConfig struct {
 	// Retention is how long events are kept (CloudTrail's event history: 90 days).
@@ -120,16 +146,19 @@ type LogConfig struct {
 // Default returns the defaults.
 func Default() Config {
 	return Config{
-		Region:        "us-east-1",
-		Web:           WebConfig{ListenAddress: ":9393"},
-		Storage:       StorageConfig{DataDir: "./data", Metadata: metastore.Config{Driver: "sqlite"}},
-		Workspace:     WorkspaceConfig{MaxPerAccount: 25},
-		Query:         QueryConfig{LookbackDelta: model.Duration(5 * time.Minute), MaxConcurrent: 20},
-		Log:           LogConfig{Level: "info", Format: "logfmt"},
-		Runtime:       RuntimeConfig{GoGC: defaultGoGC()},
-		Ingest:        IngestConfig{Guardrails: true},
-		Usage:         UsageConfig{SelfMetrics: true},
-		Audit:         AuditConfig{Retention: model.Duration(90 * 24 * time.Hour)},
+		Region:    "us-east-1",
+		Web:       WebConfig{ListenAddress: ":9393"},
+		Storage:   StorageConfig{DataDir: "./data", Metadata: metastore.Config{Driver: "sqlite"}},
+		Workspace: WorkspaceConfig{MaxPerAccount: 25},
+		Query:     QueryConfig{LookbackDelta: model.Duration(5 * time.Minute), MaxConcurrent: 20},
+		Log:       LogConfig{Level: "info", Format: "logfmt"},
+		Runtime:   RuntimeConfig{GoGC: defaultGoGC()},
+		Ingest:    IngestConfig{Guardrails: true},
+		Usage:     UsageConfig{SelfMetrics: true},
+		Audit:     AuditConfig{Retention: model.Duration(90 * 24 * time.Hour)},
+		Ruler: RulerConfig{OutageTolerance: model.Duration(time.Hour), ForGracePeriod: model.Duration(10 * time.Minute),
+			ResendDelay: model.Duration(time.Minute)},
+		Alertmanager:  AlertmanagerConfig{Retention: model.Duration(120 * time.Hour)},
 		WorkspaceLogs: WorkspaceLogsConfig{Retention: model.Duration(30 * 24 * time.Hour)},
 		Limits:        limits.Defaults(),
 	}
@@ -178,6 +207,14 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Limits.Validate(); err != nil {
 		return fmt.Errorf("limits: %w", err)
+	}
+	for name, u := range map[string]string{"alertmanager.sns_endpoint": c.Alertmanager.SNSEndpoint, "alertmanager.sts_endpoint": c.Alertmanager.STSEndpoint} {
+		if u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+			return fmt.Errorf("%s %q must start with http:// or https://", name, u)
+		}
+	}
+	if c.Ruler.ResendDelay <= 0 || c.Alertmanager.Retention <= 0 {
+		return fmt.Errorf("ruler.resend_delay and alertmanager.retention must be positive")
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -50,9 +50,10 @@ type Options struct {
 // API serves the Prometheus query API for the workspace in the request
 // context. Requests reach it with paths starting /api/v1/.
 type API struct {
-	router   *route.Router
-	engines  *engines
-	metadata *metadataHandler
+	router    *route.Router
+	engines   *engines
+	metadata  *metadataHandler
+	queryable *Queryable
 }
 
 // New builds the API over a workspace storage.
@@ -111,7 +112,7 @@ func New(opts Options, st Storage, md MetadataStore) *API {
 	)
 	r := route.New().WithPrefix("/api/v1")
 	api.Register(r)
-	return &API{router: r, engines: eng, metadata: &metadataHandler{store: md}}
+	return &API{router: r, engines: eng, metadata: &metadataHandler{store: md}, queryable: q}
 }
 
 // ServeHTTP serves one /api/v1/... request; the workspace must already be
@@ -131,6 +132,10 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Engine returns the PromQL engine used for a workspace (the ruler runs its
 // rules on the same engines).
 func (a *API) Engine() promql.QueryEngine { return a.engines }
+
+// Queryable returns the tenant-scoped, limit-checked queryable the engine
+// reads (the ruler evaluates through it too).
+func (a *API) Queryable() storage.Queryable { return a.queryable }
 
 // engines hands each workspace an engine built for its query limits
 // (samples per query, timeout); workspaces with the same limits share one.

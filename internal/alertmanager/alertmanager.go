@@ -1,0 +1,349 @@
+// Package alertmanager runs one Prometheus Alertmanager per workspace, in
+// process, built from the upstream packages (github.com/prometheus/
+// alertmanager v0.34.2: provider/mem, silence, nflog, inhibit, dispatch,
+// notify, api/v2) the way Cortex runs one per tenant. Each workspace's
+// Alertmanager is configured by its AMP alertmanager definition
+// (alertmanager_config + template_files), receives the alerts of the
+// workspace's alerting rules and of CreateAlertManagerAlerts, and serves
+// Alertmanager's API v2 under /workspaces/{id}/alertmanager/api/v2/.
+//
+// Silences and the notification log are snapshotted to
+// <workspace dir>/alertmanager/ after every change, so a restart keeps
+// silences and does not repeat notifications already sent.
+package alertmanager
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/alertmanager/types"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/notifier"
+
+	"github.com/kansoku/kansoku/internal/alertmanager/snsnotify"
+	"github.com/kansoku/kansoku/internal/limits"
+	"github.com/kansoku/kansoku/internal/telemetry"
+	"github.com/kansoku/kansoku/internal/tenant"
+	"github.com/kansoku/kansoku/internal/wslog"
+)
+
+// Source gives a workspace's alertmanager definition in force
+// (amconfig.Service.Active); it returns nil data when there is none.
+type Source interface {
+	Active(ctx context.Context, ws string) ([]byte, error)
+}
+
+// Options configure the per-workspace Alertmanagers.
+type Options struct {
+	Logger *slog.Logger
+	// WorkspaceDir returns a workspace's data directory; state goes to
+	// <dir>/alertmanager.
+	WorkspaceDir func(ws string) string
+	Source       Source
+	Limits       *limits.Overrides
+	Logs         wslog.Sink
+	Registries   *telemetry.Registries
+	// ExternalURL is the server's URL; templates' .ExternalURL is
+	// <ExternalURL>/workspaces/<id>/alertmanager.
+	ExternalURL string
+	// SNS are the server-wide settings of SNS receivers (endpoint,
+	// credentials).
+	SNS snsnotify.Options
+	// Retention of expired silences and notification log entries (120h).
+	Retention time.Duration
+	// MaintenanceInterval is how often silences and the notification log
+	// are garbage-collected and snapshotted besides after each change (15m).
+	MaintenanceInterval time.Duration
+	// ResyncInterval is how often every workspace's definition is re-read
+	// as a safety net behind change notifications (1m).
+	ResyncInterval time.Duration
+	// HTTPClientOptions are passed to every receiver's HTTP client (tests).
+	// ResolveTimeout etc. come from each definition's global section.
+}
+
+// Manager runs the workspaces' Alertmanagers.
+type Manager struct {
+	o Options
+
+	mu        sync.Mutex
+	running   bool
+	instances map[string]*instance
+	pending   chan string
+	syncMu    sync.Mutex
+
+	dropped prometheus.Counter
+}
+
+// New returns a Manager; Run starts it.
+func New(o Options) *Manager {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Retention == 0 {
+		o.Retention = 120 * time.Hour
+	}
+	if o.MaintenanceInterval == 0 {
+		o.MaintenanceInterval = 15 * time.Minute
+	}
+	if o.ResyncInterval == 0 {
+		o.ResyncInterval = time.Minute
+	}
+	if o.Registries == nil {
+		o.Registries = telemetry.NewRegistries()
+	}
+	return &Manager{
+		o: o, instances: map[string]*instance{}, pending: make(chan string, 1024),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kansoku_alertmanager_alerts_dropped_total",
+			Help: "Alerts of alerting rules dropped because their workspace has no Alertmanager definition.",
+		}),
+	}
+}
+
+// Describe and Collect expose the manager's own metrics.
+func (m *Manager) Describe(ch chan<- *prometheus.Desc) { m.dropped.Describe(ch) }
+func (m *Manager) Collect(ch chan<- prometheus.Metric) { m.dropped.Collect(ch) }
+
+// Gatherer returns the per-workspace Alertmanager metrics.
+func (m *Manager) Gatherer() prometheus.Gatherer { return m.o.Registries }
+
+// Run builds the Alertmanagers of the workspaces listed by workspaces,
+// follows change notifications and resyncs periodically until ctx ends;
+// then it stops them all (snapshotting their state).
+func (m *Manager) Run(ctx context.Context, workspaces func(context.Context) ([]string, error)) error {
+	m.mu.Lock()
+	m.running = true
+	m.mu.Unlock()
+	defer m.stopAll()
+
+	resyncAll := func() {
+		wss, err := workspaces(ctx)
+		if err != nil {
+			m.o.Logger.Error("list workspaces for the Alertmanager", "err", err)
+			return
+		}
+		seen := map[string]bool{}
+		for _, ws := range wss {
+			seen[ws] = true
+			_ = m.sync(ctx, ws)
+		}
+		m.mu.Lock()
+		var gone []string
+		for ws := range m.instances {
+			if !seen[ws] {
+				gone = append(gone, ws)
+			}
+		}
+		m.mu.Unlock()
+		for _, ws := range gone {
+			m.Remove(ws)
+		}
+	}
+	resyncAll()
+	t := time.NewTicker(m.o.ResyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ws := <-m.pending:
+			_ = m.sync(ctx, ws)
+		case <-t.C:
+			resyncAll()
+		}
+	}
+}
+
+// Sync asks for ws's definition to be (re)applied soon. It never blocks.
+func (m *Manager) Sync(ws string) {
+	select {
+	case m.pending <- ws:
+	default:
+	}
+}
+
+// SyncNow applies ws's definition synchronously.
+func (m *Manager) SyncNow(ctx context.Context, ws string) error {
+	m.mu.Lock()
+	running := m.running
+	m.mu.Unlock()
+	if !running {
+		return errors.New("alertmanager manager is not running")
+	}
+	return m.sync(ctx, ws)
+}
+
+// Remove stops ws's Alertmanager (its state stays on disk until the
+// workspace's directory is removed).
+func (m *Manager) Remove(ws string) {
+	m.syncMu.Lock()
+	defer m.syncMu.Unlock()
+	m.remove(ws)
+}
+
+func (m *Manager) remove(ws string) {
+	m.mu.Lock()
+	in := m.instances[ws]
+	delete(m.instances, ws)
+	m.mu.Unlock()
+	if in != nil {
+		in.stop()
+		m.o.Registries.Remove(ws)
+	}
+}
+
+func (m *Manager) stopAll() {
+	m.syncMu.Lock()
+	defer m.syncMu.Unlock()
+	m.mu.Lock()
+	ins := m.instances
+	m.instances = map[string]*instance{}
+	m.running = false
+	m.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, in := range ins {
+		wg.Add(1)
+		go func() { defer wg.Done(); in.stop() }()
+	}
+	wg.Wait()
+}
+
+func (m *Manager) logger(ws string) *slog.Logger {
+	h := m.o.Logger.Handler().WithAttrs([]slog.Attr{slog.String("workspace", ws)})
+	if m.o.Logs != nil {
+		h = wslog.NewHandler(m.o.Logs, ws, "alertmanager", h)
+	}
+	return slog.New(h)
+}
+
+// sync starts, reconfigures or stops ws's Alertmanager to match its
+// definition.
+func (m *Manager) sync(ctx context.Context, ws string) error {
+	m.syncMu.Lock()
+	defer m.syncMu.Unlock()
+	m.mu.Lock()
+	running := m.running
+	in := m.instances[ws]
+	m.mu.Unlock()
+	if !running {
+		return errors.New("alertmanager manager is not running")
+	}
+	def, err := m.o.Source.Active(ctx, ws)
+	if err != nil {
+		m.o.Logger.Error("read alertmanager definition", "workspace", ws, "err", err)
+		return err
+	}
+	if def == nil {
+		m.remove(ws)
+		return nil
+	}
+	if in == nil {
+		in, err = newInstance(m, ws)
+		if err != nil {
+			m.o.Registries.Remove(ws)
+			m.logger(ws).Error("starting the Alertmanager failed", "err", err)
+			return err
+		}
+		m.mu.Lock()
+		m.instances[ws] = in
+		m.mu.Unlock()
+	}
+	if err := in.apply(def); err != nil {
+		in.logger.Error("applying the alertmanager definition failed; the previous configuration stays in force", "err", err)
+		return err
+	}
+	return nil
+}
+
+func (m *Manager) get(ws string) *instance {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.instances[ws]
+}
+
+// Send delivers the alerts of ws's alerting rules to its Alertmanager
+// (rules.NotifyFunc's sender).
+func (m *Manager) Send(ws string, alerts ...*notifier.Alert) {
+	in := m.get(ws)
+	if in == nil {
+		m.dropped.Add(float64(len(alerts)))
+		return
+	}
+	now := time.Now()
+	out := make([]*types.Alert, 0, len(alerts))
+	for _, a := range alerts {
+		ta := &types.Alert{
+			Alert: model.Alert{
+				Labels:       make(model.LabelSet, a.Labels.Len()),
+				Annotations:  make(model.LabelSet, a.Annotations.Len()),
+				StartsAt:     a.StartsAt,
+				EndsAt:       a.EndsAt,
+				GeneratorURL: a.GeneratorURL,
+			},
+			UpdatedAt: now,
+		}
+		a.Labels.Range(func(l labelsLabel) { ta.Labels[model.LabelName(l.Name)] = model.LabelValue(l.Value) })
+		a.Annotations.Range(func(l labelsLabel) { ta.Annotations[model.LabelName(l.Name)] = model.LabelValue(l.Value) })
+		if err := ta.Validate(); err != nil {
+			in.logger.Warn("alert from an alerting rule is invalid", "alertname", string(ta.Labels[model.AlertNameLabel]), "err", err)
+			continue
+		}
+		out = append(out, ta)
+	}
+	if err := in.alerts.Put(context.Background(), out...); err != nil {
+		in.logger.Error("storing alerts failed", "err", err)
+	}
+}
+
+// ServeHTTP serves Alertmanager's API v2 for the workspace in the request
+// context; the path must start with /api/v2/.
+func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ws, err := tenant.Workspace(r.Context())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	in := m.get(ws)
+	if in == nil {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte(`{"code":404,"message":"workspace ` + ws + ` has no Alertmanager definition: create one with CreateAlertManagerDefinition"}`))
+		return
+	}
+	in.ServeHTTP(w, r)
+}
+
+// Running reports whether ws's Alertmanager runs (tests, console).
+func (m *Manager) Running(ws string) bool { return m.get(ws) != nil }
+
+// Usage returns AMP's Alertmanager usage figures for ws.
+func (m *Manager) Usage(ws string) map[string]float64 {
+	reg, ok := m.o.Registries.Get(ws)
+	if !ok {
+		return nil
+	}
+	out := map[string]float64{
+		"AlertManagerAlertsReceived":         telemetry.Sum(reg, "kansoku_alertmanager_alerts_received_total", "", ""),
+		"AlertManagerNotificationsFailed":    telemetry.Sum(reg, "alertmanager_notifications_failed_total", "", ""),
+		"AlertManagerNotificationsThrottled": telemetry.Sum(reg, "kansoku_alertmanager_notifications_throttled_total", "", ""),
+		"ActiveAlerts":                       telemetry.Sum(reg, "alertmanager_alerts", "state", "active"),
+		"SuppressedAlerts":                   telemetry.Sum(reg, "alertmanager_alerts", "state", "suppressed"),
+		"UnprocessedAlerts":                  telemetry.Sum(reg, "alertmanager_alerts", "state", "unprocessed"),
+	}
+	if in := m.get(ws); in != nil {
+		n, size := in.limiter.usage()
+		out["AllAlerts"] = float64(n)
+		out["SizeOfAlerts"] = float64(size)
+	}
+	return out
+}
+
+func stateDir(o Options, ws string) string {
+	return filepath.Join(o.WorkspaceDir(ws), "alertmanager")
+}

@@ -1,0 +1,412 @@
+package alertmanager
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/alertmanager/alert"
+	apiv2 "github.com/prometheus/alertmanager/api/v2"
+	"github.com/prometheus/alertmanager/config"
+	"github.com/prometheus/alertmanager/dispatch"
+	"github.com/prometheus/alertmanager/eventrecorder"
+	"github.com/prometheus/alertmanager/featurecontrol"
+	"github.com/prometheus/alertmanager/inhibit"
+	"github.com/prometheus/alertmanager/marker"
+	"github.com/prometheus/alertmanager/nflog"
+	"github.com/prometheus/alertmanager/nflog/nflogpb"
+	"github.com/prometheus/alertmanager/notify"
+	"github.com/prometheus/alertmanager/provider/mem"
+	"github.com/prometheus/alertmanager/silence"
+	"github.com/prometheus/alertmanager/timeinterval"
+	"github.com/prometheus/alertmanager/types"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/kansoku/kansoku/internal/amconfig"
+)
+
+type labelsLabel = labels.Label
+
+// instance is one workspace's Alertmanager. The long-lived parts (alerts,
+// silences, notification log, API) live as long as the instance; the
+// configuration-scoped parts (routes, receivers, inhibitor, dispatcher) are
+// rebuilt on every definition change.
+type instance struct {
+	m       *Manager
+	ws      string
+	logger  *slog.Logger
+	dir     string
+	reg     *prometheus.Registry
+	limiter *alertsLimiter
+
+	alerts     *countingAlerts
+	silences   *silence.Silences
+	nflog      *nflog.Log
+	groups     marker.GroupMarker
+	silencer   *silence.Silencer
+	api        *apiv2.API
+	pipeline   *notify.PipelineBuilder
+	dispMetric *dispatch.DispatcherMetrics
+	throttled  prometheus.Counter
+	startTime  time.Time
+
+	mu         sync.Mutex // serializes apply and stop
+	hash       [32]byte
+	inhibitor  atomic.Pointer[inhibit.Inhibitor]
+	dispatcher atomic.Pointer[dispatch.Dispatcher]
+
+	persist chan struct{}
+	stopc   chan struct{}
+	wg      sync.WaitGroup
+	stopped bool
+}
+
+// countingAlerts counts every alert put into the store (AMP's
+// AlertManagerAlertsReceived), whether from rules or the API.
+type countingAlerts struct {
+	*mem.Alerts
+	received prometheus.Counter
+}
+
+func (c *countingAlerts) Put(ctx context.Context, alerts ...*types.Alert) error {
+	c.received.Add(float64(len(alerts)))
+	return c.Alerts.Put(ctx, alerts...)
+}
+
+func newInstance(m *Manager, ws string) (_ *instance, err error) {
+	in := &instance{
+		m: m, ws: ws, logger: m.logger(ws), dir: stateDir(m.o, ws),
+		persist: make(chan struct{}, 1), stopc: make(chan struct{}), startTime: time.Now(),
+	}
+	if err := os.MkdirAll(in.dir, 0o750); err != nil {
+		return nil, fmt.Errorf("create alertmanager state directory: %w", err)
+	}
+	in.reg = m.o.Registries.Replace(ws)
+	defer func() {
+		if err != nil {
+			in.stop()
+		}
+	}()
+	flags := featurecontrol.NoopFlags{}
+	rec := eventrecorder.Recorder{} // event recording is off: it would write files
+
+	in.nflog, err = nflog.New(nflog.Options{
+		SnapshotFile: existing(filepath.Join(in.dir, "nflog")),
+		Retention:    m.o.Retention,
+		Logger:       in.logger.With("subsystem", "nflog"),
+		Metrics:      in.reg,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("notification log: %w", err)
+	}
+	in.silences, err = silence.New(silence.Options{
+		SnapshotFile: existing(filepath.Join(in.dir, "silences")),
+		Retention:    m.o.Retention,
+		Limits: silence.Limits{
+			MaxSilences:         func() int { return m.o.Limits.For(ws).MaxSilences },
+			MaxSilenceSizeBytes: func() int { return m.o.Limits.For(ws).MaxSilenceSizeBytes },
+		},
+		Logger:        in.logger.With("subsystem", "silences"),
+		Metrics:       in.reg,
+		EventRecorder: rec,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("silences: %w", err)
+	}
+	in.silencer = silence.NewSilencer(in.silences, in.logger.With("subsystem", "silencer"), rec)
+	in.groups = marker.NewGroupMarker()
+	in.limiter = newAlertsLimiter(ws, m.o.Limits, in.reg)
+	memAlerts, err := mem.NewAlerts(context.Background(), 30*time.Minute, 0, in.limiter, in.logger.With("subsystem", "alerts"), rec, in.reg, flags)
+	if err != nil {
+		return nil, fmt.Errorf("alert store: %w", err)
+	}
+	in.alerts = &countingAlerts{Alerts: memAlerts, received: promauto.With(in.reg).NewCounter(prometheus.CounterOpts{
+		Name: "kansoku_alertmanager_alerts_received_total",
+		Help: "Alerts received by the workspace's Alertmanager, from its alerting rules and its API (AMP's AlertManagerAlertsReceived).",
+	})}
+	in.throttled = promauto.With(in.reg).NewCounter(prometheus.CounterOpts{
+		Name: "kansoku_alertmanager_notifications_throttled_total",
+		Help: "Notifications not sent because the workspace's notification rate limit was reached (AMP's AlertManagerNotificationsThrottled).",
+	})
+	in.api, err = apiv2.NewAPI(in.alerts, in.alertGroups, in.groups.Muted, in.silences, nil, in.logger.With("subsystem", "api"), in.reg)
+	if err != nil {
+		return nil, fmt.Errorf("alertmanager API: %w", err)
+	}
+	in.pipeline = notify.NewPipelineBuilder(in.reg, flags, rec)
+	in.dispMetric = dispatch.NewDispatcherMetrics(false, in.reg, flags)
+
+	in.wg.Add(1)
+	go in.persistLoop()
+	return in, nil
+}
+
+// existing returns path if the file exists, "" otherwise (the upstream
+// loaders fail on a missing snapshot).
+func existing(path string) string {
+	if _, err := os.Stat(path); err != nil {
+		return ""
+	}
+	return path
+}
+
+func (in *instance) alertGroups(ctx context.Context, routeFilter func(*dispatch.Route) bool, alertFilter func(*alert.Alert, time.Time) bool) (dispatch.AlertGroups, map[model.Fingerprint][]string, error) {
+	d := in.dispatcher.Load()
+	if d == nil {
+		return nil, map[model.Fingerprint][]string{}, nil
+	}
+	return d.Groups(ctx, routeFilter, alertFilter)
+}
+
+// apply (re)builds the configuration-scoped parts from a definition. A
+// definition identical to the one in force is a no-op, so alert groups
+// keep their timers.
+func (in *instance) apply(def []byte) error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.stopped {
+		return fmt.Errorf("alertmanager of workspace %s is stopped", in.ws)
+	}
+	sum := sha256.Sum256(def)
+	if sum == in.hash {
+		return nil
+	}
+	parsed, err := amconfig.Parse(def, in.m.o.Limits.For(in.ws))
+	if err != nil {
+		return err
+	}
+	conf := parsed.Config
+	capRepeatInterval(conf.Route)
+
+	extURL, err := url.Parse(in.m.o.ExternalURL + "/workspaces/" + in.ws + "/alertmanager")
+	if err != nil {
+		return err
+	}
+	tmpl, err := parsed.Templates()
+	if err != nil {
+		return err
+	}
+	tmpl.ExternalURL = extURL
+
+	routes := dispatch.NewRoute(conf.Route, nil)
+	used := map[string]bool{}
+	routes.Walk(func(r *dispatch.Route) { used[r.RouteOpts.Receiver] = true })
+	receivers := map[string][]notify.Integration{}
+	for _, rcv := range conf.Receivers {
+		if !used[rcv.Name] {
+			continue
+		}
+		integrations, err := in.buildIntegrations(rcv, tmpl)
+		if err != nil {
+			return fmt.Errorf("receiver %q: %w", rcv.Name, err)
+		}
+		receivers[rcv.Name] = integrations
+	}
+	intervals := map[string][]timeinterval.TimeInterval{}
+	for _, ti := range conf.MuteTimeIntervals {
+		intervals[ti.Name] = ti.TimeIntervals
+	}
+	for _, ti := range conf.TimeIntervals {
+		intervals[ti.Name] = ti.TimeIntervals
+	}
+
+	// Nothing can fail from here: swap the configuration in.
+	if old := in.inhibitor.Load(); old != nil {
+		old.Stop()
+	}
+	if old := in.dispatcher.Load(); old != nil {
+		old.Stop()
+	}
+	rec := eventrecorder.Recorder{}
+	inhibitor := inhibit.NewInhibitor(in.alerts, conf.InhibitRules, in.logger.With("subsystem", "inhibitor"), rec)
+	stage := in.pipeline.New(receivers, func() time.Duration { return 0 }, inhibitor, in.silencer,
+		timeinterval.NewIntervener(intervals), in.groups, persistingLog{in.nflog, in.snapshotSoon}, nil)
+	in.api.Update(conf, func(ctx context.Context, ls model.LabelSet) {
+		if i := in.inhibitor.Load(); i != nil {
+			i.Mutes(ctx, ls)
+		}
+		in.silencer.Mutes(ctx, ls)
+	})
+	d := dispatch.NewDispatcher(in.alerts, routes, stage, in.groups, timeout, in.m.o.MaintenanceInterval,
+		groupLimits{in.m.o.Limits, in.ws}, in.logger.With("subsystem", "dispatcher"), rec, in.dispMetric, tmpl)
+	go inhibitor.Run()
+	inhibitor.WaitForLoading()
+	in.inhibitor.Store(inhibitor)
+	go d.Run(in.startTime)
+	d.WaitForLoading()
+	in.dispatcher.Store(d)
+	in.hash = sum
+	in.logger.Info("alertmanager definition applied", "receivers", len(receivers), "inhibit_rules", len(conf.InhibitRules))
+	return nil
+}
+
+func timeout(d time.Duration) time.Duration {
+	if d < notify.MinTimeout {
+		d = notify.MinTimeout
+	}
+	return d
+}
+
+// capRepeatInterval applies AMP's 5-day maximum to every route that sets a
+// repeat_interval (children inherit their parent's).
+func capRepeatInterval(r *config.Route) {
+	if r == nil {
+		return
+	}
+	if r.RepeatInterval != nil && time.Duration(*r.RepeatInterval) > amconfig.MaxRepeatInterval {
+		capped := model.Duration(amconfig.MaxRepeatInterval)
+		r.RepeatInterval = &capped
+	}
+	for _, c := range r.Routes {
+		capRepeatInterval(c)
+	}
+}
+
+// ServeHTTP serves the API v2; a successful change of silences is
+// snapshotted right away.
+func (in *instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		in.api.Handler.ServeHTTP(w, r)
+		return
+	}
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	in.api.Handler.ServeHTTP(sw, r)
+	if sw.status < 300 && (strings.HasPrefix(r.URL.Path, "/api/v2/silence")) {
+		in.snapshotSoon()
+	}
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// persistingLog snapshots the notification log after every entry, so that
+// a crash right after a notification does not send it again.
+type persistingLog struct {
+	log     *nflog.Log
+	changed func()
+}
+
+func (p persistingLog) Log(r *nflogpb.Receiver, gkey string, firing, resolved []uint64, store *nflog.Store, expiry time.Duration) error {
+	err := p.log.Log(r, gkey, firing, resolved, store, expiry)
+	if err == nil {
+		p.changed()
+	}
+	return err
+}
+
+func (p persistingLog) Query(params ...nflog.QueryParam) ([]*nflogpb.Entry, error) {
+	return p.log.Query(params...)
+}
+
+func (in *instance) snapshotSoon() {
+	select {
+	case in.persist <- struct{}{}:
+	default:
+	}
+}
+
+// persistLoop writes the silences and notification log snapshots after
+// changes (coalesced) and every maintenance interval (after GC), and once
+// more when the instance stops.
+func (in *instance) persistLoop() {
+	defer in.wg.Done()
+	t := time.NewTicker(in.m.o.MaintenanceInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-in.stopc:
+			in.snapshot(true)
+			return
+		case <-in.persist:
+			in.snapshot(false)
+		case <-t.C:
+			in.snapshot(true)
+		}
+	}
+}
+
+func (in *instance) snapshot(gc bool) {
+	if gc {
+		if _, err := in.silences.GC(); err != nil {
+			in.logger.Error("silences garbage collection failed", "err", err)
+		}
+		if _, err := in.nflog.GC(); err != nil {
+			in.logger.Error("notification log garbage collection failed", "err", err)
+		}
+	}
+	if err := writeSnapshot(filepath.Join(in.dir, "silences"), in.silences.Snapshot); err != nil {
+		in.logger.Error("writing the silences snapshot failed", "err", err)
+	}
+	if err := writeSnapshot(filepath.Join(in.dir, "nflog"), in.nflog.Snapshot); err != nil {
+		in.logger.Error("writing the notification log snapshot failed", "err", err)
+	}
+}
+
+// writeSnapshot replaces path atomically with what snap writes.
+func writeSnapshot(path string, snap func(io.Writer) (int64, error)) error {
+	var buf bytes.Buffer
+	if _, err := snap(&buf); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(buf.Bytes()); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// stop stops dispatching, writes the final snapshots and releases the
+// alert store.
+func (in *instance) stop() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.stopped {
+		return
+	}
+	in.stopped = true
+	if i := in.inhibitor.Load(); i != nil {
+		i.Stop()
+	}
+	if d := in.dispatcher.Load(); d != nil {
+		d.Stop()
+	}
+	if in.silences != nil && in.nflog != nil {
+		close(in.stopc)
+		in.wg.Wait()
+	}
+	if in.alerts != nil {
+		in.alerts.Close()
+	}
+}

@@ -1,0 +1,507 @@
+package app_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kansoku/kansoku/internal/awssim"
+	"github.com/kansoku/kansoku/internal/config"
+	"github.com/kansoku/kansoku/internal/testenv"
+)
+
+// webhookSink is a real HTTP receiver for Alertmanager's webhook payloads.
+type webhookSink struct {
+	*httptest.Server
+	mu       sync.Mutex
+	payloads []webhookPayload
+	arrived  []time.Time
+}
+
+type webhookPayload struct {
+	Receiver string `json:"receiver"`
+	Status   string `json:"status"`
+	Alerts   []struct {
+		Status      string            `json:"status"`
+		Labels      map[string]string `json:"labels"`
+		Annotations map[string]string `json:"annotations"`
+	} `json:"alerts"`
+	GroupLabels map[string]string `json:"groupLabels"`
+	ExternalURL string            `json:"externalURL"`
+}
+
+func newWebhookSink(t *testing.T) *webhookSink {
+	w := &webhookSink{}
+	w.Server = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		var p webhookPayload
+		if err := json.Unmarshal(b, &p); err != nil {
+			t.Errorf("webhook body is not Alertmanager's JSON: %s", b)
+		}
+		w.mu.Lock()
+		w.payloads = append(w.payloads, p)
+		w.arrived = append(w.arrived, time.Now())
+		w.mu.Unlock()
+	}))
+	t.Cleanup(w.Close)
+	return w
+}
+
+// alertnames returns, per notification, the sorted alertnames it carried.
+func (w *webhookSink) notifications() []webhookPayload {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]webhookPayload(nil), w.payloads...)
+}
+
+func (w *webhookSink) waitFor(t *testing.T, timeout time.Duration, match func(webhookPayload) bool) (webhookPayload, time.Time) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		w.mu.Lock()
+		for i, p := range w.payloads {
+			if match(p) {
+				at := w.arrived[i]
+				w.mu.Unlock()
+				return p, at
+			}
+		}
+		w.mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no matching notification within %s; got %+v", timeout, w.notifications())
+	return webhookPayload{}, time.Time{}
+}
+
+func hasAlert(name string) func(webhookPayload) bool {
+	return func(p webhookPayload) bool {
+		for _, a := range p.Alerts {
+			if a.Labels["alertname"] == name && a.Status == "firing" {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// fastRules lets tests evaluate every second.
+func fastRules(c *config.Config) {
+	c.Limits.MinEvaluationInterval = 0
+}
+
+func putRules(t *testing.T, s *testenv.Server, ws, name, rules string) {
+	t.Helper()
+	base := "/workspaces/" + ws + "/rulegroupsnamespaces"
+	err := s.Admin.JSON(ctx, "POST", base, nil, map[string]any{"name": name, "data": b64(rules)}, nil)
+	if e, ok := err.(interface{ Error() string }); ok && strings.Contains(e.Error(), "Conflict") {
+		err = s.Admin.JSON(ctx, "PUT", base+"/"+name, nil, map[string]any{"data": b64(rules)}, nil)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitNamespace(t, s, ws, name, "ACTIVE")
+	if err := s.App.Ruler.SyncNow(ctx, ws); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func putAlertmanager(t *testing.T, s *testenv.Server, ws, def string) {
+	t.Helper()
+	path := "/workspaces/" + ws + "/alertmanager/definition"
+	method := "POST"
+	if s.App.Alertmanager.Running(ws) {
+		method = "PUT"
+	}
+	var st statusResp
+	if err := s.Admin.JSON(ctx, method, path, nil, map[string]any{"data": b64(def)}, &st); err != nil {
+		t.Fatal(err)
+	}
+	if strings.HasSuffix(st.Status.StatusCode, "FAILED") {
+		t.Fatalf("definition refused: %s", st.Status.StatusReason)
+	}
+	waitFor(t, func() bool {
+		var d struct {
+			D statusResp `json:"alertManagerDefinition"`
+		}
+		return s.Admin.JSON(ctx, "GET", path, nil, nil, &d) == nil && d.D.Status.StatusCode == "ACTIVE"
+	})
+	if err := s.App.Alertmanager.SyncNow(ctx, ws); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func amGet(t *testing.T, s *testenv.Server, ws, path string, q url.Values, out any) int {
+	t.Helper()
+	resp, b, err := s.Admin.Raw(ctx, "GET", "/workspaces/"+ws+"/alertmanager/api/v2"+path, q, "", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != nil && resp.StatusCode == 200 {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s: %v: %s", path, err, b)
+		}
+	}
+	return resp.StatusCode
+}
+
+func amPost(t *testing.T, s *testenv.Server, ws, path string, body any, out any) int {
+	t.Helper()
+	raw, _ := json.Marshal(body)
+	resp, b, err := s.Admin.Raw(ctx, "POST", "/workspaces/"+ws+"/alertmanager/api/v2"+path, nil, "application/json", raw, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != nil && resp.StatusCode == 200 {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s: %v: %s", path, err, b)
+		}
+	}
+	if resp.StatusCode >= 300 {
+		t.Logf("POST %s: %d %s", path, resp.StatusCode, b)
+	}
+	return resp.StatusCode
+}
+
+type amAlert struct {
+	Labels map[string]string `json:"labels"`
+	Status struct {
+		State       string   `json:"state"`
+		SilencedBy  []string `json:"silencedBy"`
+		InhibitedBy []string `json:"inhibitedBy"`
+	} `json:"status"`
+}
+
+func amAlerts(t *testing.T, s *testenv.Server, ws string) map[string]amAlert {
+	t.Helper()
+	var as []amAlert
+	if code := amGet(t, s, ws, "/alerts", nil, &as); code != 200 {
+		t.Fatalf("list alerts: %d", code)
+	}
+	out := map[string]amAlert{}
+	for _, a := range as {
+		out[a.Labels["alertname"]+"/"+a.Labels["instance"]] = a
+	}
+	return out
+}
+
+const alertingRules = `groups:
+- name: alerts
+  interval: 1s
+  rules:
+  - alert: Critical
+    expr: temperature > 90
+    labels:
+      severity: critical
+    annotations:
+      summary: "{{ $labels.instance }} is at {{ $value }} degrees"
+  - alert: Warm
+    expr: temperature > 50
+    labels:
+      severity: warning
+- name: records
+  interval: 1s
+  rules:
+  - record: instance:temperature:max
+    expr: max by (instance) (temperature)
+`
+
+func alertingDefinition(hook string) string {
+	return fmt.Sprintf(`alertmanager_config: |
+  route:
+    receiver: hook
+    group_by: [alertname]
+    group_wait: 1s
+    group_interval: 1s
+    repeat_interval: 1h
+  inhibit_rules:
+  - source_matchers: [severity="critical"]
+    target_matchers: [severity="warning"]
+    equal: [instance]
+  receivers:
+  - name: hook
+    webhook_configs:
+    - url: %s/hook
+      send_resolved: false
+`, hook)
+}
+
+// TestAlertFromSampleToWebhook: a remote-written sample fires an alerting
+// rule, whose notification reaches a real webhook within the evaluation
+// interval + group_wait + 1 s; an inhibit rule suppresses the warning; a
+// silence stops the next notification; the recording rule's output is
+// queryable.
+func TestAlertFromSampleToWebhook(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{Config: fastRules})
+	ws := s.CreateWorkspace(t, "alerting")
+	hook := newWebhookSink(t)
+	putAlertmanager(t, s, ws, alertingDefinition(hook.URL))
+	putRules(t, s, ws, "alerts", alertingRules)
+
+	written := time.Now()
+	push(t, s.Admin, ws, sample(written, 95, "__name__", "temperature", "instance", "a"))
+	_, at := hook.waitFor(t, 10*time.Second, hasAlert("Critical"))
+	const interval, groupWait = time.Second, time.Second
+	t.Logf("sample to webhook notification: %s", at.Sub(written))
+	if lat := at.Sub(written); lat > interval+groupWait+time.Second {
+		t.Errorf("sample to notification took %s; want <= evaluation interval + group_wait + 1s = %s", lat, interval+groupWait+time.Second)
+	}
+
+	// The warning on the same instance is inhibited by the critical alert.
+	waitFor(t, func() bool {
+		as := amAlerts(t, s, ws)
+		return as["Warm/a"].Status.State == "suppressed" && len(as["Warm/a"].Status.InhibitedBy) == 1 && as["Critical/a"].Status.State == "active"
+	})
+	for _, p := range hook.notifications() {
+		if hasAlert("Warm")(p) {
+			t.Fatalf("an inhibited alert was notified: %+v", p)
+		}
+	}
+
+	// Recording rule output is queryable with PromQL.
+	waitFor(t, func() bool {
+		code, r := get(t, s.Admin, "/workspaces/"+ws+"/api/v1/query", url.Values{"query": {`instance:temperature:max{instance="a"}`}})
+		return code == 200 && strings.Contains(string(r.Data), `"95"`)
+	})
+
+	// A silence on Critical: a new critical instance does not notify.
+	var created struct {
+		SilenceID string `json:"silenceID"`
+	}
+	now := time.Now().UTC()
+	if code := amPost(t, s, ws, "/silences", map[string]any{
+		"matchers":  []map[string]any{{"name": "alertname", "value": "Critical", "isRegex": false, "isEqual": true}},
+		"startsAt":  now.Format(time.RFC3339), "endsAt": now.Add(time.Hour).Format(time.RFC3339),
+		"createdBy": "test", "comment": "maintenance",
+	}, &created); code != 200 || created.SilenceID == "" {
+		t.Fatalf("create silence: %d %+v", code, created)
+	}
+	before := len(hook.notifications())
+	push(t, s.Admin, ws, sample(time.Now(), 99, "__name__", "temperature", "instance", "b"))
+	waitFor(t, func() bool {
+		a := amAlerts(t, s, ws)["Critical/b"]
+		return a.Status.State == "suppressed" && len(a.Status.SilencedBy) == 1 && a.Status.SilencedBy[0] == created.SilenceID
+	})
+	time.Sleep(3 * time.Second) // several group_intervals
+	for _, p := range hook.notifications()[before:] {
+		if hasAlert("Critical")(p) {
+			t.Fatalf("a silenced alert was notified: %+v", p)
+		}
+	}
+
+	// /api/v1/rules and /api/v1/alerts show the rules and their state.
+	code, r := get(t, s.Admin, "/workspaces/"+ws+"/api/v1/rules", nil)
+	if code != 200 || !strings.Contains(string(r.Data), `"file":"alerts"`) || !strings.Contains(string(r.Data), `"health":"ok"`) {
+		t.Fatalf("rules: %d %s", code, r.Data)
+	}
+	code, r = get(t, s.Admin, "/workspaces/"+ws+"/api/v1/alerts", nil)
+	if code != 200 || !strings.Contains(string(r.Data), `"alertname":"Critical"`) || !strings.Contains(string(r.Data), `"state":"firing"`) {
+		t.Fatalf("alerts: %d %s", code, r.Data)
+	}
+
+	// Usage counts rule evaluations and received alerts.
+	u := s.App.Usage.Report(ws)
+	if u.Other["RuleEvaluations"] < 3 || u.Other["AlertManagerAlertsReceived"] < 2 || u.Other["SuppressedAlerts"] < 1 {
+		t.Errorf("usage: %+v", u.Other)
+	}
+}
+
+// seedTemplatesAM is seed 001's second Alertmanager example, with the
+// lines the PDF extraction wrapped joined again (and its two code blocks
+// put back together); nothing else changed.
+const seedTemplatesAM = `template_files:
+  default_template: |
+    {{ define "sns.default.subject" }}[{{ .Status | toUpper }}]{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}]{{ end }}
+    {{ define "__alertmanager" }}AlertManager{{ end }}
+    {{ define "__alertmanagerURL" }}[{{ .ExternalURL }}]#/alerts?receiver={{ .Receiver | urlquery }}]{{ end }}
+alertmanager_config: |
+  global:
+  templates:
+  - 'default_template'
+  route:
+    receiver: default
+  receivers:
+  - name: 'default'
+    sns_configs:
+    - topic_arn: arn:aws:sns:us-east-2:accountid:My-Topic
+      sigv4:
+        region: us-east-2
+      attributes:
+        key: severity
+        value: SEV2
+`
+
+// seedAlert is the CreateAlertManagerAlerts request body of seed 001's API
+// reference.
+const seedAlert = `[
+  {
+    "labels": {
+      "alertname": "test-alert"
+    },
+    "annotations": {
+      "summary": "this is a test alert used for demo purposes"
+    },
+    "generatorURL": "https://www.amazon.com/"
+  }
+]`
+
+func postAlerts(t *testing.T, s *testenv.Server, ws, body string) {
+	t.Helper()
+	resp, b, err := s.Admin.Raw(ctx, "POST", "/workspaces/"+ws+"/alertmanager/api/v2/alerts", nil, "application/json", []byte(body), nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("CreateAlertManagerAlerts: %v %v %s", resp, err, b)
+	}
+}
+
+func waitPublished(t *testing.T, sim *awssim.Server, topic string, timeout time.Duration) awssim.PublishedMessage {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if p := sim.Published(topic); len(p) > 0 {
+			return p[0]
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("nothing published to %s within %s", topic, timeout)
+	return awssim.PublishedMessage{}
+}
+
+func attrs(m awssim.PublishedMessage) map[string]string {
+	out := map[string]string{}
+	for k, v := range m.Attributes {
+		out[k] = v.StringValue
+	}
+	return out
+}
+
+// TestSeedAlertmanagerExamplesPublishToSNS runs seed 001's two Alertmanager
+// definitions as written (the server's SNS endpoint points at the AWS
+// simulator, credentials come from the AWS default chain as they would on
+// AWS) and the seed's CreateAlertManagerAlerts request; the simulator
+// checks the SNS Publish calls the AWS SDK makes.
+func TestSeedAlertmanagerExamplesPublishToSNS(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDKANSOKUSNSTEST01")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "kansoku-sns-test-secret")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	sim := awssim.New(awssim.Options{Region: "us-east-2", Credentials: map[string]string{"AKIDKANSOKUSNSTEST01": "kansoku-sns-test-secret"}})
+	basicTopic, templTopic := "arn:aws:sns:us-east-2:123456789012:My-Topic", "arn:aws:sns:us-east-2:accountid:My-Topic"
+	sim.AddTopic(basicTopic)
+	sim.AddTopic(templTopic)
+	simSrv := httptest.NewServer(sim)
+	defer simSrv.Close()
+
+	s := testenv.Start(t, testenv.Options{Config: func(c *config.Config) { c.Alertmanager.SNSEndpoint = simSrv.URL }})
+	basic, templ := s.CreateWorkspace(t, "seed-basic"), s.CreateWorkspace(t, "seed-templates")
+	putAlertmanager(t, s, basic, seedAM)
+	putAlertmanager(t, s, templ, seedTemplatesAM)
+	postAlerts(t, s, basic, seedAlert)
+	postAlerts(t, s, templ, seedAlert)
+
+	// The seed's routes keep Alertmanager's default group_wait of 30s.
+	m := waitPublished(t, sim, basicTopic, 45*time.Second)
+	if m.Subject != "[FIRING:1]  (test-alert)" || !strings.Contains(m.Message, "this is a test alert used for demo purposes") {
+		t.Errorf("basic example: subject %q message %q", m.Subject, m.Message)
+	}
+	if a := attrs(m); a["key"] != "key1" || a["value"] != "value1" || len(a) != 2 {
+		t.Errorf("basic example attributes: %v", a)
+	}
+	if m.AccessKeyID != "AKIDKANSOKUSNSTEST01" {
+		t.Errorf("signed with %q", m.AccessKeyID)
+	}
+	m = waitPublished(t, sim, templTopic, 10*time.Second)
+	if m.Subject != "[FIRING]:1]" || !strings.Contains(m.Message, "this is a test alert used for demo purposes") {
+		t.Errorf("template example: subject %q message %q", m.Subject, m.Message)
+	}
+	if a := attrs(m); a["key"] != "severity" || a["value"] != "SEV2" {
+		t.Errorf("template example attributes: %v", a)
+	}
+}
+
+// TestSNSMessageRules: AMP's SNS validation and truncation rules, end to
+// end: an oversized message is truncated and flagged, a non-ASCII subject
+// replaced, and both are reported in the workspace log.
+func TestSNSMessageRules(t *testing.T) {
+	sim := awssim.New(awssim.Options{Region: "eu-west-1", Credentials: map[string]string{"AKIDTENANTKEY0000001": "tenant-secret"}})
+	topic := "arn:aws:sns:eu-west-1:123456789012:alerts"
+	sim.AddTopic(topic)
+	simSrv := httptest.NewServer(sim)
+	defer simSrv.Close()
+	s := testenv.Start(t, testenv.Options{})
+	ws := s.CreateWorkspace(t, "sns-rules")
+	group := fmt.Sprintf("arn:aws:logs:us-east-1:%s:log-group:/kansoku/%s:*", s.App.Account.ID, ws)
+	if err := s.Admin.JSON(ctx, "POST", "/workspaces/"+ws+"/logging", nil, map[string]any{"logGroupArn": group}, nil); err != nil {
+		t.Fatal(err)
+	}
+	putAlertmanager(t, s, ws, fmt.Sprintf(`alertmanager_config: |
+  route:
+    receiver: sns
+    group_wait: 1s
+  receivers:
+  - name: sns
+    sns_configs:
+    - topic_arn: %s
+      api_url: %s
+      subject: '{{ .CommonLabels.alertname }}'
+      message: '{{ .CommonAnnotations.details }}'
+      sigv4:
+        region: eu-west-1
+        access_key: AKIDTENANTKEY0000001
+        secret_key: tenant-secret
+      attributes:
+        team: storage
+        'AWS.reserved': x
+`, topic, simSrv.URL))
+	waitFor(t, func() bool {
+		_, err := s.App.Logging.Describe(ctx, ws)
+		return err == nil
+	})
+	big := strings.Repeat("ü", 140*1024) // 280 KiB of 2-byte characters
+	body, _ := json.Marshal([]map[string]any{{"labels": map[string]string{"alertname": "Überhitzung"}, "annotations": map[string]string{"details": big}}})
+	postAlerts(t, s, ws, string(body))
+	m := waitPublished(t, sim, topic, 15*time.Second)
+	a := attrs(m)
+	if m.Subject != "Error - contains non printable ASCII characters." {
+		t.Errorf("subject %q", m.Subject)
+	}
+	if len(m.Message) >= len(big) || len(m.Message) > 256*1024 || !strings.HasPrefix(big, m.Message) {
+		t.Errorf("message of %d bytes is not a truncation of the %d-byte original at a character boundary", len(m.Message), len(big))
+	}
+	if a["truncated"] != "true" || a["team"] != "storage" || a["AWS.reserved"] != "" {
+		t.Errorf("attributes %v", a)
+	}
+	for _, want := range []string{"Message: Error - Message has been truncated from 280 KB, because it exceeds the 256 KB size limit.",
+		"Subject: Error - contains non-printable ASCII characters.",
+		"MessageAttribute: Error - 1 of the message attributes have been removed because of invalid MessageAttributeKey or MessageAttributeValue."} {
+		if !strings.Contains(a["modified"], want) {
+			t.Errorf("modified attribute %q lacks %q", a["modified"], want)
+		}
+	}
+	// The warnings reach the workspace log, as AMP's do in CloudWatch Logs.
+	waitFor(t, func() bool {
+		_ = s.App.Logging.Flush(ctx)
+		var out struct {
+			Events []struct {
+				Component string         `json:"component"`
+				Message   map[string]any `json:"message"`
+			} `json:"events"`
+		}
+		if err := s.Admin.JSON(ctx, "GET", "/admin/v1/workspaces/"+ws+"/logs", nil, nil, &out); err != nil {
+			return false
+		}
+		found := map[string]bool{}
+		for _, e := range out.Events {
+			if e.Component == "alertmanager" && e.Message["level"] == "WARN" {
+				found[fmt.Sprint(e.Message["log"])] = true
+			}
+		}
+		return found["Subject has been modified because it contains control or non-ASCII characters."] &&
+			found["MessageAttributes has been removed because of invalid key/value, numberOfRemovedAttributes=1"] &&
+			found["Message has been truncated because it exceeds size limit, originSize=280K, truncatedSize=256K"]
+	})
+}

@@ -1,0 +1,285 @@
+package awssim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/kansoku/kansoku/internal/auth"
+)
+
+// DefaultRegion is the region of a Server whose Options name none.
+const DefaultRegion = "us-east-1"
+
+// maxRequestBody bounds what a request may carry. SNS accepts 256 KiB of
+// message plus 256 KiB of attributes, which form encoding can triple.
+const maxRequestBody = 8 << 20
+
+// Options configure a Server.
+type Options struct {
+	// Region is the only region the simulator answers for (credential scopes
+	// must name it). Empty: DefaultRegion.
+	Region string
+	// Credentials maps access key ids to their secret access keys. Requests
+	// signed with any other key get InvalidClientTokenId.
+	Credentials map[string]string
+	// Now is the simulator's clock, used for the signature time check.
+	// Nil: time.Now.
+	Now func() time.Time
+}
+
+// Server simulates AWS service endpoints. It is safe for concurrent use.
+type Server struct {
+	region   string
+	now      func() time.Time
+	services map[string]service // by SigV4 signing name
+
+	mu       sync.Mutex
+	creds    map[string]string
+	failures []injectedFailure
+
+	sns *snsService
+}
+
+// errorWriter writes errors in a protocol's wire format.
+type errorWriter interface {
+	writeError(w http.ResponseWriter, e *apiError, requestID string)
+}
+
+// service is one simulated AWS service.
+type service interface {
+	errorWriter
+	// serve handles a request whose signature has been verified.
+	serve(w http.ResponseWriter, r *http.Request, req *request)
+}
+
+// request is what ServeHTTP learnt about an authenticated request.
+type request struct {
+	id          string // request id returned to the client
+	accessKeyID string
+	service     string
+	body        []byte
+	time        time.Time
+}
+
+// apiError is an AWS error as a service reports it.
+type apiError struct {
+	status  int
+	code    string
+	message string
+}
+
+func (e *apiError) Error() string { return e.code + ": " + e.message }
+
+func errorf(status int, code, format string, args ...any) *apiError {
+	return &apiError{status: status, code: code, message: fmt.Sprintf(format, args...)}
+}
+
+// injectedFailure makes the next calls of an action fail.
+type injectedFailure struct {
+	service, action string
+	remaining       int
+	err             apiError
+}
+
+// New returns a Server with the given options.
+func New(opts Options) *Server {
+	s := &Server{
+		region:   opts.Region,
+		now:      opts.Now,
+		services: map[string]service{},
+		creds:    map[string]string{},
+	}
+	if s.region == "" {
+		s.region = DefaultRegion
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	for k, v := range opts.Credentials {
+		s.creds[k] = v
+	}
+	s.registerServices()
+	return s
+}
+
+// registerServices installs every simulated service under its SigV4 signing
+// name. A new service adds its constructor here.
+func (s *Server) registerServices() {
+	s.sns = newSNSService(s)
+	s.services["sns"] = s.sns
+}
+
+// Region returns the region the simulator answers for.
+func (s *Server) Region() string { return s.region }
+
+// AddCredentials adds (or replaces) an access key the simulator accepts.
+func (s *Server) AddCredentials(accessKeyID, secretAccessKey string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.creds[accessKeyID] = secretAccessKey
+}
+
+// FailNextAction makes the next n authenticated calls of service's action
+// (service as in the SigV4 scope, e.g. "sns"; action e.g. "Publish") fail
+// with the given HTTP status and AWS error code, before any other
+// validation. The failed calls have no effect.
+func (s *Server) FailNextAction(service, action string, n, status int, code string) {
+	if n <= 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failures = append(s.failures, injectedFailure{
+		service:   service,
+		action:    action,
+		remaining: n,
+		err: apiError{
+			status:  status,
+			code:    code,
+			message: fmt.Sprintf("awssim: injected failure of %s:%s", service, action),
+		},
+	})
+}
+
+// takeFailure consumes one injected failure for service's action, if any.
+func (s *Server) takeFailure(service, action string) *apiError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.failures {
+		f := &s.failures[i]
+		if f.service != service || f.action != action {
+			continue
+		}
+		e := f.err
+		f.remaining--
+		if f.remaining == 0 {
+			s.failures = append(s.failures[:i], s.failures[i+1:]...)
+		}
+		return &e
+	}
+	return nil
+}
+
+func (s *Server) secret(_ context.Context, accessKeyID string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	secret, ok := s.creds[accessKeyID]
+	if !ok {
+		return "", auth.ErrUnknownAccessKey(accessKeyID)
+	}
+	return secret, nil
+}
+
+// ServeHTTP authenticates r and dispatches it to the service named in its
+// SigV4 credential scope.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	requestID := uuid.NewString()
+
+	// Requests that name no known service get their errors in the Query
+	// protocol's envelope, the most common one.
+	var fallback errorWriter = queryErrors{}
+	svcName, hasScope := scopeService(r)
+	svc, known := s.services[svcName]
+	if known {
+		fallback = svc
+	}
+
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			fallback.writeError(w, errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge",
+				"Request body exceeds %d bytes", maxRequestBody), requestID)
+			return
+		}
+		fallback.writeError(w, errorf(http.StatusBadRequest, "MalformedInput", "cannot read the request body"), requestID)
+		return
+	}
+
+	if !hasScope {
+		// Let the verifier say precisely what is missing or malformed.
+		v := auth.SigV4Verifier{Region: s.region, Service: "unknown", Now: s.now, Secret: s.secret}
+		_, err := v.Verify(r.Context(), r, body)
+		fallback.writeError(w, authAPIError(err), requestID)
+		return
+	}
+	if !known {
+		fallback.writeError(w, errorf(http.StatusBadRequest, "UnknownService",
+			"awssim does not simulate the service %q named in the credential scope", svcName), requestID)
+		return
+	}
+
+	v := auth.SigV4Verifier{
+		Region:  s.region,
+		Service: svcName,
+		MaxSkew: 15 * time.Minute,
+		Now:     s.now,
+		Secret:  s.secret,
+	}
+	keyID, err := v.Verify(r.Context(), r, body)
+	if err != nil {
+		svc.writeError(w, authAPIError(err), requestID)
+		return
+	}
+	svc.serve(w, r, &request{
+		id:          requestID,
+		accessKeyID: keyID,
+		service:     svcName,
+		body:        body,
+		time:        s.now(),
+	})
+}
+
+// scopeService returns the service named in r's SigV4 credential scope,
+// from the Authorization header or a presigned URL's X-Amz-Credential.
+func scopeService(r *http.Request) (string, bool) {
+	var credential string
+	if h := r.Header.Get("Authorization"); h != "" {
+		rest, ok := strings.CutPrefix(h, "AWS4-HMAC-SHA256 ")
+		if !ok {
+			return "", false
+		}
+		for _, part := range strings.Split(rest, ",") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(part), "Credential="); ok {
+				credential = v
+				break
+			}
+		}
+	} else if q, err := url.ParseQuery(r.URL.RawQuery); err == nil {
+		credential = q.Get("X-Amz-Credential")
+	}
+	parts := strings.Split(credential, "/")
+	if len(parts) != 5 || parts[3] == "" || parts[4] != "aws4_request" {
+		return "", false
+	}
+	return parts[3], true
+}
+
+// authAPIError translates an authentication failure into the error AWS's
+// Query-protocol services return for it.
+func authAPIError(err error) *apiError {
+	var ae *auth.Error
+	if !errors.As(err, &ae) {
+		return errorf(http.StatusInternalServerError, "InternalFailure", "awssim: %v", err)
+	}
+	switch ae.Code {
+	case auth.CodeMissingAuth:
+		return errorf(http.StatusForbidden, "MissingAuthenticationToken", "Request is missing Authentication Token")
+	case auth.CodeUnrecognizedClient:
+		return errorf(http.StatusForbidden, "InvalidClientTokenId", "The security token included in the request is invalid.")
+	case auth.CodeInvalidSignature:
+		return errorf(http.StatusForbidden, "SignatureDoesNotMatch", "%s", ae.Message)
+	case auth.CodeIncompleteSig:
+		return errorf(http.StatusBadRequest, "IncompleteSignature", "%s", ae.Message)
+	}
+	return errorf(http.StatusForbidden, "AccessDenied", "%s", ae.Message)
+}
