@@ -276,8 +276,8 @@ func TestAlertFromSampleToWebhook(t *testing.T) {
 	}
 	now := time.Now().UTC()
 	if code := amPost(t, s, ws, "/silences", map[string]any{
-		"matchers":  []map[string]any{{"name": "alertname", "value": "Critical", "isRegex": false, "isEqual": true}},
-		"startsAt":  now.Format(time.RFC3339), "endsAt": now.Add(time.Hour).Format(time.RFC3339),
+		"matchers": []map[string]any{{"name": "alertname", "value": "Critical", "isRegex": false, "isEqual": true}},
+		"startsAt": now.Format(time.RFC3339), "endsAt": now.Add(time.Hour).Format(time.RFC3339),
 		"createdBy": "test", "comment": "maintenance",
 	}, &created); code != 200 || created.SilenceID == "" {
 		t.Fatalf("create silence: %d %+v", code, created)
