@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/alertmanager/template"
+
 	"github.com/kansoku/kansoku/internal/limits"
 )
 
@@ -58,6 +60,14 @@ alertmanager_config: |
 		{"template not in template_files", "alertmanager_config: |\n  templates: ['missing']\n  route:\n    receiver: d\n  receivers:\n  - name: d\n", "not a key of template_files"},
 		{"sns without region", "alertmanager_config: |\n  route:\n    receiver: d\n  receivers:\n  - name: d\n    sns_configs:\n    - topic_arn: arn:aws:sns:us-east-2:123456789012:T\n", "sigv4.region is required"},
 		{"101 inhibit rules", manyInhibit, "101 inhibit rules"},
+		{"webhook reading a server file", "alertmanager_config: |\n  route:\n    receiver: d\n  receivers:\n  - name: d\n    webhook_configs:\n    - url: http://example.com/\n      http_config:\n        authorization:\n          credentials_file: /etc/shadow\n", "receivers[0].webhook_configs[0].http_config.authorization.credentials_file: settings read from files"},
+		{"webhook url_file", "alertmanager_config: |\n  route:\n    receiver: d\n  receivers:\n  - name: d\n    webhook_configs:\n    - url_file: /var/lib/kansoku/secret.key\n", "url_file"},
+		{"global smtp password file", "alertmanager_config: |\n  global:\n    smtp_auth_password_file: /etc/passwd\n  route:\n    receiver: d\n  receivers:\n  - name: d\n", "global.smtp_auth_password_file"},
+		{"tls key file", "alertmanager_config: |\n  route:\n    receiver: d\n  receivers:\n  - name: d\n    webhook_configs:\n    - url: https://example.com/\n      http_config:\n        tls_config:\n          cert_file: /root/cert.pem\n          key_file: /root/key.pem\n", "tls_config.cert_file"},
+		{"server AWS profile", "alertmanager_config: |\n  route:\n    receiver: d\n  receivers:\n  - name: d\n    sns_configs:\n    - topic_arn: arn:aws:sns:us-east-2:123456789012:T\n      sigv4:\n        region: us-east-2\n        profile: prod\n", "profiles of the server are not allowed"},
+		{"api_url with the server's credentials", "alertmanager_config: |\n  route:\n    receiver: d\n  receivers:\n  - name: d\n    sns_configs:\n    - topic_arn: arn:aws:sns:us-east-2:123456789012:T\n      api_url: https://attacker.example/\n      sigv4:\n        region: us-east-2\n", "api_url needs the receiver's own credentials"},
+		{"api_url with own keys", "alertmanager_config: |\n  route:\n    receiver: d\n  receivers:\n  - name: d\n    sns_configs:\n    - topic_arn: arn:aws:sns:us-east-2:123456789012:T\n      api_url: https://sns.example/\n      sigv4:\n        region: us-east-2\n        access_key: AKID\n        secret_key: s\n", ""},
+		{"tracing", "alertmanager_config: |\n  tracing:\n    endpoint: collector:4317\n    client_type: grpc\n  route:\n    receiver: d\n  receivers:\n  - name: d\n", "tracing is a server setting"},
 		{"101 route nodes", manyRoutes, "101 nodes"},
 	}
 	for _, tc := range cases {
@@ -84,4 +94,36 @@ alertmanager_config: |
 			t.Fatalf("got %v", err)
 		}
 	})
+}
+
+func TestTemplates(t *testing.T) {
+	lim := limits.Defaults()
+	p, err := Parse([]byte(`template_files:
+  used: '{{ define "custom.subject" }}custom {{ .Status }}{{ end }}'
+  unused: '{{ define "other" }}x{{ end }}'
+alertmanager_config: |
+  templates: ['us*']
+  route:
+    receiver: d
+  receivers:
+  - name: d
+`), &lim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := p.Templates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := tmpl.ExecuteTextString(`{{ template "custom.subject" . }}`, map[string]string{"Status": "firing"})
+	if err != nil || out != "custom firing" {
+		t.Fatalf("custom template: %q %v", out, err)
+	}
+	// Alertmanager's default templates are there too (sns.default.message ...).
+	if _, err := tmpl.ExecuteTextString(`{{ template "sns.default.message" . }}`, &template.Data{Status: "firing"}); err != nil {
+		t.Fatalf("default templates missing: %v", err)
+	}
+	if _, err := tmpl.ExecuteTextString(`{{ template "other" . }}`, nil); err == nil {
+		t.Fatal("a template_files entry not named in templates was loaded")
+	}
 }

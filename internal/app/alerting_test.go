@@ -505,3 +505,339 @@ func TestSNSMessageRules(t *testing.T) {
 			found["Message has been truncated because it exceeds size limit, originSize=280K, truncatedSize=256K"]
 	})
 }
+
+func ruleGroups(t *testing.T, s *testenv.Server, ws string) []struct {
+	Name  string `json:"name"`
+	File  string `json:"file"`
+	Rules []struct {
+		Name      string `json:"name"`
+		Health    string `json:"health"`
+		LastError string `json:"lastError"`
+		State     string `json:"state"`
+		Alerts    []struct {
+			ActiveAt string `json:"activeAt"`
+		} `json:"alerts"`
+	} `json:"rules"`
+} {
+	t.Helper()
+	code, r := get(t, s.Admin, "/workspaces/"+ws+"/api/v1/rules", nil)
+	if code != 200 {
+		t.Fatalf("rules: %d %+v", code, r)
+	}
+	var out struct {
+		Groups []struct {
+			Name  string `json:"name"`
+			File  string `json:"file"`
+			Rules []struct {
+				Name      string `json:"name"`
+				Health    string `json:"health"`
+				LastError string `json:"lastError"`
+				State     string `json:"state"`
+				Alerts    []struct {
+					ActiveAt string `json:"activeAt"`
+				} `json:"alerts"`
+			} `json:"rules"`
+		} `json:"groups"`
+	}
+	if err := json.Unmarshal(r.Data, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out.Groups
+}
+
+// TestBadRuleAndLiveReload: a rule that fails at evaluation is reported in
+// /api/v1/rules and the workspace log while the other rules keep working;
+// changing a namespace keeps the alert state of unchanged rules; deleting
+// it stops its rules; evaluations and failures are counted.
+func TestBadRuleAndLiveReload(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{Config: fastRules})
+	ws := s.CreateWorkspace(t, "reload")
+	group := fmt.Sprintf("arn:aws:logs:us-east-1:%s:log-group:/kansoku/%s:*", s.App.Account.ID, ws)
+	if err := s.Admin.JSON(ctx, "POST", "/workspaces/"+ws+"/logging", nil, map[string]any{"logGroupArn": group}, nil); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	push(t, s.Admin, ws, sample(now, 1, "__name__", "dup", "i", "1"), sample(now, 2, "__name__", "dup", "i", "2"),
+		sample(now, 7, "__name__", "load", "host", "h1"))
+	putRules(t, s, ws, "stable", `groups:
+- name: stable
+  interval: 1s
+  rules:
+  - alert: Loaded
+    expr: load > 5
+    for: 1h
+`)
+	putRules(t, s, ws, "mixed", `groups:
+- name: mixed
+  interval: 1s
+  rules:
+  - record: broken
+    expr: dup * on() dup
+  - record: fine
+    expr: sum(dup)
+`)
+	var activeAt string
+	waitFor(t, func() bool {
+		for _, g := range ruleGroups(t, s, ws) {
+			for _, r := range g.Rules {
+				if r.Name == "Loaded" && r.State == "pending" && len(r.Alerts) == 1 {
+					activeAt = r.Alerts[0].ActiveAt
+				}
+			}
+		}
+		return activeAt != ""
+	})
+	waitFor(t, func() bool {
+		health := map[string]string{}
+		for _, g := range ruleGroups(t, s, ws) {
+			for _, r := range g.Rules {
+				health[r.Name] = r.Health + ":" + r.LastError
+			}
+		}
+		return strings.HasPrefix(health["broken"], "err:") && strings.Contains(health["broken"], "many-to-many") && health["fine"] == "ok:"
+	})
+	waitFor(t, func() bool {
+		code, r := get(t, s.Admin, "/workspaces/"+ws+"/api/v1/query", url.Values{"query": {"fine"}})
+		return code == 200 && strings.Contains(string(r.Data), `"3"`)
+	})
+	waitFor(t, func() bool {
+		_ = s.App.Logging.Flush(ctx)
+		var out struct {
+			Events []struct {
+				Component string            `json:"component"`
+				Message   map[string]any    `json:"message"`
+				Fields    map[string]string `json:"fields"`
+			} `json:"events"`
+		}
+		if err := s.Admin.JSON(ctx, "GET", "/admin/v1/workspaces/"+ws+"/logs", nil, nil, &out); err != nil {
+			return false
+		}
+		for _, e := range out.Events {
+			if e.Component == "ruler" && e.Message["level"] == "WARN" && e.Message["log"] == "Evaluating rule failed" {
+				return true
+			}
+		}
+		return false
+	})
+
+	// Change the other namespace: the pending alert keeps its activeAt.
+	putRules(t, s, ws, "mixed", `groups:
+- name: mixed
+  interval: 1s
+  rules:
+  - record: fine
+    expr: sum(dup) * 2
+`)
+	time.Sleep(1500 * time.Millisecond)
+	for _, g := range ruleGroups(t, s, ws) {
+		for _, r := range g.Rules {
+			if r.Name == "Loaded" && (len(r.Alerts) != 1 || r.Alerts[0].ActiveAt != activeAt) {
+				t.Fatalf("alert state of an unchanged rule was lost: %+v (was active at %s)", r, activeAt)
+			}
+			if r.Name == "broken" {
+				t.Fatal("the removed rule still runs")
+			}
+		}
+	}
+	u := s.App.Usage.Report(ws)
+	if u.Other["RuleEvaluations"] < 4 || u.Other["RuleEvaluationFailures"] < 1 {
+		t.Errorf("usage: %+v", u.Other)
+	}
+	// Delete a namespace: its groups stop.
+	if err := s.Admin.JSON(ctx, "DELETE", "/workspaces/"+ws+"/rulegroupsnamespaces/mixed", nil, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		_ = s.App.Ruler.SyncNow(ctx, ws)
+		gs := ruleGroups(t, s, ws)
+		return len(gs) == 1 && gs[0].File == "stable"
+	})
+}
+
+// TestAlertmanagerAPIAndIsolation: CreateAlertManagerAlerts reaches the
+// receiver; a workspace without a definition answers 404; one workspace
+// never sees another's alerts or silences, and a key limited to one
+// workspace cannot use the other's Alertmanager.
+func TestAlertmanagerAPIAndIsolation(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{})
+	a, b := s.CreateWorkspace(t, "am-a"), s.CreateWorkspace(t, "am-b")
+	if code := amGet(t, s, b, "/status", nil, nil); code != 404 {
+		t.Fatalf("status without a definition: %d", code)
+	}
+	hook := newWebhookSink(t)
+	putAlertmanager(t, s, a, fmt.Sprintf(`alertmanager_config: |
+  route:
+    receiver: hook
+    group_wait: 1s
+  receivers:
+  - name: hook
+    webhook_configs:
+    - url: %s
+`, hook.URL))
+	putAlertmanager(t, s, b, `alertmanager_config: |
+  route:
+    receiver: nobody
+  receivers:
+  - name: nobody
+`)
+	postAlerts(t, s, a, seedAlert)
+	p, _ := hook.waitFor(t, 10*time.Second, hasAlert("test-alert"))
+	if p.Alerts[0].Annotations["summary"] != "this is a test alert used for demo purposes" || !strings.HasSuffix(p.ExternalURL, "/workspaces/"+a+"/alertmanager") {
+		t.Errorf("payload: %+v", p)
+	}
+	var silence struct {
+		SilenceID string `json:"silenceID"`
+	}
+	now := time.Now().UTC()
+	if code := amPost(t, s, a, "/silences", map[string]any{
+		"matchers": []map[string]any{{"name": "job", "value": "hello", "isRegex": true, "isEqual": true}},
+		"startsAt": now.Format(time.RFC3339), "endsAt": now.Add(time.Hour).Format(time.RFC3339), "createdBy": "test-person", "comment": "hello-world",
+	}, &silence); code != 200 {
+		t.Fatal(code)
+	}
+	var st struct {
+		Config struct {
+			Original string `json:"original"`
+		} `json:"config"`
+		Cluster struct {
+			Status string `json:"status"`
+		} `json:"cluster"`
+	}
+	if code := amGet(t, s, a, "/status", nil, &st); code != 200 || !strings.Contains(st.Config.Original, "webhook_configs") || st.Cluster.Status != "disabled" {
+		t.Fatalf("status: %d %+v", code, st)
+	}
+	var receivers []struct {
+		Name string `json:"name"`
+	}
+	if code := amGet(t, s, a, "/receivers", nil, &receivers); code != 200 || len(receivers) != 1 || receivers[0].Name != "hook" {
+		t.Fatalf("receivers: %d %+v", code, receivers)
+	}
+	var groups []map[string]any
+	if code := amGet(t, s, a, "/alerts/groups", nil, &groups); code != 200 || len(groups) != 1 {
+		t.Fatalf("groups: %d %+v", code, groups)
+	}
+	var sil map[string]any
+	if code := amGet(t, s, a, "/silence/"+silence.SilenceID, nil, &sil); code != 200 || sil["comment"] != "hello-world" {
+		t.Fatalf("get silence: %d %v", code, sil)
+	}
+	// Workspace b sees none of a's state.
+	var sils []map[string]any
+	if code := amGet(t, s, b, "/silences", nil, &sils); code != 200 || len(sils) != 0 {
+		t.Fatalf("b's silences: %d %v", code, sils)
+	}
+	if code := amGet(t, s, b, "/silence/"+silence.SilenceID, nil, nil); code != 404 {
+		t.Fatalf("a's silence through b: %d", code)
+	}
+	if as := amAlerts(t, s, b); len(as) != 0 {
+		t.Fatalf("b's alerts: %v", as)
+	}
+	// A key allowed only on workspace b.
+	pol := createPolicy(t, s, "b-alertmanager", fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["aps:ListAlertManagerSilences","aps:DeleteAlertManagerSilence","aps:CreateAlertManagerAlerts"],"Resource":"%s"}]}`, s.WorkspaceARN(b)))
+	user := s.User(t, "b-only", pol)
+	for _, c := range []struct{ method, path string }{
+		{"GET", "/workspaces/" + a + "/alertmanager/api/v2/silences"},
+		{"DELETE", "/workspaces/" + a + "/alertmanager/api/v2/silence/" + silence.SilenceID},
+		{"POST", "/workspaces/" + a + "/alertmanager/api/v2/alerts"},
+		{"GET", "/workspaces/" + b + "/alertmanager/api/v2/alerts"}, // action not granted
+	} {
+		resp, _, err := user.Raw(ctx, c.method, c.path, nil, "application/json", []byte(seedAlert), nil)
+		if err != nil || resp.StatusCode != 403 {
+			t.Errorf("%s %s as b-only: %v %v", c.method, c.path, resp.StatusCode, err)
+		}
+	}
+	if resp, _, err := user.Raw(ctx, "GET", "/workspaces/"+b+"/alertmanager/api/v2/silences", nil, "", nil, nil); err != nil || resp.StatusCode != 200 {
+		t.Errorf("b-only on b: %v %v", resp.StatusCode, err)
+	}
+	// Deleting the silence, then the definition.
+	resp, _, err := s.Admin.Raw(ctx, "DELETE", "/workspaces/"+a+"/alertmanager/api/v2/silence/"+silence.SilenceID, nil, "", nil, nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("delete silence: %v %v", resp.StatusCode, err)
+	}
+	if err := s.Admin.JSON(ctx, "DELETE", "/workspaces/"+a+"/alertmanager/definition", nil, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		_ = s.App.Alertmanager.SyncNow(ctx, a)
+		return amGet(t, s, a, "/status", nil, nil) == 404
+	})
+}
+
+// TestAlertmanagerLimits: the alert quota refuses alerts beyond it, and
+// the notification rate limit throttles (AMP's
+// AlertManagerNotificationsThrottled).
+func TestAlertmanagerLimits(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{Config: func(c *config.Config) {
+		c.Limits.MaxAlerts = 2
+		c.Limits.NotificationRate = 0.001
+		c.Limits.NotificationBurstSize = 1
+	}})
+	ws := s.CreateWorkspace(t, "am-limits")
+	hook := newWebhookSink(t)
+	putAlertmanager(t, s, ws, fmt.Sprintf(`alertmanager_config: |
+  route:
+    receiver: hook
+    group_by: [alertname]
+    group_wait: 1s
+    group_interval: 1s
+  receivers:
+  - name: hook
+    webhook_configs:
+    - url: %s
+`, hook.URL))
+	postAlerts(t, s, ws, `[{"labels":{"alertname":"one"}},{"labels":{"alertname":"two"}},{"labels":{"alertname":"three"}}]`)
+	if as := amAlerts(t, s, ws); len(as) != 2 {
+		t.Fatalf("with max_alerts=2, stored %d alerts: %v", len(as), as)
+	}
+	waitFor(t, func() bool {
+		u := s.App.Alertmanager.Usage(ws)
+		return u["AlertManagerNotificationsThrottled"] >= 1 && u["AllAlerts"] == 2 && u["AlertManagerAlertsReceived"] == 3
+	})
+	if n := len(hook.notifications()); n != 1 {
+		t.Fatalf("with a burst of 1, %d notifications went out", n)
+	}
+}
+
+// TestRestartKeepsSilencesAndNotificationLog: after a restart the silences
+// are still there and an alert that was already notified is not notified
+// again, although the ruler fires it anew.
+func TestRestartKeepsSilencesAndNotificationLog(t *testing.T) {
+	dir := t.TempDir()
+	hook := newWebhookSink(t)
+	s := testenv.Start(t, testenv.Options{DataDir: dir, Config: fastRules})
+	ws := s.CreateWorkspace(t, "restart")
+	putAlertmanager(t, s, ws, alertingDefinition(hook.URL))
+	putRules(t, s, ws, "alerts", alertingRules)
+	push(t, s.Admin, ws, sample(time.Now(), 95, "__name__", "temperature", "instance", "a"))
+	hook.waitFor(t, 10*time.Second, hasAlert("Critical"))
+	var created struct {
+		SilenceID string `json:"silenceID"`
+	}
+	now := time.Now().UTC()
+	if code := amPost(t, s, ws, "/silences", map[string]any{
+		"matchers": []map[string]any{{"name": "instance", "value": "z.*", "isRegex": true, "isEqual": true}},
+		"startsAt": now.Format(time.RFC3339), "endsAt": now.Add(time.Hour).Format(time.RFC3339), "createdBy": "ops", "comment": "kept",
+	}, &created); code != 200 {
+		t.Fatal(code)
+	}
+	time.Sleep(1500 * time.Millisecond) // a group_interval: nothing new to send
+	sent := len(hook.notifications())
+	s.Stop()
+
+	s = testenv.Start(t, testenv.Options{DataDir: dir, Config: fastRules})
+	var sils []struct {
+		ID     string `json:"id"`
+		Status struct {
+			State string `json:"state"`
+		} `json:"status"`
+	}
+	if code := amGet(t, s, ws, "/silences", nil, &sils); code != 200 || len(sils) != 1 || sils[0].ID != created.SilenceID || sils[0].Status.State != "active" {
+		t.Fatalf("silences after restart: %d %+v", code, sils)
+	}
+	// The ruler restores the alert and sends it again; the Alertmanager knows
+	// it has notified it already.
+	waitFor(t, func() bool { return amAlerts(t, s, ws)["Critical/a"].Status.State == "active" })
+	time.Sleep(3 * time.Second) // group_wait + group_intervals
+	if got := hook.notifications(); len(got) != sent {
+		t.Fatalf("after restart %d more notifications: %+v", len(got)-sent, got[sent:])
+	}
+}
