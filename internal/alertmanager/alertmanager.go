@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/alertmanager/types"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
+	"github.com/prometheus/common/version"
 	"github.com/prometheus/prometheus/notifier"
 
 	"github.com/kansoku/kansoku/internal/alertmanager/snsnotify"
@@ -76,6 +77,8 @@ type Manager struct {
 	instances map[string]*instance
 	pending   chan string
 	syncMu    sync.Mutex
+	ready     chan struct{}
+	readyOnce sync.Once
 
 	dropped prometheus.Counter
 }
@@ -98,7 +101,7 @@ func New(o Options) *Manager {
 		o.Registries = telemetry.NewRegistries()
 	}
 	return &Manager{
-		o: o, instances: map[string]*instance{}, pending: make(chan string, 1024),
+		o: o, instances: map[string]*instance{}, pending: make(chan string, 1024), ready: make(chan struct{}),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "kansoku_alertmanager_alerts_dropped_total",
 			Help: "Alerts of alerting rules dropped because their workspace has no Alertmanager definition.",
@@ -146,6 +149,7 @@ func (m *Manager) Run(ctx context.Context, workspaces func(context.Context) ([]s
 		}
 	}
 	resyncAll()
+	m.readyOnce.Do(func() { close(m.ready) })
 	t := time.NewTicker(m.o.ResyncInterval)
 	defer t.Stop()
 	for {
@@ -159,6 +163,9 @@ func (m *Manager) Run(ctx context.Context, workspaces func(context.Context) ([]s
 		}
 	}
 }
+
+// Ready is closed once every workspace's Alertmanager has been started.
+func (m *Manager) Ready() <-chan struct{} { return m.ready }
 
 // Sync asks for ws's definition to be (re)applied soon. It never blocks.
 func (m *Manager) Sync(ws string) {
@@ -245,14 +252,22 @@ func (m *Manager) sync(ctx context.Context, ws string) error {
 	}
 	if in == nil {
 		in, err = newInstance(m, ws)
+		if err == nil {
+			err = in.apply(def)
+		}
 		if err != nil {
+			if in != nil {
+				in.stop()
+			}
 			m.o.Registries.Remove(ws)
 			m.logger(ws).Error("starting the Alertmanager failed", "err", err)
 			return err
 		}
+		// Served only once configured: the API needs a configuration.
 		m.mu.Lock()
 		m.instances[ws] = in
 		m.mu.Unlock()
+		return nil
 	}
 	if err := in.apply(def); err != nil {
 		in.logger.Error("applying the alertmanager definition failed; the previous configuration stays in force", "err", err)
@@ -342,6 +357,18 @@ func (m *Manager) Usage(ws string) map[string]float64 {
 		out["SizeOfAlerts"] = float64(size)
 	}
 	return out
+}
+
+// Version is the Alertmanager release embedded (go.mod pins it: the
+// constructors used here change between minor releases).
+const Version = "0.34.2"
+
+func init() {
+	// GET /api/v2/status reports prometheus/common/version, which only
+	// Alertmanager's own binary sets; clients such as amtool compare it.
+	if version.Version == "" {
+		version.Version = Version
+	}
 }
 
 func stateDir(o Options, ws string) string {

@@ -841,3 +841,44 @@ func TestRestartKeepsSilencesAndNotificationLog(t *testing.T) {
 		t.Fatalf("after restart %d more notifications: %+v", len(got)-sent, got[sent:])
 	}
 }
+
+// TestOtherReceivers: beyond AMP, every Alertmanager receiver type works;
+// Slack, PagerDuty and Opsgenie are checked against local HTTP endpoints.
+func TestOtherReceivers(t *testing.T) {
+	var mu sync.Mutex
+	hits := map[string]string{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		hits[r.URL.Path] = string(b)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"success","ok":true}`))
+	}))
+	defer srv.Close()
+	s := testenv.Start(t, testenv.Options{})
+	ws := s.CreateWorkspace(t, "receivers")
+	putAlertmanager(t, s, ws, fmt.Sprintf(`alertmanager_config: |
+  route:
+    receiver: all
+    group_wait: 1s
+  receivers:
+  - name: all
+    slack_configs:
+    - api_url: %[1]s/slack
+      channel: '#alerts'
+    pagerduty_configs:
+    - url: %[1]s/pagerduty
+      routing_key: abc
+    opsgenie_configs:
+    - api_url: %[1]s/opsgenie/
+      api_key: k
+`, srv.URL))
+	postAlerts(t, s, ws, seedAlert)
+	waitFor(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Contains(hits["/slack"], "test-alert") && strings.Contains(hits["/pagerduty"], `"routing_key":"abc"`) &&
+			strings.Contains(hits["/opsgenie/v2/alerts"], "test-alert")
+	})
+}

@@ -335,11 +335,21 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		go func() { done <- a.Workspaces.Run(wsCtx) }()
 		select {
 		case <-a.Workspaces.Ready():
-			a.ready.Store(true)
-			a.Logger.Info("all workspace storage open; ready")
 		case err := <-done:
 			return err
 		}
+		// Rules and Alertmanagers start once storage is open; the server is
+		// ready when they run too (an Alertmanager API that answers 404 for
+		// a few moments after a restart would confuse clients).
+		for _, c := range []<-chan struct{}{a.Ruler.Ready(), a.Alertmanager.Ready()} {
+			select {
+			case <-c:
+			case err := <-done:
+				return err
+			}
+		}
+		a.ready.Store(true)
+		a.Logger.Info("workspace storage, rules and Alertmanagers up; ready")
 		return <-done
 	}, func(error) {
 		wsCancel()

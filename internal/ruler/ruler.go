@@ -89,6 +89,9 @@ type Ruler struct {
 	tenants map[string]*workspaceRuler
 	pending chan string
 	syncMu  sync.Mutex // one sync at a time: the loader and Update go together
+
+	ready     chan struct{}
+	readyOnce sync.Once
 }
 
 type workspaceRuler struct {
@@ -121,7 +124,7 @@ func New(o Options) *Ruler {
 	if o.Registries == nil {
 		o.Registries = telemetry.NewRegistries()
 	}
-	return &Ruler{o: o, tenants: map[string]*workspaceRuler{}, pending: make(chan string, 1024)}
+	return &Ruler{o: o, tenants: map[string]*workspaceRuler{}, pending: make(chan string, 1024), ready: make(chan struct{})}
 }
 
 // Run syncs every workspace in wss, then follows change notifications
@@ -157,6 +160,7 @@ func (r *Ruler) Run(ctx context.Context, workspaces func(context.Context) ([]str
 		}
 	}
 	resyncAll()
+	r.readyOnce.Do(func() { close(r.ready) })
 	t := time.NewTicker(r.o.ResyncInterval)
 	defer t.Stop()
 	for {
@@ -170,6 +174,9 @@ func (r *Ruler) Run(ctx context.Context, workspaces func(context.Context) ([]str
 		}
 	}
 }
+
+// Ready is closed once every workspace's rules have been loaded.
+func (r *Ruler) Ready() <-chan struct{} { return r.ready }
 
 // Sync asks for workspace ws's rules to be reloaded soon (a namespace was
 // created, changed or deleted, or the workspace became active). It never
