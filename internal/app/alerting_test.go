@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/prompb"
+
 	"github.com/kansoku/kansoku/internal/awssim"
 	"github.com/kansoku/kansoku/internal/config"
 	"github.com/kansoku/kansoku/internal/testenv"
@@ -880,5 +883,51 @@ func TestOtherReceivers(t *testing.T) {
 		defer mu.Unlock()
 		return strings.Contains(hits["/slack"], "test-alert") && strings.Contains(hits["/pagerduty"], `"routing_key":"abc"`) &&
 			strings.Contains(hits["/opsgenie/v2/alerts"], "test-alert")
+	})
+}
+
+// seedRules is seed 001's rule file example (its two code blocks put back
+// together, the wrapped indentation restored).
+const seedRules = `groups:
+- name: test
+  rules:
+  - record: metric:recording_rule
+    expr: avg(rate(container_cpu_usage_seconds_total[5m]))
+- name: alert-test
+  rules:
+  - alert: metric:alerting_rule
+    expr: avg(rate(container_cpu_usage_seconds_total[5m])) > 0
+    for: 2m
+`
+
+// TestSeedRuleExample: the seed's rule file evaluates: the recording rule's
+// series appears, and the alerting rule is pending for its 2 minutes.
+func TestSeedRuleExample(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{Config: func(c *config.Config) {
+		fastRules(c)
+		c.Ruler.DefaultEvaluationInterval = model.Duration(time.Second) // AMP's default is 1m
+	}})
+	ws := s.CreateWorkspace(t, "seed-rules")
+	now := time.Now()
+	var series []prompb.TimeSeries
+	for i := 8; i >= 0; i-- { // a counter rising 15 per 15 s: rate 1/s
+		series = append(series, sample(now.Add(-time.Duration(i)*15*time.Second), float64(100-15*i), "__name__", "container_cpu_usage_seconds_total", "pod", "p1"))
+	}
+	req := &prompb.WriteRequest{}
+	for _, ts := range series {
+		req.Timeseries = append(req.Timeseries, ts)
+	}
+	if code, body, err := testenv.RemoteWrite(ctx, s.Admin, ws, req); err != nil || code != 200 {
+		t.Fatalf("write: %d %s %v", code, body, err)
+	}
+	putRules(t, s, ws, "seed", seedRules)
+	waitFor(t, func() bool {
+		code, r := get(t, s.Admin, "/workspaces/"+ws+"/api/v1/query", url.Values{"query": {"metric:recording_rule"}})
+		// rate() over 5m of 2 minutes of data: positive, extrapolated.
+		return code == 200 && strings.Contains(string(r.Data), `"__name__":"metric:recording_rule"`) && !strings.Contains(string(r.Data), `"0"]`)
+	})
+	waitFor(t, func() bool {
+		code, r := get(t, s.Admin, "/workspaces/"+ws+"/api/v1/alerts", nil)
+		return code == 200 && strings.Contains(string(r.Data), `"alertname":"metric:alerting_rule"`) && strings.Contains(string(r.Data), `"state":"pending"`)
 	})
 }

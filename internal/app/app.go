@@ -184,7 +184,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		Storage: a.TSDB, Source: a.RuleGroups, Limits: a.Limits, Notify: a.Alertmanager.Send,
 		Logs: a.Logging, Registries: telemetry.NewRegistries(), ExternalURL: a.ExternalURL,
 		OutageTolerance: time.Duration(cfg.Ruler.OutageTolerance), ForGracePeriod: time.Duration(cfg.Ruler.ForGracePeriod),
-		ResendDelay: time.Duration(cfg.Ruler.ResendDelay),
+		ResendDelay: time.Duration(cfg.Ruler.ResendDelay), DefaultInterval: time.Duration(cfg.Ruler.DefaultEvaluationInterval),
 	})
 	a.RuleGroups.OnChange(func(_ context.Context, ws string) { a.Ruler.Sync(ws) })
 	a.AMConfig.OnChange(func(_ context.Context, ws string) { a.Alertmanager.Sync(ws) })

@@ -86,6 +86,9 @@ type UsageConfig struct {
 
 // RulerConfig configures rule evaluation (Prometheus' --rules.alert.*).
 type RulerConfig struct {
+	// DefaultEvaluationInterval applies to rule groups without an interval
+	// (AMP: 1m); the workspace's min_evaluation_interval still applies.
+	DefaultEvaluationInterval model.Duration `yaml:"default_evaluation_interval"`
 	// OutageTolerance: how long an outage may last for alert `for` state
 	// to be restored on start.
 	OutageTolerance model.Duration `yaml:"outage_tolerance"`
@@ -156,7 +159,7 @@ func Default() Config {
 		Ingest:    IngestConfig{Guardrails: true},
 		Usage:     UsageConfig{SelfMetrics: true},
 		Audit:     AuditConfig{Retention: model.Duration(90 * 24 * time.Hour)},
-		Ruler: RulerConfig{OutageTolerance: model.Duration(time.Hour), ForGracePeriod: model.Duration(10 * time.Minute),
+		Ruler: RulerConfig{DefaultEvaluationInterval: model.Duration(time.Minute), OutageTolerance: model.Duration(time.Hour), ForGracePeriod: model.Duration(10 * time.Minute),
 			ResendDelay: model.Duration(time.Minute)},
 		Alertmanager:  AlertmanagerConfig{Retention: model.Duration(120 * time.Hour)},
 		WorkspaceLogs: WorkspaceLogsConfig{Retention: model.Duration(30 * 24 * time.Hour)},
@@ -213,8 +216,8 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("%s %q must start with http:// or https://", name, u)
 		}
 	}
-	if c.Ruler.ResendDelay <= 0 || c.Alertmanager.Retention <= 0 {
-		return fmt.Errorf("ruler.resend_delay and alertmanager.retention must be positive")
+	if c.Ruler.ResendDelay <= 0 || c.Ruler.DefaultEvaluationInterval <= 0 || c.Alertmanager.Retention <= 0 {
+		return fmt.Errorf("ruler.resend_delay, ruler.default_evaluation_interval and alertmanager.retention must be positive")
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -72,6 +72,9 @@ type Options struct {
 	// ExternalURL is the server's URL; alerts link back to
 	// <ExternalURL>/workspaces/<id>.
 	ExternalURL string
+	// DefaultInterval is the evaluation interval of groups that set none
+	// (Prometheus' global evaluation_interval). Default 1m, as AMP.
+	DefaultInterval time.Duration
 	// ResyncInterval is how often every workspace is re-synced as a safety
 	// net behind change notifications. Default 1m.
 	ResyncInterval time.Duration
@@ -111,6 +114,9 @@ func New(o Options) *Ruler {
 	}
 	if o.ResyncInterval == 0 {
 		o.ResyncInterval = time.Minute
+	}
+	if o.DefaultInterval == 0 {
+		o.DefaultInterval = rulegroups.DefaultEvaluationInterval
 	}
 	if o.OutageTolerance == 0 {
 		o.OutageTolerance = time.Hour
@@ -262,7 +268,7 @@ func (r *Ruler) sync(ctx context.Context, ws string) error {
 	}
 	lim := r.o.Limits.For(ws)
 	log := r.logger(ws)
-	groups := admit(files, lim, log)
+	groups := admit(files, lim, r.o.DefaultInterval, log)
 
 	r.mu.Lock()
 	t := r.tenants[ws]
@@ -289,7 +295,7 @@ func (r *Ruler) sync(ctx context.Context, ws string) error {
 	}
 	sort.Strings(names)
 	t.loader.set(groups)
-	if err := t.manager.Update(time.Duration(rulegroups.DefaultEvaluationInterval), names, labels.EmptyLabels(),
+	if err := t.manager.Update(r.o.DefaultInterval, names, labels.EmptyLabels(),
 		r.externalURL(ws), nil); err != nil {
 		log.Error("loading rule groups failed; the previous rules stay in force", "err", err)
 		return err
@@ -381,7 +387,7 @@ func (f senderFunc) Send(alerts ...*notifier.Alert) { f(alerts...) }
 // namespaces (in name order) that would take the workspace over its rule
 // quota are not loaded. Both can only happen when limits were tightened
 // after the upload; they are logged to the workspace log.
-func admit(files map[string][]byte, lim *limits.Limits, log *slog.Logger) map[string]*rulefmt.RuleGroups {
+func admit(files map[string][]byte, lim *limits.Limits, defaultInterval time.Duration, log *slog.Logger) map[string]*rulefmt.RuleGroups {
 	names := make([]string, 0, len(files))
 	for n := range files {
 		names = append(names, n)
@@ -407,7 +413,7 @@ func admit(files map[string][]byte, lim *limits.Limits, log *slog.Logger) map[st
 		for i := range groups.Groups {
 			g := &groups.Groups[i]
 			if g.Interval == 0 {
-				g.Interval = modelDuration(rulegroups.DefaultEvaluationInterval)
+				g.Interval = modelDuration(defaultInterval)
 			}
 			if time.Duration(g.Interval) < min {
 				log.Warn("rule group interval raised to the workspace minimum", "namespace", n, "group", g.Name,

@@ -23,7 +23,7 @@ func TestAdmit(t *testing.T) {
 		"d": []byte("groups: [oops"),
 	}
 	var logs bytes.Buffer
-	got := admit(files, &lim, slog.New(slog.NewTextHandler(&logs, nil)))
+	got := admit(files, &lim, time.Minute, slog.New(slog.NewTextHandler(&logs, nil)))
 	// a (2 rules) and c (1) fit the quota of 3 in name order; b (2) does not;
 	// d does not parse.
 	if len(got) != 2 || got["a"] == nil || got["c"] == nil {
