@@ -1,7 +1,6 @@
 package awssim
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -42,9 +41,13 @@ type Server struct {
 	now      func() time.Time
 	services map[string]service // by SigV4 signing name
 
-	mu       sync.Mutex
-	creds    map[string]string
+	mu       sync.Mutex // failures
 	failures []injectedFailure
+
+	ids      identities
+	world    sync.RWMutex // scenario
+	scenario *Scenario
+	calls    callLog
 
 	sns *snsService
 }
@@ -66,8 +69,11 @@ type request struct {
 	id          string // request id returned to the client
 	accessKeyID string
 	service     string
-	body        []byte
-	time        time.Time
+	// region is the region of the request's credential scope.
+	region    string
+	principal *principal
+	body      []byte
+	time      time.Time
 }
 
 // apiError is an AWS error as a service reports it.
@@ -96,7 +102,7 @@ func New(opts Options) *Server {
 		region:   opts.Region,
 		now:      opts.Now,
 		services: map[string]service{},
-		creds:    map[string]string{},
+		ids:      identities{static: map[string]string{}, keys: map[string]keyOwner{}, sessions: map[string]*session{}},
 	}
 	if s.region == "" {
 		s.region = DefaultRegion
@@ -105,17 +111,33 @@ func New(opts Options) *Server {
 		s.now = time.Now
 	}
 	for k, v := range opts.Credentials {
-		s.creds[k] = v
+		s.ids.static[k] = v
 	}
 	s.registerServices()
 	return s
 }
 
+// serviceConstructors are the simulated services by SigV4 signing name.
+// Each service file registers itself from an init function with
+// registerService, so adding a service touches no other file.
+var serviceConstructors = map[string]func(*Server) service{}
+
+// registerService makes a service constructor known. Call from init.
+func registerService(signingName string, ctor func(*Server) service) {
+	if _, dup := serviceConstructors[signingName]; dup {
+		panic("awssim: service registered twice: " + signingName)
+	}
+	serviceConstructors[signingName] = ctor
+}
+
 // registerServices installs every simulated service under its SigV4 signing
-// name. A new service adds its constructor here.
+// name.
 func (s *Server) registerServices() {
 	s.sns = newSNSService(s)
 	s.services["sns"] = s.sns
+	for name, ctor := range serviceConstructors {
+		s.services[name] = ctor(s)
+	}
 }
 
 // Region returns the region the simulator answers for.
@@ -123,9 +145,9 @@ func (s *Server) Region() string { return s.region }
 
 // AddCredentials adds (or replaces) an access key the simulator accepts.
 func (s *Server) AddCredentials(accessKeyID, secretAccessKey string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.creds[accessKeyID] = secretAccessKey
+	s.ids.mu.Lock()
+	defer s.ids.mu.Unlock()
+	s.ids.static[accessKeyID] = secretAccessKey
 }
 
 // FailNextAction makes the next n authenticated calls of service's action
@@ -169,16 +191,6 @@ func (s *Server) takeFailure(service, action string) *apiError {
 	return nil
 }
 
-func (s *Server) secret(_ context.Context, accessKeyID string) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	secret, ok := s.creds[accessKeyID]
-	if !ok {
-		return "", auth.ErrUnknownAccessKey(accessKeyID)
-	}
-	return secret, nil
-}
-
 // ServeHTTP authenticates r and dispatches it to the service named in its
 // SigV4 credential scope.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -218,8 +230,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	region := s.region
+	s.world.RLock()
+	multiRegion := s.scenario != nil
+	s.world.RUnlock()
+	if multiRegion { // a scenario spans regions: the scope names the request's
+		region = scopeRegion(r)
+	}
 	v := auth.SigV4Verifier{
-		Region:  s.region,
+		Region:  region,
 		Service: svcName,
 		MaxSkew: 15 * time.Minute,
 		Now:     s.now,
@@ -230,23 +249,48 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		svc.writeError(w, authAPIError(err), requestID)
 		return
 	}
+	p, perr := s.principalOf(r, keyID)
+	if perr != nil {
+		svc.writeError(w, perr, requestID)
+		return
+	}
 	svc.serve(w, r, &request{
 		id:          requestID,
 		accessKeyID: keyID,
 		service:     svcName,
+		region:      region,
+		principal:   p,
 		body:        body,
 		time:        s.now(),
 	})
 }
 
+// scopeRegion returns the region named in r's SigV4 credential scope.
+func scopeRegion(r *http.Request) string {
+	parts := strings.Split(scopeCredential(r), "/")
+	if len(parts) != 5 {
+		return ""
+	}
+	return parts[2]
+}
+
 // scopeService returns the service named in r's SigV4 credential scope,
 // from the Authorization header or a presigned URL's X-Amz-Credential.
 func scopeService(r *http.Request) (string, bool) {
+	parts := strings.Split(scopeCredential(r), "/")
+	if len(parts) != 5 || parts[3] == "" || parts[4] != "aws4_request" {
+		return "", false
+	}
+	return parts[3], true
+}
+
+// scopeCredential returns the Credential element of r's SigV4 auth.
+func scopeCredential(r *http.Request) string {
 	var credential string
 	if h := r.Header.Get("Authorization"); h != "" {
 		rest, ok := strings.CutPrefix(h, "AWS4-HMAC-SHA256 ")
 		if !ok {
-			return "", false
+			return ""
 		}
 		for _, part := range strings.Split(rest, ",") {
 			if v, ok := strings.CutPrefix(strings.TrimSpace(part), "Credential="); ok {
@@ -257,11 +301,7 @@ func scopeService(r *http.Request) (string, bool) {
 	} else if q, err := url.ParseQuery(r.URL.RawQuery); err == nil {
 		credential = q.Get("X-Amz-Credential")
 	}
-	parts := strings.Split(credential, "/")
-	if len(parts) != 5 || parts[3] == "" || parts[4] != "aws4_request" {
-		return "", false
-	}
-	return parts[3], true
+	return credential
 }
 
 // authAPIError translates an authentication failure into the error AWS's
