@@ -34,6 +34,7 @@ func main() {
 	registerAudit(app)
 	registerLogs(app)
 	registerLimits(app)
+	registerAWS(app)
 
 	cmd, err := app.Parse(os.Args[1:])
 	if err != nil {

@@ -129,6 +129,7 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, s.adminRoutes()...)
 	rs = append(rs, s.iamRoutes()...)
 	rs = append(rs, s.limitsRoutes()...)
+	rs = append(rs, s.awsRoutes()...)
 	return rs
 }
 

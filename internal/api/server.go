@@ -17,6 +17,8 @@ import (
 	"github.com/kansoku/kansoku/internal/apierr"
 	"github.com/kansoku/kansoku/internal/audit"
 	"github.com/kansoku/kansoku/internal/auth"
+	"github.com/kansoku/kansoku/internal/awsint"
+	"github.com/kansoku/kansoku/internal/hosts"
 	"github.com/kansoku/kansoku/internal/iam"
 	"github.com/kansoku/kansoku/internal/ingest"
 	"github.com/kansoku/kansoku/internal/limits"
@@ -75,6 +77,9 @@ type Deps struct {
 	LimitsService *limits.Service
 	Usage         *usage.Tracker
 	HA            *ingest.HATracker
+	// AWS manages AWS integrations; Hosts is the host inventory.
+	AWS   *awsint.Service
+	Hosts *hosts.Service
 	// Alertmanager serves each workspace's Alertmanager API v2 (paths
 	// starting /api/v2/, workspace in the request context).
 	Alertmanager http.Handler

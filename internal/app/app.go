@@ -33,7 +33,9 @@ import (
 	"github.com/kansoku/kansoku/internal/api"
 	"github.com/kansoku/kansoku/internal/audit"
 	"github.com/kansoku/kansoku/internal/auth"
+	"github.com/kansoku/kansoku/internal/awsint"
 	"github.com/kansoku/kansoku/internal/config"
+	"github.com/kansoku/kansoku/internal/hosts"
 	"github.com/kansoku/kansoku/internal/iam"
 	"github.com/kansoku/kansoku/internal/ingest"
 	"github.com/kansoku/kansoku/internal/limits"
@@ -75,6 +77,8 @@ type App struct {
 	AMConfig      *amconfig.Service
 	Ruler         *ruler.Ruler
 	Alertmanager  *alertmanager.Manager
+	Hosts         *hosts.Service
+	AWS           *awsint.Service
 	Logging       *wslog.Service
 	Audit         *audit.Recorder
 	Usage         *usage.Tracker
@@ -162,6 +166,17 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 	a.Distributor = ingest.NewDistributor(ingest.DistributorOptions{Storage: a.TSDB, Limits: a.Limits, Metadata: a.Meta,
 		Metrics: ingestMetrics, HA: a.HA, Guardrails: cfg.Ingest.Guardrails, Logger: logger.With("component", "ingest")})
 	a.Workspaces.AddListener(forgetOnDelete{a})
+	a.Hosts = hosts.New(a.Meta, logger.With("component", "hosts"))
+	if err := a.Hosts.Load(ctx); err != nil {
+		return nil, err
+	}
+	a.Distributor.SetHostResolver(a.Hosts.HostIDFor)
+	a.AWS = awsint.New(awsint.Options{
+		Logger: logger.With("component", "aws"), Store: a.Meta, Workspaces: a.Workspaces, Hosts: a.Hosts, Pusher: a.Distributor,
+		Sealer: box, Registerer: a.Registry, EndpointURL: cfg.AWS.EndpointURL, BaseRegion: cfg.AWS.Region,
+		Delay: time.Duration(cfg.AWS.CloudWatchDelay), MaxConcurrentPolls: cfg.AWS.MaxConcurrentPolls,
+		DefaultPollInterval: time.Duration(cfg.AWS.DefaultPollInterval),
+	})
 
 	a.Query = query.New(query.Options{
 		Logger: logger.With("component", "query"), Registerer: a.Registry, Limits: a.Limits,
@@ -203,7 +218,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		Authn: authn, Authz: a.IAM,
 		Workspaces: a.Workspaces, IAM: a.IAM, Pusher: a.Distributor, Query: a.Query, Limits: a.Limits,
 		RuleGroups: a.RuleGroups, AMConfig: a.AMConfig, Logging: a.Logging, Audit: a.Audit, Meta: a.Meta,
-		LimitsService: a.LimitsService, Usage: a.Usage, HA: a.HA, Alertmanager: a.Alertmanager,
+		LimitsService: a.LimitsService, Usage: a.Usage, HA: a.HA, Alertmanager: a.Alertmanager, AWS: a.AWS, Hosts: a.Hosts,
 		Ready: a.ready.Load,
 	})
 	return a, nil
@@ -398,6 +413,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 			"ha-cleanup":   a.haCleanup,
 			"ruler":        a.afterStorage(func(ctx context.Context) error { return a.Ruler.Run(ctx, a.activeWorkspaces) }),
 			"alertmanager": a.afterStorage(func(ctx context.Context) error { return a.Alertmanager.Run(ctx, a.activeWorkspaces) }),
+			"aws":          a.afterStorage(a.AWS.Run),
 		} {
 			wg.Add(1)
 			go func() {

@@ -33,6 +33,7 @@ type Config struct {
 	Usage        UsageConfig        `yaml:"usage"`
 	Audit        AuditConfig        `yaml:"audit"`
 	Ruler        RulerConfig        `yaml:"ruler"`
+	AWS          AWSConfig          `yaml:"aws_integration"`
 	Alertmanager AlertmanagerConfig `yaml:"alertmanager"`
 	// WorkspaceLogs is the log store behind AMP's logging configuration.
 	WorkspaceLogs WorkspaceLogsConfig `yaml:"workspace_logs"`
@@ -96,6 +97,23 @@ type RulerConfig struct {
 	ForGracePeriod model.Duration `yaml:"for_grace_period"`
 	// ResendDelay: how often firing alerts are re-sent to the Alertmanager.
 	ResendDelay model.Duration `yaml:"resend_delay"`
+}
+
+// AWSConfig configures the AWS integration.
+type AWSConfig struct {
+	// EndpointURL sends every AWS call of the integration to one endpoint
+	// (an AWS API simulator); empty: AWS's regional endpoints. Kansoku's own
+	// credentials come from the standard AWS credential chain.
+	EndpointURL string `yaml:"endpoint_url"`
+	// Region is where Kansoku's own STS calls go.
+	Region string `yaml:"region"`
+	// CloudWatchDelay: a period's datapoint is read only this long after the
+	// period ended (CloudWatch's reporting delay).
+	CloudWatchDelay model.Duration `yaml:"cloudwatch_delay"`
+	// DefaultPollInterval for new integrations (Mackerel: 5m).
+	DefaultPollInterval model.Duration `yaml:"default_poll_interval"`
+	// MaxConcurrentPolls bounds integrations polled at once.
+	MaxConcurrentPolls int `yaml:"max_concurrent_polls"`
 }
 
 // AlertmanagerConfig configures the per-workspace Alertmanagers.
@@ -211,7 +229,11 @@ func (c *Config) Validate() error {
 	if err := c.Limits.Validate(); err != nil {
 		return fmt.Errorf("limits: %w", err)
 	}
-	for name, u := range map[string]string{"alertmanager.sns_endpoint": c.Alertmanager.SNSEndpoint, "alertmanager.sts_endpoint": c.Alertmanager.STSEndpoint} {
+	if c.AWS.DefaultPollInterval < model.Duration(time.Minute) || c.AWS.MaxConcurrentPolls < 1 || c.AWS.CloudWatchDelay < 0 {
+		return fmt.Errorf("aws_integration: default_poll_interval must be at least 1m, max_concurrent_polls at least 1, cloudwatch_delay not negative")
+	}
+	for name, u := range map[string]string{"alertmanager.sns_endpoint": c.Alertmanager.SNSEndpoint, "alertmanager.sts_endpoint": c.Alertmanager.STSEndpoint,
+		"aws_integration.endpoint_url": c.AWS.EndpointURL} {
 		if u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
 			return fmt.Errorf("%s %q must start with http:// or https://", name, u)
 		}

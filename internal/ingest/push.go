@@ -76,7 +76,20 @@ type Distributor struct {
 	guardrails bool
 	logger     *slog.Logger
 	now        func() time.Time
+	hostIDs    func(ws, identifier string) (string, bool)
 }
+
+// CustomIdentifierLabel names, on a remote-written series, a host of the
+// inventory by one of its identifiers (endpoint, DNS name, ARN): the series
+// then gets that host's HostIDLabel (seed 000's custom_identifier).
+const (
+	CustomIdentifierLabel = "custom_identifier"
+	HostIDLabel           = "host_id"
+)
+
+// SetHostResolver makes series with a custom_identifier label attach to the
+// host it names. Call before serving.
+func (d *Distributor) SetHostResolver(f func(ws, identifier string) (string, bool)) { d.hostIDs = f }
 
 // DistributorOptions are a distributor's parts.
 type DistributorOptions struct {
@@ -169,6 +182,9 @@ func (d *Distributor) Push(ctx context.Context, ws string, req *prompb.WriteRequ
 			keep(verr, n)
 			continue
 		}
+		if d.hostIDs != nil {
+			lset = d.attachHost(ws, lset)
+		}
 		accepted = append(accepted, acceptedSeries{lset: lset, samples: ts.Samples, histograms: ts.Histograms})
 	}
 
@@ -192,6 +208,20 @@ func (d *Distributor) Push(ctx context.Context, ws string, req *prompb.WriteRequ
 		return firstErr
 	}
 	return nil
+}
+
+// attachHost adds host_id to a series that names a host by
+// custom_identifier (and carries no host_id of its own).
+func (d *Distributor) attachHost(ws string, lset labels.Labels) labels.Labels {
+	ident := lset.Get(CustomIdentifierLabel)
+	if ident == "" || lset.Has(HostIDLabel) {
+		return lset
+	}
+	id, ok := d.hostIDs(ws, ident)
+	if !ok {
+		return lset
+	}
+	return labels.NewBuilder(lset).Set(HostIDLabel, id).Labels()
 }
 
 func (d *Distributor) appendSeries(ctx context.Context, ws string, lim *limits.Limits, now time.Time, series []acceptedSeries, keep func(*Error, int)) error {

@@ -243,4 +243,82 @@ func RunContract(t *testing.T, open func(t *testing.T) *metastore.DB) {
 			t.Fatalf("count %d", n)
 		}
 	})
+
+	t.Run("aws integrations, cursors and hosts", func(t *testing.T) {
+		db := open(t)
+		w := metastore.Workspace{ID: "ws-aws", ARN: "arn:ws-aws", Status: metastore.WorkspaceActive, RetentionDays: 150, CreatedAt: now, UpdatedAt: now}
+		if err := db.CreateWorkspace(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+		in := metastore.AWSIntegration{ID: "awsi-1", Name: "prod", AWSAccountID: "123456789012", WorkspaceID: "ws-aws", AuthMode: "role",
+			RoleARN: "arn:aws:iam::123456789012:role/R", ExternalID: "x", Settings: "{}", Status: "ACTIVE", LastPoll: "null",
+			CreatedAt: now, UpdatedAt: now, Version: 1}
+		if err := db.CreateAWSIntegration(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.GetAWSIntegration(ctx, "awsi-1")
+		if err != nil || got.RoleARN != in.RoleARN || !got.CreatedAt.Equal(now) || got.SecretSealed != nil {
+			t.Fatalf("get: %+v %v", got, err)
+		}
+		next := got
+		next.Status, next.Version = "ERROR", 2
+		if err := db.UpdateAWSIntegration(ctx, next, 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.UpdateAWSIntegration(ctx, next, 1); !errors.Is(err, metastore.ErrConflict) {
+			t.Fatalf("stale update: %v", err)
+		}
+		if _, ok, err := db.GetAWSCursor(ctx, "awsi-1", "us-east-1", 60); ok || err != nil {
+			t.Fatalf("cursor before any: %v %v", ok, err)
+		}
+		for _, end := range []time.Time{now, now.Add(time.Minute)} {
+			if err := db.SetAWSCursor(ctx, "awsi-1", "us-east-1", 60, end); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if end, ok, _ := db.GetAWSCursor(ctx, "awsi-1", "us-east-1", 60); !ok || !end.Equal(now.Add(time.Minute)) {
+			t.Fatalf("cursor: %v %v", end, ok)
+		}
+		h := metastore.Host{ID: "h-1", WorkspaceID: "ws-aws", ARN: "arn:aws:ec2:us-east-1:123456789012:instance/i-1", Name: "web", Kind: "standard",
+			Product: "ec2", Identifiers: "[]", Roles: "[]", Tags: "{}", Metadata: "{}", Integrations: "[]", FirstSeenAt: now, LastSeenAt: now}
+		if err := db.CreateHost(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+		dup := h
+		dup.ID = "h-2"
+		if err := db.CreateHost(ctx, dup); !errors.Is(err, metastore.ErrConflict) {
+			t.Fatalf("second live host for one ARN: %v", err)
+		}
+		h.RetiredAt = now
+		if err := db.UpdateHost(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.CreateHost(ctx, dup); err != nil {
+			t.Fatalf("a retired host's ARN may come back as a new host: %v", err)
+		}
+		if live, err := db.GetLiveHostByARN(ctx, "ws-aws", h.ARN); err != nil || live.ID != "h-2" {
+			t.Fatalf("live host: %+v %v", live, err)
+		}
+		if all, _ := db.ListHosts(ctx, "ws-aws", true); len(all) != 2 {
+			t.Fatalf("with retired: %d", len(all))
+		}
+		if live, _ := db.ListHosts(ctx, "ws-aws", false); len(live) != 1 {
+			t.Fatalf("live: %d", len(live))
+		}
+		for i := 0; i < 2; i++ {
+			created, err := db.EnsureHostRole(ctx, metastore.HostRole{WorkspaceID: "ws-aws", Service: "shop", Role: "web", CreatedAt: now})
+			if err != nil || created != (i == 0) {
+				t.Fatalf("ensure role #%d: %v %v", i, created, err)
+			}
+		}
+		if roles, _ := db.ListHostRoles(ctx, "ws-aws"); len(roles) != 1 {
+			t.Fatalf("roles: %v", roles)
+		}
+		if err := db.DeleteAWSIntegration(ctx, "awsi-1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, _ := db.GetAWSCursor(ctx, "awsi-1", "us-east-1", 60); ok {
+			t.Fatal("cursor outlived its integration")
+		}
+	})
 }

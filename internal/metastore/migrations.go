@@ -159,6 +159,62 @@ var migrations = []string{
 		received_at BIGINT NOT NULL,
 		PRIMARY KEY (workspace_id, cluster)
 	)`,
+
+	// 4: AWS integrations, their collection cursors, and the host inventory.
+	`CREATE TABLE aws_integrations (
+		id TEXT PRIMARY KEY,
+		name TEXT NOT NULL,
+		aws_account_id TEXT NOT NULL,
+		workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+		auth_mode TEXT NOT NULL,
+		role_arn TEXT NOT NULL,
+		external_id TEXT NOT NULL,
+		access_key_id TEXT NOT NULL,
+		secret_sealed BLOB,
+		settings TEXT NOT NULL,
+		status TEXT NOT NULL,
+		status_reason TEXT NOT NULL,
+		last_poll TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		updated_at BIGINT NOT NULL,
+		version INTEGER NOT NULL
+	);
+	CREATE TABLE aws_cursors (
+		integration_id TEXT NOT NULL REFERENCES aws_integrations(id) ON DELETE CASCADE,
+		region TEXT NOT NULL,
+		period_seconds INTEGER NOT NULL,
+		end_ms BIGINT NOT NULL,
+		PRIMARY KEY (integration_id, region, period_seconds)
+	);
+	CREATE TABLE hosts (
+		id TEXT PRIMARY KEY,
+		workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+		arn TEXT NOT NULL,
+		name TEXT NOT NULL,
+		kind TEXT NOT NULL,
+		product TEXT NOT NULL,
+		aws_account_id TEXT NOT NULL,
+		region TEXT NOT NULL,
+		status TEXT NOT NULL,
+		identifiers TEXT NOT NULL,
+		roles TEXT NOT NULL,
+		tags TEXT NOT NULL,
+		metadata TEXT NOT NULL,
+		integrations TEXT NOT NULL,
+		first_seen_at BIGINT NOT NULL,
+		last_seen_at BIGINT NOT NULL,
+		deletion_detected_at BIGINT,
+		retired_at BIGINT
+	);
+	CREATE UNIQUE INDEX hosts_live_arn ON hosts(workspace_id, arn) WHERE retired_at IS NULL;
+	CREATE INDEX hosts_ws ON hosts(workspace_id);
+	CREATE TABLE host_roles (
+		workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+		service TEXT NOT NULL,
+		role TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		PRIMARY KEY (workspace_id, service, role)
+	)`,
 }
 
 func (q *Queries) ddl(stmt string) string {
