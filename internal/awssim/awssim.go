@@ -37,8 +37,13 @@ type Options struct {
 
 // Server simulates AWS service endpoints. It is safe for concurrent use.
 type Server struct {
-	region   string
+	region string
+	// now is the simulated world's clock (SetNow moves it): which
+	// CloudWatch datapoints exist. authNow is the wall clock that SigV4
+	// signatures, session expiry and Date headers use, as the SDK signs
+	// with the wall clock (Options.Now sets both).
 	now      func() time.Time
+	authNow  func() time.Time
 	services map[string]service // by SigV4 signing name
 
 	mu       sync.Mutex // failures
@@ -110,6 +115,7 @@ func New(opts Options) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.authNow = s.now
 	for k, v := range opts.Credentials {
 		s.ids.static[k] = v
 	}
@@ -219,7 +225,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if !hasScope {
 		// Let the verifier say precisely what is missing or malformed.
-		v := auth.SigV4Verifier{Region: s.region, Service: "unknown", Now: s.now, Secret: s.secret}
+		v := auth.SigV4Verifier{Region: s.region, Service: "unknown", Now: s.authNow, Secret: s.secret}
 		_, err := v.Verify(r.Context(), r, body)
 		fallback.writeError(w, authAPIError(err), requestID)
 		return
@@ -241,7 +247,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Region:  region,
 		Service: svcName,
 		MaxSkew: 15 * time.Minute,
-		Now:     s.now,
+		Now:     s.authNow,
 		Secret:  s.secret,
 	}
 	keyID, err := v.Verify(r.Context(), r, body)

@@ -22,6 +22,22 @@
 //     (message and attribute bytes, subject, attribute names and values,
 //     FIFO parameters), so a message the simulator accepts is one SNS would
 //     accept. Published messages can be read back with Published.
+//   - sts (sts.go): AssumeRole with the scenario roles' trust policies and
+//     External IDs (role chaining included; AWS's AccessDenied message,
+//     which does not say what was wrong) and GetCallerIdentity.
+//   - ec2 (ec2.go, EC2 query protocol): DescribeInstances with filters and
+//     pagination; CreateInternetGateway with DryRun to probe permissions.
+//   - tagging (tagging.go, awsJson1_1): GetResources with resource type and
+//     tag filters over every tagged resource of the scenario.
+//   - monitoring (cloudwatch.go, Smithy RPC v2 CBOR as the SDK speaks it,
+//     and awsJson1_0 for the aws CLI): ListMetrics and GetMetricData over
+//     the scenario's resources, with the standard metric sets
+//     (StandardMetrics), deterministic values (MetricValue) and
+//     CloudWatch's reporting delay (Scenario.MetricDelay). SetNow moves the
+//     simulator's clock.
+//
+// ARNs of scenario resources are built in arns.go, metric sets and values
+// in metrics.go; testdata/demo.yaml is an example scenario.
 //
 // Failures can be injected with FailNext (SNS Publish) or FailNextAction
 // (any service and action) to exercise retry logic.

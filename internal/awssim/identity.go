@@ -239,7 +239,7 @@ func (s *Server) principalOf(r *http.Request, accessKeyID string) (*principal, *
 		return k.principal, nil
 	}
 	if ss, ok := s.ids.sessions[accessKeyID]; ok {
-		if !s.now().Before(ss.expires) {
+		if !s.authNow().Before(ss.expires) {
 			return nil, errorf(http.StatusForbidden, "ExpiredToken", "The security token included in the request is expired")
 		}
 		if r.Header.Get("X-Amz-Security-Token") != ss.token && r.URL.Query().Get("X-Amz-Security-Token") != ss.token {
@@ -267,7 +267,7 @@ func (s *Server) principalOf(r *http.Request, accessKeyID string) (*principal, *
 // (AssumeRole).
 func (s *Server) newSession(accountID, roleName, sessionName string, d time.Duration) (keyID string, ss *session) {
 	keyID = "ASIA" + strings.ToUpper(hexID(8))
-	ss = &session{secret: hexID(20), token: "awssim-session-" + hexID(32), expires: s.now().Add(d),
+	ss = &session{secret: hexID(20), token: "awssim-session-" + hexID(32), expires: s.authNow().Add(d),
 		accountID: accountID, roleName: roleName, sessionName: sessionName}
 	s.ids.mu.Lock()
 	s.ids.sessions[keyID] = ss

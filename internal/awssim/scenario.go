@@ -77,14 +77,14 @@ type Role struct {
 
 // Region holds one region's resources of an account.
 type Region struct {
-	Instances        []Instance       `yaml:"ec2_instances"`
-	ClassicELBs      []ClassicELB     `yaml:"classic_load_balancers"`
-	LoadBalancers    []LoadBalancerV2 `yaml:"load_balancers"` // ALB and NLB
-	DBInstances      []DBInstance     `yaml:"db_instances"`
-	DBClusters       []DBCluster      `yaml:"db_clusters"` // Aurora
-	LambdaFunctions  []LambdaFunction `yaml:"lambda_functions"`
-	Queues           []Queue          `yaml:"sqs_queues"`
-	Tables           []Table          `yaml:"dynamodb_tables"`
+	Instances       []Instance       `yaml:"ec2_instances"`
+	ClassicELBs     []ClassicELB     `yaml:"classic_load_balancers"`
+	LoadBalancers   []LoadBalancerV2 `yaml:"load_balancers"` // ALB and NLB
+	DBInstances     []DBInstance     `yaml:"db_instances"`
+	DBClusters      []DBCluster      `yaml:"db_clusters"` // Aurora
+	LambdaFunctions []LambdaFunction `yaml:"lambda_functions"`
+	Queues          []Queue          `yaml:"sqs_queues"`
+	Tables          []Table          `yaml:"dynamodb_tables"`
 	// ExtraMetrics are CloudWatch metrics beyond each namespace's standard
 	// set (a metric "AWS adds later": ListMetrics reports it and
 	// GetMetricData answers it for every resource of its namespace).
