@@ -179,7 +179,9 @@ func Default() Config {
 		Audit:     AuditConfig{Retention: model.Duration(90 * 24 * time.Hour)},
 		Ruler: RulerConfig{DefaultEvaluationInterval: model.Duration(time.Minute), OutageTolerance: model.Duration(time.Hour), ForGracePeriod: model.Duration(10 * time.Minute),
 			ResendDelay: model.Duration(time.Minute)},
-		Alertmanager:  AlertmanagerConfig{Retention: model.Duration(120 * time.Hour)},
+		Alertmanager: AlertmanagerConfig{Retention: model.Duration(120 * time.Hour)},
+		AWS: AWSConfig{Region: "us-east-1", CloudWatchDelay: model.Duration(3 * time.Minute), DefaultPollInterval: model.Duration(5 * time.Minute),
+			MaxConcurrentPolls: 2},
 		WorkspaceLogs: WorkspaceLogsConfig{Retention: model.Duration(30 * 24 * time.Hour)},
 		Limits:        limits.Defaults(),
 	}
