@@ -111,7 +111,9 @@ func registerAWS(a *kingpin.Application) {
 		c := aw.Command("policy", "Print the trust policy (with the External ID) and the least-privilege permission policy to paste into IAM.")
 		f := addClientFlags(c)
 		id := c.Arg("integration-id", "Integration.").Required().String()
-		commands["aws policy"] = func(ctx context.Context) error { return printJSON(ctx, f, http.MethodGet, ipath(*id)+"/policies", nil, nil) }
+		commands["aws policy"] = func(ctx context.Context) error {
+			return printJSON(ctx, f, http.MethodGet, ipath(*id)+"/policies", nil, nil)
+		}
 	}
 	{
 		c := aw.Command("validate", "Check the integration's credentials and permissions now.")
@@ -125,7 +127,9 @@ func registerAWS(a *kingpin.Application) {
 		c := aw.Command("poll", "Poll now (discovery, hosts, metrics) and print the report.")
 		f := addClientFlags(c)
 		id := c.Arg("integration-id", "Integration.").Required().String()
-		commands["aws poll"] = func(ctx context.Context) error { return printJSON(ctx, f, http.MethodPost, ipath(*id)+"/poll", nil, nil) }
+		commands["aws poll"] = func(ctx context.Context) error {
+			return printJSON(ctx, f, http.MethodPost, ipath(*id)+"/poll", nil, nil)
+		}
 	}
 	{
 		c := aw.Command("delete", "Delete an integration (its hosts stay).")

@@ -529,7 +529,9 @@ func TestAWSAutoRetirement(t *testing.T) {
 		services[k] = map[string]any{"enabled": true, "autoAddNewMetrics": true, "autoRetire": true}
 	}
 	services["dynamodb"] = map[string]any{"enabled": true, "autoAddNewMetrics": true, "autoRetire": false}
-	if err := e.sim.Update(func(sc *awssim.Scenario) { sc.Accounts[0].Regions["us-east-1"].Tables[0].Tags = awssim.Tags{"service": "bar"} }); err != nil {
+	if err := e.sim.Update(func(sc *awssim.Scenario) {
+		sc.Accounts[0].Regions["us-east-1"].Tables[0].Tags = awssim.Tags{"service": "bar"}
+	}); err != nil {
 		t.Fatal(err)
 	}
 	a := e.create(t, map[string]any{"name": "a", "settings": map[string]any{"regions": []string{"us-east-1"}, "services": services,

@@ -76,7 +76,9 @@ type tally struct {
 
 type tallyKey struct{}
 
-func withTally(ctx context.Context, t *tally) context.Context { return context.WithValue(ctx, tallyKey{}, t) }
+func withTally(ctx context.Context, t *tally) context.Context {
+	return context.WithValue(ctx, tallyKey{}, t)
+}
 
 func (t *tally) add(key string) {
 	t.mu.Lock()

@@ -9,17 +9,17 @@ import (
 func TestMetricName(t *testing.T) {
 	// YACE's names for the same metrics.
 	cases := map[[3]string]string{
-		{"AWS/EC2", "CPUUtilization", "Average"}:                 "aws_ec2_cpuutilization_average",
-		{"AWS/ELB", "RequestCount", "Sum"}:                       "aws_elb_request_count_sum",
-		{"AWS/ELB", "HTTPCode_Backend_2XX", "Sum"}:               "aws_elb_httpcode_backend_2_xx_sum",
-		{"AWS/EC2", "StatusCheckFailed_Instance", "Maximum"}:     "aws_ec2_status_check_failed_instance_maximum",
-		{"AWS/ApplicationELB", "TargetResponseTime", "Average"}:  "aws_applicationelb_target_response_time_average",
-		{"AWS/NetworkELB", "TCP_Client_Reset_Count", "Sum"}:      "aws_networkelb_tcp_client_reset_count_sum",
-		{"AWS/RDS", "FreeStorageSpace", "Average"}:               "aws_rds_free_storage_space_average",
+		{"AWS/EC2", "CPUUtilization", "Average"}:                "aws_ec2_cpuutilization_average",
+		{"AWS/ELB", "RequestCount", "Sum"}:                      "aws_elb_request_count_sum",
+		{"AWS/ELB", "HTTPCode_Backend_2XX", "Sum"}:              "aws_elb_httpcode_backend_2_xx_sum",
+		{"AWS/EC2", "StatusCheckFailed_Instance", "Maximum"}:    "aws_ec2_status_check_failed_instance_maximum",
+		{"AWS/ApplicationELB", "TargetResponseTime", "Average"}: "aws_applicationelb_target_response_time_average",
+		{"AWS/NetworkELB", "TCP_Client_Reset_Count", "Sum"}:     "aws_networkelb_tcp_client_reset_count_sum",
+		{"AWS/RDS", "FreeStorageSpace", "Average"}:              "aws_rds_free_storage_space_average",
 		{"AWS/SQS", "ApproximateAgeOfOldestMessage", "Maximum"}: "aws_sqs_approximate_age_of_oldest_message_maximum",
-		{"AWS/DynamoDB", "ConsumedReadCapacityUnits", "Sum"}:     "aws_dynamodb_consumed_read_capacity_units_sum",
-		{"AWS/Lambda", "Duration", "p99"}:                        "aws_lambda_duration_p99",
-		{"Custom/App", "Error%", "Average"}:                      "aws_custom_app_error_percent_average",
+		{"AWS/DynamoDB", "ConsumedReadCapacityUnits", "Sum"}:    "aws_dynamodb_consumed_read_capacity_units_sum",
+		{"AWS/Lambda", "Duration", "p99"}:                       "aws_lambda_duration_p99",
+		{"Custom/App", "Error%", "Average"}:                     "aws_custom_app_error_percent_average",
 	}
 	for in, want := range cases {
 		if got := MetricName(in[0], in[1], in[2]); got != want {

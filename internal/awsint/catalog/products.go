@@ -66,7 +66,9 @@ func init() {
 			m("HTTPCode_ELB_4XX_Count", "Sum"), m("HTTPCode_ELB_5XX_Count", "Sum"),
 			m("ActiveConnectionCount", "Sum"), m("NewConnectionCount", "Sum"), m("ProcessedBytes", "Sum"), m("RejectedConnectionCount", "Sum"),
 		}}},
-		Discover: func(ctx context.Context, c *Clients) ([]Resource, error) { return discoverELBv2(ctx, c, "alb", "application") },
+		Discover: func(ctx context.Context, c *Clients) ([]Resource, error) {
+			return discoverELBv2(ctx, c, "alb", "application")
+		},
 	})
 	register(&Product{
 		Key: "nlb", Name: "NLB", HostKind: Micro, SeedPolicy: "AmazonEC2ReadOnlyAccess",
@@ -76,7 +78,9 @@ func init() {
 			m("ActiveFlowCount", "Average"), m("NewFlowCount", "Sum"), m("ProcessedBytes", "Sum"),
 			m("TCP_Client_Reset_Count", "Sum"), m("TCP_Target_Reset_Count", "Sum"), m("TCP_ELB_Reset_Count", "Sum"),
 		}}},
-		Discover: func(ctx context.Context, c *Clients) ([]Resource, error) { return discoverELBv2(ctx, c, "nlb", "network") },
+		Discover: func(ctx context.Context, c *Clients) ([]Resource, error) {
+			return discoverELBv2(ctx, c, "nlb", "network")
+		},
 	})
 	register(&Product{
 		Key: "rds", Name: "RDS", HostKind: Micro, SeedPolicy: "AmazonRDSReadOnlyAccess",
