@@ -24,7 +24,7 @@ func registerAWS(a *kingpin.Application) {
 		name := c.Flag("name", "Name of the integration.").Required().String()
 		account := c.Flag("account", "AWS account id (12 digits).").Required().String()
 		ws := c.Flag("workspace", "Workspace the metrics go to.").Required().String()
-		regions := c.Flag("region", "Region to collect (repeatable).").Required().Strings()
+		regions := c.Flag("aws-region", "AWS region to collect (repeatable).").Required().Strings()
 		services := c.Flag("service", "Service to collect: ec2, elb, alb, nlb, rds, lambda, sqs, dynamodb (repeatable).").Required().Strings()
 		tagFilter := c.Flag("tag-filter", `Only resources with one of these tags, e.g. 'service:foo, service:bar' (quote keys or values with ':' or ',').`).String()
 		roleARN := c.Flag("role-arn", "Role to assume (only if it already trusts an External ID of this integration; usually set later with set-role).").String()

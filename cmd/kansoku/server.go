@@ -13,6 +13,7 @@ import (
 
 	"github.com/kansoku/kansoku/internal/app"
 	"github.com/kansoku/kansoku/internal/config"
+	"github.com/kansoku/kansoku/internal/demo"
 	"github.com/kansoku/kansoku/internal/version"
 )
 
@@ -37,6 +38,8 @@ func registerServer(a *kingpin.Application) {
 		guardrails  = flag("ingest.guardrails", "AMP's ingestion guardrails (throttling, HA deduplication, series limits). Turn off only to measure their cost.").Default("true").Bool()
 		snsEndpoint = flag("alertmanager.sns-endpoint", "SNS API URL for sns_configs receivers without api_url (default: AWS's regional endpoint; credentials from the AWS default chain).").String()
 		stsEndpoint = flag("alertmanager.sts-endpoint", "STS API URL for sns_configs with sigv4.role_arn.").String()
+		awsEndpoint = flag("aws.endpoint-url", "Send every AWS call of the AWS integration to this endpoint (an AWS API simulator); default: AWS.").String()
+		demoMode    = cmd.Flag("demo", "Demo: a simulated AWS account (in-process AWS API simulator) whose resources an AWS integration collects into a workspace \"demo\", with a rule and an Alertmanager. Data in ./demo-data unless --data.dir is given.").Bool()
 		logLevel    = flag("log.level", "Log level: debug, info, warn, error.").Default(d.Log.Level).String()
 		logFormat   = flag("log.format", "Log format: logfmt or json.").Default(d.Log.Format).String()
 	)
@@ -83,11 +86,25 @@ func registerServer(a *kingpin.Application) {
 		if set("alertmanager.sts-endpoint") && *stsEndpoint != "" {
 			cfg.Alertmanager.STSEndpoint = *stsEndpoint
 		}
+		if set("aws.endpoint-url") && *awsEndpoint != "" {
+			cfg.AWS.EndpointURL = *awsEndpoint
+		}
 		if set("log.level") {
 			cfg.Log.Level = *logLevel
 		}
 		if set("log.format") {
 			cfg.Log.Format = *logFormat
+		}
+		var sim *demo.Simulator
+		if *demoMode {
+			if !*given["data.dir"] && (*configFile == "" || cfg.Storage.DataDir == config.Default().Storage.DataDir) {
+				cfg.Storage.DataDir = "./demo-data"
+			}
+			var err error
+			if sim, err = demo.Start(&cfg); err != nil {
+				return err
+			}
+			defer sim.Close()
 		}
 		if err := cfg.Validate(); err != nil {
 			return err
@@ -99,6 +116,16 @@ func registerServer(a *kingpin.Application) {
 		}
 		defer a.Close()
 		printBanner(os.Stdout, a)
+		if sim != nil {
+			go func() {
+				res, err := demo.Setup(ctx, a, sim, logger)
+				if err != nil {
+					logger.Error("demo setup failed", "err", err)
+					return
+				}
+				printDemo(os.Stdout, a, sim, res)
+			}()
+		}
 		if !a.TLS {
 			logger.Warn("TLS is off: bearer tokens and SigV4-signed requests cross the network in clear; use --web.config.file with tls_server_config outside localhost")
 		}
@@ -152,4 +179,17 @@ Use it:
 		fmt.Fprintf(&b, "\nTLS is off: credentials cross the network in clear. Serve only on localhost, or pass --web.config.file with tls_server_config.\n")
 	}
 	fmt.Fprintln(w, b.String())
+}
+
+func printDemo(w io.Writer, a *app.App, sim *demo.Simulator, res demo.Result) {
+	dd := a.Config.Storage.DataDir
+	fmt.Fprintf(w, `
+Demo: the simulated AWS account %[1]s (AWS API simulator at %[2]s) is collected by the AWS
+integration %[3]s into the workspace %[4]s, every minute; a rule alerts on busy EC2 instances.
+  kansoku hosts list --workspace %[4]s --data.dir %[5]s --url %[6]s
+  kansoku aws show %[3]s --data.dir %[5]s --url %[6]s
+  TOKEN=$(kansoku token create --data.dir %[5]s --url %[6]s)
+  curl -H "Authorization: Bearer $TOKEN" '%[6]s/workspaces/%[4]s/api/v1/query?query=last_over_time(aws_ec2_cpuutilization_average%%5B15m%%5D)'
+  curl -H "Authorization: Bearer $TOKEN" '%[6]s/workspaces/%[4]s/api/v1/alerts'
+`, demo.Account, sim.URL, res.IntegrationID, res.WorkspaceID, dd, a.ExternalURL)
 }

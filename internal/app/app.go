@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/oklog/run"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -171,12 +173,6 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		return nil, err
 	}
 	a.Distributor.SetHostResolver(a.Hosts.HostIDFor)
-	a.AWS = awsint.New(awsint.Options{
-		Logger: logger.With("component", "aws"), Store: a.Meta, Workspaces: a.Workspaces, Hosts: a.Hosts, Pusher: a.Distributor,
-		Sealer: box, Registerer: a.Registry, EndpointURL: cfg.AWS.EndpointURL, BaseRegion: cfg.AWS.Region,
-		Delay: time.Duration(cfg.AWS.CloudWatchDelay), MaxConcurrentPolls: cfg.AWS.MaxConcurrentPolls,
-		DefaultPollInterval: time.Duration(cfg.AWS.DefaultPollInterval),
-	})
 
 	a.Query = query.New(query.Options{
 		Logger: logger.With("component", "query"), Registerer: a.Registry, Limits: a.Limits,
@@ -185,6 +181,13 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 	}, a.TSDB, a.Meta)
 
 	a.Logging = wslog.New(a.Meta, a.Workspaces, time.Duration(cfg.WorkspaceLogs.Retention), logger.With("component", "wslog"))
+	a.AWS = awsint.New(awsint.Options{
+		Logger: logger.With("component", "aws"), Store: a.Meta, Workspaces: a.Workspaces, Hosts: a.Hosts, Pusher: a.Distributor,
+		Sealer: box, Registerer: a.Registry, Logs: a.Logging, EndpointURL: cfg.AWS.EndpointURL, BaseRegion: cfg.AWS.Region,
+		Delay: time.Duration(cfg.AWS.CloudWatchDelay), MaxConcurrentPolls: cfg.AWS.MaxConcurrentPolls,
+		DefaultPollInterval: time.Duration(cfg.AWS.DefaultPollInterval), Backfill: time.Duration(cfg.AWS.Backfill),
+		BaseCredentials: staticAWSCredentials(cfg.AWS),
+	})
 	a.RuleGroups = rulegroups.New(a.Meta, a.Workspaces, a.Limits, a.Logging, a.Account.Region, a.Account.ID, logger.With("component", "rulegroups"))
 	a.AMConfig = amconfig.New(a.Meta, a.Workspaces, a.Limits, a.Logging, logger.With("component", "amconfig"))
 	a.Alertmanager = alertmanager.New(alertmanager.Options{
@@ -463,6 +466,19 @@ func (a *App) haCleanup(ctx context.Context) error {
 		}
 	}
 }
+
+// staticAWSCredentials are Kansoku's own AWS credentials from the
+// configuration, or nil for the standard credential chain.
+func staticAWSCredentials(c config.AWSConfig) aws.CredentialsProvider {
+	if c.AccessKeyID == "" {
+		return nil
+	}
+	return credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, "")
+}
+
+// Ready reports whether the server has opened every workspace and started
+// rules and Alertmanagers.
+func (a *App) Ready() bool { return a.ready.Load() }
 
 // afterStorage delays a loop until every workspace's storage is open (rules
 // must not query, and alerts must not be evaluated, over half-open data).

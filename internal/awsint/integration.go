@@ -148,6 +148,11 @@ type Sealer interface {
 	Open(sealed, associated []byte) ([]byte, error)
 }
 
+// LogSink is the workspace log (wslog.Service).
+type LogSink interface {
+	Log(ctx context.Context, ws, component, level, msg string, fields map[string]string)
+}
+
 // Options configure the service.
 type Options struct {
 	Logger     *slog.Logger
@@ -157,6 +162,9 @@ type Options struct {
 	Pusher     Pusher
 	Sealer     Sealer
 	Registerer prometheus.Registerer
+	// Logs receives integration problems (invalid role tags, poll errors)
+	// in the target workspace's log.
+	Logs LogSink
 	// EndpointURL, when set, is used for every AWS service (the simulator).
 	EndpointURL string
 	// BaseCredentials are Kansoku's own AWS credentials; nil: the standard

@@ -166,6 +166,7 @@ func (s *Service) Poll(ctx context.Context, id string, now time.Time) (PollRepor
 	case err != nil:
 		report.Errors = append(report.Errors, err.Error())
 	case over:
+		s.log(i.WorkspaceID, "ERROR", "AWS integration stopped: over-privileged credentials", map[string]string{"integration": id, "reason": overPrivilegedReason})
 		return finish(StatusOverPrivileged, overPrivilegedReason)
 	}
 	filter, _ := ParseTagFilter(i.Settings.TagFilter)
@@ -177,9 +178,16 @@ func (s *Service) Poll(ctx context.Context, id string, now time.Time) (PollRepor
 	s.metrics.metricsRequested.WithLabelValues(id).Add(float64(report.MetricsRequested))
 	s.metrics.samplesWritten.WithLabelValues(id).Add(float64(report.SamplesWritten))
 	if len(report.Errors) > 0 {
+		s.log(i.WorkspaceID, "ERROR", "AWS integration poll failed", map[string]string{"integration": id, "errors": strings.Join(report.Errors, "; ")})
 		return finish(StatusError, strings.Join(report.Errors, "; "))
 	}
 	return finish(StatusActive, "")
+}
+
+func (s *Service) log(ws, level, msg string, fields map[string]string) {
+	if s.o.Logs != nil {
+		s.o.Logs.Log(context.Background(), ws, "aws", level, msg, fields)
+	}
 }
 
 func isCredentialError(err error) bool {
@@ -271,6 +279,8 @@ func (s *Service) rolesFor(i Integration, r catalog.Resource) []string {
 	roles, bad, ok := RolesFromTags(r.Tags)
 	if len(bad) > 0 {
 		s.o.Logger.Warn("invalid service:role in a resource's role tag; it is ignored", "integration", i.ID, "arn", r.ARN, "invalid", strings.Join(bad, ", "))
+		s.log(i.WorkspaceID, "WARN", "invalid service:role in the resource's kansoku-integration tag is ignored (names: 2-63 letters, digits, '-' or '_')",
+			map[string]string{"integration": i.ID, "arn": r.ARN, "invalid": strings.Join(bad, ", ")})
 	}
 	if ok {
 		out := make([]string, 0, len(roles))

@@ -114,6 +114,13 @@ type AWSConfig struct {
 	DefaultPollInterval model.Duration `yaml:"default_poll_interval"`
 	// MaxConcurrentPolls bounds integrations polled at once.
 	MaxConcurrentPolls int `yaml:"max_concurrent_polls"`
+	// Backfill is how far back a new integration's first poll reads.
+	Backfill model.Duration `yaml:"backfill"`
+	// AccessKeyID and SecretAccessKey, when set, are Kansoku's own AWS
+	// credentials instead of the standard chain (the demo's simulated
+	// account uses them).
+	AccessKeyID     string `yaml:"access_key_id"`
+	SecretAccessKey string `yaml:"secret_access_key"`
 }
 
 // AlertmanagerConfig configures the per-workspace Alertmanagers.
@@ -181,7 +188,7 @@ func Default() Config {
 			ResendDelay: model.Duration(time.Minute)},
 		Alertmanager: AlertmanagerConfig{Retention: model.Duration(120 * time.Hour)},
 		AWS: AWSConfig{Region: "us-east-1", CloudWatchDelay: model.Duration(3 * time.Minute), DefaultPollInterval: model.Duration(5 * time.Minute),
-			MaxConcurrentPolls: 2},
+			MaxConcurrentPolls: 2, Backfill: model.Duration(10 * time.Minute)},
 		WorkspaceLogs: WorkspaceLogsConfig{Retention: model.Duration(30 * 24 * time.Hour)},
 		Limits:        limits.Defaults(),
 	}
@@ -231,8 +238,12 @@ func (c *Config) Validate() error {
 	if err := c.Limits.Validate(); err != nil {
 		return fmt.Errorf("limits: %w", err)
 	}
-	if c.AWS.DefaultPollInterval < model.Duration(time.Minute) || c.AWS.MaxConcurrentPolls < 1 || c.AWS.CloudWatchDelay < 0 {
-		return fmt.Errorf("aws_integration: default_poll_interval must be at least 1m, max_concurrent_polls at least 1, cloudwatch_delay not negative")
+	if c.AWS.DefaultPollInterval < model.Duration(time.Minute) || c.AWS.MaxConcurrentPolls < 1 || c.AWS.CloudWatchDelay < 0 ||
+		c.AWS.Backfill < 0 || c.AWS.Backfill > model.Duration(50*time.Minute) {
+		return fmt.Errorf("aws_integration: default_poll_interval must be at least 1m, max_concurrent_polls at least 1, cloudwatch_delay not negative, backfill at most 50m")
+	}
+	if (c.AWS.AccessKeyID == "") != (c.AWS.SecretAccessKey == "") {
+		return fmt.Errorf("aws_integration: access_key_id and secret_access_key go together")
 	}
 	for name, u := range map[string]string{"alertmanager.sns_endpoint": c.Alertmanager.SNSEndpoint, "alertmanager.sts_endpoint": c.Alertmanager.STSEndpoint,
 		"aws_integration.endpoint_url": c.AWS.EndpointURL} {
