@@ -418,6 +418,9 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 			"alertmanager": a.afterStorage(func(ctx context.Context) error { return a.Alertmanager.Run(ctx, a.activeWorkspaces) }),
 			"aws":          a.afterStorage(a.AWS.Run),
 		} {
+			if name == "aws" && !a.Config.AWS.Poll {
+				continue
+			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()

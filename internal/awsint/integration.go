@@ -185,6 +185,10 @@ type Options struct {
 	MaxConcurrentPolls int
 	// DefaultPollInterval for new integrations (default 5m).
 	DefaultPollInterval time.Duration
+	// QueriesPerCall is how many metrics one GetMetricData call asks for
+	// (default and maximum: MaxQueriesPerCall). Only the benchmark lowers it,
+	// to measure the one-call-per-metric approach side by side.
+	QueriesPerCall int
 	Now                 func() time.Time
 }
 
@@ -226,6 +230,9 @@ func New(o Options) *Service {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.QueriesPerCall <= 0 || o.QueriesPerCall > MaxQueriesPerCall {
+		o.QueriesPerCall = MaxQueriesPerCall
 	}
 	return &Service{o: o, metrics: newMetrics(o.Registerer), polling: map[string]bool{}, configs: map[string]cachedConfig{}}
 }

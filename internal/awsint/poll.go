@@ -469,8 +469,9 @@ func (s *Service) collectPeriod(ctx context.Context, cw *cloudwatch.Client, rec 
 		batch = &prompb.WriteRequest{}
 		return nil
 	}
-	for lo := 0; lo < len(qs); lo += MaxQueriesPerCall {
-		hi := min(lo+MaxQueriesPerCall, len(qs))
+	per := s.o.QueriesPerCall
+	for lo := 0; lo < len(qs); lo += per {
+		hi := min(lo+per, len(qs))
 		chunk := qs[lo:hi]
 		byID := make(map[string]*query, len(chunk))
 		in := &cloudwatch.GetMetricDataInput{StartTime: aws.Time(start), EndTime: aws.Time(end), ScanBy: cwtypes.ScanByTimestampAscending}

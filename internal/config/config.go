@@ -114,6 +114,9 @@ type AWSConfig struct {
 	DefaultPollInterval model.Duration `yaml:"default_poll_interval"`
 	// MaxConcurrentPolls bounds integrations polled at once.
 	MaxConcurrentPolls int `yaml:"max_concurrent_polls"`
+	// Poll runs the scheduled polls on this server (true). With several
+	// servers on one metadata store, one of them polls.
+	Poll bool `yaml:"poll"`
 	// Backfill is how far back a new integration's first poll reads.
 	Backfill model.Duration `yaml:"backfill"`
 	// AccessKeyID and SecretAccessKey, when set, are Kansoku's own AWS
@@ -188,7 +191,7 @@ func Default() Config {
 			ResendDelay: model.Duration(time.Minute)},
 		Alertmanager: AlertmanagerConfig{Retention: model.Duration(120 * time.Hour)},
 		AWS: AWSConfig{Region: "us-east-1", CloudWatchDelay: model.Duration(3 * time.Minute), DefaultPollInterval: model.Duration(5 * time.Minute),
-			MaxConcurrentPolls: 2, Backfill: model.Duration(10 * time.Minute)},
+			MaxConcurrentPolls: 2, Backfill: model.Duration(10 * time.Minute), Poll: true},
 		WorkspaceLogs: WorkspaceLogsConfig{Retention: model.Duration(30 * 24 * time.Hour)},
 		Limits:        limits.Defaults(),
 	}
