@@ -189,7 +189,7 @@ type Options struct {
 	// (default and maximum: MaxQueriesPerCall). Only the benchmark lowers it,
 	// to measure the one-call-per-metric approach side by side.
 	QueriesPerCall int
-	Now                 func() time.Time
+	Now            func() time.Time
 }
 
 // Service manages integrations and runs their polls.
