@@ -26,6 +26,9 @@ type route struct {
 	workspace bool
 	maxBody   int64
 	handler   http.Handler
+	// authOnly routes need an authenticated caller but no permission (the
+	// console asking who it is and what it may do).
+	authOnly bool
 }
 
 const (
@@ -130,6 +133,7 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, s.iamRoutes()...)
 	rs = append(rs, s.limitsRoutes()...)
 	rs = append(rs, s.awsRoutes()...)
+	rs = append(rs, s.consoleRoutes()...)
 	return rs
 }
 

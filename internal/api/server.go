@@ -18,6 +18,7 @@ import (
 	"github.com/kansoku/kansoku/internal/audit"
 	"github.com/kansoku/kansoku/internal/auth"
 	"github.com/kansoku/kansoku/internal/awsint"
+	"github.com/kansoku/kansoku/internal/console"
 	"github.com/kansoku/kansoku/internal/hosts"
 	"github.com/kansoku/kansoku/internal/iam"
 	"github.com/kansoku/kansoku/internal/ingest"
@@ -80,6 +81,10 @@ type Deps struct {
 	// AWS manages AWS integrations; Hosts is the host inventory.
 	AWS   *awsint.Service
 	Hosts *hosts.Service
+	// Sessions are the web console's sign-ins; Dashboards its saved
+	// dashboards (nil: no console).
+	Sessions   *console.Sessions
+	Dashboards *console.Dashboards
 	// Alertmanager serves each workspace's Alertmanager API v2 (paths
 	// starting /api/v2/, workspace in the request context).
 	Alertmanager http.Handler

@@ -37,6 +37,7 @@ import (
 	"github.com/kansoku/kansoku/internal/auth"
 	"github.com/kansoku/kansoku/internal/awsint"
 	"github.com/kansoku/kansoku/internal/config"
+	"github.com/kansoku/kansoku/internal/console"
 	"github.com/kansoku/kansoku/internal/hosts"
 	"github.com/kansoku/kansoku/internal/iam"
 	"github.com/kansoku/kansoku/internal/ingest"
@@ -81,6 +82,8 @@ type App struct {
 	Alertmanager  *alertmanager.Manager
 	Hosts         *hosts.Service
 	AWS           *awsint.Service
+	Sessions      *console.Sessions
+	Dashboards    *console.Dashboards
 	Logging       *wslog.Service
 	Audit         *audit.Recorder
 	Usage         *usage.Tracker
@@ -213,7 +216,10 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 	a.Usage.AddExtra(a.Alertmanager.Usage)
 	a.Registry.MustRegister(a.Usage)
 
+	a.Sessions = console.NewSessions(a.Meta, a.IAM, console.Options{Logger: logger.With("component", "console")})
+	a.Dashboards = console.NewDashboards(a.Meta)
 	authn := auth.NewAuthenticator(a.Account.ID, a.Account.Region, a.IAM, nil)
+	authn.Sessions = a.Sessions
 	a.API = api.New(api.Deps{
 		Logger: logger.With("component", "api"), Registerer: a.Registry,
 		Gatherer:  prometheus.Gatherers{a.Registry, a.TSDB.Gatherer(), a.Ruler.Gatherer(), a.Alertmanager.Gatherer()},
@@ -222,6 +228,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		Workspaces: a.Workspaces, IAM: a.IAM, Pusher: a.Distributor, Query: a.Query, Limits: a.Limits,
 		RuleGroups: a.RuleGroups, AMConfig: a.AMConfig, Logging: a.Logging, Audit: a.Audit, Meta: a.Meta,
 		LimitsService: a.LimitsService, Usage: a.Usage, HA: a.HA, Alertmanager: a.Alertmanager, AWS: a.AWS, Hosts: a.Hosts,
+		Sessions: a.Sessions, Dashboards: a.Dashboards,
 		Ready: a.ready.Load,
 	})
 	return a, nil

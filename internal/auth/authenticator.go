@@ -24,11 +24,27 @@ type CredentialStore interface {
 	APIToken(ctx context.Context, tokenID string) (Principal, []byte, error)
 }
 
+// SessionStore resolves web console sessions (package console).
+type SessionStore interface {
+	// Session returns the owner and CSRF token of the session a cookie value
+	// names; *Error for unknown, expired or forged values.
+	Session(ctx context.Context, cookie string) (Principal, string, error)
+}
+
+// Web console session: the cookie that carries it, and the header that
+// must repeat its CSRF token on every request that changes something.
+const (
+	SessionCookie = "kansoku_session"
+	CSRFHeader    = "X-CSRF-Token"
+)
+
 // Authenticator turns a request into an Identity.
 type Authenticator struct {
 	AccountID string
 	Store     CredentialStore
 	SigV4     *SigV4Verifier
+	// Sessions, when set, accepts web console session cookies.
+	Sessions SessionStore
 }
 
 // NewAuthenticator builds an authenticator for service "aps" in region.
@@ -66,9 +82,37 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body 
 	}
 	token, ok := bearerToken(r)
 	if !ok {
+		if c, err := r.Cookie(SessionCookie); err == nil && a.Sessions != nil && r.Header.Get("Authorization") == "" {
+			return a.authenticateSession(ctx, r, c.Value)
+		}
 		return nil, authErr(CodeMissingAuth, "Request is missing Authentication Token: sign it with SigV4 (service aps) or send 'Authorization: Bearer <token>'")
 	}
 	return a.authenticateToken(ctx, token)
+}
+
+// authenticateSession accepts a console session cookie. Requests that may
+// change something must carry the session's CSRF token in X-CSRF-Token and,
+// when the browser sends an Origin, come from this server's own origin
+// (the cookie is also SameSite=Strict).
+func (a *Authenticator) authenticateSession(ctx context.Context, r *http.Request, cookie string) (*Identity, error) {
+	p, csrf, err := a.Sessions.Session(ctx, cookie)
+	if err != nil {
+		return nil, err
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+	default:
+		if got := r.Header.Get(CSRFHeader); got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(csrf)) != 1 {
+			return nil, authErr(CodeMissingAuth, "The console request lacks its CSRF token (header %s): reload the console", CSRFHeader)
+		}
+		if o := r.Header.Get("Origin"); o != "" && o != "null" {
+			host := strings.TrimPrefix(strings.TrimPrefix(o, "https://"), "http://")
+			if host != r.Host {
+				return nil, authErr(CodeMissingAuth, "The console request comes from another origin (%s)", o)
+			}
+		}
+	}
+	return &Identity{AccountID: a.AccountID, PrincipalID: p.ID, PrincipalName: p.Name, PrincipalARN: p.ARN, Method: MethodSession}, nil
 }
 
 func (a *Authenticator) authenticateToken(ctx context.Context, token string) (*Identity, error) {

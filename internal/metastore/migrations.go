@@ -215,6 +215,36 @@ var migrations = []string{
 		created_at BIGINT NOT NULL,
 		PRIMARY KEY (workspace_id, service, role)
 	)`,
+
+	// 5: web console sessions and passwords, dashboards.
+	`CREATE TABLE console_sessions (
+		id TEXT PRIMARY KEY,
+		secret_hash BLOB NOT NULL,
+		principal_id TEXT NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+		csrf_token TEXT NOT NULL,
+		method TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		last_seen_at BIGINT NOT NULL,
+		expires_at BIGINT NOT NULL
+	);
+	CREATE INDEX console_sessions_expiry ON console_sessions(expires_at);
+	CREATE TABLE console_passwords (
+		principal_id TEXT PRIMARY KEY REFERENCES principals(id) ON DELETE CASCADE,
+		hash BLOB NOT NULL,
+		salt BLOB NOT NULL,
+		iterations INTEGER NOT NULL,
+		updated_at BIGINT NOT NULL
+	);
+	CREATE TABLE dashboards (
+		id TEXT PRIMARY KEY,
+		workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+		name TEXT NOT NULL,
+		document TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		updated_at BIGINT NOT NULL,
+		version INTEGER NOT NULL
+	);
+	CREATE INDEX dashboards_ws ON dashboards(workspace_id)`,
 }
 
 func (q *Queries) ddl(stmt string) string {
