@@ -35,6 +35,7 @@ func main() {
 	registerLogs(app)
 	registerLimits(app)
 	registerAWS(app)
+	registerConsole(app)
 
 	cmd, err := app.Parse(os.Args[1:])
 	if err != nil {

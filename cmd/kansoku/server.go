@@ -151,6 +151,7 @@ func printBanner(w io.Writer, a *app.App) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nKansoku %s\n", version.Version)
 	fmt.Fprintf(&b, "  endpoint:  %s\n", url)
+	fmt.Fprintf(&b, "  console:   %s/console/  (sign in with the admin access key)\n", url)
 	fmt.Fprintf(&b, "  account:   %s   region: %s\n", a.Account.ID, a.Account.Region)
 	fmt.Fprintf(&b, "  data:      %s\n", a.Config.Storage.DataDir)
 	if k := a.FirstStart; k != nil {
