@@ -29,6 +29,7 @@ import (
 
 	"github.com/kansoku/kansoku/internal/alertmanager/snsnotify"
 	"github.com/kansoku/kansoku/internal/limits"
+	"github.com/kansoku/kansoku/internal/reconcile"
 	"github.com/kansoku/kansoku/internal/telemetry"
 	"github.com/kansoku/kansoku/internal/tenant"
 	"github.com/kansoku/kansoku/internal/wslog"
@@ -124,44 +125,23 @@ func (m *Manager) Run(ctx context.Context, workspaces func(context.Context) ([]s
 	m.running = true
 	m.mu.Unlock()
 	defer m.stopAll()
+	return reconcile.PerWorkspace{
+		Name: "alertmanager", List: workspaces, Running: m.runningWorkspaces, Remove: m.Remove, Pending: m.pending,
+		Sync:     func(ctx context.Context, ws string) { _ = m.sync(ctx, ws) },
+		Interval: m.o.ResyncInterval, Logger: m.o.Logger,
+		Ready: func() { m.readyOnce.Do(func() { close(m.ready) }) },
+	}.Run(ctx)
+}
 
-	resyncAll := func() {
-		wss, err := workspaces(ctx)
-		if err != nil {
-			m.o.Logger.Error("list workspaces for the Alertmanager", "err", err)
-			return
-		}
-		seen := map[string]bool{}
-		for _, ws := range wss {
-			seen[ws] = true
-			_ = m.sync(ctx, ws)
-		}
-		m.mu.Lock()
-		var gone []string
-		for ws := range m.instances {
-			if !seen[ws] {
-				gone = append(gone, ws)
-			}
-		}
-		m.mu.Unlock()
-		for _, ws := range gone {
-			m.Remove(ws)
-		}
+// runningWorkspaces lists the workspaces with an Alertmanager.
+func (m *Manager) runningWorkspaces() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]string, 0, len(m.instances))
+	for ws := range m.instances {
+		out = append(out, ws)
 	}
-	resyncAll()
-	m.readyOnce.Do(func() { close(m.ready) })
-	t := time.NewTicker(m.o.ResyncInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case ws := <-m.pending:
-			_ = m.sync(ctx, ws)
-		case <-t.C:
-			resyncAll()
-		}
-	}
+	return out
 }
 
 // Ready is closed once every workspace's Alertmanager has been started.

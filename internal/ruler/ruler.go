@@ -30,6 +30,7 @@ import (
 	v1 "github.com/prometheus/prometheus/web/api/v1"
 
 	"github.com/kansoku/kansoku/internal/limits"
+	"github.com/kansoku/kansoku/internal/reconcile"
 	"github.com/kansoku/kansoku/internal/rulegroups"
 	"github.com/kansoku/kansoku/internal/telemetry"
 	"github.com/kansoku/kansoku/internal/tenant"
@@ -141,44 +142,23 @@ func (r *Ruler) Run(ctx context.Context, workspaces func(context.Context) ([]str
 	r.ctx = ctx
 	r.mu.Unlock()
 	defer r.stopAll()
+	return reconcile.PerWorkspace{
+		Name: "ruler", List: workspaces, Running: r.running, Remove: r.Remove, Pending: r.pending,
+		Sync:     func(ctx context.Context, ws string) { _ = r.sync(ctx, ws) },
+		Interval: r.o.ResyncInterval, Logger: r.o.Logger,
+		Ready: func() { r.readyOnce.Do(func() { close(r.ready) }) },
+	}.Run(ctx)
+}
 
-	resyncAll := func() {
-		wss, err := workspaces(ctx)
-		if err != nil {
-			r.o.Logger.Error("list workspaces for the ruler", "err", err)
-			return
-		}
-		seen := map[string]bool{}
-		for _, ws := range wss {
-			seen[ws] = true
-			r.sync(ctx, ws)
-		}
-		r.mu.Lock()
-		var gone []string
-		for ws := range r.tenants {
-			if !seen[ws] {
-				gone = append(gone, ws)
-			}
-		}
-		r.mu.Unlock()
-		for _, ws := range gone {
-			r.Remove(ws)
-		}
+// running lists the workspaces with a rule manager.
+func (r *Ruler) running() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]string, 0, len(r.tenants))
+	for ws := range r.tenants {
+		out = append(out, ws)
 	}
-	resyncAll()
-	r.readyOnce.Do(func() { close(r.ready) })
-	t := time.NewTicker(r.o.ResyncInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case ws := <-r.pending:
-			r.sync(ctx, ws)
-		case <-t.C:
-			resyncAll()
-		}
-	}
+	return out
 }
 
 // Ready is closed once every workspace's rules have been loaded.
