@@ -237,9 +237,8 @@ export async function render(main, { ws }) {
     }
     let exists = !!n;
     await modal(n ? `Edit namespace ${n.name}` : 'Upload rule-groups namespace', close => {
-      const nameInput = h('input', { name: 'name', required: true, value: n ? n.name : '', readOnly: !!n, autocomplete: 'off',
-        pattern: '[0-9A-Za-z][\\-.0-9A-Z_a-z]*', placeholder: 'my-rules' });
-      const ta = h('textarea', { name: 'data', rows: 18, spellcheck: false, required: true,
+      const nameInput = h('input', { name: 'name', required: true, value: n ? n.name : '', readOnly: !!n, autocomplete: 'off', placeholder: 'my-rules' });
+      const ta = h('textarea', { name: 'data', rows: 18, spellcheck: 'false', required: true,
         placeholder: 'groups:\n- name: example\n  rules:\n  - alert: HighErrorRate\n    expr: rate(errors_total[5m]) > 1' }, current);
       const status = h('div', { class: 'namespace-status' });
       const submit = h('button', { class: 'primary', type: 'submit' }, n ? 'Save' : 'Upload');
@@ -267,7 +266,7 @@ export async function render(main, { ws }) {
             st = (await describeNamespace(name)).status || {};
             showStatus(status, st);
           }
-          load();
+          load().catch(() => {});
           if (st.statusCode === 'ACTIVE') { close(); toast(`Namespace ${name} is ACTIVE`); }
         } catch (e2) {
           clear(status, errorBox(e2));
@@ -299,7 +298,7 @@ export async function render(main, { ws }) {
           e.target.disabled = true;
           try {
             await api.send('DELETE', `${base}/rulegroupsnamespaces/${encodeURIComponent(n.name)}`);
-            close(); toast(`Deleting ${n.name}…`); load();
+            close(); toast(`Deleting ${n.name}…`); load().catch(() => {});
           } catch (err) { e.target.disabled = false; e.target.parentNode.after(errorBox(err)); }
         } }, 'Delete'),
         h('button', { onclick: () => close() }, 'Cancel'))));
@@ -338,7 +337,7 @@ export async function render(main, { ws }) {
   async function editAM(current) {
     const create = current === null;
     await modal(create ? 'Create Alertmanager definition' : 'Edit Alertmanager definition', close => {
-      const ta = h('textarea', { name: 'data', rows: 20, spellcheck: false, required: true }, create ? `alertmanager_config: |
+      const ta = h('textarea', { name: 'data', rows: 20, spellcheck: 'false', required: true }, create ? `alertmanager_config: |
   route:
     receiver: default
     group_by: [alertname]
@@ -364,7 +363,7 @@ export async function render(main, { ws }) {
             st = ((await api.get(`${base}/alertmanager/definition`)).alertManagerDefinition || {}).status || {};
             showStatus(status, st);
           }
-          loadAM();
+          loadAM().catch(() => {});
           if (st.statusCode === 'ACTIVE') { close(); toast('Alertmanager definition is ACTIVE'); }
         } catch (e2) { clear(status, errorBox(e2)); } finally { submit.disabled = false; }
       } },
