@@ -23,8 +23,9 @@ func (s *Server) consoleRoutes() []route {
 	pub := func(name, method, pattern string, h http.HandlerFunc) route {
 		return route{name: name, method: method, pattern: pattern, plane: planePublic, handler: h}
 	}
-	self := func(name, method, pattern string, h http.HandlerFunc) route {
-		return route{name: name, method: method, pattern: pattern, plane: planeControl, authOnly: true, maxBody: 64 * kib, handler: h}
+	self := func(name, method, pattern string, audited bool, h http.HandlerFunc) route {
+		return route{name: name, method: method, pattern: pattern, plane: planeControl, authOnly: true, noAudit: !audited,
+			action: "kansoku:" + name, maxBody: 64 * kib, handler: h}
 	}
 	ws := func(s *Server, r *http.Request) string { return s.workspaces.ARN(r.PathValue("workspaceId")) }
 	dash := func(name, method, pattern, action string, h http.HandlerFunc) route {
@@ -35,9 +36,9 @@ func (s *Server) consoleRoutes() []route {
 		pub("ConsoleRoot", "GET", "/{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/console/", http.StatusFound) }),
 		pub("Console", "GET", "/console/{path...}", static.ServeHTTP),
 		pub("ConsoleSignIn", "POST", "/console/api/session", s.consoleSignIn),
-		self("ConsoleSession", "GET", "/console/api/session", s.consoleSession),
-		self("ConsoleSignOut", "DELETE", "/console/api/session", s.consoleSignOut),
-		self("ConsolePermissions", "POST", "/console/api/permissions", s.consolePermissions),
+		self("ConsoleSession", "GET", "/console/api/session", false, s.consoleSession),
+		self("ConsoleLogout", "DELETE", "/console/api/session", true, s.consoleSignOut),
+		self("ConsolePermissions", "POST", "/console/api/permissions", false, s.consolePermissions),
 		{name: "SetConsolePassword", method: "PUT", pattern: "/admin/v1/users/{userName}/console-password", plane: planeControl,
 			action: "kansoku:SetConsolePassword", maxBody: 4 * kib, handler: http.HandlerFunc(s.setConsolePassword)},
 		dash("ListDashboards", "GET", "/admin/v1/workspaces/{workspaceId}/dashboards", "kansoku:ListDashboards", s.listDashboards),

@@ -185,7 +185,7 @@ func (s *Server) wrap(rt route) http.Handler {
 			return
 		}
 		rt.handler.ServeHTTP(out, r)
-		if capture != nil && s.Audit != nil {
+		if capture != nil && s.Audit != nil && !rt.noAudit {
 			code := rec.status
 			if code == 0 {
 				code = http.StatusOK

@@ -27,8 +27,12 @@ type route struct {
 	maxBody   int64
 	handler   http.Handler
 	// authOnly routes need an authenticated caller but no permission (the
-	// console asking who it is and what it may do).
+	// console asking who it is and what it may do); action then only names
+	// the event in the audit trail.
 	authOnly bool
+	// noAudit keeps a read-only route out of the audit trail (the console's
+	// session and permission checks, made on every page).
+	noAudit bool
 }
 
 const (

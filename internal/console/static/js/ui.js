@@ -42,6 +42,8 @@ export function errorBox(err) { return h('div', { class: 'error', role: 'alert' 
 
 export function toast(msg) {
   const t = h('div', { class: 'toast', role: 'status' }, msg);
+  const others = document.querySelectorAll('.toast').length;
+  t.style.bottom = `${20 + others * 52}px`; // stack, do not overlap
   document.body.append(t);
   setTimeout(() => t.remove(), 3500);
 }

@@ -2,7 +2,7 @@
 // the ruler's view of their groups and rules (/api/v1/rules), upload, edit
 // and delete of rule files, and the workspace's Alertmanager definition.
 import * as api from '../api.js';
-import { h, clear, badge, errorBox, toast, modal, fmtTime, ago, can, workspaceARN } from '../ui.js';
+import { h, clear, badge, errorBox, toast, modal, ago, can, workspaceARN } from '../ui.js';
 
 // b64encode encodes text as UTF-8 then base64 (AMP's blob members).
 export function b64encode(text) {
@@ -37,16 +37,20 @@ export function every(main, ms, fn) {
 const transitional = (code) => code === 'CREATING' || code === 'UPDATING' || code === 'DELETING';
 const sleep = (ms) => new Promise(r => setTimeout(r, ms));
 
-function validTime(t) {
-  if (!t) return false;
-  const d = new Date(t);
-  return !isNaN(d) && d.getFullYear() >= 2000;
+// toDate reads RFC 3339 strings and AWS epoch seconds.
+export function toDate(t) {
+  if (t === undefined || t === null || t === '') return null;
+  const d = typeof t === 'number' ? new Date(t * 1000) : new Date(t);
+  return isNaN(d) || d.getFullYear() < 2000 ? null : d;
 }
 
+const validTime = (t) => toDate(t) !== null;
+
 // agoSpan shows "12s ago" with the exact time as a tooltip.
-function agoSpan(t, never = 'never') {
-  if (!validTime(t)) return h('span', { class: 'muted' }, never);
-  return h('span', { title: fmtTime(t), dataset: { ago: new Date(t).toISOString() } }, ago(t));
+export function agoSpan(t, never = 'never') {
+  const d = toDate(t);
+  if (!d) return h('span', { class: 'muted' }, never);
+  return h('span', { title: d.toLocaleString(), dataset: { ago: d.toISOString() } }, ago(d));
 }
 
 // refreshAgo updates every agoSpan under el in place.
@@ -305,8 +309,10 @@ export async function render(main, { ws }) {
   }
 
   // The Alertmanager definition.
+  let amSig = '';
   async function loadAM() {
     if (!mayDescribeAM) {
+      amSig = '';
       clear(amHolder, h('p', { class: 'muted' }, 'You may not view the Alertmanager definition (aps:DescribeAlertManagerDefinition).'));
       return 0;
     }
@@ -314,13 +320,18 @@ export async function render(main, { ws }) {
     try {
       d = (await api.get(`${base}/alertmanager/definition`)).alertManagerDefinition;
     } catch (e) {
-      if (e.status !== 404) { clear(amHolder, errorBox(e)); return 0; }
+      if (e.status !== 404) { amSig = ''; clear(amHolder, errorBox(e)); return 0; }
     }
     if (!d) {
+      if (amSig === 'none') return 0;
+      amSig = 'none';
       clear(amHolder, h('p', { id: 'no-alertmanager-definition' }, 'This workspace has no Alertmanager definition: alerts from alerting rules are not routed or notified, and cannot be silenced.'),
         mayCreateAM ? h('button', { class: 'primary', id: 'edit-alertmanager', onclick: () => editAM(null) }, 'Create definition') : null);
       return 0;
     }
+    const sig = JSON.stringify([d, mayPutAM]);
+    if (sig === amSig) return transitional((d.status || {}).statusCode) ? 1000 : 0;
+    amSig = sig;
     const st = d.status || {};
     let text = '';
     try { text = b64decode(d.data); } catch { text = '(not valid base64)'; }
