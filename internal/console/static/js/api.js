@@ -47,10 +47,10 @@ export async function send(method, path, body, query) {
 }
 
 // Prometheus API helpers for one workspace; they return the response's
-// data (and warnings as data.warnings when there are some).
+// data (with warnings and infos as data.warnings / data.infos when present).
 export function prom(ws) {
   const base = `/workspaces/${encodeURIComponent(ws)}/api/v1`;
-  const data = (p) => p.then(b => (b.warnings ? { ...b.data, warnings: b.warnings } : b.data));
+  const data = (p) => p.then(b => ((b.warnings || b.infos) ? { ...b.data, warnings: b.warnings, infos: b.infos } : b.data));
   return {
     query: (q, time, stats) => data(get(`${base}/query`, { query: q, time, stats: stats ? 'all' : '' })),
     range: (q, start, end, step, stats) => data(get(`${base}/query_range`, { query: q, start, end, step, stats: stats ? 'all' : '' })),
