@@ -167,6 +167,20 @@ func integration(ctx context.Context, a *app.App, sim *Simulator, ws string) (st
 	if _, err := a.AWS.Update(ctx, i.ID, awsint.UpdateInput{RoleARN: &role}); err != nil {
 		return "", err
 	}
+	// A first poll now, so that hosts and graphs are there when the demo
+	// says it is ready (the scheduler takes over from here).
+	if _, err := a.AWS.Poll(ctx, i.ID, time.Now()); err != nil {
+		if !strings.Contains(err.Error(), "is being polled") {
+			return "", fmt.Errorf("demo: first poll: %w", err)
+		}
+		// The scheduler got there first: wait for its report.
+		for k := 0; k < 600; k++ {
+			if got, err := a.AWS.Get(ctx, i.ID); err == nil && got.LastPoll != nil {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
 	return i.ID, nil
 }
 
@@ -179,7 +193,7 @@ const demoRules = `groups:
     expr: last_over_time(aws_ec2_cpuutilization_average[15m])
   - alert: EC2BusierThanAverage
     expr: instance:cpu:last > scalar(avg(instance:cpu:last))
-    for: 1m
+    for: 30s
     labels:
       severity: warning
     annotations:
