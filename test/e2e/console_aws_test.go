@@ -38,7 +38,7 @@ func TestConsoleAWS(t *testing.T) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", caller.SecretAccessKey)
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
-	s := startServer(t, "", "--aws.endpoint-url="+srv.URL)
+	s := startServer(t, "", "--aws.endpoint-url="+srv.URL, "--no-aws.poll") // polls only on "Poll now"
 	ws := createWorkspace(t, s.Admin, "aws-console")
 	const roleARN = "arn:aws:iam::123456789012:role/KansokuIntegration"
 
