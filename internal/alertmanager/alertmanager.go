@@ -323,13 +323,14 @@ func (m *Manager) Usage(ws string) map[string]float64 {
 	if !ok {
 		return nil
 	}
+	fams := telemetry.GatherFamilies(reg)
 	out := map[string]float64{
-		"AlertManagerAlertsReceived":         telemetry.Sum(reg, "kansoku_alertmanager_alerts_received_total", "", ""),
-		"AlertManagerNotificationsFailed":    telemetry.Sum(reg, "alertmanager_notifications_failed_total", "", ""),
-		"AlertManagerNotificationsThrottled": telemetry.Sum(reg, "kansoku_alertmanager_notifications_throttled_total", "", ""),
-		"ActiveAlerts":                       telemetry.Sum(reg, "alertmanager_alerts", "state", "active"),
-		"SuppressedAlerts":                   telemetry.Sum(reg, "alertmanager_alerts", "state", "suppressed"),
-		"UnprocessedAlerts":                  telemetry.Sum(reg, "alertmanager_alerts", "state", "unprocessed"),
+		"AlertManagerAlertsReceived":         fams.Sum("kansoku_alertmanager_alerts_received_total", "", ""),
+		"AlertManagerNotificationsFailed":    fams.Sum("alertmanager_notifications_failed_total", "", ""),
+		"AlertManagerNotificationsThrottled": fams.Sum("kansoku_alertmanager_notifications_throttled_total", "", ""),
+		"ActiveAlerts":                       fams.Sum("alertmanager_alerts", "state", "active"),
+		"SuppressedAlerts":                   fams.Sum("alertmanager_alerts", "state", "suppressed"),
+		"UnprocessedAlerts":                  fams.Sum("alertmanager_alerts", "state", "unprocessed"),
 	}
 	if in := m.get(ws); in != nil {
 		n, size := in.limiter.usage()

@@ -447,9 +447,10 @@ func (r *Ruler) Usage(ws string) map[string]float64 {
 	if !ok {
 		return nil
 	}
+	fams := telemetry.GatherFamilies(reg)
 	return map[string]float64{
-		"RuleEvaluations":           telemetry.Sum(reg, "prometheus_rule_evaluations_total", "", ""),
-		"RuleEvaluationFailures":    telemetry.Sum(reg, "prometheus_rule_evaluation_failures_total", "", ""),
-		"RuleGroupIterationsMissed": telemetry.Sum(reg, "prometheus_rule_group_iterations_missed_total", "", ""),
+		"RuleEvaluations":           fams.Sum("prometheus_rule_evaluations_total", "", ""),
+		"RuleEvaluationFailures":    fams.Sum("prometheus_rule_evaluation_failures_total", "", ""),
+		"RuleGroupIterationsMissed": fams.Sum("prometheus_rule_group_iterations_missed_total", "", ""),
 	}
 }

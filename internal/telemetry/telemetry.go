@@ -97,31 +97,41 @@ func MergeByWorkspace(gs map[string]prometheus.Gatherer) ([]*dto.MetricFamily, e
 	return out, firstErr
 }
 
-// Sum returns the sum of all series of the named counter or gauge family in
-// a gatherer, optionally only those whose label `label` equals `value`
-// (label "" for all).
-func Sum(g prometheus.Gatherer, family, label, value string) float64 {
-	mfs, err := g.Gather()
-	if err != nil && len(mfs) == 0 {
+// Families is the result of one Gather, indexed by family name, so that
+// several figures (a usage report) read one scrape instead of one each.
+type Families map[string]*dto.MetricFamily
+
+// GatherFamilies gathers g once. A partial gather (some collectors failed)
+// still yields what it returned.
+func GatherFamilies(g prometheus.Gatherer) Families {
+	mfs, _ := g.Gather()
+	out := make(Families, len(mfs))
+	for _, mf := range mfs {
+		out[mf.GetName()] = mf
+	}
+	return out
+}
+
+// Sum returns the sum of all series of the named counter or gauge family,
+// optionally only those whose label `label` equals `value` (label "" for
+// all).
+func (f Families) Sum(family, label, value string) float64 {
+	mf, ok := f[family]
+	if !ok {
 		return 0
 	}
 	total := 0.0
-	for _, mf := range mfs {
-		if mf.GetName() != family {
+	for _, m := range mf.Metric {
+		if label != "" && !hasLabel(m, label, value) {
 			continue
 		}
-		for _, m := range mf.Metric {
-			if label != "" && !hasLabel(m, label, value) {
-				continue
-			}
-			switch {
-			case m.Counter != nil:
-				total += m.Counter.GetValue()
-			case m.Gauge != nil:
-				total += m.Gauge.GetValue()
-			case m.Untyped != nil:
-				total += m.Untyped.GetValue()
-			}
+		switch {
+		case m.Counter != nil:
+			total += m.Counter.GetValue()
+		case m.Gauge != nil:
+			total += m.Gauge.GetValue()
+		case m.Untyped != nil:
+			total += m.Untyped.GetValue()
 		}
 	}
 	return total
