@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -225,7 +226,7 @@ func TestAWSIntegrationCollectsAndBuildsHosts(t *testing.T) {
 	}
 	web := hs["web-1"]
 	if fmt.Sprint(web.Roles) != "[shop:web shop:frontend]" || web.Status != "working" || web.Metadata["instance_type"] != "m5.large" ||
-		!contains(web.Identifiers, "i-0000000000000web1") {
+		!slices.Contains(web.Identifiers, "i-0000000000000web1") {
 		t.Errorf("web-1 (role tag overrides the default role, invalid entry skipped): %+v", web)
 	}
 	if fmt.Sprint(hs["i-0000000000000new1"].Roles) != "[infra:ec2]" || hs["batch-1"].Status != "poweroff" {
@@ -324,15 +325,6 @@ func TestAWSIntegrationCollectsAndBuildsHosts(t *testing.T) {
 	if code != 200 || !strings.Contains(string(r.Data), `"42"`) {
 		t.Errorf("custom_identifier series: %d %s", code, r.Data)
 	}
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (e *awsEnv) get(t *testing.T, id string) awsint.Integration {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -88,7 +89,7 @@ func (d *Dashboard) validate() error {
 	p := parser.NewParser(parser.Options{})
 	for i := range d.Panels {
 		pn := &d.Panels[i]
-		if !contains(PanelTypes, pn.Type) {
+		if !slices.Contains(PanelTypes, pn.Type) {
 			return apierr.InvalidField(fmt.Sprintf("panels[%d].type", i), "%q: one of %s", pn.Type, strings.Join(PanelTypes, ", "))
 		}
 		if _, err := p.ParseExpr(pn.Query); err != nil {
@@ -99,15 +100,6 @@ func (d *Dashboard) validate() error {
 		}
 	}
 	return nil
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // parseRange accepts Prometheus durations (15m, 1h, 7d).

@@ -7,9 +7,7 @@ package demo
 
 import (
 	"context"
-	"crypto/rand"
 	_ "embed"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,6 +19,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/kansoku/kansoku/internal/app"
+	"github.com/kansoku/kansoku/internal/auth"
 	"github.com/kansoku/kansoku/internal/awsint"
 	"github.com/kansoku/kansoku/internal/awssim"
 	"github.com/kansoku/kansoku/internal/config"
@@ -54,7 +53,7 @@ func Start(cfg *config.Config) (*Simulator, error) {
 	if err != nil {
 		return nil, err
 	}
-	keyID, secret := "AKIADEMO"+strings.ToUpper(randomHex(6)), randomHex(20)
+	keyID, secret := auth.NewAccessKeyID(), auth.NewSecretAccessKey()
 	sc.Callers[0].AccessKeyID, sc.Callers[0].SecretAccessKey = keyID, secret
 	sim := awssim.New(awssim.Options{})
 	if err := sim.SetScenario(sc); err != nil {
@@ -221,10 +220,4 @@ func alerting(ctx context.Context, a *app.App, ws string) error {
 		}
 	}
 	return nil
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -362,7 +363,7 @@ func (f Filter) match(h Host) bool {
 	if f.Product != "" && h.Product != f.Product || f.Status != "" && h.Status != f.Status || f.Kind != "" && h.Kind != f.Kind {
 		return false
 	}
-	if f.Role != "" && !contains(h.Roles, f.Role) {
+	if f.Role != "" && !slices.Contains(h.Roles, f.Role) {
 		return false
 	}
 	if f.Service != "" {
@@ -393,15 +394,6 @@ func (f Filter) match(h Host) bool {
 		}
 	}
 	return true
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Roles lists a workspace's service:roles.
