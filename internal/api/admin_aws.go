@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/kansoku/kansoku/internal/apierr"
@@ -73,17 +72,6 @@ func (s *Server) accountResource() string {
 	return "arn:aws:aps:" + s.Region + ":" + s.AccountID + ":*"
 }
 
-// decodeBody decodes a JSON object strictly.
-func decodeBody(r *http.Request, v any) error {
-	body, _ := requestBody(r)
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return apierr.Validation(apierr.ReasonCannotParse, "the body must be a JSON object: %v", err)
-	}
-	return nil
-}
-
 type awsServiceInfo struct {
 	Key        string               `json:"key"`
 	Name       string               `json:"name"`
@@ -113,7 +101,7 @@ func (s *Server) listAWSIntegrations(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) createAWSIntegration(w http.ResponseWriter, r *http.Request) {
 	var in awsint.CreateInput
-	if err := decodeBody(r, &in); err != nil {
+	if err := decodeStrictJSON(r, &in); err != nil {
 		s.writeError(w, r, planeControl, err)
 		return
 	}
@@ -148,7 +136,7 @@ func (s *Server) getAWSIntegration(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) updateAWSIntegration(w http.ResponseWriter, r *http.Request) {
 	var in awsint.UpdateInput
-	if err := decodeBody(r, &in); err != nil {
+	if err := decodeStrictJSON(r, &in); err != nil {
 		s.writeError(w, r, planeControl, err)
 		return
 	}

@@ -127,7 +127,7 @@ func (s *Server) consolePermissions(w http.ResponseWriter, r *http.Request) {
 			Resource string `json:"resource"`
 		} `json:"checks"`
 	}
-	if err := decodeBody(r, &in); err != nil {
+	if err := decodeStrictJSON(r, &in); err != nil {
 		s.writeError(w, r, planeControl, err)
 		return
 	}
@@ -151,7 +151,7 @@ func (s *Server) setConsolePassword(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Password string `json:"password"`
 	}
-	if err := decodeBody(r, &in); err != nil {
+	if err := decodeStrictJSON(r, &in); err != nil {
 		s.writeError(w, r, planeControl, err)
 		return
 	}
@@ -187,7 +187,7 @@ func (s *Server) createDashboard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in console.Dashboard
-	if err := decodeBody(r, &in); err != nil {
+	if err := decodeStrictJSON(r, &in); err != nil {
 		s.writeError(w, r, planeControl, err)
 		return
 	}
@@ -210,7 +210,7 @@ func (s *Server) getDashboard(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) putDashboard(w http.ResponseWriter, r *http.Request) {
 	var in console.Dashboard
-	if err := decodeBody(r, &in); err != nil {
+	if err := decodeStrictJSON(r, &in); err != nil {
 		s.writeError(w, r, planeControl, err)
 		return
 	}

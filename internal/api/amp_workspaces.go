@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -45,6 +46,19 @@ func decodeJSON(r *http.Request, v any) error {
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return apierr.Validation(apierr.ReasonCannotParse, "Could not parse the request body as JSON: %v", err)
+	}
+	return nil
+}
+
+// decodeStrictJSON parses a Kansoku-specific (admin, console) request body:
+// unlike AMP's API, which ignores unknown members as AWS does, these are
+// Kansoku's own shapes, so an unknown member is a mistake worth a 400.
+func decodeStrictJSON(r *http.Request, v any) error {
+	body, _ := requestBody(r)
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return apierr.Validation(apierr.ReasonCannotParse, "the body must be a JSON object: %v", err)
 	}
 	return nil
 }
