@@ -394,12 +394,20 @@ func (s *Service) collect(ctx context.Context, rec metastore.AWSIntegration, i I
 	}
 	// Queries grouped by period: each group has its own cursor.
 	byPeriod := map[time.Duration][]*query{}
+	// What to collect depends only on the product and metric set: work it
+	// out once per set, not once per resource.
+	selections := map[[2]string][]catalog.Selectable{}
 	for ti := range targets {
 		tg := &targets[ti]
 		p, _ := catalog.Get(tg.res.Product)
 		set := p.MetricSets[tg.res.MetricSet]
-		ss := i.Settings.Services[tg.res.Product]
-		for _, sel := range selected(p, tg.res.MetricSet, ss, extra[set.Namespace]) {
+		key := [2]string{tg.res.Product, tg.res.MetricSet}
+		sels, ok := selections[key]
+		if !ok {
+			sels = selected(p, tg.res.MetricSet, i.Settings.Services[tg.res.Product], extra[set.Namespace])
+			selections[key] = sels
+		}
+		for _, sel := range sels {
 			byPeriod[set.Period] = append(byPeriod[set.Period], &query{target: tg, ns: set.Namespace, metric: sel.Metric, stat: sel.Stat,
 				period: set.Period, labels: seriesLabels(sel.Name, tg, region, rec.AWSAccountID)})
 		}
