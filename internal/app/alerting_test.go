@@ -509,7 +509,8 @@ func TestSNSMessageRules(t *testing.T) {
 	})
 }
 
-func ruleGroups(t *testing.T, s *testenv.Server, ws string) []struct {
+// ruleGroup is a group of /api/v1/rules.
+type ruleGroup struct {
 	Name  string `json:"name"`
 	File  string `json:"file"`
 	Rules []struct {
@@ -518,34 +519,43 @@ func ruleGroups(t *testing.T, s *testenv.Server, ws string) []struct {
 		LastError string `json:"lastError"`
 		State     string `json:"state"`
 		Alerts    []struct {
-			ActiveAt string `json:"activeAt"`
+			State           string `json:"state"`
+			ActiveAt        string `json:"activeAt"`
+			KeepFiringSince string `json:"keepFiringSince"`
 		} `json:"alerts"`
 	} `json:"rules"`
-} {
+}
+
+func ruleGroups(t *testing.T, s *testenv.Server, ws string) []ruleGroup {
 	t.Helper()
 	code, r := get(t, s.Admin, "/workspaces/"+ws+"/api/v1/rules", nil)
 	if code != 200 {
 		t.Fatalf("rules: %d %+v", code, r)
 	}
 	var out struct {
-		Groups []struct {
-			Name  string `json:"name"`
-			File  string `json:"file"`
-			Rules []struct {
-				Name      string `json:"name"`
-				Health    string `json:"health"`
-				LastError string `json:"lastError"`
-				State     string `json:"state"`
-				Alerts    []struct {
-					ActiveAt string `json:"activeAt"`
-				} `json:"alerts"`
-			} `json:"rules"`
-		} `json:"groups"`
+		Groups []ruleGroup `json:"groups"`
 	}
 	if err := json.Unmarshal(r.Data, &out); err != nil {
 		t.Fatal(err)
 	}
 	return out.Groups
+}
+
+// ruleAlerts returns the alerts of the named alerting rule.
+func ruleAlerts(t *testing.T, s *testenv.Server, ws, rule string) []struct {
+	State           string `json:"state"`
+	ActiveAt        string `json:"activeAt"`
+	KeepFiringSince string `json:"keepFiringSince"`
+} {
+	t.Helper()
+	for _, g := range ruleGroups(t, s, ws) {
+		for _, r := range g.Rules {
+			if r.Name == rule {
+				return r.Alerts
+			}
+		}
+	}
+	return nil
 }
 
 // TestBadRuleAndLiveReload: a rule that fails at evaluation is reported in
@@ -842,6 +852,189 @@ func TestRestartKeepsSilencesAndNotificationLog(t *testing.T) {
 	time.Sleep(3 * time.Second) // group_wait + group_intervals
 	if got := hook.notifications(); len(got) != sent {
 		t.Fatalf("after restart %d more notifications: %+v", len(got)-sent, got[sent:])
+	}
+}
+
+// TestRestartRestoresPendingAlerts: a pending alert with a long `for` does
+// not start its hold over after a restart. Prometheus' rule manager
+// restores it from the ALERTS_FOR_STATE series the ruler wrote into the
+// workspace: the time it had been pending before the restart stays served
+// (the outage itself does not count), so its activeAt lies that far before
+// the restore, where a fresh alert's would be the first evaluation after
+// the restart.
+func TestRestartRestoresPendingAlerts(t *testing.T) {
+	dir := t.TempDir()
+	s := testenv.Start(t, testenv.Options{DataDir: dir, Config: fastRules})
+	ws := s.CreateWorkspace(t, "for-state")
+	putRules(t, s, ws, "held", `groups:
+- name: held
+  interval: 1s
+  rules:
+  - alert: Held
+    expr: temperature > 90
+    for: 1h
+`)
+	push(t, s.Admin, ws, sample(time.Now(), 95, "__name__", "temperature", "instance", "a"))
+	var activeAt time.Time
+	waitFor(t, func() bool {
+		as := ruleAlerts(t, s, ws, "Held")
+		if len(as) == 1 && as[0].State == "pending" {
+			activeAt, _ = time.Parse(time.RFC3339Nano, as[0].ActiveAt)
+		}
+		return !activeAt.IsZero()
+	})
+	const served = 7 * time.Second
+	time.Sleep(time.Until(activeAt.Add(served)))
+	code, r := get(t, s.Admin, "/workspaces/"+ws+"/api/v1/query", url.Values{"query": {`ALERTS_FOR_STATE{alertname="Held"}`}})
+	if code != 200 || !strings.Contains(string(r.Data), fmt.Sprintf(`"%d"`, activeAt.Unix())) {
+		t.Fatalf("the workspace holds no ALERTS_FOR_STATE for the pending alert: %d %s", code, r.Data)
+	}
+	s.Stop()
+	time.Sleep(2 * time.Second) // an outage
+
+	restarted := time.Now()
+	s = testenv.Start(t, testenv.Options{DataDir: dir, Config: fastRules})
+	// Restored: activeAt = restore time - served (±1 s: the series keeps
+	// whole seconds), and the restore follows the second evaluation, within
+	// a few seconds of the start. Not restored: activeAt is an evaluation
+	// after the start (its timestamp at most one interval earlier).
+	var last string
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		as := ruleAlerts(t, s, ws, "Held")
+		if len(as) == 1 {
+			last = as[0].State + " since " + as[0].ActiveAt
+			if at, _ := time.Parse(time.RFC3339Nano, as[0].ActiveAt); as[0].State == "pending" && at.Before(restarted.Add(-1500*time.Millisecond)) {
+				return
+			}
+		}
+	}
+	t.Fatalf("after the restart (at %s) the alert is %s: its %s of pending were not restored", restarted.Format(time.RFC3339Nano), last, served)
+}
+
+// TestKeepFiringFor: an alert with keep_firing_for stays firing after its
+// expression stops matching; one without resolves.
+func TestKeepFiringFor(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{Config: fastRules})
+	ws := s.CreateWorkspace(t, "keep-firing")
+	putRules(t, s, ws, "kf", `groups:
+- name: kf
+  interval: 1s
+  rules:
+  - alert: Sticky
+    expr: temperature > 90
+    keep_firing_for: 1h
+  - alert: Plain
+    expr: temperature > 90
+`)
+	push(t, s.Admin, ws, sample(time.Now(), 95, "__name__", "temperature", "instance", "a"))
+	waitFor(t, func() bool {
+		st, pl := ruleAlerts(t, s, ws, "Sticky"), ruleAlerts(t, s, ws, "Plain")
+		return len(st) == 1 && st[0].State == "firing" && len(pl) == 1 && pl[0].State == "firing"
+	})
+	push(t, s.Admin, ws, sample(time.Now(), 20, "__name__", "temperature", "instance", "a"))
+	waitFor(t, func() bool {
+		st, pl := ruleAlerts(t, s, ws, "Sticky"), ruleAlerts(t, s, ws, "Plain")
+		return len(pl) == 0 && len(st) == 1 && st[0].State == "firing" && st[0].KeepFiringSince != ""
+	})
+}
+
+// TestTimeIntervals: a route's mute_time_intervals and
+// active_time_intervals keep its alerts from being notified while the
+// routes beside it notify.
+func TestTimeIntervals(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{})
+	ws := s.CreateWorkspace(t, "time-intervals")
+	hook := newWebhookSink(t)
+	putAlertmanager(t, s, ws, fmt.Sprintf(`alertmanager_config: |
+  time_intervals:
+  - name: always
+    time_intervals:
+    - times:
+      - start_time: "00:00"
+        end_time: "24:00"
+  - name: long-ago
+    time_intervals:
+    - years: ["2000"]
+  route:
+    receiver: hook
+    group_by: [alertname]
+    group_wait: 1s
+    group_interval: 1s
+    routes:
+    - matchers: [alertname="Muted"]
+      mute_time_intervals: [always]
+    - matchers: [alertname="Inactive"]
+      active_time_intervals: [long-ago]
+    - matchers: [alertname="Loud"]
+  receivers:
+  - name: hook
+    webhook_configs:
+    - url: %s
+`, hook.URL))
+	postAlerts(t, s, ws, `[{"labels":{"alertname":"Muted"}},{"labels":{"alertname":"Inactive"}},{"labels":{"alertname":"Loud"}}]`)
+	hook.waitFor(t, 10*time.Second, hasAlert("Loud"))
+	time.Sleep(2 * time.Second) // the other groups' group_wait and an interval
+	for _, p := range hook.notifications() {
+		if hasAlert("Muted")(p) || hasAlert("Inactive")(p) {
+			t.Fatalf("an alert outside its route's time intervals was notified: %+v", p)
+		}
+	}
+}
+
+// TestAlertmanagerGroupAndSilenceQuotas: beyond max_aggregation_groups an
+// alert opens no group and is not notified; beyond max_silences a new
+// silence is refused with 400 and the existing one is kept.
+func TestAlertmanagerGroupAndSilenceQuotas(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{Config: func(c *config.Config) {
+		c.Limits.MaxAggregationGroups = 1
+		c.Limits.MaxSilences = 1
+	}})
+	ws := s.CreateWorkspace(t, "am-quotas")
+	hook := newWebhookSink(t)
+	putAlertmanager(t, s, ws, fmt.Sprintf(`alertmanager_config: |
+  route:
+    receiver: hook
+    group_by: [alertname]
+    group_wait: 1s
+    group_interval: 1s
+  receivers:
+  - name: hook
+    webhook_configs:
+    - url: %s
+`, hook.URL))
+	postAlerts(t, s, ws, `[{"labels":{"alertname":"one"}}]`)
+	hook.waitFor(t, 10*time.Second, hasAlert("one"))
+	postAlerts(t, s, ws, `[{"labels":{"alertname":"two"}}]`)
+	if _, ok := amAlerts(t, s, ws)["two/"]; !ok {
+		t.Fatal("the second alert was not stored")
+	}
+	time.Sleep(2 * time.Second) // group_wait and an interval
+	var groups []map[string]any
+	if code := amGet(t, s, ws, "/alerts/groups", nil, &groups); code != 200 || len(groups) != 1 {
+		t.Fatalf("with max_aggregation_groups=1: %d groups %+v", code, groups)
+	}
+	for _, p := range hook.notifications() {
+		if hasAlert("two")(p) {
+			t.Fatalf("an alert beyond the aggregation group quota was notified: %+v", p)
+		}
+	}
+
+	silence := func(comment string) int {
+		now := time.Now().UTC()
+		return amPost(t, s, ws, "/silences", map[string]any{
+			"matchers": []map[string]any{{"name": "alertname", "value": "one", "isRegex": false, "isEqual": true}},
+			"startsAt": now.Format(time.RFC3339), "endsAt": now.Add(time.Hour).Format(time.RFC3339), "createdBy": "ops", "comment": comment,
+		}, nil)
+	}
+	if code := silence("first"); code != 200 {
+		t.Fatalf("first silence: %d", code)
+	}
+	if code := silence("second"); code != 400 {
+		t.Fatalf("a silence beyond max_silences=1: %d, want 400", code)
+	}
+	var sils []map[string]any
+	if code := amGet(t, s, ws, "/silences", nil, &sils); code != 200 || len(sils) != 1 || sils[0]["comment"] != "first" {
+		t.Fatalf("silences: %d %v", code, sils)
 	}
 }
 
