@@ -201,14 +201,6 @@ func (m *Manager) stopAll() {
 	wg.Wait()
 }
 
-func (m *Manager) logger(ws string) *slog.Logger {
-	h := m.o.Logger.Handler().WithAttrs([]slog.Attr{slog.String("workspace", ws)})
-	if m.o.Logs != nil {
-		h = wslog.NewHandler(m.o.Logs, ws, "alertmanager", h)
-	}
-	return slog.New(h)
-}
-
 // sync starts, reconfigures or stops ws's Alertmanager to match its
 // definition.
 func (m *Manager) sync(ctx context.Context, ws string) error {
@@ -240,7 +232,7 @@ func (m *Manager) sync(ctx context.Context, ws string) error {
 				in.stop()
 			}
 			m.o.Registries.Remove(ws)
-			m.logger(ws).Error("starting the Alertmanager failed", "err", err)
+			wslog.Logger(m.o.Logger, m.o.Logs, ws, "alertmanager").Error("starting the Alertmanager failed", "err", err)
 			return err
 		}
 		// Served only once configured: the API needs a configuration.

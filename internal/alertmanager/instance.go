@@ -37,6 +37,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/kansoku/kansoku/internal/amconfig"
+	"github.com/kansoku/kansoku/internal/wslog"
 )
 
 type labelsLabel = labels.Label
@@ -89,7 +90,7 @@ func (c *countingAlerts) Put(ctx context.Context, alerts ...*types.Alert) error 
 
 func newInstance(m *Manager, ws string) (_ *instance, err error) {
 	in := &instance{
-		m: m, ws: ws, logger: m.logger(ws), dir: stateDir(m.o, ws),
+		m: m, ws: ws, logger: wslog.Logger(m.o.Logger, m.o.Logs, ws, "alertmanager"), dir: stateDir(m.o, ws),
 		persist: make(chan struct{}, 1), stopc: make(chan struct{}), startTime: time.Now(),
 	}
 	if err := os.MkdirAll(in.dir, 0o750); err != nil {

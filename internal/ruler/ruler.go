@@ -226,16 +226,6 @@ func (t *workspaceRuler) stop() {
 	<-t.done
 }
 
-// logger returns the logger of ws's rule manager: the server log plus the
-// workspace's logging destination for warnings and errors.
-func (r *Ruler) logger(ws string) *slog.Logger {
-	h := r.o.Logger.Handler().WithAttrs([]slog.Attr{slog.String("workspace", ws)})
-	if r.o.Logs != nil {
-		h = wslog.NewHandler(r.o.Logs, ws, "ruler", h)
-	}
-	return slog.New(h)
-}
-
 // sync makes ws's rule manager evaluate exactly the workspace's active
 // namespaces, within its limits.
 func (r *Ruler) sync(ctx context.Context, ws string) error {
@@ -247,7 +237,7 @@ func (r *Ruler) sync(ctx context.Context, ws string) error {
 		return err
 	}
 	lim := r.o.Limits.For(ws)
-	log := r.logger(ws)
+	log := wslog.Logger(r.o.Logger, r.o.Logs, ws, "ruler")
 	groups := admit(files, lim, r.o.DefaultInterval, log)
 
 	r.mu.Lock()

@@ -21,6 +21,17 @@ func NewHandler(sink Sink, ws, component string, next slog.Handler) slog.Handler
 	return &handler{sink: sink, ws: ws, component: component, next: next}
 }
 
+// Logger returns the logger of a per-workspace component: base with the
+// workspace attribute, whose warnings and errors also go to sink (nil: base
+// only).
+func Logger(base *slog.Logger, sink Sink, ws, component string) *slog.Logger {
+	h := base.Handler().WithAttrs([]slog.Attr{slog.String("workspace", ws)})
+	if sink != nil {
+		h = NewHandler(sink, ws, component, h)
+	}
+	return slog.New(h)
+}
+
 type handler struct {
 	sink          Sink
 	ws, component string
