@@ -112,7 +112,12 @@ func (w *wire) key() (field int, typ int, err error) {
 	return int(k >> 3), int(k & 7), nil
 }
 
-func (w *wire) bytes() ([]byte, error) {
+// lengthDelimited reads field's value, which must have wire type 2 (an
+// embedded message, string or bytes).
+func (w *wire) lengthDelimited(field, typ int) ([]byte, error) {
+	if typ != 2 {
+		return nil, wantType(field, typ, 2)
+	}
 	l, err := w.varint()
 	if err != nil {
 		return nil, err
@@ -144,7 +149,7 @@ func (w *wire) skip(typ int) error {
 		_, err := w.fixed64()
 		return err
 	case 2:
-		_, err := w.bytes()
+		_, err := w.lengthDelimited(0, typ)
 		return err
 	case 5:
 		if len(w.b)-w.i < 4 {
@@ -179,10 +184,7 @@ func (d *decoded) unmarshal(raw []byte) error {
 		}
 		switch field {
 		case 1:
-			if err := wantType(1, typ, 2); err != nil {
-				return err
-			}
-			b, err := w.bytes()
+			b, err := w.lengthDelimited(1, typ)
 			if err != nil {
 				return err
 			}
@@ -195,10 +197,7 @@ func (d *decoded) unmarshal(raw []byte) error {
 			spans = append(spans, sp)
 			d.req.Timeseries = append(d.req.Timeseries, ts)
 		case 3:
-			if err := wantType(3, typ, 2); err != nil {
-				return err
-			}
-			b, err := w.bytes()
+			b, err := w.lengthDelimited(3, typ)
 			if err != nil {
 				return err
 			}
@@ -232,10 +231,7 @@ func (d *decoded) unmarshalSeries(b []byte, ts *prompb.TimeSeries) error {
 		}
 		switch field {
 		case 1:
-			if err := wantType(1, typ, 2); err != nil {
-				return err
-			}
-			lb, err := w.bytes()
+			lb, err := w.lengthDelimited(1, typ)
 			if err != nil {
 				return err
 			}
@@ -245,10 +241,7 @@ func (d *decoded) unmarshalSeries(b []byte, ts *prompb.TimeSeries) error {
 			}
 			d.labels = append(d.labels, l)
 		case 2:
-			if err := wantType(2, typ, 2); err != nil {
-				return err
-			}
-			sb, err := w.bytes()
+			sb, err := w.lengthDelimited(2, typ)
 			if err != nil {
 				return err
 			}
@@ -258,10 +251,7 @@ func (d *decoded) unmarshalSeries(b []byte, ts *prompb.TimeSeries) error {
 			}
 			d.samples = append(d.samples, s)
 		case 4:
-			if err := wantType(4, typ, 2); err != nil {
-				return err
-			}
-			hb, err := w.bytes()
+			hb, err := w.lengthDelimited(4, typ)
 			if err != nil {
 				return err
 			}
@@ -289,10 +279,7 @@ func unmarshalLabel(b []byte) (prompb.Label, error) {
 		}
 		switch field {
 		case 1, 2:
-			if err := wantType(field, typ, 2); err != nil {
-				return l, err
-			}
-			s, err := w.bytes()
+			s, err := w.lengthDelimited(field, typ)
 			if err != nil {
 				return l, err
 			}
