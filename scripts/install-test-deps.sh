@@ -8,7 +8,6 @@ packages=(
   prometheus-alertmanager # amtool
   awscli                  # aws amp ... --endpoint-url
   chromium chromium-driver # console end-to-end tests
-  postgresql              # scale-out metadata store contract tests
   victoria-metrics        # benchmark peer
   ca-certificates curl
 )
