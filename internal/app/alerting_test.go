@@ -235,6 +235,22 @@ func alertingDefinition(hook string) string {
 `, hook)
 }
 
+// groupPerAlertname is a definition with one aggregation group per
+// alertname, notified to a webhook after 1 s.
+func groupPerAlertname(hook string) string {
+	return fmt.Sprintf(`alertmanager_config: |
+  route:
+    receiver: hook
+    group_by: [alertname]
+    group_wait: 1s
+    group_interval: 1s
+  receivers:
+  - name: hook
+    webhook_configs:
+    - url: %s
+`, hook)
+}
+
 // TestAlertFromSampleToWebhook: a remote-written sample fires an alerting
 // rule, whose notification reaches a real webhook within the evaluation
 // interval + group_wait + 1 s; an inhibit rule suppresses the warning; a
@@ -786,17 +802,7 @@ func TestAlertmanagerLimits(t *testing.T) {
 	}})
 	ws := s.CreateWorkspace(t, "am-limits")
 	hook := newWebhookSink(t)
-	putAlertmanager(t, s, ws, fmt.Sprintf(`alertmanager_config: |
-  route:
-    receiver: hook
-    group_by: [alertname]
-    group_wait: 1s
-    group_interval: 1s
-  receivers:
-  - name: hook
-    webhook_configs:
-    - url: %s
-`, hook.URL))
+	putAlertmanager(t, s, ws, groupPerAlertname(hook.URL))
 	postAlerts(t, s, ws, `[{"labels":{"alertname":"one"}},{"labels":{"alertname":"two"}},{"labels":{"alertname":"three"}}]`)
 	if as := amAlerts(t, s, ws); len(as) != 2 {
 		t.Fatalf("with max_alerts=2, stored %d alerts: %v", len(as), as)
@@ -991,17 +997,7 @@ func TestAlertmanagerGroupAndSilenceQuotas(t *testing.T) {
 	}})
 	ws := s.CreateWorkspace(t, "am-quotas")
 	hook := newWebhookSink(t)
-	putAlertmanager(t, s, ws, fmt.Sprintf(`alertmanager_config: |
-  route:
-    receiver: hook
-    group_by: [alertname]
-    group_wait: 1s
-    group_interval: 1s
-  receivers:
-  - name: hook
-    webhook_configs:
-    - url: %s
-`, hook.URL))
+	putAlertmanager(t, s, ws, groupPerAlertname(hook.URL))
 	postAlerts(t, s, ws, `[{"labels":{"alertname":"one"}}]`)
 	hook.waitFor(t, 10*time.Second, hasAlert("one"))
 	postAlerts(t, s, ws, `[{"labels":{"alertname":"two"}}]`)
