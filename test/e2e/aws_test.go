@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -18,24 +17,9 @@ import (
 // standing in for AWS: create prints the External ID and the policies to
 // paste, set-role validates, poll collects, hosts list and retire work.
 func TestAWSIntegrationCLI(t *testing.T) {
-	sc, err := awssim.LoadScenario(repoRoot + "/internal/awssim/testdata/demo.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim := awssim.New(awssim.Options{})
-	if err := sim.SetScenario(sc); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sim)
-	defer srv.Close()
-	// Kansoku's own credentials: the standard chain (environment).
-	caller := sc.Callers[0]
-	t.Setenv("AWS_ACCESS_KEY_ID", caller.AccessKeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", caller.SecretAccessKey)
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
+	sim, simURL := startDemoAWS(t)
 	// Polls only when the test says so (no scheduled poll racing it).
-	s := startServer(t, "", "--aws.endpoint-url="+srv.URL, "--no-aws.poll")
+	s := startServer(t, "", "--aws.endpoint-url="+simURL, "--no-aws.poll")
 	ws := createWorkspace(t, s.Admin, "aws-cli")
 
 	out, code := s.kansoku(t, "aws", "create", "--name", "demo", "--account", "123456789012", "--workspace", ws,

@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -22,23 +21,8 @@ import (
 // the integration's creation; a read-only user sees no button that would
 // change anything.
 func TestConsoleAWS(t *testing.T) {
-	sc, err := awssim.LoadScenario(repoRoot + "/internal/awssim/testdata/demo.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim := awssim.New(awssim.Options{})
-	if err := sim.SetScenario(sc); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sim)
-	defer srv.Close()
-	// Kansoku's own credentials: the standard chain (environment).
-	caller := sc.Callers[0]
-	t.Setenv("AWS_ACCESS_KEY_ID", caller.AccessKeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", caller.SecretAccessKey)
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
-	s := startServer(t, "", "--aws.endpoint-url="+srv.URL, "--no-aws.poll") // polls only on "Poll now"
+	sim, simURL := startDemoAWS(t)
+	s := startServer(t, "", "--aws.endpoint-url="+simURL, "--no-aws.poll") // polls only on "Poll now"
 	ws := createWorkspace(t, s.Admin, "aws-console")
 	const roleARN = "arn:aws:iam::123456789012:role/KansokuIntegration"
 

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/kansoku/kansoku/internal/awssim"
 	"github.com/kansoku/kansoku/internal/client"
 )
 
@@ -236,6 +238,30 @@ func awsEnv(t *testing.T, keyID, secret, region string) []string {
 		"AWS_CONFIG_FILE=" + filepath.Join(home, "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "none"),
 		"AWS_PAGER=", "AWS_EC2_METADATA_DISABLED=true", "AWS_MAX_ATTEMPTS=1",
 	}
+}
+
+// startDemoAWS serves the AWS API simulator with the demo scenario's
+// account and returns it with its URL. Kansoku's own AWS credentials, the
+// scenario's first caller, reach the server the standard way: through the
+// environment, which the server process inherits.
+func startDemoAWS(t *testing.T) (*awssim.Server, string) {
+	t.Helper()
+	sc, err := awssim.LoadScenario(repoRoot + "/internal/awssim/testdata/demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := awssim.New(awssim.Options{})
+	if err := sim.SetScenario(sc); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	caller := sc.Callers[0]
+	t.Setenv("AWS_ACCESS_KEY_ID", caller.AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", caller.SecretAccessKey)
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
+	return sim, srv.URL
 }
 
 // waitFor polls cond until it holds.
