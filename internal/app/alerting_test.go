@@ -172,6 +172,23 @@ func amPost(t *testing.T, s *testenv.Server, ws, path string, body any, out any)
 	return resp.StatusCode
 }
 
+// postSilence creates an hour-long silence with one matcher (name=value,
+// or name=~value) through the workspace's Alertmanager API and returns the
+// status code and the silence's id.
+func postSilence(t *testing.T, s *testenv.Server, ws, name, value string, regex bool, comment string) (int, string) {
+	t.Helper()
+	var created struct {
+		SilenceID string `json:"silenceID"`
+	}
+	now := time.Now().UTC()
+	code := amPost(t, s, ws, "/silences", map[string]any{
+		"matchers": []map[string]any{{"name": name, "value": value, "isRegex": regex, "isEqual": true}},
+		"startsAt": now.Format(time.RFC3339), "endsAt": now.Add(time.Hour).Format(time.RFC3339),
+		"createdBy": "test", "comment": comment,
+	}, &created)
+	return code, created.SilenceID
+}
+
 type amAlert struct {
 	Labels map[string]string `json:"labels"`
 	Status struct {
@@ -290,22 +307,15 @@ func TestAlertFromSampleToWebhook(t *testing.T) {
 	})
 
 	// A silence on Critical: a new critical instance does not notify.
-	var created struct {
-		SilenceID string `json:"silenceID"`
-	}
-	now := time.Now().UTC()
-	if code := amPost(t, s, ws, "/silences", map[string]any{
-		"matchers": []map[string]any{{"name": "alertname", "value": "Critical", "isRegex": false, "isEqual": true}},
-		"startsAt": now.Format(time.RFC3339), "endsAt": now.Add(time.Hour).Format(time.RFC3339),
-		"createdBy": "test", "comment": "maintenance",
-	}, &created); code != 200 || created.SilenceID == "" {
-		t.Fatalf("create silence: %d %+v", code, created)
+	code, silenceID := postSilence(t, s, ws, "alertname", "Critical", false, "maintenance")
+	if code != 200 || silenceID == "" {
+		t.Fatalf("create silence: %d %q", code, silenceID)
 	}
 	before := len(hook.notifications())
 	push(t, s.Admin, ws, sample(time.Now(), 99, "__name__", "temperature", "instance", "b"))
 	waitFor(t, func() bool {
 		a := amAlerts(t, s, ws)["Critical/b"]
-		return a.Status.State == "suppressed" && len(a.Status.SilencedBy) == 1 && a.Status.SilencedBy[0] == created.SilenceID
+		return a.Status.State == "suppressed" && len(a.Status.SilencedBy) == 1 && a.Status.SilencedBy[0] == silenceID
 	})
 	time.Sleep(3 * time.Second) // several group_intervals
 	for _, p := range hook.notifications()[before:] {
@@ -714,14 +724,8 @@ func TestAlertmanagerAPIAndIsolation(t *testing.T) {
 	if p.Alerts[0].Annotations["summary"] != "this is a test alert used for demo purposes" || !strings.HasSuffix(p.ExternalURL, "/workspaces/"+a+"/alertmanager") {
 		t.Errorf("payload: %+v", p)
 	}
-	var silence struct {
-		SilenceID string `json:"silenceID"`
-	}
-	now := time.Now().UTC()
-	if code := amPost(t, s, a, "/silences", map[string]any{
-		"matchers": []map[string]any{{"name": "job", "value": "hello", "isRegex": true, "isEqual": true}},
-		"startsAt": now.Format(time.RFC3339), "endsAt": now.Add(time.Hour).Format(time.RFC3339), "createdBy": "test-person", "comment": "hello-world",
-	}, &silence); code != 200 {
+	code, silenceID := postSilence(t, s, a, "job", "hello", true, "hello-world")
+	if code != 200 {
 		t.Fatal(code)
 	}
 	var st struct {
@@ -746,7 +750,7 @@ func TestAlertmanagerAPIAndIsolation(t *testing.T) {
 		t.Fatalf("groups: %d %+v", code, groups)
 	}
 	var sil map[string]any
-	if code := amGet(t, s, a, "/silence/"+silence.SilenceID, nil, &sil); code != 200 || sil["comment"] != "hello-world" {
+	if code := amGet(t, s, a, "/silence/"+silenceID, nil, &sil); code != 200 || sil["comment"] != "hello-world" {
 		t.Fatalf("get silence: %d %v", code, sil)
 	}
 	// Workspace b sees none of a's state.
@@ -754,7 +758,7 @@ func TestAlertmanagerAPIAndIsolation(t *testing.T) {
 	if code := amGet(t, s, b, "/silences", nil, &sils); code != 200 || len(sils) != 0 {
 		t.Fatalf("b's silences: %d %v", code, sils)
 	}
-	if code := amGet(t, s, b, "/silence/"+silence.SilenceID, nil, nil); code != 404 {
+	if code := amGet(t, s, b, "/silence/"+silenceID, nil, nil); code != 404 {
 		t.Fatalf("a's silence through b: %d", code)
 	}
 	if as := amAlerts(t, s, b); len(as) != 0 {
@@ -765,7 +769,7 @@ func TestAlertmanagerAPIAndIsolation(t *testing.T) {
 	user := s.User(t, "b-only", pol)
 	for _, c := range []struct{ method, path string }{
 		{"GET", "/workspaces/" + a + "/alertmanager/api/v2/silences"},
-		{"DELETE", "/workspaces/" + a + "/alertmanager/api/v2/silence/" + silence.SilenceID},
+		{"DELETE", "/workspaces/" + a + "/alertmanager/api/v2/silence/" + silenceID},
 		{"POST", "/workspaces/" + a + "/alertmanager/api/v2/alerts"},
 		{"GET", "/workspaces/" + b + "/alertmanager/api/v2/alerts"}, // action not granted
 	} {
@@ -778,7 +782,7 @@ func TestAlertmanagerAPIAndIsolation(t *testing.T) {
 		t.Errorf("b-only on b: %v %v", resp.StatusCode, err)
 	}
 	// Deleting the silence, then the definition.
-	resp, _, err := s.Admin.Raw(ctx, "DELETE", "/workspaces/"+a+"/alertmanager/api/v2/silence/"+silence.SilenceID, nil, "", nil, nil)
+	resp, _, err := s.Admin.Raw(ctx, "DELETE", "/workspaces/"+a+"/alertmanager/api/v2/silence/"+silenceID, nil, "", nil, nil)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("delete silence: %v %v", resp.StatusCode, err)
 	}
@@ -828,14 +832,8 @@ func TestRestartKeepsSilencesAndNotificationLog(t *testing.T) {
 	putRules(t, s, ws, "alerts", alertingRules)
 	push(t, s.Admin, ws, sample(time.Now(), 95, "__name__", "temperature", "instance", "a"))
 	hook.waitFor(t, 10*time.Second, hasAlert("Critical"))
-	var created struct {
-		SilenceID string `json:"silenceID"`
-	}
-	now := time.Now().UTC()
-	if code := amPost(t, s, ws, "/silences", map[string]any{
-		"matchers": []map[string]any{{"name": "instance", "value": "z.*", "isRegex": true, "isEqual": true}},
-		"startsAt": now.Format(time.RFC3339), "endsAt": now.Add(time.Hour).Format(time.RFC3339), "createdBy": "ops", "comment": "kept",
-	}, &created); code != 200 {
+	code, silenceID := postSilence(t, s, ws, "instance", "z.*", true, "kept")
+	if code != 200 {
 		t.Fatal(code)
 	}
 	time.Sleep(1500 * time.Millisecond) // a group_interval: nothing new to send
@@ -849,7 +847,7 @@ func TestRestartKeepsSilencesAndNotificationLog(t *testing.T) {
 			State string `json:"state"`
 		} `json:"status"`
 	}
-	if code := amGet(t, s, ws, "/silences", nil, &sils); code != 200 || len(sils) != 1 || sils[0].ID != created.SilenceID || sils[0].Status.State != "active" {
+	if code := amGet(t, s, ws, "/silences", nil, &sils); code != 200 || len(sils) != 1 || sils[0].ID != silenceID || sils[0].Status.State != "active" {
 		t.Fatalf("silences after restart: %d %+v", code, sils)
 	}
 	// The ruler restores the alert and sends it again; the Alertmanager knows
@@ -1015,17 +1013,10 @@ func TestAlertmanagerGroupAndSilenceQuotas(t *testing.T) {
 		}
 	}
 
-	silence := func(comment string) int {
-		now := time.Now().UTC()
-		return amPost(t, s, ws, "/silences", map[string]any{
-			"matchers": []map[string]any{{"name": "alertname", "value": "one", "isRegex": false, "isEqual": true}},
-			"startsAt": now.Format(time.RFC3339), "endsAt": now.Add(time.Hour).Format(time.RFC3339), "createdBy": "ops", "comment": comment,
-		}, nil)
-	}
-	if code := silence("first"); code != 200 {
+	if code, _ := postSilence(t, s, ws, "alertname", "one", false, "first"); code != 200 {
 		t.Fatalf("first silence: %d", code)
 	}
-	if code := silence("second"); code != 400 {
+	if code, _ := postSilence(t, s, ws, "alertname", "one", false, "second"); code != 400 {
 		t.Fatalf("a silence beyond max_silences=1: %d, want 400", code)
 	}
 	var sils []map[string]any
