@@ -24,17 +24,6 @@ func init() {
 
 type dynamoDBSim struct{ s *Server }
 
-// dynamoDBAuthCodes are DynamoDB's codes for authentication and
-// authorization failures.
-var dynamoDBAuthCodes = map[string]string{
-	"AccessDenied":               "AccessDeniedException",
-	"InvalidClientTokenId":       "UnrecognizedClientException",
-	"SignatureDoesNotMatch":      "InvalidSignatureException",
-	"MissingAuthenticationToken": "MissingAuthenticationTokenException",
-	"IncompleteSignature":        "IncompleteSignatureException",
-	"ExpiredToken":               "ExpiredTokenException",
-}
-
 // dynamoDBCoralErrors are the errors whose shapes live in Coral's common
 // namespaces rather than DynamoDB's.
 var dynamoDBCoralErrors = map[string]string{
@@ -50,7 +39,7 @@ var dynamoDBCoralErrors = map[string]string{
 }
 
 func (sv *dynamoDBSim) writeError(w http.ResponseWriter, e *apiError, requestID string) {
-	e = renamedError(e, dynamoDBAuthCodes)
+	e = renamedError(e, serviceAuthCodes)
 	status := e.status
 	if status == http.StatusForbidden && e.code != "AccessDeniedException" {
 		status = http.StatusBadRequest // DynamoDB answers bad credentials with 400
@@ -158,7 +147,7 @@ func (sv *dynamoDBSim) serve(w http.ResponseWriter, r *http.Request, req *reques
 			aerr = errorf(http.StatusBadRequest, "UnknownOperationException", "The operation %s is not simulated by awssim", op)
 		}
 		// Log the code the client sees.
-		return out, renamedError(aerr, dynamoDBAuthCodes)
+		return out, renamedError(aerr, serviceAuthCodes)
 	})
 	if aerr != nil {
 		sv.writeError(w, aerr, req.id)

@@ -34,9 +34,10 @@ func init() {
 
 type lambdaSim struct{ s *Server }
 
-// lambdaAuthCodes are the codes Lambda gives authentication and
+// serviceAuthCodes are the codes Lambda and DynamoDB (services answering
+// in JSON, unlike STS's and EC2's Query errors) give authentication and
 // authorization failures.
-var lambdaAuthCodes = map[string]string{
+var serviceAuthCodes = map[string]string{
 	"AccessDenied":               "AccessDeniedException",
 	"InvalidClientTokenId":       "UnrecognizedClientException",
 	"SignatureDoesNotMatch":      "InvalidSignatureException",
@@ -65,7 +66,7 @@ type lambdaErrorBody struct {
 }
 
 func (sv *lambdaSim) writeError(w http.ResponseWriter, e *apiError, requestID string) {
-	e = renamedError(e, lambdaAuthCodes)
+	e = renamedError(e, serviceAuthCodes)
 	typ := "User"
 	if e.status >= 500 {
 		typ = "Service"
@@ -108,7 +109,7 @@ func (sv *lambdaSim) serve(w http.ResponseWriter, r *http.Request, req *request)
 			return nil, errorf(http.StatusNotFound, "UnknownOperationException", "No operation matches %s %s", r.Method, r.URL.Path)
 		}
 		out, aerr := h()
-		return out, renamedError(aerr, lambdaAuthCodes)
+		return out, renamedError(aerr, serviceAuthCodes)
 	})
 	if aerr != nil {
 		sv.writeError(w, aerr, req.id)
