@@ -38,6 +38,7 @@ func registerServer(a *kingpin.Application) {
 		guardrails  = flag("ingest.guardrails", "AMP's ingestion guardrails (throttling, HA deduplication, series limits). Turn off only to measure their cost.").Default("true").Bool()
 		snsEndpoint = flag("alertmanager.sns-endpoint", "SNS API URL for sns_configs receivers without api_url (default: AWS's regional endpoint; credentials from the AWS default chain).").String()
 		stsEndpoint = flag("alertmanager.sts-endpoint", "STS API URL for sns_configs with sigv4.role_arn.").String()
+		rcvAllow    = flag("alertmanager.receiver-allow-network", "A network (CIDR) tenants' receivers may reach although it is internal (loopback, private, link-local ...); repeatable.").Strings()
 		awsPoll     = flag("aws.poll", "Run the AWS integrations' scheduled polls on this server (with several servers on one metadata store, one polls).").Default("true").Bool()
 		awsEndpoint = flag("aws.endpoint-url", "Send every AWS call of the AWS integration to this endpoint (an AWS API simulator); default: AWS.").String()
 		demoMode    = cmd.Flag("demo", "Demo: a simulated AWS account (in-process AWS API simulator) whose resources an AWS integration collects into a workspace \"demo\", with a rule and an Alertmanager. Data in ./demo-data unless --data.dir is given.").Bool()
@@ -86,6 +87,9 @@ func registerServer(a *kingpin.Application) {
 		}
 		if set("alertmanager.sts-endpoint") && *stsEndpoint != "" {
 			cfg.Alertmanager.STSEndpoint = *stsEndpoint
+		}
+		if set("alertmanager.receiver-allow-network") && len(*rcvAllow) > 0 {
+			cfg.Alertmanager.ReceiverFirewall.AllowNetworks = *rcvAllow
 		}
 		if set("aws.poll") {
 			cfg.AWS.Poll = *awsPoll

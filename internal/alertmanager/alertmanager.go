@@ -28,6 +28,7 @@ import (
 	"github.com/prometheus/prometheus/notifier"
 
 	"github.com/kansoku/kansoku/internal/alertmanager/snsnotify"
+	"github.com/kansoku/kansoku/internal/egress"
 	"github.com/kansoku/kansoku/internal/limits"
 	"github.com/kansoku/kansoku/internal/reconcile"
 	"github.com/kansoku/kansoku/internal/telemetry"
@@ -65,8 +66,8 @@ type Options struct {
 	// ResyncInterval is how often every workspace's definition is re-read
 	// as a safety net behind change notifications (1m).
 	ResyncInterval time.Duration
-	// HTTPClientOptions are passed to every receiver's HTTP client (tests).
-	// ResolveTimeout etc. come from each definition's global section.
+	// Firewall checks every connection a receiver opens (required).
+	Firewall *egress.Firewall
 }
 
 // Manager runs the workspaces' Alertmanagers.

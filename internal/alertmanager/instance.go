@@ -185,7 +185,7 @@ func (in *instance) apply(def []byte) error {
 	if sum == in.hash {
 		return nil
 	}
-	parsed, err := amconfig.Parse(def, in.m.o.Limits.For(in.ws))
+	parsed, err := amconfig.Parse(def, in.m.o.Limits.For(in.ws), in.m.o.Firewall)
 	if err != nil {
 		return err
 	}

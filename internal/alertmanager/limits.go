@@ -1,22 +1,15 @@
 package alertmanager
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sync"
 
-	"github.com/prometheus/alertmanager/config"
-	"github.com/prometheus/alertmanager/config/receiver"
-	"github.com/prometheus/alertmanager/notify"
-	"github.com/prometheus/alertmanager/template"
 	"github.com/prometheus/alertmanager/types"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/prometheus/common/model"
-	"golang.org/x/time/rate"
 
-	"github.com/kansoku/kansoku/internal/alertmanager/snsnotify"
 	"github.com/kansoku/kansoku/internal/limits"
 )
 
@@ -123,66 +116,4 @@ type groupLimits struct {
 
 func (g groupLimits) MaxNumberOfAggregationGroups() int {
 	return g.limits.For(g.ws).MaxAggregationGroups
-}
-
-// buildIntegrations builds a receiver's notifiers: Alertmanager's own for
-// every type but SNS, AMP's SNS notifier for sns_configs; all behind the
-// workspace's notification rate limit.
-func (in *instance) buildIntegrations(rcv config.Receiver, tmpl *template.Template) ([]notify.Integration, error) {
-	others := rcv
-	others.SNSConfigs = nil
-	integrations, err := receiver.BuildReceiverIntegrations(others, tmpl, in.logger.With("subsystem", "notify", "receiver", rcv.Name))
-	if err != nil {
-		return nil, err
-	}
-	for i, c := range rcv.SNSConfigs {
-		o := in.m.o.SNS
-		o.Logger = in.logger.With("subsystem", "notify", "receiver", rcv.Name, "integration", "sns")
-		warnLog := o.Logger
-		o.Warn = func(msg string) { warnLog.Warn(msg) }
-		n, err := snsnotify.New(c, tmpl, o)
-		if err != nil {
-			return nil, fmt.Errorf("sns_configs[%d]: %w", i, err)
-		}
-		integrations = append(integrations, notify.NewIntegration(n, c, "sns", i, rcv.Name))
-	}
-	limiter := in.notificationLimiter()
-	out := make([]notify.Integration, len(integrations))
-	for i := range integrations {
-		orig := integrations[i]
-		out[i] = notify.NewIntegration(&throttled{inner: &orig, limiter: limiter, counter: in.throttled}, &orig, orig.Name(), orig.Index(), rcv.Name)
-	}
-	return out, nil
-}
-
-// notificationLimiter is shared by all of a workspace's integrations.
-func (in *instance) notificationLimiter() *rate.Limiter {
-	lim := in.m.o.Limits.For(in.ws)
-	if lim.NotificationRate <= 0 {
-		return nil
-	}
-	burst := lim.NotificationBurstSize
-	if burst < 1 {
-		burst = 1
-	}
-	return rate.NewLimiter(rate.Limit(lim.NotificationRate), burst)
-}
-
-// throttled refuses a notification when the workspace's notification rate
-// is exhausted; the group is retried at its next group_interval because
-// nothing is written to the notification log.
-type throttled struct {
-	inner   *notify.Integration
-	limiter *rate.Limiter
-	counter prometheus.Counter
-}
-
-var errThrottled = errors.New("notification rate limit reached for this workspace")
-
-func (t *throttled) Notify(ctx context.Context, alerts ...*types.Alert) (bool, error) {
-	if t.limiter != nil && !t.limiter.Allow() {
-		t.counter.Inc()
-		return false, notify.NewErrorWithReason(notify.ClientErrorReason, errThrottled)
-	}
-	return t.inner.Notify(ctx, alerts...)
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kansoku/kansoku/internal/apierr"
+	"github.com/kansoku/kansoku/internal/egress"
 	"github.com/kansoku/kansoku/internal/limits"
 	"github.com/kansoku/kansoku/internal/metastore"
 	"github.com/kansoku/kansoku/internal/reconcile"
@@ -52,6 +53,9 @@ type Service struct {
 	now        func() time.Time
 	loop       *reconcile.Loop
 	listeners  []func(ctx context.Context, ws string)
+	// firewall, when set, refuses literal destinations it would refuse
+	// at connect time, so the uploader learns at once.
+	firewall *egress.Firewall
 }
 
 // New returns the service; Run activates uploads.
@@ -60,6 +64,10 @@ func New(store Store, ws Workspaces, lim *limits.Overrides, logs LogSink, logger
 	s.loop = reconcile.New("amconfig", 10*time.Second, logger, s.activate)
 	return s
 }
+
+// SetFirewall makes uploads check their destinations against the
+// receiver firewall.
+func (s *Service) SetFirewall(fw *egress.Firewall) { s.firewall = fw }
 
 // OnChange registers a listener for changes of a workspace's active
 // configuration (the per-workspace Alertmanager).
@@ -113,7 +121,7 @@ func (s *Service) Create(ctx context.Context, ws string, data []byte, clientToke
 	now := s.now().UTC()
 	d := metastore.AlertmanagerDefinition{WorkspaceID: ws, Data: data, Status: metastore.StatusCreating, ClientToken: clientToken,
 		Version: 1, CreatedAt: now, ModifiedAt: now}
-	if _, err := Parse(data, s.limits.For(ws)); err != nil {
+	if _, err := Parse(data, s.limits.For(ws), s.firewall); err != nil {
 		d.Status, d.StatusReason = metastore.StatusCreationFailed, reason(err)
 	}
 	if err := s.store.CreateAlertmanagerDefinition(ctx, d); err != nil {
@@ -144,7 +152,7 @@ func (s *Service) Put(ctx context.Context, ws string, data []byte, clientToken s
 	d := cur
 	d.Data, d.Version, d.ModifiedAt = data, cur.Version+1, s.now().UTC()
 	d.Status, d.StatusReason = metastore.StatusUpdating, ""
-	if _, perr := Parse(data, s.limits.For(ws)); perr != nil {
+	if _, perr := Parse(data, s.limits.For(ws), s.firewall); perr != nil {
 		d.Status, d.StatusReason = metastore.StatusUpdateFailed, reason(perr)
 		if cur.ActiveData == nil {
 			d.Status = metastore.StatusCreationFailed

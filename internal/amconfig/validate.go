@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/alertmanager/template"
 	"go.yaml.in/yaml/v2"
 
+	"github.com/kansoku/kansoku/internal/egress"
 	"github.com/kansoku/kansoku/internal/limits"
 )
 
@@ -34,8 +35,10 @@ type Parsed struct {
 
 // Parse validates a definition file with Alertmanager's own configuration
 // loader and template parser, plus AMP's limits (templates, inhibit rules,
-// routing-tree nodes) from the workspace's limits.
-func Parse(data []byte, lim *limits.Limits) (*Parsed, error) {
+// routing-tree nodes) from the workspace's limits, and what a tenant may
+// not configure (checkTenantSafe). With a firewall, destinations that are
+// literal addresses it refuses are refused at once.
+func Parse(data []byte, lim *limits.Limits, fw *egress.Firewall) (*Parsed, error) {
 	var def Definition
 	if err := yaml.UnmarshalStrict(data, &def); err != nil {
 		return nil, fmt.Errorf("the definition must be YAML with the keys alertmanager_config and template_files: %v", err)
@@ -69,7 +72,7 @@ func Parse(data []byte, lim *limits.Limits) (*Parsed, error) {
 			return nil, fmt.Errorf("alertmanager_config: templates names %q, which is not a key of template_files", pattern)
 		}
 	}
-	if err := checkTenantSafe(cfg); err != nil {
+	if err := checkTenantSafe(cfg, fw); err != nil {
 		return nil, err
 	}
 	if lim.MaxInhibitRules > 0 && len(cfg.InhibitRules) > lim.MaxInhibitRules {

@@ -60,19 +60,19 @@ alertmanager_config: |
 		{"template not in template_files", "alertmanager_config: |\n  templates: ['missing']\n  route:\n    receiver: d\n  receivers:\n  - name: d\n", "not a key of template_files"},
 		{"sns without region", "alertmanager_config: |\n  route:\n    receiver: d\n  receivers:\n  - name: d\n    sns_configs:\n    - topic_arn: arn:aws:sns:us-east-2:123456789012:T\n", "sigv4.region is required"},
 		{"101 inhibit rules", manyInhibit, "101 inhibit rules"},
-		{"webhook reading a server file", "alertmanager_config: |\n  route:\n    receiver: d\n  receivers:\n  - name: d\n    webhook_configs:\n    - url: http://example.com/\n      http_config:\n        authorization:\n          credentials_file: /etc/shadow\n", "receivers[0].webhook_configs[0].http_config.authorization.credentials_file: settings read from files"},
+		{"webhook reading a server file", "alertmanager_config: |\n  route:\n    receiver: d\n  receivers:\n  - name: d\n    webhook_configs:\n    - url: http://example.com/\n      http_config:\n        authorization:\n          credentials_file: /etc/shadow\n", "receivers[0].webhook_configs[0].http_config.authorization.credentials_file: settings that read files on the server"},
 		{"webhook url_file", "alertmanager_config: |\n  route:\n    receiver: d\n  receivers:\n  - name: d\n    webhook_configs:\n    - url_file: /var/lib/kansoku/secret.key\n", "url_file"},
 		{"global smtp password file", "alertmanager_config: |\n  global:\n    smtp_auth_password_file: /etc/passwd\n  route:\n    receiver: d\n  receivers:\n  - name: d\n", "global.smtp_auth_password_file"},
 		{"tls key file", "alertmanager_config: |\n  route:\n    receiver: d\n  receivers:\n  - name: d\n    webhook_configs:\n    - url: https://example.com/\n      http_config:\n        tls_config:\n          cert_file: /root/cert.pem\n          key_file: /root/key.pem\n", "tls_config.cert_file"},
-		{"server AWS profile", "alertmanager_config: |\n  route:\n    receiver: d\n  receivers:\n  - name: d\n    sns_configs:\n    - topic_arn: arn:aws:sns:us-east-2:123456789012:T\n      sigv4:\n        region: us-east-2\n        profile: prod\n", "profiles of the server are not allowed"},
+		{"server AWS profile", "alertmanager_config: |\n  route:\n    receiver: d\n  receivers:\n  - name: d\n    sns_configs:\n    - topic_arn: arn:aws:sns:us-east-2:123456789012:T\n      sigv4:\n        region: us-east-2\n        profile: prod\n", "sigv4.profile: this setting reaches the server's own environment"},
 		{"api_url with the server's credentials", "alertmanager_config: |\n  route:\n    receiver: d\n  receivers:\n  - name: d\n    sns_configs:\n    - topic_arn: arn:aws:sns:us-east-2:123456789012:T\n      api_url: https://attacker.example/\n      sigv4:\n        region: us-east-2\n", "api_url needs the receiver's own credentials"},
 		{"api_url with own keys", "alertmanager_config: |\n  route:\n    receiver: d\n  receivers:\n  - name: d\n    sns_configs:\n    - topic_arn: arn:aws:sns:us-east-2:123456789012:T\n      api_url: https://sns.example/\n      sigv4:\n        region: us-east-2\n        access_key: AKID\n        secret_key: s\n", ""},
-		{"tracing", "alertmanager_config: |\n  tracing:\n    endpoint: collector:4317\n    client_type: grpc\n  route:\n    receiver: d\n  receivers:\n  - name: d\n", "tracing is a server setting"},
+		{"tracing", "alertmanager_config: |\n  tracing:\n    endpoint: collector:4317\n    client_type: grpc\n  route:\n    receiver: d\n  receivers:\n  - name: d\n", "tracing: this setting reaches the server's own environment"},
 		{"101 route nodes", manyRoutes, "101 nodes"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse([]byte(tc.def), &lim)
+			_, err := Parse([]byte(tc.def), &lim, nil)
 			if tc.err == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -90,7 +90,7 @@ alertmanager_config: |
 			def += fmt.Sprintf("  t%d: x\n", i)
 		}
 		def += "alertmanager_config: |\n  route:\n    receiver: d\n  receivers:\n  - name: d\n"
-		if _, err := Parse([]byte(def), &lim); err == nil || !strings.Contains(err.Error(), "101 templates") {
+		if _, err := Parse([]byte(def), &lim, nil); err == nil || !strings.Contains(err.Error(), "101 templates") {
 			t.Fatalf("got %v", err)
 		}
 	})
@@ -107,7 +107,7 @@ alertmanager_config: |
     receiver: d
   receivers:
   - name: d
-`), &lim)
+`), &lim, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,6 +38,7 @@ import (
 	"github.com/kansoku/kansoku/internal/awsint"
 	"github.com/kansoku/kansoku/internal/config"
 	"github.com/kansoku/kansoku/internal/console"
+	"github.com/kansoku/kansoku/internal/egress"
 	"github.com/kansoku/kansoku/internal/hosts"
 	"github.com/kansoku/kansoku/internal/iam"
 	"github.com/kansoku/kansoku/internal/ingest"
@@ -192,12 +193,18 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		BaseCredentials: staticAWSCredentials(cfg.AWS),
 	})
 	a.RuleGroups = rulegroups.New(a.Meta, a.Workspaces, a.Limits, a.Logging, a.Account.Region, a.Account.ID, logger.With("component", "rulegroups"))
+	firewall, err := egress.New(cfg.Alertmanager.ReceiverFirewall)
+	if err != nil {
+		return nil, err
+	}
 	a.AMConfig = amconfig.New(a.Meta, a.Workspaces, a.Limits, a.Logging, logger.With("component", "amconfig"))
+	a.AMConfig.SetFirewall(firewall)
 	a.Alertmanager = alertmanager.New(alertmanager.Options{
 		Logger: logger.With("component", "alertmanager"), WorkspaceDir: a.TSDB.WorkspaceDir,
 		Source: a.AMConfig, Limits: a.Limits, Logs: a.Logging, Registries: telemetry.NewRegistries(),
 		ExternalURL: a.ExternalURL, Retention: time.Duration(cfg.Alertmanager.Retention),
-		SNS: snsnotify.Options{Endpoint: cfg.Alertmanager.SNSEndpoint, STSEndpoint: cfg.Alertmanager.STSEndpoint},
+		SNS:      snsnotify.Options{Endpoint: cfg.Alertmanager.SNSEndpoint, STSEndpoint: cfg.Alertmanager.STSEndpoint},
+		Firewall: firewall,
 	})
 	a.Registry.MustRegister(a.Alertmanager)
 	a.Ruler = ruler.New(ruler.Options{

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v2"
 
+	"github.com/kansoku/kansoku/internal/egress"
 	"github.com/kansoku/kansoku/internal/limits"
 	"github.com/kansoku/kansoku/internal/metastore"
 )
@@ -137,6 +138,8 @@ type AlertmanagerConfig struct {
 	STSEndpoint string `yaml:"sts_endpoint"`
 	// Retention of expired silences and notification log entries.
 	Retention model.Duration `yaml:"retention"`
+	// ReceiverFirewall bounds where tenants' receivers may connect.
+	ReceiverFirewall egress.Config `yaml:"receiver_firewall"`
 }
 
 // AuditConfig configures the audit trail.
@@ -189,7 +192,7 @@ func Default() Config {
 		Audit:     AuditConfig{Retention: model.Duration(90 * 24 * time.Hour)},
 		Ruler: RulerConfig{DefaultEvaluationInterval: model.Duration(time.Minute), OutageTolerance: model.Duration(time.Hour), ForGracePeriod: model.Duration(10 * time.Minute),
 			ResendDelay: model.Duration(time.Minute)},
-		Alertmanager: AlertmanagerConfig{Retention: model.Duration(120 * time.Hour)},
+		Alertmanager: AlertmanagerConfig{Retention: model.Duration(120 * time.Hour), ReceiverFirewall: egress.DefaultConfig()},
 		AWS: AWSConfig{Region: "us-east-1", CloudWatchDelay: model.Duration(3 * time.Minute), DefaultPollInterval: model.Duration(5 * time.Minute),
 			MaxConcurrentPolls: 2, Backfill: model.Duration(10 * time.Minute), Poll: true},
 		WorkspaceLogs: WorkspaceLogsConfig{Retention: model.Duration(30 * 24 * time.Hour)},
@@ -256,6 +259,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Ruler.ResendDelay <= 0 || c.Ruler.DefaultEvaluationInterval <= 0 || c.Alertmanager.Retention <= 0 {
 		return fmt.Errorf("ruler.resend_delay, ruler.default_evaluation_interval and alertmanager.retention must be positive")
+	}
+	if err := c.Alertmanager.ReceiverFirewall.Validate(); err != nil {
+		return fmt.Errorf("alertmanager: %w", err)
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

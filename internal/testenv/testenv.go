@@ -54,6 +54,10 @@ func Start(t testing.TB, o Options) *Server {
 	cfg.Web.ListenAddress = ln.Addr().String()
 	// Tests expect exact label sets: no self-monitoring series unless asked.
 	cfg.Usage.SelfMetrics = false
+	// Tests' receivers (webhooks, the SNS simulator's api_url) listen on
+	// loopback, which the receiver firewall refuses by default; tests of
+	// the firewall itself set it back.
+	cfg.Alertmanager.ReceiverFirewall.AllowNetworks = []string{"127.0.0.0/8", "::1/128"}
 	if o.Config != nil {
 		o.Config(&cfg)
 	}

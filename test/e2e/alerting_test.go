@@ -65,7 +65,8 @@ func TestAlertingEndToEnd(t *testing.T) {
 	defer hookSrv.Close()
 
 	dataDir := t.TempDir()
-	s := startServer(t, dataDir, "--alertmanager.sns-endpoint="+simSrv.URL)
+	// The webhook listens on loopback, which the receiver firewall refuses unless opened.
+	s := startServer(t, dataDir, "--alertmanager.sns-endpoint="+simSrv.URL, "--alertmanager.receiver-allow-network=127.0.0.0/8")
 	env := awsEnv(t, s.Creds["AWS_ACCESS_KEY_ID"], s.Creds["AWS_SECRET_ACCESS_KEY"], "us-east-1")
 	awsCLI := func(args ...string) string {
 		t.Helper()
@@ -208,7 +209,7 @@ remote_write:
 	if err := s.stop(true); err == nil {
 		t.Log("kansoku exited cleanly on SIGKILL?")
 	}
-	s.start("--alertmanager.sns-endpoint=" + simSrv.URL)
+	s.start("--alertmanager.sns-endpoint="+simSrv.URL, "--alertmanager.receiver-allow-network=127.0.0.0/8")
 	waitFor(t, 30*time.Second, "the alert again after restart", func() bool {
 		out, code := am("alert", "query")
 		return code == 0 && strings.Contains(out, "KansokuScraped")

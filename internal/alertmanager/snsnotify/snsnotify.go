@@ -47,6 +47,10 @@ type Options struct {
 	// HTTPClient sends the SNS and STS requests. Nil: a client with a 30s
 	// timeout.
 	HTTPClient *http.Client
+	// TenantHTTPClient sends the requests to a receiver's own api_url (a
+	// destination the tenant chose: the receiver firewall's client). Nil:
+	// HTTPClient.
+	TenantHTTPClient *http.Client
 	// Logger receives debug and error logs; nil: discarded.
 	Logger *slog.Logger
 	// Warn receives AMP's warning messages (see Sanitize), for the
@@ -298,10 +302,14 @@ func (n *Notifier) snsClient(ctx context.Context, endpoint string) (*sns.Client,
 	if err != nil {
 		return nil, err
 	}
+	var hc aws.HTTPClient = n.http
+	if n.conf.APIUrl != "" && n.opts.TenantHTTPClient != nil {
+		hc = n.opts.TenantHTTPClient
+	}
 	o := sns.Options{
 		Region:      n.conf.Sigv4.Region,
 		Credentials: creds,
-		HTTPClient:  n.http,
+		HTTPClient:  hc,
 		// Alertmanager's retry stage retries, with its own backoff.
 		Retryer: aws.NopRetryer{},
 	}
