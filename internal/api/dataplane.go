@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 
 	"github.com/prometheus/prometheus/prompb"
@@ -22,15 +21,10 @@ func (s *Server) remoteWriteHandler() http.Handler {
 			ws, _ := tenant.Workspace(r.Context())
 			return ws
 		},
-		Body: func(r *http.Request) ([]byte, error) {
-			body, _ := requestBody(r)
-			ws, _ := tenant.Workspace(r.Context())
-			if lim := s.Limits.For(ws).MaxRequestBytes; len(body) > lim {
-				return nil, &ingest.Error{Status: http.StatusRequestEntityTooLarge,
-					Msg: fmt.Sprintf("request body too large: %d bytes, the workspace's limit is %d bytes; send smaller batches (queue_config.max_samples_per_send)", len(body), lim)}
-			}
-			return body, nil
-		},
-		Logger: s.logger,
+		// The middleware read the body, within the workspace's
+		// max_request_bytes, after authenticating the request.
+		Body:     requestBody,
+		Logger:   s.logger,
+		Inflight: s.IngestInflight,
 	}
 }

@@ -77,21 +77,45 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 type errBodyTooLarge struct{ limit int64 }
 
 func (e errBodyTooLarge) Error() string {
-	return fmt.Sprintf("request body too large: the limit is %d bytes", e.limit)
+	return fmt.Sprintf("request body too large: the limit is %d bytes (for remote_write, the workspace's max_request_bytes; send smaller batches with queue_config.max_samples_per_send)", e.limit)
 }
 
-func readBody(r *http.Request, limit int64) ([]byte, error) {
+// readBody reads a request's body, up to the route's limit (for
+// remote_write, the workspace's max_request_bytes) and within the server's
+// body read timeout, so a slow client cannot hold the connection.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, rt route) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
+	}
+	limit := rt.maxBody
+	if rt.plane == planeWrite && s.Limits != nil {
+		if ws := r.PathValue("workspaceId"); workspace.ValidateID(ws) == nil {
+			if l := int64(s.Limits.For(ws).MaxRequestBytes); l < limit {
+				limit = l
+			}
+		}
 	}
 	if r.ContentLength > limit {
 		return nil, errBodyTooLarge{limit}
 	}
+	rc := http.NewResponseController(w)
+	if s.BodyReadTimeout > 0 {
+		_ = rc.SetReadDeadline(time.Now().Add(s.BodyReadTimeout))
+	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
+		// Closing the unread body makes the server close the connection
+		// after the answer instead of reading on from a slow client.
+		r.Body.Close()
 		return nil, fmt.Errorf("read request body: %w", err)
 	}
+	if s.BodyReadTimeout > 0 {
+		// Later reads (the server's check for a client that went away)
+		// must not hit the deadline.
+		_ = rc.SetReadDeadline(time.Time{})
+	}
 	if int64(len(b)) > limit {
+		r.Body.Close()
 		return nil, errBodyTooLarge{limit}
 	}
 	return b, nil
@@ -138,11 +162,29 @@ func (s *Server) wrap(rt route) http.Handler {
 		r = r.WithContext(ctx)
 
 		if rt.plane == planePublic {
+			if r.ContentLength != 0 && s.BodyReadTimeout > 0 {
+				rc := http.NewResponseController(rec)
+				if rc.SetReadDeadline(time.Now().Add(s.BodyReadTimeout)) == nil {
+					defer rc.SetReadDeadline(time.Time{})
+				}
+			}
 			rt.handler.ServeHTTP(rec, r)
 			return
 		}
 
-		body, err := readBody(r, rt.maxBody)
+		// Authenticate from the headers first: a request that fails is
+		// refused before its body is read, so an unauthenticated client
+		// cannot make the server buffer anything.
+		attempt, err := s.authn.Begin(r.Context(), r)
+		if err != nil {
+			if r.Body != nil {
+				r.Body.Close() // not read: the connection closes after the answer
+			}
+			s.metrics.authFailures.WithLabelValues(authFailureCode(err)).Inc()
+			s.refuse(rec, r, rt, nil, "", err)
+			return
+		}
+		body, err := s.readBody(rec, r, rt)
 		if err != nil {
 			var tooLarge errBodyTooLarge
 			if errors.As(err, &tooLarge) {
@@ -155,7 +197,7 @@ func (s *Server) wrap(rt route) http.Handler {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r = r.WithContext(context.WithValue(r.Context(), bodyKey, body))
 
-		id, err := s.authn.Authenticate(r.Context(), r, body)
+		id, err := attempt.Finish(r.Context(), body)
 		if err != nil {
 			s.metrics.authFailures.WithLabelValues(authFailureCode(err)).Inc()
 			s.refuse(rec, r, rt, nil, "", err)

@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
@@ -90,6 +91,11 @@ type Deps struct {
 	Alertmanager http.Handler
 	// Ready reports whether the server may take traffic (/-/ready).
 	Ready func() bool
+	// IngestInflight bounds the remote_write bytes decoded at once.
+	IngestInflight *ingest.Inflight
+	// BodyReadTimeout bounds how long a client may take to send a request
+	// body (0: no bound).
+	BodyReadTimeout time.Duration
 }
 
 // Server is the HTTP handler of the whole service.

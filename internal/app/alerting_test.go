@@ -96,7 +96,7 @@ func hasAlert(name string) func(webhookPayload) bool {
 
 // fastRules lets tests evaluate every second.
 func fastRules(c *config.Config) {
-	c.Limits.MinEvaluationInterval = 0
+	c.Limits.MinEvaluationInterval = model.Duration(time.Second)
 }
 
 func putRules(t *testing.T, s *testenv.Server, ws, name, rules string) {

@@ -180,7 +180,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 
 	a.Query = query.New(query.Options{
 		Logger: logger.With("component", "query"), Registerer: a.Registry, Limits: a.Limits,
-		LookbackDelta: time.Duration(cfg.Query.LookbackDelta), MaxConcurrent: cfg.Query.MaxConcurrent,
+		LookbackDelta: time.Duration(cfg.Query.LookbackDelta), MaxConcurrent: cfg.Query.MaxConcurrent, MaxInflightSamples: cfg.Query.MaxInflightSamples,
 		Rules: func(ctx context.Context) v1.RulesRetriever { return a.Ruler.RulesFor(ctx) },
 	}, a.TSDB, a.Meta)
 
@@ -236,7 +236,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		RuleGroups: a.RuleGroups, AMConfig: a.AMConfig, Logging: a.Logging, Audit: a.Audit, Meta: a.Meta,
 		LimitsService: a.LimitsService, Usage: a.Usage, HA: a.HA, Alertmanager: a.Alertmanager, AWS: a.AWS, Hosts: a.Hosts,
 		Sessions: a.Sessions, Dashboards: a.Dashboards,
-		Ready: a.ready.Load,
+		Ready:           a.ready.Load,
+		BodyReadTimeout: time.Duration(cfg.Web.BodyReadTimeout),
+		IngestInflight:  ingest.NewInflight(cfg.Ingest.MaxInflightBytes, a.Registry),
 	})
 	return a, nil
 }
@@ -391,6 +393,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		Handler:           a.API,
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       5 * time.Minute,
+		MaxHeaderBytes:    256 << 10,
 		ErrorLog:          slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn),
 	}
 	webFile := a.Config.Web.ConfigFile
@@ -526,6 +529,7 @@ func (f forgetOnDelete) WorkspaceDeleted(_ context.Context, ws string) {
 	f.a.Ruler.Remove(ws)
 	f.a.Alertmanager.Remove(ws)
 	f.a.Distributor.ForgetWorkspace(ws)
+	f.a.Query.Gate().Forget(ws)
 	f.a.SeriesLimits.Forget(ws)
 	f.a.Limits.Set(ws, nil)
 }

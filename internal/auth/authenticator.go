@@ -64,30 +64,97 @@ func NewAuthenticator(accountID, region string, store CredentialStore, now func(
 }
 
 // Authenticate verifies r (whose body was read into body) and returns who
-// sent it. Bearer tokens are accepted as "Authorization: Bearer <token>" and,
-// for clients that only do basic auth (promtool's URL user info, Grafana),
-// as the password of HTTP basic auth.
+// sent it: Begin and Finish in one.
 func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body []byte) (*Identity, error) {
+	at, err := a.Begin(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return at.Finish(ctx, body)
+}
+
+// Attempt is a request authenticated as far as its headers allow.
+type Attempt struct {
+	a   *Authenticator
+	id  *Identity
+	sig *Pending
+}
+
+// Identity is who sent the request when that is known before its body is
+// read (bearer and basic tokens, console sessions, SigV4 with a declared
+// payload hash); nil when the signature covers a body not yet read.
+func (at *Attempt) Identity() *Identity { return at.id }
+
+// ClaimedKey is the access key id or token id the request names.
+func (at *Attempt) ClaimedKey() string {
+	if at.sig != nil {
+		return at.sig.KeyID()
+	}
+	if at.id != nil {
+		return at.id.AccessKeyID
+	}
+	return ""
+}
+
+// Begin authenticates r from its headers alone: a request that fails here
+// is refused before its body is read. Bearer tokens are accepted as
+// "Authorization: Bearer <token>" and, for clients that only do basic auth
+// (promtool's URL user info, Grafana), as the password of HTTP basic auth.
+func (a *Authenticator) Begin(ctx context.Context, r *http.Request) (*Attempt, error) {
 	if IsSigV4(r) {
-		keyID, err := a.SigV4.Verify(ctx, r, body)
+		p, err := a.SigV4.Begin(ctx, r)
 		if err != nil {
 			return nil, err
 		}
-		p, _, err := a.Store.AccessKeySecret(ctx, keyID)
-		if err != nil {
-			return nil, err
+		at := &Attempt{a: a, sig: p}
+		if p.Verified() {
+			id, err := a.sigV4Identity(ctx, p.KeyID())
+			if err != nil {
+				return nil, err
+			}
+			at.id = id
 		}
-		return &Identity{AccountID: a.AccountID, PrincipalID: p.ID, PrincipalName: p.Name, PrincipalARN: p.ARN,
-			AccessKeyID: keyID, Method: MethodSigV4}, nil
+		return at, nil
 	}
 	token, ok := bearerToken(r)
 	if !ok {
 		if c, err := r.Cookie(SessionCookie); err == nil && a.Sessions != nil && r.Header.Get("Authorization") == "" {
-			return a.authenticateSession(ctx, r, c.Value)
+			id, err := a.authenticateSession(ctx, r, c.Value)
+			if err != nil {
+				return nil, err
+			}
+			return &Attempt{a: a, id: id}, nil
 		}
 		return nil, authErr(CodeMissingAuth, "Request is missing Authentication Token: sign it with SigV4 (service aps) or send 'Authorization: Bearer <token>'")
 	}
-	return a.authenticateToken(ctx, token)
+	id, err := a.authenticateToken(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return &Attempt{a: a, id: id}, nil
+}
+
+// Finish completes the authentication with the request's body.
+func (at *Attempt) Finish(ctx context.Context, body []byte) (*Identity, error) {
+	if at.sig == nil {
+		return at.id, nil
+	}
+	if err := at.sig.Finish(body); err != nil {
+		return nil, err
+	}
+	if at.id != nil {
+		return at.id, nil
+	}
+	return at.a.sigV4Identity(ctx, at.sig.KeyID())
+}
+
+func (a *Authenticator) sigV4Identity(ctx context.Context, keyID string) (*Identity, error) {
+	p, _, err := a.Store.AccessKeySecret(ctx, keyID)
+	if err != nil {
+		return nil, err
+	}
+	return &Identity{AccountID: a.AccountID, PrincipalID: p.ID, PrincipalName: p.Name, PrincipalARN: p.ARN,
+		AccessKeyID: keyID, Method: MethodSigV4}, nil
 }
 
 // authenticateSession accepts a console session cookie. Requests that may

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -94,42 +95,101 @@ type sigV4Request struct {
 // Verify checks the signature of r, whose body has already been read into
 // body. It returns the access key id that signed the request.
 func (v *SigV4Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (string, error) {
-	sr, err := parseSigV4(r)
+	p, err := v.Begin(ctx, r)
 	if err != nil {
+		if p != nil {
+			return p.KeyID(), err
+		}
 		return "", err
 	}
+	return p.KeyID(), p.Finish(body)
+}
+
+// Pending is a SigV4 request whose authentication headers, scope, date
+// and access key have been checked, before its body is read. When the
+// request declares its payload's hash (x-amz-content-sha256), the
+// signature has been verified too, and Finish only checks that the body
+// has that hash; otherwise Finish verifies the signature over the body.
+type Pending struct {
+	v        *SigV4Verifier
+	r        *http.Request
+	sr       *sigV4Request
+	secret   string
+	declared string
+	verified bool
+}
+
+// KeyID is the access key id the request claims (verified or not).
+func (p *Pending) KeyID() string { return p.sr.accessKeyID }
+
+// Verified reports whether the signature was verified before the body.
+func (p *Pending) Verified() bool { return p.verified }
+
+var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// Begin checks everything of a SigV4 request that does not need its body.
+// A returned Pending with an error names the claimed key (for the audit).
+func (v *SigV4Verifier) Begin(ctx context.Context, r *http.Request) (*Pending, error) {
+	sr, err := parseSigV4(r)
+	if err != nil {
+		return nil, err
+	}
+	p := &Pending{v: v, r: r, sr: sr}
 	now := time.Now
 	if v.Now != nil {
 		now = v.Now
 	}
 	if err := v.checkScopeAndTime(sr, now().UTC()); err != nil {
-		return sr.accessKeyID, err
+		return p, err
+	}
+	declared := r.Header.Get("X-Amz-Content-Sha256")
+	if declared == "" && sr.presigned {
+		declared = sr.query.Get("X-Amz-Content-Sha256")
+	}
+	if declared == UnsignedPayload {
+		// Only Amazon S3 accepts an unsigned payload; anywhere else it would
+		// make a signed (or presigned) request valid for any body.
+		return p, authErr(CodeInvalidSignature, "UNSIGNED-PAYLOAD is not accepted: sign the SHA-256 of the payload (only Amazon S3 accepts unsigned payloads)")
+	}
+	if declared != "" && !sha256Hex.MatchString(declared) {
+		return p, authErr(CodeInvalidSignature, "x-amz-content-sha256 must be the lowercase hex SHA-256 of the payload")
 	}
 	secret, err := v.Secret(ctx, sr.accessKeyID)
 	if err != nil {
-		return sr.accessKeyID, err
+		return p, err
 	}
-
-	payloadHash, err := payloadHashOf(r, sr, body)
-	if err != nil {
-		return sr.accessKeyID, err
-	}
-	canonical := canonicalRequest(r, sr, payloadHash)
-	want := signature(secret, sr, canonical)
-	if subtle.ConstantTimeCompare([]byte(want), []byte(strings.ToLower(sr.signature))) != 1 {
-		// Presigned URLs are often signed over UNSIGNED-PAYLOAD without saying so.
-		if sr.presigned && payloadHash != UnsignedPayload {
-			alt := signature(secret, sr, canonicalRequest(r, sr, UnsignedPayload))
-			if subtle.ConstantTimeCompare([]byte(alt), []byte(strings.ToLower(sr.signature))) == 1 {
-				return sr.accessKeyID, nil
-			}
+	p.secret, p.declared = secret, declared
+	if declared != "" {
+		if err := p.checkSignature(declared); err != nil {
+			return p, err
 		}
-		return sr.accessKeyID, authErr(CodeInvalidSignature,
+		p.verified = true
+	}
+	return p, nil
+}
+
+// Finish checks the body against the signature (or the declared hash).
+func (p *Pending) Finish(body []byte) error {
+	sum := sha256.Sum256(body)
+	actual := hex.EncodeToString(sum[:])
+	if p.verified {
+		if subtle.ConstantTimeCompare([]byte(actual), []byte(p.declared)) != 1 {
+			return authErr(CodeInvalidSignature, "The provided 'x-amz-content-sha256' header does not match what was computed: the body was changed after signing")
+		}
+		return nil
+	}
+	return p.checkSignature(actual)
+}
+
+func (p *Pending) checkSignature(payloadHash string) error {
+	want := signature(p.secret, p.sr, canonicalRequest(p.r, p.sr, payloadHash))
+	if subtle.ConstantTimeCompare([]byte(want), []byte(p.sr.signature)) != 1 {
+		return authErr(CodeInvalidSignature,
 			"The request signature we calculated does not match the signature you provided. "+
 				"Check your AWS Secret Access Key and signing method (service %q, region %q, the exact path, query and signed headers).",
-			v.Service, v.Region)
+			p.v.Service, p.v.Region)
 	}
-	return sr.accessKeyID, nil
+	return nil
 }
 
 func (v *SigV4Verifier) checkScopeAndTime(sr *sigV4Request, now time.Time) error {
@@ -186,6 +246,9 @@ func parseAuthorizationHeader(r *http.Request, h string) (*sigV4Request, error) 
 		k, val, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if !ok {
 			return nil, authErr(CodeIncompleteSig, "Authorization header has a malformed element %q", strings.TrimSpace(part))
+		}
+		if _, dup := params[k]; dup {
+			return nil, authErr(CodeIncompleteSig, "Authorization header has the element %q twice", k)
 		}
 		params[k] = val
 	}
@@ -306,23 +369,6 @@ func (sr *sigV4Request) parseDate(d string) error {
 	}
 	sr.amzDate, sr.amzDateRaw = t, d
 	return nil
-}
-
-// payloadHashOf returns the payload hash to put in the canonical request.
-func payloadHashOf(r *http.Request, sr *sigV4Request, body []byte) (string, error) {
-	claimed := r.Header.Get("X-Amz-Content-Sha256")
-	if claimed == "" && sr.presigned {
-		claimed = sr.query.Get("X-Amz-Content-Sha256")
-	}
-	if claimed == UnsignedPayload {
-		return UnsignedPayload, nil
-	}
-	sum := sha256.Sum256(body)
-	actual := hex.EncodeToString(sum[:])
-	if claimed != "" && !strings.EqualFold(claimed, actual) {
-		return "", authErr(CodeInvalidSignature, "The provided 'x-amz-content-sha256' header does not match what was computed: the body was changed after signing")
-	}
-	return actual, nil
 }
 
 func canonicalRequest(r *http.Request, sr *sigV4Request, payloadHash string) string {

@@ -350,16 +350,66 @@ func TestSigV4Negative(t *testing.T) {
 			t.Fatalf("error should name the content hash: %v", err)
 		}
 	})
-	t.Run("unsigned payload is accepted when signed as such", func(t *testing.T) {
+	// F15: only S3 accepts UNSIGNED-PAYLOAD; elsewhere it would make a
+	// signature valid for any body.
+	t.Run("unsigned payload is refused", func(t *testing.T) {
 		r := newReq("POST", "/workspaces/ws-1/api/v1/remote_write", "payload")
 		r.Header.Set("X-Amz-Content-Sha256", UnsignedPayload)
 		creds := aws.Credentials{AccessKeyID: "AKIAGOOD", SecretAccessKey: "good-secret"}
 		if err := v4.NewSigner().SignHTTP(context.Background(), creds, r, UnsignedPayload, "aps", "us-east-1", now); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := v.Verify(context.Background(), r, []byte("anything")); err != nil {
+		_, err := v.Verify(context.Background(), r, []byte("anything"))
+		wantCode(t, err, CodeInvalidSignature)
+	})
+	t.Run("presigned over an unsigned payload is refused", func(t *testing.T) {
+		r := newReq("POST", "/workspaces/ws-1/api/v1/remote_write", "")
+		creds := aws.Credentials{AccessKeyID: "AKIAGOOD", SecretAccessKey: "good-secret"}
+		signed, _, err := v4.NewSigner().PresignHTTP(context.Background(), creds, r, UnsignedPayload, "aps", "us-east-1", now)
+		if err != nil {
 			t.Fatal(err)
 		}
+		pr := newReq("POST", strings.TrimPrefix(signed, "http://kansoku.example:9393"), "any body")
+		_, err = v.Verify(context.Background(), pr, []byte("any body"))
+		wantCode(t, err, CodeInvalidSignature)
+	})
+	// With a declared payload hash, the signature is checked before the
+	// body is read; the body must then have that hash.
+	t.Run("declared hash: verified before the body", func(t *testing.T) {
+		r := newReq("POST", "/workspaces/ws-1/api/v1/remote_write", "payload")
+		sum := sha256.Sum256([]byte("payload"))
+		r.Header.Set("X-Amz-Content-Sha256", hex.EncodeToString(sum[:]))
+		sign(r, "payload", "AKIAGOOD", "good-secret", "aps", "us-east-1", now)
+		p, err := v.Begin(context.Background(), r)
+		if err != nil || !p.Verified() {
+			t.Fatalf("Begin: %v, verified %v", err, p != nil && p.Verified())
+		}
+		if err := p.Finish([]byte("payload")); err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, p.Finish([]byte("other")), CodeInvalidSignature)
+
+		bad := newReq("POST", "/workspaces/ws-1/api/v1/remote_write", "payload")
+		bad.Header.Set("X-Amz-Content-Sha256", hex.EncodeToString(sum[:]))
+		sign(bad, "payload", "AKIAGOOD", "wrong-secret", "aps", "us-east-1", now)
+		_, err = v.Begin(context.Background(), bad)
+		wantCode(t, err, CodeInvalidSignature)
+	})
+	t.Run("duplicate Credential element", func(t *testing.T) {
+		r := newReq("GET", "/workspaces", "")
+		sign(r, "", "AKIAGOOD", "good-secret", "aps", "us-east-1", now)
+		r.Header.Set("Authorization", r.Header.Get("Authorization")+", Credential=AKIAOTHER/20261121/us-east-1/aps/aws4_request")
+		_, err := v.Verify(context.Background(), r, nil)
+		wantCode(t, err, CodeIncompleteSig)
+	})
+	t.Run("upper-case signature", func(t *testing.T) {
+		r := newReq("GET", "/workspaces", "")
+		sign(r, "", "AKIAGOOD", "good-secret", "aps", "us-east-1", now)
+		h := r.Header.Get("Authorization")
+		i := strings.Index(h, "Signature=") + len("Signature=")
+		r.Header.Set("Authorization", h[:i]+strings.ToUpper(h[i:]))
+		_, err := v.Verify(context.Background(), r, nil)
+		wantCode(t, err, CodeInvalidSignature)
 	})
 	t.Run("unknown key", func(t *testing.T) {
 		r := newReq("GET", "/workspaces", "")

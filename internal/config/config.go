@@ -50,6 +50,9 @@ type WebConfig struct {
 	ExternalURL string `yaml:"external_url"`
 	// ConfigFile is a Prometheus-style web configuration file (TLS).
 	ConfigFile string `yaml:"config_file"`
+	// BodyReadTimeout is how long a client may take to send a request's
+	// body; a slower one is cut off.
+	BodyReadTimeout model.Duration `yaml:"body_read_timeout"`
 }
 
 // StorageConfig locates data.
@@ -69,7 +72,12 @@ type WorkspaceConfig struct {
 // QueryConfig configures the PromQL engine.
 type QueryConfig struct {
 	LookbackDelta model.Duration `yaml:"lookback_delta"`
-	MaxConcurrent int            `yaml:"max_concurrent"`
+	// MaxConcurrent bounds queries running at once across workspaces
+	// (rule evaluations included); more wait in line.
+	MaxConcurrent int `yaml:"max_concurrent"`
+	// MaxInflightSamples is the budget of samples all running queries may
+	// hold: each reserves its workspace's max_samples_per_query first.
+	MaxInflightSamples int64 `yaml:"max_inflight_samples"`
 }
 
 // IngestConfig configures the write path.
@@ -77,6 +85,9 @@ type IngestConfig struct {
 	// Guardrails turns AMP's ingestion guardrails on: throttling, HA
 	// deduplication, active-series limits. Off only to benchmark their cost.
 	Guardrails bool `yaml:"guardrails"`
+	// MaxInflightBytes bounds the remote_write bytes (compressed and
+	// decoded) being processed at once; more are refused with 503.
+	MaxInflightBytes int64 `yaml:"max_inflight_bytes"`
 }
 
 // UsageConfig configures usage tracking.
@@ -181,13 +192,13 @@ type LogConfig struct {
 func Default() Config {
 	return Config{
 		Region:    "us-east-1",
-		Web:       WebConfig{ListenAddress: ":9393"},
+		Web:       WebConfig{ListenAddress: ":9393", BodyReadTimeout: model.Duration(time.Minute)},
 		Storage:   StorageConfig{DataDir: "./data", Metadata: metastore.Config{Driver: "sqlite"}},
 		Workspace: WorkspaceConfig{MaxPerAccount: 25},
-		Query:     QueryConfig{LookbackDelta: model.Duration(5 * time.Minute), MaxConcurrent: 20},
+		Query:     QueryConfig{LookbackDelta: model.Duration(5 * time.Minute), MaxConcurrent: 20, MaxInflightSamples: 200_000_000},
 		Log:       LogConfig{Level: "info", Format: "logfmt"},
 		Runtime:   RuntimeConfig{GoGC: defaultGoGC()},
-		Ingest:    IngestConfig{Guardrails: true},
+		Ingest:    IngestConfig{Guardrails: true, MaxInflightBytes: 512 << 20},
 		Usage:     UsageConfig{SelfMetrics: true},
 		Audit:     AuditConfig{Retention: model.Duration(90 * 24 * time.Hour)},
 		Ruler: RulerConfig{DefaultEvaluationInterval: model.Duration(time.Minute), OutageTolerance: model.Duration(time.Hour), ForGracePeriod: model.Duration(10 * time.Minute),
@@ -234,6 +245,15 @@ func (c *Config) Validate() error {
 		}
 	default:
 		return fmt.Errorf("storage.metadata.driver %q: want sqlite or postgres", c.Storage.Metadata.Driver)
+	}
+	if c.Ingest.MaxInflightBytes < 64<<20 {
+		return fmt.Errorf("ingest.max_inflight_bytes must be at least 64MiB (one request may decode to 64MiB)")
+	}
+	if c.Web.BodyReadTimeout < model.Duration(time.Second) {
+		return fmt.Errorf("web.body_read_timeout must be at least 1s")
+	}
+	if c.Query.MaxConcurrent < 1 || c.Query.MaxInflightSamples < 1 {
+		return fmt.Errorf("query.max_concurrent and query.max_inflight_samples must be positive")
 	}
 	if c.Workspace.MaxPerAccount < 1 {
 		return fmt.Errorf("workspace.max_per_account must be at least 1")

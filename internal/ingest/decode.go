@@ -42,15 +42,34 @@ func (d *decoded) release() {
 	decodedPool.Put(d)
 }
 
+// maxSnappyRatio bounds how much snappy can expand: its densest element,
+// a 3-byte copy, writes 64 bytes.
+const maxSnappyRatio = 22
+
+// decodedLen is the decoded size body declares, refused when it is more
+// than its compressed size can decode to, or than MaxDecodedBytes: the
+// buffer is allocated before decoding, so a declared size is never taken
+// on trust.
+func decodedLen(body []byte) (int, error) {
+	n, err := snappy.DecodedLen(body)
+	if err != nil {
+		return 0, fmt.Errorf("body is not snappy-compressed: %w", err)
+	}
+	if n > MaxDecodedBytes {
+		return 0, errTooLarge{n}
+	}
+	if n > len(body)*maxSnappyRatio {
+		return 0, fmt.Errorf("invalid snappy data: the header declares %d decoded bytes, more than %d compressed bytes can hold", n, len(body))
+	}
+	return n, nil
+}
+
 // decodeWriteRequest decompresses body and decodes a remote write 1.0
 // request into a pooled value; call release when done with it.
 func decodeWriteRequest(body []byte) (*decoded, error) {
-	n, err := snappy.DecodedLen(body)
+	n, err := decodedLen(body)
 	if err != nil {
-		return nil, fmt.Errorf("body is not snappy-compressed: %w", err)
-	}
-	if n > MaxDecodedBytes {
-		return nil, errTooLarge{n}
+		return nil, err
 	}
 	d := decodedPool.Get().(*decoded)
 	if cap(d.buf) < n {

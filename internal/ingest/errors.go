@@ -33,6 +33,8 @@ type Error struct {
 	Status int
 	Reason string // discard reason, when samples were dropped
 	Msg    string
+	// RetryAfter, in seconds, is sent as Retry-After when set.
+	RetryAfter int
 }
 
 func (e *Error) Error() string { return e.Msg }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/prometheus/prometheus/prompb"
@@ -34,15 +35,18 @@ type Handler struct {
 	Workspace func(r *http.Request) string
 	Body      func(r *http.Request) ([]byte, error)
 	Logger    *slog.Logger
+	// Inflight bounds the bytes being decoded at once (nil: no bound).
+	Inflight *Inflight
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ws := h.Workspace(r)
-	d, herr := h.decode(r)
+	d, release, herr := h.decode(r)
 	if herr != nil {
 		writeError(w, herr)
 		return
 	}
+	defer release()
 	// The decoded request aliases a pooled buffer: the pusher copies what it keeps.
 	err := h.Pusher.Push(r.Context(), ws, &d.req)
 	d.release()
@@ -58,7 +62,41 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-func (h *Handler) decode(r *http.Request) (*decoded, *Error) {
+func (h *Handler) decode(r *http.Request) (*decoded, func(), *Error) {
+	body, herr := h.body(r)
+	if herr != nil {
+		return nil, nil, herr
+	}
+	n, err := decodedLen(body)
+	if err != nil {
+		return nil, nil, decodeError(err)
+	}
+	release := func() {}
+	if h.Inflight != nil {
+		var ok bool
+		if release, ok = h.Inflight.take(int64(n) + int64(len(body))); !ok {
+			return nil, nil, &Error{Status: http.StatusServiceUnavailable, RetryAfter: 1,
+				Msg: "the server is decoding too many remote_write bytes at once (ingest.max_inflight_bytes); retry"}
+		}
+	}
+	d, err := decodeWriteRequest(body)
+	if err != nil {
+		release()
+		return nil, nil, decodeError(err)
+	}
+	return d, release, nil
+}
+
+func decodeError(err error) *Error {
+	var tl errTooLarge
+	if errors.As(err, &tl) {
+		return &Error{Status: http.StatusRequestEntityTooLarge, Msg: err.Error()}
+	}
+	return &Error{Status: http.StatusBadRequest, Msg: "decode remote write request: " + err.Error()}
+}
+
+// body checks the request's headers and returns its body.
+func (h *Handler) body(r *http.Request) ([]byte, *Error) {
 	if enc := r.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "snappy") {
 		return nil, &Error{Status: http.StatusUnsupportedMediaType, Msg: fmt.Sprintf("unsupported Content-Encoding %q: remote write bodies are snappy-compressed", enc)}
 	}
@@ -82,18 +120,13 @@ func (h *Handler) decode(r *http.Request) (*decoded, *Error) {
 	if len(body) == 0 {
 		return nil, &Error{Status: http.StatusBadRequest, Msg: "empty request body: expected a snappy-compressed prometheus.WriteRequest"}
 	}
-	d, err := decodeWriteRequest(body)
-	if err != nil {
-		var tl errTooLarge
-		if errors.As(err, &tl) {
-			return nil, &Error{Status: http.StatusRequestEntityTooLarge, Msg: err.Error()}
-		}
-		return nil, &Error{Status: http.StatusBadRequest, Msg: "decode remote write request: " + err.Error()}
-	}
-	return d, nil
+	return body, nil
 }
 
 func writeError(w http.ResponseWriter, e *Error) {
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(e.Status)

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -241,10 +243,31 @@ func (d *Distributor) appendSeries(ctx context.Context, ws string, lim *limits.L
 		maxT = now.Add(time.Duration(lim.CreationGracePeriod)).UnixMilli()
 	}
 	ingested := 0
+	// The TSDB's head checks a sample against what is committed only, and
+	// at commit drops out-of-order and duplicate samples of the same batch
+	// silently: those are refused here, per series, across the request's
+	// entries (a series may come in several).
+	var seen map[uint64]*lastSample
+	if len(series) > 1 {
+		seen = seenPool.Get().(map[uint64]*lastSample)
+		defer func() { clear(seen); seenPool.Put(seen) }()
+	}
 	for _, s := range series {
 		var ref storage.SeriesRef
+		last := lastSample{ts: math.MinInt64}
+		var hash uint64
+		if seen != nil {
+			hash = s.lset.Hash()
+			if prev, ok := seen[hash]; ok && labels.Equal(prev.lset, s.lset) {
+				last = *prev
+			}
+		}
 		for _, smp := range s.samples {
 			if e := checkTime(smp.Timestamp, minT, maxT, s.lset); e != nil {
+				keep(e, 1)
+				continue
+			}
+			if e := last.follows(smp.Timestamp, s.lset); e != nil {
 				keep(e, 1)
 				continue
 			}
@@ -257,11 +280,15 @@ func (d *Distributor) appendSeries(ctx context.Context, ws string, lim *limits.L
 				_ = app.Rollback()
 				return fmt.Errorf("append to %s: %w", ws, err)
 			}
-			ref = r
+			ref, last.ts = r, smp.Timestamp
 			ingested++
 		}
 		for _, h := range s.histograms {
 			if e := checkTime(h.Timestamp, minT, maxT, s.lset); e != nil {
+				keep(e, 1)
+				continue
+			}
+			if e := last.follows(h.Timestamp, s.lset); e != nil {
 				keep(e, 1)
 				continue
 			}
@@ -280,8 +307,17 @@ func (d *Distributor) appendSeries(ctx context.Context, ws string, lim *limits.L
 				_ = app.Rollback()
 				return fmt.Errorf("append histogram to %s: %w", ws, err)
 			}
-			ref = r
+			ref, last.ts = r, h.Timestamp
 			ingested++
+		}
+		if seen != nil && last.ts != math.MinInt64 {
+			if prev, ok := seen[hash]; ok {
+				if labels.Equal(prev.lset, s.lset) {
+					prev.ts = last.ts
+				}
+			} else {
+				seen[hash] = &lastSample{lset: s.lset, ts: last.ts}
+			}
 		}
 	}
 	// Commit writes the WAL record: only now is the push acknowledged.
@@ -290,6 +326,29 @@ func (d *Distributor) appendSeries(ctx context.Context, ws string, lim *limits.L
 	}
 	d.metrics.SamplesIngested.WithLabelValues(ws).Add(float64(ingested))
 	return nil
+}
+
+// lastSample is the newest sample of a series staged in this request.
+type lastSample struct {
+	lset labels.Labels
+	ts   int64
+}
+
+var seenPool = sync.Pool{New: func() any { return map[uint64]*lastSample{} }}
+
+// follows refuses a sample that is not newer than the series' last one in
+// the same request, as AMP and Cortex do (the head would drop it at
+// commit and count it nowhere).
+func (l *lastSample) follows(ts int64, lset labels.Labels) *Error {
+	if l.ts == math.MinInt64 || ts > l.ts {
+		return nil
+	}
+	when := time.UnixMilli(ts).UTC().Format(time.RFC3339Nano)
+	series := trunc(lset.String(), 200)
+	if ts == l.ts {
+		return badData(ReasonNewValueForTS, "duplicate sample for timestamp: the request carries two samples with the same timestamp for one series; send each timestamp once. The affected sample has timestamp %s and is from series %s", when, series)
+	}
+	return badData(ReasonOutOfOrder, "out of order sample: the request carries samples of one series out of time order; sort them by timestamp. The affected sample has timestamp %s and is from series %s", when, series)
 }
 
 func checkTime(ts, minT, maxT int64, lset labels.Labels) *Error {

@@ -372,3 +372,63 @@ func FuzzDecode(f *testing.F) {
 type nopPusher struct{}
 
 func (nopPusher) Push(context.Context, string, *prompb.WriteRequest) error { return nil }
+
+// F14: samples of one request that are out of order, or repeat a
+// timestamp, within a series (also across the request's entries for it)
+// are answered 400 and counted, not dropped silently by the head.
+func TestInRequestOrderIsChecked(t *testing.T) {
+	cases := []struct {
+		name     string
+		req      func(now time.Time) *prompb.WriteRequest
+		reason   string
+		refused  int
+		stored   int
+	}{
+		{"50,000 samples at one timestamp", func(now time.Time) *prompb.WriteRequest {
+			s := prompb.TimeSeries{Labels: series("__name__", "samets")}
+			for i := 0; i < 50000; i++ {
+				s.Samples = append(s.Samples, prompb.Sample{Timestamp: now.UnixMilli(), Value: 1})
+			}
+			return &prompb.WriteRequest{Timeseries: []prompb.TimeSeries{s}}
+		}, ReasonNewValueForTS, 49999, 1},
+		{"out of order", func(now time.Time) *prompb.WriteRequest {
+			return &prompb.WriteRequest{Timeseries: []prompb.TimeSeries{{Labels: series("__name__", "ooo"),
+				Samples: []prompb.Sample{{Timestamp: now.UnixMilli(), Value: 1}, {Timestamp: now.Add(-time.Second).UnixMilli(), Value: 2}}}}}
+		}, ReasonOutOfOrder, 1, 1},
+		{"same series in two entries, the second older", func(now time.Time) *prompb.WriteRequest {
+			return &prompb.WriteRequest{Timeseries: []prompb.TimeSeries{
+				ts(series("__name__", "twice", "job", "a"), now, 1),
+				ts(series("__name__", "other"), now, 5),
+				ts(series("__name__", "twice", "job", "a"), now.Add(-time.Second), 2),
+			}}
+		}, ReasonOutOfOrder, 1, 2},
+		{"same series in two entries, in order", func(now time.Time) *prompb.WriteRequest {
+			return &prompb.WriteRequest{Timeseries: []prompb.TimeSeries{
+				ts(series("__name__", "twice", "job", "a"), now.Add(-time.Second), 1),
+				ts(series("__name__", "twice", "job", "a"), now, 2),
+			}}
+		}, "", 0, 2},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			err := f.dist.Push(context.Background(), "ws-a", tc.req(f.now))
+			if tc.reason == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				var e *Error
+				if !errors.As(err, &e) || e.Status != http.StatusBadRequest || e.Reason != tc.reason {
+					t.Fatalf("got %v; want 400 %s", err, tc.reason)
+				}
+				if got := testutil.ToFloat64(f.metrics.SamplesDiscarded.WithLabelValues("ws-a", tc.reason)); got != float64(tc.refused) {
+					t.Fatalf("discarded{%s} = %v, want %d", tc.reason, got, tc.refused)
+				}
+			}
+			if got := len(f.read(t, "ws-a")); got != tc.stored {
+				t.Fatalf("%d samples stored, want %d: %v", got, tc.stored, f.read(t, "ws-a"))
+			}
+		})
+	}
+}

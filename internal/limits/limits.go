@@ -5,7 +5,9 @@
 package limits
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,6 +46,13 @@ type Limits struct {
 	MaxChunksPerQuery  int            `yaml:"max_fetched_chunks_per_query" json:"max_fetched_chunks_per_query"`
 	MaxBytesPerQuery   int64          `yaml:"max_fetched_chunk_bytes_per_query" json:"max_fetched_chunk_bytes_per_query"`
 	QueryTimeout       model.Duration `yaml:"query_timeout" json:"query_timeout"`
+	// Query cost, checked before a query runs (see package query).
+	MaxQueryExpressionBytes int   `yaml:"max_query_expression_bytes" json:"max_query_expression_bytes"` // PromQL text
+	MaxQueryExpressionSize  int   `yaml:"max_query_expression_size" json:"max_query_expression_size"`   // lexer tokens
+	MaxQueryExpressionDepth int   `yaml:"max_query_expression_depth" json:"max_query_expression_depth"` // nesting
+	MaxSubquerySteps        int64 `yaml:"max_subquery_steps" json:"max_subquery_steps"`                 // summed over a query's subqueries
+	MaxConcurrentQueries    int   `yaml:"max_concurrent_queries" json:"max_concurrent_queries"`         // query API requests running at once
+	MaxQueuedQueries        int   `yaml:"max_queued_queries" json:"max_queued_queries"`                 // waiting for a slot; more get 429
 
 	// Storage, rules and alerting.
 	RetentionDays          int            `yaml:"retention_days" json:"retention_days"`
@@ -93,6 +102,13 @@ func Defaults() Limits {
 		MaxBytesPerQuery:   5 << 30,
 		QueryTimeout:       model.Duration(2 * time.Minute),
 
+		MaxQueryExpressionBytes: 128 << 10,
+		MaxQueryExpressionSize:  10000,
+		MaxQueryExpressionDepth: 1000,
+		MaxSubquerySteps:        1000000,
+		MaxConcurrentQueries:    10,
+		MaxQueuedQueries:        100,
+
 		RetentionDays:          150,
 		MaxRulesPerWorkspace:   2000,
 		MinEvaluationInterval:  model.Duration(30 * time.Second),
@@ -110,25 +126,86 @@ func Defaults() Limits {
 	}
 }
 
-// Validate rejects impossible values.
+// Bounds no override may leave: beyond them a value is a mistake or an
+// attempt to take the server's memory or CPU.
+const (
+	maxCount    = 1_000_000_000 // series, samples, chunks, rules ...
+	maxBytes    = 1 << 40       // bytes fetched per query
+	maxBodySize = 16 << 20      // the server's hard cap on a remote_write body
+	maxDefSize  = 3 << 20       // an Alertmanager definition, inside the 4 MiB control-plane body
+	maxExprSize = 1 << 20       // the query API's request size
+)
+
+// Validate rejects impossible or unbounded values, naming the key, the
+// value and the range.
 func (l Limits) Validate() error {
-	switch {
-	case l.IngestionRate <= 0:
-		return fmt.Errorf("ingestion_rate must be positive")
-	case l.IngestionBurstSize <= 0:
-		return fmt.Errorf("ingestion_burst_size must be positive")
-	case l.MaxLabelNamesPerSeries <= 0:
-		return fmt.Errorf("max_label_names_per_series must be positive")
-	case l.MaxRequestBytes <= 0:
-		return fmt.Errorf("max_request_bytes must be positive")
-	case l.MaxSampleAge < 0:
-		return fmt.Errorf("max_sample_age must not be negative")
-	case l.NotificationRate < 0:
-		return fmt.Errorf("notification_rate must not be negative")
-	case l.RetentionDays < 1:
-		return fmt.Errorf("retention_days must be at least 1")
-	case l.AcceptHASamples && (l.HAClusterLabel == "" || l.HAReplicaLabel == ""):
-		return fmt.Errorf("ha_cluster_label and ha_replica_label must be set when accept_ha_samples is on")
+	var errs []string
+	intIn := func(key string, v, lo, hi int64) {
+		if v < lo || v > hi {
+			errs = append(errs, fmt.Sprintf("%s must be between %d and %d, not %d", key, lo, hi, v))
+		}
+	}
+	floatIn := func(key string, v, lo, hi float64) {
+		if !(v >= lo && v <= hi) { // also refuses NaN
+			errs = append(errs, fmt.Sprintf("%s must be between %g and %g, not %g", key, lo, hi, v))
+		}
+	}
+	durIn := func(key string, v model.Duration, lo, hi time.Duration) {
+		if time.Duration(v) < lo || time.Duration(v) > hi {
+			errs = append(errs, fmt.Sprintf("%s must be between %s and %s, not %s", key, model.Duration(lo), model.Duration(hi), v))
+		}
+	}
+	const day = 24 * time.Hour
+	floatIn("ingestion_rate", l.IngestionRate, 1, maxCount)
+	intIn("ingestion_burst_size", int64(l.IngestionBurstSize), 1, maxCount)
+	intIn("max_active_series", int64(l.MaxActiveSeries), 1, maxCount)
+	intIn("min_active_series_capacity", int64(l.MinActiveSeriesCapacity), 0, maxCount)
+	intIn("max_series_per_metric", int64(l.MaxSeriesPerMetric), 0, maxCount)
+	intIn("max_label_names_per_series", int64(l.MaxLabelNamesPerSeries), 1, 1000)
+	intIn("max_label_name_length", int64(l.MaxLabelNameLength), 1, 64<<10)
+	intIn("max_label_value_length", int64(l.MaxLabelValueLength), 1, 1<<20)
+	intIn("max_labels_size_bytes", int64(l.MaxLabelsSizeBytes), 1, 1<<20)
+	intIn("max_metadata_length", int64(l.MaxMetadataLength), 1, 64<<10)
+	intIn("max_metadata_per_metric", int64(l.MaxMetadataPerMetric), 0, 1000)
+	intIn("max_metrics_with_metadata", int64(l.MaxMetricsWithMetadata), 0, maxCount)
+	durIn("max_sample_age", l.MaxSampleAge, 0, 3650*day)
+	durIn("creation_grace_period", l.CreationGracePeriod, 0, 365*day)
+	intIn("max_request_bytes", int64(l.MaxRequestBytes), 1<<10, maxBodySize)
+	intIn("ha_max_clusters", int64(l.HAMaxClusters), 0, 1_000_000)
+	durIn("ha_failover_timeout", l.HAFailoverTimeout, time.Second, day)
+
+	durIn("max_query_length", l.MaxQueryLength, time.Minute, 3650*day)
+	intIn("max_samples_per_query", int64(l.MaxSamplesPerQuery), 1, maxCount)
+	intIn("max_fetched_series_per_query", int64(l.MaxSeriesPerQuery), 0, maxCount)
+	intIn("max_fetched_chunks_per_query", int64(l.MaxChunksPerQuery), 0, maxCount)
+	intIn("max_fetched_chunk_bytes_per_query", l.MaxBytesPerQuery, 0, maxBytes)
+	durIn("query_timeout", l.QueryTimeout, time.Second, 30*time.Minute)
+	intIn("max_query_expression_bytes", int64(l.MaxQueryExpressionBytes), 1, maxExprSize)
+	intIn("max_query_expression_size", int64(l.MaxQueryExpressionSize), 1, 1_000_000)
+	intIn("max_query_expression_depth", int64(l.MaxQueryExpressionDepth), 1, 100_000)
+	intIn("max_subquery_steps", l.MaxSubquerySteps, 1, 100_000_000)
+	intIn("max_concurrent_queries", int64(l.MaxConcurrentQueries), 1, 10_000)
+	intIn("max_queued_queries", int64(l.MaxQueuedQueries), 0, 100_000)
+
+	intIn("retention_days", int64(l.RetentionDays), 1, 36500)
+	intIn("max_rules_per_workspace", int64(l.MaxRulesPerWorkspace), 0, 1_000_000)
+	durIn("min_evaluation_interval", l.MinEvaluationInterval, time.Second, day)
+	intIn("max_alerts", int64(l.MaxAlerts), 0, 10_000_000)
+	intIn("max_alerts_size_bytes", int64(l.MaxAlertsSizeBytes), 0, 1<<30)
+	intIn("max_aggregation_groups", int64(l.MaxAggregationGroups), 0, 10_000_000)
+	intIn("max_templates", int64(l.MaxTemplates), 0, 10_000)
+	intIn("max_inhibit_rules", int64(l.MaxInhibitRules), 0, 100_000)
+	intIn("max_route_nodes", int64(l.MaxRouteNodes), 0, 100_000)
+	intIn("max_definition_size_bytes", int64(l.MaxDefinitionSizeBytes), 1, maxDefSize)
+	intIn("max_silences", int64(l.MaxSilences), 0, 10_000_000)
+	intIn("max_silence_size_bytes", int64(l.MaxSilenceSizeBytes), 0, 1<<20)
+	floatIn("notification_rate", l.NotificationRate, 0, 1_000_000)
+	intIn("notification_burst_size", int64(l.NotificationBurstSize), 1, 1_000_000)
+	if l.AcceptHASamples && (l.HAClusterLabel == "" || l.HAReplicaLabel == "") {
+		errs = append(errs, "ha_cluster_label and ha_replica_label must be set when accept_ha_samples is on")
+	}
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "; "))
 	}
 	return nil
 }

@@ -8,12 +8,15 @@ package query
 
 import (
 	"context"
-	"github.com/grafana/regexp"
+	"errors"
 	"log/slog"
 	"net/http"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/grafana/regexp"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/route"
@@ -21,7 +24,7 @@ import (
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/rules"
 	"github.com/prometheus/prometheus/storage"
-	"github.com/prometheus/prometheus/web/api/v1"
+	v1 "github.com/prometheus/prometheus/web/api/v1"
 
 	"github.com/kansoku/kansoku/internal/limits"
 	"github.com/kansoku/kansoku/internal/tenant"
@@ -42,6 +45,9 @@ type Options struct {
 	LookbackDelta time.Duration
 	// MaxConcurrent bounds queries running at once across all workspaces.
 	MaxConcurrent int
+	// MaxInflightSamples is the samples budget of all running queries
+	// (each reserves its workspace's max_samples_per_query); 0: none.
+	MaxInflightSamples int64
 	// Rules returns the rule groups of the workspace in ctx (/api/v1/rules
 	// and /api/v1/alerts). Nil: no rules.
 	Rules func(ctx context.Context) v1.RulesRetriever
@@ -51,6 +57,7 @@ type Options struct {
 // context. Requests reach it with paths starting /api/v1/.
 type API struct {
 	router    *route.Router
+	gate      *Gate
 	engines   *engines
 	metadata  *metadataHandler
 	queryable *Queryable
@@ -67,6 +74,13 @@ func New(opts Options, st Storage, md MetadataStore) *API {
 	if opts.MaxConcurrent == 0 {
 		opts.MaxConcurrent = 4 * runtime.GOMAXPROCS(0)
 	}
+	if opts.Limits == nil {
+		opts.Limits = limits.NewOverrides(limits.Defaults())
+	}
+	if opts.Registerer == nil {
+		opts.Registerer = prometheus.NewRegistry()
+	}
+	gate := NewGate(GateOptions{MaxConcurrent: opts.MaxConcurrent, MaxInflightSamples: opts.MaxInflightSamples}, opts.Limits, opts.Registerer)
 	eng := newEngines(promql.EngineOpts{
 		Logger:               opts.Logger.With("component", "promql"),
 		LookbackDelta:        opts.LookbackDelta,
@@ -76,7 +90,7 @@ func New(opts Options, st Storage, md MetadataStore) *API {
 		NoStepSubqueryIntervalFn: func(int64) int64 {
 			return time.Minute.Milliseconds()
 		},
-	}, opts.Limits, opts.Registerer, opts.MaxConcurrent)
+	}, opts.Limits, opts.Registerer, gate)
 
 	q := &Queryable{Storage: st, Limits: opts.Limits}
 	rules := opts.Rules
@@ -108,11 +122,20 @@ func New(opts Options, st Storage, md MetadataStore) *API {
 		false, false,
 		nil, nil,
 		v1.OpenAPIOptions{},
-		nil,
+		// format_query, parse_query, exemplars and match[] selectors parse
+		// with the default expression limits.
+		newGuardedParser(exprLimitsOf(ptr(opts.Limits.Defaults()))),
 	)
 	r := route.New().WithPrefix("/api/v1")
 	api.Register(r)
-	return &API{router: r, engines: eng, metadata: &metadataHandler{store: md}, queryable: q}
+	return &API{router: r, gate: gate, engines: eng, metadata: &metadataHandler{store: md}, queryable: q}
+}
+
+// gated are the endpoints that read samples or the index: each request
+// waits for its workspace's and a global slot first.
+var gated = map[string]bool{
+	"/api/v1/query": true, "/api/v1/query_range": true, "/api/v1/query_exemplars": true,
+	"/api/v1/series": true, "/api/v1/labels": true,
 }
 
 // ServeHTTP serves one /api/v1/... request; the workspace must already be
@@ -126,8 +149,30 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.metadata.ServeHTTP(w, r)
 		return
 	}
+	if gated[r.URL.Path] || strings.HasPrefix(r.URL.Path, "/api/v1/label/") {
+		ws, _ := tenant.Workspace(r.Context())
+		ctx, release, err := a.gate.Admit(r.Context(), ws)
+		if err != nil {
+			var full *ErrTooManyQueries
+			switch {
+			case errors.As(err, &full):
+				w.Header().Set("Retry-After", "1")
+				WriteError(w, http.StatusTooManyRequests, ErrorUnavailable, err.Error())
+			case errors.As(err, new(promql.ErrQueryTimeout)):
+				WriteError(w, http.StatusServiceUnavailable, ErrorTimeout, err.Error())
+			default:
+				WriteError(w, 499, ErrorCanceled, err.Error())
+			}
+			return
+		}
+		defer release()
+		r = r.WithContext(ctx)
+	}
 	a.router.ServeHTTP(w, r)
 }
+
+// Gate returns the query admission control (to forget deleted workspaces).
+func (a *API) Gate() *Gate { return a.gate }
 
 // Engine returns the PromQL engine used for a workspace (the ruler runs its
 // rules on the same engines).
@@ -138,54 +183,131 @@ func (a *API) Engine() promql.QueryEngine { return a.engines }
 func (a *API) Queryable() storage.Queryable { return a.queryable }
 
 // engines hands each workspace an engine built for its query limits
-// (samples per query, timeout); workspaces with the same limits share one.
+// (samples per query, timeout, expression limits); workspaces with the
+// same limits share one. Every query is checked against the workspace's
+// expression limits before it is built and reserves its samples from the
+// gate's budget before it runs.
 type engines struct {
 	base   promql.EngineOpts
 	limits *limits.Overrides
-	gate   chan struct{}
+	gate   *Gate
 
 	mu   sync.Mutex
-	byKL map[engineKey]*promql.Engine
+	byKL map[engineKey]*engine
 	reg  prometheus.Registerer
 }
 
 type engineKey struct {
 	maxSamples int
 	timeout    time.Duration
+	expr       exprLimits
 }
 
-func newEngines(base promql.EngineOpts, lim *limits.Overrides, reg prometheus.Registerer, maxConcurrent int) *engines {
-	return &engines{base: base, limits: lim, gate: make(chan struct{}, maxConcurrent), byKL: map[engineKey]*promql.Engine{}, reg: reg}
+type engine struct {
+	*promql.Engine
+	parser *guardedParser
+	key    engineKey
 }
 
-func (e *engines) forContext(ctx context.Context) *promql.Engine {
-	key := engineKey{maxSamples: 50000000, timeout: 2 * time.Minute}
-	if ws, err := tenant.Workspace(ctx); err == nil && e.limits != nil {
-		l := e.limits.For(ws)
-		key = engineKey{maxSamples: l.MaxSamplesPerQuery, timeout: time.Duration(l.QueryTimeout)}
+func newEngines(base promql.EngineOpts, lim *limits.Overrides, reg prometheus.Registerer, gate *Gate) *engines {
+	return &engines{base: base, limits: lim, gate: gate, byKL: map[engineKey]*engine{}, reg: reg}
+}
+
+func keyOf(l *limits.Limits) engineKey {
+	return engineKey{maxSamples: l.MaxSamplesPerQuery, timeout: time.Duration(l.QueryTimeout), expr: exprLimitsOf(l)}
+}
+
+func (e *engines) forContext(ctx context.Context) (*engine, string) {
+	ws, _ := tenant.Workspace(ctx)
+	var key engineKey
+	if e.limits != nil {
+		key = keyOf(e.limits.For(ws))
+	} else {
+		key = keyOf(ptr(limits.Defaults()))
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if eng, ok := e.byKL[key]; ok {
-		return eng
+		return eng, ws
 	}
 	o := e.base
 	o.MaxSamples = key.maxSamples
 	o.Timeout = key.timeout
+	p := newGuardedParser(key.expr)
+	o.Parser = p
 	if len(e.byKL) == 0 {
 		o.Reg = e.reg // the engine's own metrics, registered once
 	}
-	eng := promql.NewEngine(o)
+	eng := &engine{Engine: promql.NewEngine(o), parser: p, key: key}
 	e.byKL[key] = eng
-	return eng
+	return eng, ws
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// check refuses, before the engine parses and plans it, a query over its
+// workspace's expression limits: size and nesting before parsing, depth
+// and subquery steps after.
+func (e *engines) check(ctx context.Context, eng *engine, qs string, span time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	expr, err := eng.parser.ParseExpr(qs)
+	if err != nil {
+		return err
+	}
+	return eng.key.expr.checkSubquerySteps(expr, span, time.Duration(e.base.NoStepSubqueryIntervalFn(0))*time.Millisecond)
 }
 
 func (e *engines) NewInstantQuery(ctx context.Context, q storage.Queryable, opts promql.QueryOpts, qs string, ts time.Time) (promql.Query, error) {
-	return e.forContext(ctx).NewInstantQuery(ctx, q, opts, qs, ts)
+	eng, ws := e.forContext(ctx)
+	if err := e.check(ctx, eng, qs, 0); err != nil {
+		return nil, err
+	}
+	qry, err := eng.NewInstantQuery(ctx, q, opts, qs, ts)
+	if err != nil {
+		return nil, err
+	}
+	return &gatedQuery{Query: qry, gate: e.gate, ws: ws, samples: int64(eng.key.maxSamples), timeout: eng.key.timeout}, nil
 }
 
 func (e *engines) NewRangeQuery(ctx context.Context, q storage.Queryable, opts promql.QueryOpts, qs string, start, end time.Time, step time.Duration) (promql.Query, error) {
-	return e.forContext(ctx).NewRangeQuery(ctx, q, opts, qs, start, end, step)
+	eng, ws := e.forContext(ctx)
+	if err := e.check(ctx, eng, qs, end.Sub(start)); err != nil {
+		return nil, err
+	}
+	qry, err := eng.NewRangeQuery(ctx, q, opts, qs, start, end, step)
+	if err != nil {
+		return nil, err
+	}
+	return &gatedQuery{Query: qry, gate: e.gate, ws: ws, samples: int64(eng.key.maxSamples), timeout: eng.key.timeout}, nil
+}
+
+// gatedQuery reserves the query's samples (and, outside the HTTP API, a
+// global slot) before it runs, waiting at most the query timeout.
+type gatedQuery struct {
+	promql.Query
+	gate    *Gate
+	ws      string
+	samples int64
+	timeout time.Duration
+}
+
+func (q *gatedQuery) Exec(ctx context.Context) *promql.Result {
+	if q.gate == nil {
+		return q.Query.Exec(ctx)
+	}
+	if _, ok := ctx.Deadline(); !ok && q.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, q.timeout)
+		defer cancel()
+	}
+	release, err := q.gate.reserve(ctx, q.ws, q.samples)
+	if err != nil {
+		return &promql.Result{Err: err}
+	}
+	defer release()
+	return q.Query.Exec(ctx)
 }
 
 type noRules struct{}

@@ -76,6 +76,7 @@ const (
 	ErrorNotFound    = "not_found"
 	ErrorUnavailable = "unavailable"
 	ErrorTimeout     = "timeout"
+	ErrorCanceled    = "canceled"
 	// Not in Prometheus (which has no authentication), used for 401/403.
 	ErrorUnauthorized = "unauthorized"
 	ErrorForbidden    = "forbidden"
