@@ -27,6 +27,7 @@ import (
 	v1 "github.com/prometheus/prometheus/web/api/v1"
 
 	"github.com/kansoku/kansoku/internal/limits"
+	"github.com/kansoku/kansoku/internal/querycost"
 	"github.com/kansoku/kansoku/internal/tenant"
 	"github.com/kansoku/kansoku/internal/version"
 )
@@ -124,7 +125,7 @@ func New(opts Options, st Storage, md MetadataStore) *API {
 		v1.OpenAPIOptions{},
 		// format_query, parse_query, exemplars and match[] selectors parse
 		// with the default expression limits.
-		newGuardedParser(exprLimitsOf(ptr(opts.Limits.Defaults()))),
+		querycost.NewParser(querycost.Of(ptr(opts.Limits.Defaults()))),
 	)
 	r := route.New().WithPrefix("/api/v1")
 	api.Register(r)
@@ -200,12 +201,12 @@ type engines struct {
 type engineKey struct {
 	maxSamples int
 	timeout    time.Duration
-	expr       exprLimits
+	expr       querycost.Limits
 }
 
 type engine struct {
 	*promql.Engine
-	parser *guardedParser
+	parser *querycost.Parser
 	key    engineKey
 }
 
@@ -214,7 +215,7 @@ func newEngines(base promql.EngineOpts, lim *limits.Overrides, reg prometheus.Re
 }
 
 func keyOf(l *limits.Limits) engineKey {
-	return engineKey{maxSamples: l.MaxSamplesPerQuery, timeout: time.Duration(l.QueryTimeout), expr: exprLimitsOf(l)}
+	return engineKey{maxSamples: l.MaxSamplesPerQuery, timeout: time.Duration(l.QueryTimeout), expr: querycost.Of(l)}
 }
 
 func (e *engines) forContext(ctx context.Context) (*engine, string) {
@@ -233,7 +234,7 @@ func (e *engines) forContext(ctx context.Context) (*engine, string) {
 	o := e.base
 	o.MaxSamples = key.maxSamples
 	o.Timeout = key.timeout
-	p := newGuardedParser(key.expr)
+	p := querycost.NewParser(key.expr)
 	o.Parser = p
 	if len(e.byKL) == 0 {
 		o.Reg = e.reg // the engine's own metrics, registered once
@@ -256,7 +257,7 @@ func (e *engines) check(ctx context.Context, eng *engine, qs string, span time.D
 	if err != nil {
 		return err
 	}
-	return eng.key.expr.checkSubquerySteps(expr, span, time.Duration(e.base.NoStepSubqueryIntervalFn(0))*time.Millisecond)
+	return eng.key.expr.CheckSubquerySteps(expr, span, time.Duration(e.base.NoStepSubqueryIntervalFn(0))*time.Millisecond)
 }
 
 func (e *engines) NewInstantQuery(ctx context.Context, q storage.Queryable, opts promql.QueryOpts, qs string, ts time.Time) (promql.Query, error) {

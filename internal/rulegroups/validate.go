@@ -8,9 +8,9 @@ import (
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/rulefmt"
-	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/kansoku/kansoku/internal/limits"
+	"github.com/kansoku/kansoku/internal/querycost"
 )
 
 // maxCombinedNameBytes is AMP's limit on namespace name + rule group name.
@@ -18,10 +18,6 @@ const maxCombinedNameBytes = 721
 
 // DefaultEvaluationInterval is a group's interval when it sets none.
 const DefaultEvaluationInterval = time.Minute
-
-// parserOptions are the PromQL features rules may use; the query engine
-// uses the same.
-var promqlParser = parser.NewParser(parser.Options{})
 
 // Validate checks a rule file as Prometheus would load it (model/rulefmt and
 // the PromQL parser) plus the workspace's limits, and returns its rule
@@ -31,7 +27,9 @@ func Validate(namespace string, data []byte, lim *limits.Limits) (*rulefmt.RuleG
 	if lim.AllowUTF8Names {
 		scheme = model.UTF8Validation
 	}
-	groups, errs := rulefmt.Parse(data, false, scheme, promqlParser, slog.New(slog.DiscardHandler))
+	// Expressions are parsed within the workspace's expression limits, as
+	// queries are: a rule file must not make the parser run for minutes.
+	groups, errs := rulefmt.Parse(data, false, scheme, querycost.NewParser(querycost.Of(lim)), slog.New(slog.DiscardHandler))
 	if len(errs) > 0 {
 		msg := errs[0].Error()
 		if len(errs) > 1 {

@@ -3,6 +3,7 @@ package rulegroups
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kansoku/kansoku/internal/limits"
 )
@@ -49,5 +50,20 @@ groups:
 				t.Fatalf("error %v, want it to contain %q", err, tc.err)
 			}
 		})
+	}
+}
+
+// A rule's expression is parsed within the workspace's expression limits:
+// a rule file cannot make the parser run for minutes (F6 through rules).
+func TestRuleExpressionsAreBounded(t *testing.T) {
+	lim := limits.Defaults()
+	rules := "groups:\n- name: g\n  rules:\n  - record: r\n    expr: " + strings.Repeat("1+", 20000) + "1\n"
+	start := time.Now()
+	_, _, err := Validate("ns", []byte(rules), &lim)
+	if err == nil || !strings.Contains(err.Error(), "too large") {
+		t.Fatalf("got %v", err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("refusing took %s", took)
 	}
 }

@@ -30,6 +30,7 @@ import (
 	v1 "github.com/prometheus/prometheus/web/api/v1"
 
 	"github.com/kansoku/kansoku/internal/limits"
+	"github.com/kansoku/kansoku/internal/querycost"
 	"github.com/kansoku/kansoku/internal/reconcile"
 	"github.com/kansoku/kansoku/internal/rulegroups"
 	"github.com/kansoku/kansoku/internal/telemetry"
@@ -282,12 +283,12 @@ func (r *Ruler) externalURL(ws string) string {
 func (r *Ruler) start(base context.Context, ws string, log *slog.Logger) *workspaceRuler {
 	ctx, cancel := context.WithCancel(tenant.WithWorkspace(base, ws))
 	reg := r.o.Registries.Replace(ws)
-	loader := &memLoader{}
+	lim := r.o.Limits.For(ws)
+	loader := &memLoader{parser: querycost.NewParser(querycost.Of(lim))}
 	var notify rules.NotifyFunc = func(context.Context, string, ...*rules.Alert) {}
 	if r.o.Notify != nil {
 		notify = rules.SendAlerts(senderFunc(func(alerts ...*notifier.Alert) { r.o.Notify(ws, alerts...) }), r.externalURL(ws))
 	}
-	lim := r.o.Limits.For(ws)
 	scheme := modelValidation(lim)
 	m := rules.NewManager(&rules.ManagerOptions{
 		NameValidationScheme: scheme,
@@ -304,7 +305,7 @@ func (r *Ruler) start(base context.Context, ws string, log *slog.Logger) *worksp
 		GroupLoader:          loader,
 		// Rules of a group run in order; groups run independently.
 		ConcurrentEvalsEnabled: false,
-		Parser:                 parser.NewParser(parser.Options{}),
+		Parser:                 loader.parser,
 	})
 	done := make(chan struct{})
 	go func() {
@@ -401,7 +402,7 @@ func admit(files map[string][]byte, lim *limits.Limits, defaultInterval time.Dur
 type memLoader struct {
 	mu     sync.Mutex
 	groups map[string]*rulefmt.RuleGroups
-	parser parser.Parser
+	parser parser.Parser // bounded by the workspace's expression limits
 }
 
 func (l *memLoader) set(g map[string]*rulefmt.RuleGroups) {
@@ -421,14 +422,7 @@ func (l *memLoader) Load(identifier string, _ bool, _ modelValidationScheme) (*r
 }
 
 func (l *memLoader) Parse(query string) (parser.Expr, error) {
-	l.mu.Lock()
-	p := l.parser
-	if p == nil {
-		p = parser.NewParser(parser.Options{})
-		l.parser = p
-	}
-	l.mu.Unlock()
-	return p.ParseExpr(query)
+	return l.parser.ParseExpr(query)
 }
 
 // Usage returns AMP's ruler usage figures for ws.

@@ -1,4 +1,13 @@
-package query
+// Package querycost bounds what a PromQL query may cost before it runs.
+// PromQL's parser is super-linear in some shapes (a chain of binary
+// operators, deep parentheses: each node's Type() walks its subtree), so
+// the size and nesting of an expression are checked on the lexer's tokens,
+// in linear time, before the parser sees it; after parsing, the AST's
+// depth and the steps of its subqueries (16 bytes each are allocated up
+// front by the engine's statistics) are checked before evaluation. The
+// query engines, the query API's own parsing and the rule loader (upload
+// and evaluation) all parse through Parser.
+package querycost
 
 import (
 	"fmt"
@@ -12,32 +21,30 @@ import (
 	"github.com/kansoku/kansoku/internal/limits"
 )
 
-// Expression limits bound what a query costs before it runs. PromQL's
-// parser is super-linear in some shapes (a chain of binary operators, deep
-// parentheses: each node's Type() walks its subtree), so the size and
-// nesting of an expression are checked on the lexer's tokens, in linear
-// time, before the parser sees it; after parsing, the AST's depth and the
-// steps of its subqueries (16 bytes each are allocated up front by the
-// engine's statistics) are checked before evaluation.
-
-// exprLimits are the parts of a workspace's limits about expressions.
-type exprLimits struct {
+// Limits are the parts of a workspace's limits about expressions.
+type Limits struct {
 	maxBytes, maxTokens, maxDepth int
 	maxSubquerySteps              int64
 }
 
-func exprLimitsOf(l *limits.Limits) exprLimits {
-	return exprLimits{maxBytes: l.MaxQueryExpressionBytes, maxTokens: l.MaxQueryExpressionSize, maxDepth: l.MaxQueryExpressionDepth,
+// Of returns the expression limits of a workspace's limits.
+func Of(l *limits.Limits) Limits {
+	return Limits{maxBytes: l.MaxQueryExpressionBytes, maxTokens: l.MaxQueryExpressionSize, maxDepth: l.MaxQueryExpressionDepth,
 		maxSubquerySteps: l.MaxSubquerySteps}
 }
 
+// Error is a query refused for its cost.
+type Error struct{ msg string }
+
+func (e *Error) Error() string { return e.msg }
+
 func errExpr(format string, args ...any) error {
-	return &limitError{fmt.Sprintf(format, args...)}
+	return &Error{fmt.Sprintf(format, args...)}
 }
 
 // checkLexical refuses an expression over the byte, token or nesting
 // limits without parsing it.
-func (el exprLimits) checkLexical(input string) error {
+func (el Limits) checkLexical(input string) error {
 	if el.maxBytes > 0 && len(input) > el.maxBytes {
 		return errExpr("the query expression is too long (expression size: %d bytes, limit: %d bytes)", len(input), el.maxBytes)
 	}
@@ -68,7 +75,7 @@ func (el exprLimits) checkLexical(input string) error {
 }
 
 // checkAST refuses a parsed expression deeper than the depth limit.
-func (el exprLimits) checkAST(e parser.Expr) error {
+func (el Limits) checkAST(e parser.Expr) error {
 	if el.maxDepth <= 0 {
 		return nil
 	}
@@ -105,11 +112,11 @@ func astDepth(e parser.Node, stop int) int {
 	return max
 }
 
-// subquerySteps is the number of steps the engine evaluates for e's
+// SubquerySteps is the number of steps the engine evaluates for e's
 // subqueries when e itself is evaluated over span: each subquery's inner
 // expression is evaluated once, over span plus its range, at its step
 // (defaultStep when it names none).
-func subquerySteps(e parser.Node, span, defaultStep time.Duration) int64 {
+func SubquerySteps(e parser.Node, span, defaultStep time.Duration) int64 {
 	var total int64
 	add := func(n int64) {
 		if total > math.MaxInt64-n {
@@ -143,30 +150,36 @@ func subquerySteps(e parser.Node, span, defaultStep time.Duration) int64 {
 	return total
 }
 
-func (el exprLimits) checkSubquerySteps(e parser.Expr, span, defaultStep time.Duration) error {
+// CheckSubquerySteps refuses e when its subqueries would evaluate more
+// steps than the limit, e evaluated over span (0 for an instant query).
+func (el Limits) CheckSubquerySteps(e parser.Expr, span, defaultStep time.Duration) error {
 	if el.maxSubquerySteps <= 0 {
 		return nil
 	}
-	if n := subquerySteps(e, span, defaultStep); n > el.maxSubquerySteps {
+	if n := SubquerySteps(e, span, defaultStep); n > el.maxSubquerySteps {
 		return errExpr("the query's subqueries would evaluate %d steps; the limit is %d (use a coarser subquery resolution, e.g. [1h:1m], or a shorter range)", n, el.maxSubquerySteps)
 	}
 	return nil
 }
 
-// guardedParser is a PromQL parser that refuses expressions over the
-// limits before parsing them. The PromQL engines of each set of limits and
-// the HTTP API's own parsing (format_query, parse_query, exemplars, match[]
-// selectors) use one.
-type guardedParser struct {
+// Parser is a PromQL parser that refuses expressions over the limits
+// before parsing them.
+type Parser struct {
 	parser.Parser
-	limits exprLimits
+	limits Limits
 }
 
-func newGuardedParser(el exprLimits) *guardedParser {
-	return &guardedParser{Parser: parser.NewParser(parser.Options{}), limits: el}
+// NewParser returns a parser bounded by el.
+func NewParser(el Limits) *Parser {
+	return &Parser{Parser: parser.NewParser(parser.Options{}), limits: el}
 }
 
-func (p *guardedParser) ParseExpr(input string) (parser.Expr, error) {
+// Limits are the limits the parser applies.
+func (p *Parser) Limits() Limits { return p.limits }
+
+// ParseExpr parses input once it passed the lexical limits, and checks the
+// AST's depth.
+func (p *Parser) ParseExpr(input string) (parser.Expr, error) {
 	if err := p.limits.checkLexical(input); err != nil {
 		return nil, err
 	}
@@ -180,14 +193,16 @@ func (p *guardedParser) ParseExpr(input string) (parser.Expr, error) {
 	return e, nil
 }
 
-func (p *guardedParser) ParseMetricSelector(input string) ([]*labels.Matcher, error) {
+// ParseMetricSelector parses a selector within the lexical limits.
+func (p *Parser) ParseMetricSelector(input string) ([]*labels.Matcher, error) {
 	if err := p.limits.checkLexical(input); err != nil {
 		return nil, err
 	}
 	return p.Parser.ParseMetricSelector(input)
 }
 
-func (p *guardedParser) ParseMetricSelectors(matchers []string) ([][]*labels.Matcher, error) {
+// ParseMetricSelectors parses selectors within the lexical limits.
+func (p *Parser) ParseMetricSelectors(matchers []string) ([][]*labels.Matcher, error) {
 	for _, m := range matchers {
 		if err := p.limits.checkLexical(m); err != nil {
 			return nil, err
@@ -196,4 +211,5 @@ func (p *guardedParser) ParseMetricSelectors(matchers []string) ([][]*labels.Mat
 	return p.Parser.ParseMetricSelectors(matchers)
 }
 
-func (p *guardedParser) RegisterFeatures(r features.Collector) { p.Parser.RegisterFeatures(r) }
+// RegisterFeatures implements parser.Parser.
+func (p *Parser) RegisterFeatures(r features.Collector) { p.Parser.RegisterFeatures(r) }
