@@ -69,6 +69,12 @@ type Limits struct {
 	MaxSilenceSizeBytes    int            `yaml:"max_silence_size_bytes" json:"max_silence_size_bytes"`   // 0: no limit
 	NotificationRate       float64        `yaml:"notification_rate" json:"notification_rate"`             // notifications/s across receivers; 0: no limit
 	NotificationBurstSize  int            `yaml:"notification_burst_size" json:"notification_burst_size"` // token bucket size
+	// Templates a tenant wrote (notification templates, alerting rules'
+	// labels and annotations): what one notification, or one evaluation of
+	// an alerting rule, may produce and spend.
+	MaxTemplateOutputBytes int `yaml:"max_template_output_bytes" json:"max_template_output_bytes"`
+	MaxTemplateSteps       int `yaml:"max_template_steps" json:"max_template_steps"`
+	MaxTemplateBytes       int `yaml:"max_template_bytes" json:"max_template_bytes"` // one rule label or annotation's template text
 }
 
 // Defaults returns AMP's default quotas (seed 001, "Service Quotas").
@@ -123,6 +129,9 @@ func Defaults() Limits {
 		MaxSilenceSizeBytes:    64 << 10,
 		NotificationRate:       0,
 		NotificationBurstSize:  10,
+		MaxTemplateOutputBytes: 4 << 20,
+		MaxTemplateSteps:       1000000,
+		MaxTemplateBytes:       64 << 10,
 	}
 }
 
@@ -201,6 +210,9 @@ func (l Limits) Validate() error {
 	intIn("max_silence_size_bytes", int64(l.MaxSilenceSizeBytes), 0, 1<<20)
 	floatIn("notification_rate", l.NotificationRate, 0, 1_000_000)
 	intIn("notification_burst_size", int64(l.NotificationBurstSize), 1, 1_000_000)
+	intIn("max_template_output_bytes", int64(l.MaxTemplateOutputBytes), 1<<10, 64<<20)
+	intIn("max_template_steps", int64(l.MaxTemplateSteps), 1000, 100_000_000)
+	intIn("max_template_bytes", int64(l.MaxTemplateBytes), 1<<10, 1<<20)
 	if l.AcceptHASamples && (l.HAClusterLabel == "" || l.HAReplicaLabel == "") {
 		errs = append(errs, "ha_cluster_label and ha_replica_label must be set when accept_ha_samples is on")
 	}
