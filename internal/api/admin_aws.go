@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"time"
@@ -19,53 +18,75 @@ func (s *Server) awsRoutes() []route {
 	if s.AWS == nil || s.Hosts == nil {
 		return nil
 	}
-	adm := func(name, method, pattern, action string, res func(*Server, *http.Request) string, h http.HandlerFunc) route {
-		return route{name: name, method: method, pattern: pattern, plane: planeControl, action: action, resource: res, maxBody: 256 * kib, handler: h}
+	adm := func(name, method, pattern, action string, res func(*Server, *http.Request) ([]string, error), h http.HandlerFunc) route {
+		return route{name: name, method: method, pattern: pattern, plane: planeControl, action: action, resources: res, maxBody: 256 * kib, handler: h}
 	}
-	integrationWS := func(s *Server, r *http.Request) string {
-		if i, err := s.AWS.Get(r.Context(), r.PathValue("id")); err == nil {
-			return s.workspaces.ARN(i.WorkspaceID)
+	anyService := func(*Server, *http.Request) ([]string, error) { return []string{"*"}, nil }
+	// An integration or host is authorized on its own ARN and on its
+	// workspace's, so a Deny on a workspace covers its integrations and
+	// hosts, and "*" on a workspace alone does not grant them.
+	integration := func(s *Server, r *http.Request) ([]string, error) {
+		i, err := s.AWS.Get(r.Context(), r.PathValue("id"))
+		if err != nil {
+			return nil, err
 		}
-		return s.accountResource()
+		return []string{s.kansokuARN("awsintegration", i.ID), s.workspaces.ARN(i.WorkspaceID)}, nil
 	}
-	hostWS := func(s *Server, r *http.Request) string {
-		if h, err := s.Hosts.Get(r.Context(), r.PathValue("id")); err == nil {
-			return s.workspaces.ARN(h.WorkspaceID)
+	host := func(s *Server, r *http.Request) ([]string, error) {
+		h, err := s.Hosts.Get(r.Context(), r.PathValue("id"))
+		if errors.Is(err, hosts.ErrNotFound) {
+			return nil, apierr.NotFound("Host", r.PathValue("id"), "host %s does not exist", r.PathValue("id"))
 		}
-		return s.accountResource()
+		if err != nil {
+			return nil, err
+		}
+		return []string{s.kansokuARN("host", h.ID), s.workspaces.ARN(h.WorkspaceID)}, nil
 	}
-	queryWS := func(s *Server, r *http.Request) string {
-		if ws := r.URL.Query().Get("workspace"); ws != "" {
-			return s.workspaces.ARN(ws)
+	// Listings name the collection (and the workspace asked for); each
+	// item is then authorized on its own.
+	collection := func(kind string) func(*Server, *http.Request) ([]string, error) {
+		return func(s *Server, r *http.Request) ([]string, error) {
+			res := []string{s.kansokuARN(kind, "*")}
+			if ws := r.URL.Query().Get("workspace"); ws != "" {
+				res = append(res, s.workspaces.ARN(ws))
+			}
+			return res, nil
 		}
-		return s.accountResource()
 	}
-	bodyWS := func(s *Server, r *http.Request) string {
-		var in struct {
-			WorkspaceID string `json:"workspaceId"`
+	newIntegration := func(s *Server, r *http.Request) ([]string, error) {
+		var in awsint.CreateInput
+		if err := decodeStrictJSON(r, &in); err != nil { // exactly as the handler decodes it
+			return nil, err
 		}
-		body, _ := requestBody(r)
-		if json.Unmarshal(body, &in) == nil && in.WorkspaceID != "" {
-			return s.workspaces.ARN(in.WorkspaceID)
+		if in.WorkspaceID == "" {
+			return nil, apierr.InvalidField("workspaceId", "the workspace the integration writes into is required")
 		}
-		return s.accountResource()
+		return []string{s.kansokuARN("awsintegration", "*"), s.workspaces.ARN(in.WorkspaceID)}, nil
 	}
-	pathWS := func(s *Server, r *http.Request) string { return s.workspaces.ARN(r.PathValue("workspaceId")) }
+	workspaceHosts := func(s *Server, r *http.Request) ([]string, error) {
+		return []string{s.kansokuARN("host", "*"), s.workspaces.ARN(r.PathValue("workspaceId"))}, nil
+	}
 	return []route{
-		adm("ListAWSServices", "GET", "/admin/v1/aws/services", "kansoku:ListAWSIntegrations", nil, s.listAWSServices),
-		adm("ListAWSIntegrations", "GET", "/admin/v1/aws/integrations", "kansoku:ListAWSIntegrations", queryWS, s.listAWSIntegrations),
-		adm("CreateAWSIntegration", "POST", "/admin/v1/aws/integrations", "kansoku:CreateAWSIntegration", bodyWS, s.createAWSIntegration),
-		adm("GetAWSIntegration", "GET", "/admin/v1/aws/integrations/{id}", "kansoku:GetAWSIntegration", integrationWS, s.getAWSIntegration),
-		adm("UpdateAWSIntegration", "PATCH", "/admin/v1/aws/integrations/{id}", "kansoku:UpdateAWSIntegration", integrationWS, s.updateAWSIntegration),
-		adm("DeleteAWSIntegration", "DELETE", "/admin/v1/aws/integrations/{id}", "kansoku:DeleteAWSIntegration", integrationWS, s.deleteAWSIntegration),
-		adm("ValidateAWSIntegration", "POST", "/admin/v1/aws/integrations/{id}/validate", "kansoku:UpdateAWSIntegration", integrationWS, s.validateAWSIntegration),
-		adm("PollAWSIntegration", "POST", "/admin/v1/aws/integrations/{id}/poll", "kansoku:PollAWSIntegration", integrationWS, s.pollAWSIntegration),
-		adm("GetAWSIntegrationPolicies", "GET", "/admin/v1/aws/integrations/{id}/policies", "kansoku:GetAWSIntegration", integrationWS, s.getAWSIntegrationPolicies),
-		adm("ListHosts", "GET", "/admin/v1/hosts", "kansoku:ListHosts", queryWS, s.listHosts),
-		adm("GetHost", "GET", "/admin/v1/hosts/{id}", "kansoku:GetHost", hostWS, s.getHost),
-		adm("RetireHost", "POST", "/admin/v1/hosts/{id}/retire", "kansoku:RetireHost", hostWS, s.retireHost),
-		adm("ListHostRoles", "GET", "/admin/v1/workspaces/{workspaceId}/roles", "kansoku:ListHosts", pathWS, s.listHostRoles),
+		adm("ListAWSServices", "GET", "/admin/v1/aws/services", "kansoku:ListAWSIntegrations", anyService, s.listAWSServices),
+		adm("ListAWSIntegrations", "GET", "/admin/v1/aws/integrations", "kansoku:ListAWSIntegrations", collection("awsintegration"), s.listAWSIntegrations),
+		adm("CreateAWSIntegration", "POST", "/admin/v1/aws/integrations", "kansoku:CreateAWSIntegration", newIntegration, s.createAWSIntegration),
+		adm("GetAWSIntegration", "GET", "/admin/v1/aws/integrations/{id}", "kansoku:GetAWSIntegration", integration, s.getAWSIntegration),
+		adm("UpdateAWSIntegration", "PATCH", "/admin/v1/aws/integrations/{id}", "kansoku:UpdateAWSIntegration", integration, s.updateAWSIntegration),
+		adm("DeleteAWSIntegration", "DELETE", "/admin/v1/aws/integrations/{id}", "kansoku:DeleteAWSIntegration", integration, s.deleteAWSIntegration),
+		adm("ValidateAWSIntegration", "POST", "/admin/v1/aws/integrations/{id}/validate", "kansoku:UpdateAWSIntegration", integration, s.validateAWSIntegration),
+		adm("PollAWSIntegration", "POST", "/admin/v1/aws/integrations/{id}/poll", "kansoku:PollAWSIntegration", integration, s.pollAWSIntegration),
+		adm("GetAWSIntegrationPolicies", "GET", "/admin/v1/aws/integrations/{id}/policies", "kansoku:GetAWSIntegration", integration, s.getAWSIntegrationPolicies),
+		adm("ListHosts", "GET", "/admin/v1/hosts", "kansoku:ListHosts", collection("host"), s.listHosts),
+		adm("GetHost", "GET", "/admin/v1/hosts/{id}", "kansoku:GetHost", host, s.getHost),
+		adm("RetireHost", "POST", "/admin/v1/hosts/{id}/retire", "kansoku:RetireHost", host, s.retireHost),
+		adm("ListHostRoles", "GET", "/admin/v1/workspaces/{workspaceId}/roles", "kansoku:ListHosts", workspaceHosts, s.listHostRoles),
 	}
+}
+
+// kansokuARN names a Kansoku-only resource:
+// arn:aws:kansoku:<region>:<account>:<kind>/<id>.
+func (s *Server) kansokuARN(kind, id string) string {
+	return "arn:aws:kansoku:" + s.Region + ":" + s.AccountID + ":" + kind + "/" + id
 }
 
 func (s *Server) accountResource() string {
@@ -96,7 +117,13 @@ func (s *Server) listAWSIntegrations(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, planeControl, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"integrations": list})
+	out := list[:0]
+	for _, i := range list {
+		if s.allowed(r, "kansoku:ListAWSIntegrations", s.kansokuARN("awsintegration", i.ID), s.workspaces.ARN(i.WorkspaceID)) {
+			out = append(out, i)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"integrations": out})
 }
 
 func (s *Server) createAWSIntegration(w http.ResponseWriter, r *http.Request) {
@@ -203,7 +230,13 @@ func (s *Server) listHosts(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, planeControl, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"hosts": list})
+	out := list[:0]
+	for _, h := range list {
+		if s.allowed(r, "kansoku:ListHosts", s.kansokuARN("host", h.ID), s.workspaces.ARN(h.WorkspaceID)) {
+			out = append(out, h)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"hosts": out})
 }
 
 func (s *Server) hostError(w http.ResponseWriter, r *http.Request, err error) {

@@ -40,7 +40,8 @@ func (s *Server) consoleRoutes() []route {
 		self("ConsoleLogout", "DELETE", "/console/api/session", true, s.consoleSignOut),
 		self("ConsolePermissions", "POST", "/console/api/permissions", false, s.consolePermissions),
 		{name: "SetConsolePassword", method: "PUT", pattern: "/admin/v1/users/{userName}/console-password", plane: planeControl,
-			action: "kansoku:SetConsolePassword", maxBody: 4 * kib, handler: http.HandlerFunc(s.setConsolePassword)},
+			action: "kansoku:SetConsolePassword", maxBody: 4 * kib, handler: http.HandlerFunc(s.setConsolePassword),
+			resource: func(s *Server, r *http.Request) string { return s.IAM.UserARN(r.PathValue("userName")) }},
 		dash("ListDashboards", "GET", "/admin/v1/workspaces/{workspaceId}/dashboards", "kansoku:ListDashboards", s.listDashboards),
 		dash("CreateDashboard", "POST", "/admin/v1/workspaces/{workspaceId}/dashboards", "kansoku:PutDashboard", s.createDashboard),
 		dash("GetDashboard", "GET", "/admin/v1/workspaces/{workspaceId}/dashboards/{id}", "kansoku:GetDashboard", s.getDashboard),
@@ -125,6 +126,9 @@ func (s *Server) consolePermissions(w http.ResponseWriter, r *http.Request) {
 		Checks []struct {
 			Action   string `json:"action"`
 			Resource string `json:"resource"`
+			// Resources: every one must be allowed (an integration or host
+			// and its workspace).
+			Resources []string `json:"resources"`
 		} `json:"checks"`
 	}
 	if err := decodeStrictJSON(r, &in); err != nil {
@@ -138,25 +142,46 @@ func (s *Server) consolePermissions(w http.ResponseWriter, r *http.Request) {
 	id := identity(r)
 	out := make([]bool, len(in.Checks))
 	for i, c := range in.Checks {
-		res := c.Resource
-		if res == "" {
-			res = s.accountResource()
+		res := c.Resources
+		if c.Resource != "" || len(res) == 0 {
+			r := c.Resource
+			if r == "" {
+				r = s.accountResource()
+			}
+			res = append(res, r)
 		}
-		out[i] = s.authz.Authorize(r.Context(), id, c.Action, res) == nil
+		if len(res) > 10 {
+			s.writeError(w, r, planeControl, apierr.InvalidField("checks", "at most 10 resources per check"))
+			return
+		}
+		_, err := s.authorizeAll(r.Context(), id, c.Action, res)
+		out[i] = err == nil
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"allowed": out})
 }
 
 func (s *Server) setConsolePassword(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Password string `json:"password"`
+		Password        string `json:"password"`
+		CurrentPassword string `json:"currentPassword"`
 	}
 	if err := decodeStrictJSON(r, &in); err != nil {
 		s.writeError(w, r, planeControl, err)
 		return
 	}
-	err := s.Sessions.SetPassword(r.Context(), r.PathValue("userName"), in.Password)
+	id := identity(r)
+	change := console.PasswordChange{User: r.PathValue("userName"), Password: in.Password, Current: in.CurrentPassword}
+	if id.Method == auth.MethodSession && id.PrincipalName == change.User {
+		change.Self = true
+		if c, err := r.Cookie(auth.SessionCookie); err == nil {
+			change.KeepSession = console.SessionID(c.Value)
+		}
+	}
+	err := s.Sessions.SetPassword(r.Context(), change)
 	switch {
+	case errors.Is(err, console.ErrCurrentPassword):
+		writeAWSError(w, &apierr.Error{Type: "AccessDeniedException", Status: http.StatusForbidden,
+			Message: "the current password (currentPassword) is wrong; changing your own console password needs it"})
 	case errors.Is(err, metastore.ErrNotFound):
 		s.writeError(w, r, planeControl, apierr.NotFound("User", r.PathValue("userName"), "user %s does not exist", r.PathValue("userName")))
 	case err != nil:

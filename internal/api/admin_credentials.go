@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"time"
@@ -13,18 +12,23 @@ import (
 
 // adminRoutes are Kansoku's own API for what AWS keeps in IAM and elsewhere.
 func (s *Server) adminRoutes() []route {
-	adm := func(name, method, pattern, action string, res func(*Server, *http.Request) string, h http.HandlerFunc) route {
+	adm := func(name, method, pattern, action string, res func(*Server, *http.Request) ([]string, error), h http.HandlerFunc) route {
 		return route{name: name, method: method, pattern: pattern, plane: planeControl, action: action,
-			resource: res, maxBody: 64 * kib, handler: h}
+			resources: res, maxBody: 64 * kib, handler: h}
 	}
 	return []route{
 		adm("CreateAccessKey", "POST", "/admin/v1/keys", "iam:CreateAccessKey", userFromBody, s.createAccessKey),
-		adm("ListAccessKeys", "GET", "/admin/v1/keys", "iam:ListAccessKeys", userFromQuery, s.listAccessKeys),
+		adm("ListAccessKeys", "GET", "/admin/v1/keys", "iam:ListAccessKeys", one(userFromQuery), s.listAccessKeys),
 		adm("DeleteAccessKey", "DELETE", "/admin/v1/keys/{accessKeyId}", "iam:DeleteAccessKey", keyOwner, s.deleteAccessKey),
 		adm("CreateAPIToken", "POST", "/admin/v1/tokens", "kansoku:CreateAPIToken", userFromBody, s.createAPIToken),
-		adm("ListAPITokens", "GET", "/admin/v1/tokens", "kansoku:ListAPITokens", userFromQuery, s.listAPITokens),
-		adm("DeleteAPIToken", "DELETE", "/admin/v1/tokens/{tokenId}", "kansoku:DeleteAPIToken", nil, s.deleteAPIToken),
+		adm("ListAPITokens", "GET", "/admin/v1/tokens", "kansoku:ListAPITokens", one(userFromQuery), s.listAPITokens),
+		adm("DeleteAPIToken", "DELETE", "/admin/v1/tokens/{tokenId}", "kansoku:DeleteAPIToken", tokenOwner, s.deleteAPIToken),
 	}
+}
+
+// one adapts a single-ARN resource function.
+func one(f func(*Server, *http.Request) string) func(*Server, *http.Request) ([]string, error) {
+	return func(s *Server, r *http.Request) ([]string, error) { return []string{f(s, r)}, nil }
 }
 
 // callerOr returns name, or the caller's own user name when name is empty.
@@ -38,13 +42,16 @@ func callerOr(r *http.Request, name string) string {
 	return ""
 }
 
-func userFromBody(s *Server, r *http.Request) string {
+// userFromBody is the user a request body names (the caller when none),
+// decoded as its handler decodes it.
+func userFromBody(s *Server, r *http.Request) ([]string, error) {
 	var in struct {
 		UserName string `json:"userName"`
 	}
-	body, _ := requestBody(r)
-	_ = json.Unmarshal(body, &in)
-	return s.IAM.UserARN(callerOr(r, in.UserName))
+	if err := decodeJSON(r, &in); err != nil {
+		return nil, err
+	}
+	return []string{s.IAM.UserARN(callerOr(r, in.UserName))}, nil
 }
 
 func userFromQuery(s *Server, r *http.Request) string {
@@ -54,12 +61,22 @@ func userFromQuery(s *Server, r *http.Request) string {
 	return s.IAM.UserARN("*")
 }
 
-func keyOwner(s *Server, r *http.Request) string {
+// keyOwner authorizes an access key operation on the key's owner.
+func keyOwner(s *Server, r *http.Request) ([]string, error) {
 	name, err := s.IAM.KeyOwner(r.Context(), r.PathValue("accessKeyId"))
 	if err != nil {
-		return s.IAM.UserARN("*")
+		return nil, iamError(err)
 	}
-	return s.IAM.UserARN(name)
+	return []string{s.IAM.UserARN(name)}, nil
+}
+
+// tokenOwner authorizes an API token operation on the token's owner.
+func tokenOwner(s *Server, r *http.Request) ([]string, error) {
+	name, err := s.IAM.TokenOwner(r.Context(), r.PathValue("tokenId"))
+	if err != nil {
+		return nil, iamError(err)
+	}
+	return []string{s.IAM.UserARN(name)}, nil
 }
 
 // iamError maps the iam package's errors to API errors.

@@ -18,15 +18,16 @@ import (
 // iamRoutes are the admin API for users, policies and attachments, plus the
 // audit trail and workspace logs.
 func (s *Server) iamRoutes() []route {
-	adm := func(name, method, pattern, action string, res func(*Server, *http.Request) string, h http.HandlerFunc) route {
+	adm := func(name, method, pattern, action string, res func(*Server, *http.Request) ([]string, error), h http.HandlerFunc) route {
 		return route{name: name, method: method, pattern: pattern, plane: planeControl, action: action,
-			resource: res, maxBody: 64 * kib, handler: h}
+			resources: res, maxBody: 64 * kib, handler: h}
 	}
-	user := func(s *Server, r *http.Request) string { return s.IAM.UserARN(r.PathValue("userName")) }
-	anyUser := func(s *Server, r *http.Request) string { return s.IAM.UserARN("*") }
-	pol := func(s *Server, r *http.Request) string { return r.PathValue("policyArn") }
-	anyPolicy := func(s *Server, r *http.Request) string { return s.IAM.PolicyARN("*") }
-	wsRes := func(s *Server, r *http.Request) string { return s.workspaces.ARN(r.PathValue("workspaceId")) }
+	user := one(func(s *Server, r *http.Request) string { return s.IAM.UserARN(r.PathValue("userName")) })
+	anyUser := one(func(s *Server, r *http.Request) string { return s.IAM.UserARN("*") })
+	pol := one(func(s *Server, r *http.Request) string { return r.PathValue("policyArn") })
+	anyPolicy := one(func(s *Server, r *http.Request) string { return s.IAM.PolicyARN("*") })
+	wsRes := one(func(s *Server, r *http.Request) string { return s.workspaces.ARN(r.PathValue("workspaceId")) })
+	anything := one(func(*Server, *http.Request) string { return "*" })
 	return []route{
 		adm("CreateUser", "POST", "/admin/v1/iam/users", "iam:CreateUser", userFromBody, s.createUser),
 		adm("ListUsers", "GET", "/admin/v1/iam/users", "iam:ListUsers", anyUser, s.listUsers),
@@ -42,7 +43,7 @@ func (s *Server) iamRoutes() []route {
 		adm("DeletePolicy", "DELETE", "/admin/v1/iam/policies/{policyArn}", "iam:DeletePolicy", pol, s.deletePolicy),
 		adm("SimulatePrincipalPolicy", "POST", "/admin/v1/iam/simulate", "iam:SimulatePrincipalPolicy", userFromBody, s.simulate),
 		adm("UpdateAccessKey", "PUT", "/admin/v1/keys/{accessKeyId}", "iam:UpdateAccessKey", keyOwner, s.updateAccessKey),
-		adm("LookupEvents", "GET", "/admin/v1/audit", "cloudtrail:LookupEvents", nil, s.lookupEvents),
+		adm("LookupEvents", "GET", "/admin/v1/audit", "cloudtrail:LookupEvents", anything, s.lookupEvents),
 		adm("FilterLogEvents", "GET", "/admin/v1/workspaces/{workspaceId}/logs", "logs:FilterLogEvents", wsRes, s.filterLogEvents),
 	}
 }

@@ -9,15 +9,25 @@ import (
 
 // limitsRoutes are the admin API for per-workspace limits and usage.
 func (s *Server) limitsRoutes() []route {
-	ws := func(s *Server, r *http.Request) string { return s.workspaces.ARN(r.PathValue("workspaceId")) }
-	adm := func(name, method, pattern, action string, h http.HandlerFunc) route {
-		return route{name: name, method: method, pattern: pattern, plane: planeControl, action: action, resource: ws, maxBody: 64 * kib, handler: h}
+	// A workspace's limits are a resource of their own
+	// (arn:aws:kansoku:<region>:<account>:limits/<workspace>), checked with
+	// the workspace's ARN: "*" on a workspace lets its tenant use it, not
+	// lift its own guardrails.
+	lim := func(s *Server, r *http.Request) ([]string, error) {
+		ws := r.PathValue("workspaceId")
+		return []string{s.kansokuARN("limits", ws), s.workspaces.ARN(ws)}, nil
+	}
+	ws := func(s *Server, r *http.Request) ([]string, error) {
+		return []string{s.workspaces.ARN(r.PathValue("workspaceId"))}, nil
+	}
+	adm := func(name, method, pattern, action string, res func(*Server, *http.Request) ([]string, error), h http.HandlerFunc) route {
+		return route{name: name, method: method, pattern: pattern, plane: planeControl, action: action, resources: res, maxBody: 64 * kib, handler: h}
 	}
 	return []route{
-		adm("GetLimits", "GET", "/admin/v1/workspaces/{workspaceId}/limits", "kansoku:GetLimits", s.getLimits),
-		adm("UpdateLimits", "PATCH", "/admin/v1/workspaces/{workspaceId}/limits", "kansoku:UpdateLimits", s.updateLimits),
-		adm("DeleteLimits", "DELETE", "/admin/v1/workspaces/{workspaceId}/limits", "kansoku:DeleteLimits", s.resetLimits),
-		adm("GetUsage", "GET", "/admin/v1/workspaces/{workspaceId}/usage", "kansoku:GetUsage", s.getUsage),
+		adm("GetLimits", "GET", "/admin/v1/workspaces/{workspaceId}/limits", "kansoku:GetLimits", lim, s.getLimits),
+		adm("UpdateLimits", "PATCH", "/admin/v1/workspaces/{workspaceId}/limits", "kansoku:UpdateLimits", lim, s.updateLimits),
+		adm("DeleteLimits", "DELETE", "/admin/v1/workspaces/{workspaceId}/limits", "kansoku:DeleteLimits", lim, s.resetLimits),
+		adm("GetUsage", "GET", "/admin/v1/workspaces/{workspaceId}/usage", "kansoku:GetUsage", ws, s.getUsage),
 	}
 }
 
@@ -47,9 +57,8 @@ func (s *Server) updateLimits(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, planeControl, err)
 		return
 	}
-	body, _ := requestBody(r)
 	var partial map[string]json.RawMessage
-	if err := json.Unmarshal(body, &partial); err != nil {
+	if err := decodeStrictJSON(r, &partial); err != nil || partial == nil {
 		s.writeError(w, r, planeControl, apierr.Validation(apierr.ReasonCannotParse, "the body must be a JSON object of limits, e.g. {\"ingestion_rate\": 50000}: %v", err))
 		return
 	}

@@ -8,15 +8,26 @@ import (
 	"github.com/kansoku/kansoku/internal/tagging"
 )
 
+// taggedARN is the canonical form of the request's {resourceArn}, which
+// the tag routes are authorized on and store tags under; an ARN that is
+// not an AMP resource of this account and region is refused.
+func (s *Server) taggedARN(r *http.Request) (tagging.ARN, error) {
+	a, err := tagging.ParseARN(r.PathValue("resourceArn"))
+	if err != nil {
+		return a, err
+	}
+	if a.Region != s.Region || a.Account != s.AccountID {
+		return a, apierr.NotFound("Resource", a.String(), "Resource %s is not in this account (%s) and region (%s)", a, s.AccountID, s.Region)
+	}
+	return a, nil
+}
+
 // taggable checks that an ARN names an existing workspace or namespace of
 // this installation.
 func (s *Server) taggable(ctx context.Context, arn string) error {
 	a, err := tagging.ParseARN(arn)
 	if err != nil {
 		return err
-	}
-	if a.Region != s.Region || a.Account != s.AccountID {
-		return apierr.NotFound("Resource", arn, "Resource %s is not in this account (%s) and region (%s)", arn, s.AccountID, s.Region)
 	}
 	if a.Kind == tagging.KindWorkspace {
 		_, err = s.workspaces.Get(ctx, a.WorkspaceID)
@@ -27,7 +38,8 @@ func (s *Server) taggable(ctx context.Context, arn string) error {
 }
 
 func (s *Server) tagResource(w http.ResponseWriter, r *http.Request) {
-	arn := r.PathValue("resourceArn")
+	a, _ := s.taggedARN(r) // checked by the route
+	arn := a.String()
 	var in struct {
 		Tags map[string]string `json:"tags"`
 	}
@@ -58,7 +70,8 @@ func (s *Server) tagResource(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) untagResource(w http.ResponseWriter, r *http.Request) {
-	arn := r.PathValue("resourceArn")
+	a, _ := s.taggedARN(r) // checked by the route
+	arn := a.String()
 	keys := r.URL.Query()["tagKeys"]
 	if len(keys) == 0 {
 		s.writeError(w, r, planeControl, apierr.InvalidField("tagKeys", "Member must not be null"))
@@ -82,7 +95,8 @@ func (s *Server) untagResource(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listTagsForResource(w http.ResponseWriter, r *http.Request) {
-	arn := r.PathValue("resourceArn")
+	a, _ := s.taggedARN(r) // checked by the route
+	arn := a.String()
 	if err := s.taggable(r.Context(), arn); err != nil {
 		s.writeError(w, r, planeControl, err)
 		return

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -39,15 +40,10 @@ func summaryJSON(d workspace.Description) workspaceSummaryJSON {
 }
 
 // decodeJSON parses a control-plane request body; an empty body is {}.
+// AMP's shapes ignore unknown members, as AWS does.
 func decodeJSON(r *http.Request, v any) error {
 	body, _ := requestBody(r)
-	if len(body) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return apierr.Validation(apierr.ReasonCannotParse, "Could not parse the request body as JSON: %v", err)
-	}
-	return nil
+	return decodeBody(body, v, false)
 }
 
 // decodeStrictJSON parses a Kansoku-specific (admin, console) request body:
@@ -55,10 +51,29 @@ func decodeJSON(r *http.Request, v any) error {
 // Kansoku's own shapes, so an unknown member is a mistake worth a 400.
 func decodeStrictJSON(r *http.Request, v any) error {
 	body, _ := requestBody(r)
+	if len(bytes.TrimSpace(body)) == 0 {
+		return apierr.Validation(apierr.ReasonCannotParse, "the body must be a JSON object")
+	}
+	return decodeBody(body, v, true)
+}
+
+// decodeBody is the one JSON decoder of request bodies: handlers and the
+// resource functions that authorize them decode the same bytes the same
+// way, so they cannot disagree on what a request says. Exactly one JSON
+// value is accepted: trailing data (`{...} {}`) is refused.
+func decodeBody(body []byte, v any, strict bool) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
+	if strict {
+		dec.DisallowUnknownFields()
+	}
 	if err := dec.Decode(v); err != nil {
-		return apierr.Validation(apierr.ReasonCannotParse, "the body must be a JSON object: %v", err)
+		return apierr.Validation(apierr.ReasonCannotParse, "Could not parse the request body as JSON: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return apierr.Validation(apierr.ReasonCannotParse, "Could not parse the request body as JSON: it has data after the JSON value")
 	}
 	return nil
 }

@@ -218,13 +218,19 @@ func (s *Server) wrap(rt route) http.Handler {
 			r = r.WithContext(tenant.WithWorkspace(r.Context(), wsID))
 		}
 
-		resource := s.resourceFor(rt, r)
-		if rt.authOnly {
-			resource = ""
-		} else if err := s.authz.Authorize(r.Context(), id, rt.action, resource); err != nil {
-			s.metrics.authzFailures.WithLabelValues(rt.action).Inc()
-			s.refuse(rec, r, rt, id, resource, err)
-			return
+		resource := ""
+		if !rt.authOnly {
+			resources, err := s.resourcesFor(rt, r)
+			if err != nil {
+				s.writeError(rec, r, rt.plane, err)
+				return
+			}
+			resource = resources[0]
+			if denied, err := s.authorizeAll(r.Context(), id, rt.action, resources); err != nil {
+				s.metrics.authzFailures.WithLabelValues(rt.action).Inc()
+				s.refuse(rec, r, rt, id, denied, err)
+				return
+			}
 		}
 		rt.handler.ServeHTTP(out, r)
 		if capture != nil && s.Audit != nil && !rt.noAudit {
@@ -256,6 +262,24 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, rt route, id *au
 }
 
 func identity(r *http.Request) *auth.Identity { return auth.IdentityFrom(r.Context()) }
+
+// authorizeAll checks action on every resource and returns the first one
+// refused, with the refusal.
+func (s *Server) authorizeAll(ctx context.Context, id *auth.Identity, action string, resources []string) (string, error) {
+	for _, res := range resources {
+		if err := s.authz.Authorize(ctx, id, action, res); err != nil {
+			return res, err
+		}
+	}
+	return "", nil
+}
+
+// allowed reports whether the caller may do action on every resource (a
+// listing keeps only the items it is allowed to see).
+func (s *Server) allowed(r *http.Request, action string, resources ...string) bool {
+	_, err := s.authorizeAll(r.Context(), identity(r), action, resources)
+	return err == nil
+}
 
 func authFailureCode(err error) string {
 	var ae *auth.Error

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/pprof"
@@ -21,6 +20,13 @@ type route struct {
 	// resource builds the ARN the action is checked against; nil: the
 	// workspace ARN when the route has {workspaceId}, else the account's "*".
 	resource func(s *Server, r *http.Request) string
+	// resources, when set instead, builds every ARN the caller must be
+	// allowed the action on (a sub-resource and the workspace it belongs
+	// to, as AWS checks an instance and its subnet); the first is the one
+	// audited. An error (a body that does not parse, an object that does
+	// not exist) answers the request before authorization: there is no
+	// fallback to another resource.
+	resources func(s *Server, r *http.Request) ([]string, error)
 	// workspace: {workspaceId} must name an ACTIVE workspace, which the
 	// request context then carries.
 	workspace bool
@@ -142,29 +148,44 @@ func (s *Server) routeTable() []route {
 }
 
 func withNamespaceResource(r route) route {
-	r.resource = func(s *Server, req *http.Request) string {
+	r.resources = func(s *Server, req *http.Request) ([]string, error) {
 		name := req.PathValue("name")
-		if name == "" { // CreateRuleGroupsNamespace: the name is in the body
+		if name == "" { // CreateRuleGroupsNamespace: the name is in the body, decoded as the handler does
 			var in struct {
 				Name string `json:"name"`
 			}
-			body, _ := requestBody(req)
-			_ = json.Unmarshal(body, &in)
+			if err := decodeJSON(req, &in); err != nil {
+				return nil, err
+			}
 			name = in.Name
 		}
-		return s.RuleGroups.ARN(req.PathValue("workspaceId"), name)
+		return []string{s.RuleGroups.ARN(req.PathValue("workspaceId"), name)}, nil
 	}
 	return r
 }
 
 func withARNResource(r route) route {
-	r.resource = func(s *Server, req *http.Request) string { return req.PathValue("resourceArn") }
+	r.resources = func(s *Server, req *http.Request) ([]string, error) {
+		a, err := s.taggedARN(req)
+		if err != nil {
+			return nil, err
+		}
+		return []string{a.String()}, nil
+	}
 	return r
 }
 
 func withWorkspaceResource(r route) route {
 	r.resource = func(s *Server, req *http.Request) string { return s.workspaces.ARN(req.PathValue("workspaceId")) }
 	return r
+}
+
+// resourcesFor returns the ARNs a route's action is authorized against.
+func (s *Server) resourcesFor(rt route, r *http.Request) ([]string, error) {
+	if rt.resources != nil {
+		return rt.resources(s, r)
+	}
+	return []string{s.resourceFor(rt, r)}, nil
 }
 
 // resourceFor returns the ARN a route's action is authorized against.

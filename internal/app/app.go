@@ -13,6 +13,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -227,6 +228,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 	a.Dashboards = console.NewDashboards(a.Meta)
 	authn := auth.NewAuthenticator(a.Account.ID, a.Account.Region, a.IAM, nil)
 	authn.Sessions = a.Sessions
+	authn.ExternalOrigin = originOf(a.ExternalURL)
 	a.API = api.New(api.Deps{
 		Logger: logger.With("component", "api"), Registerer: a.Registry,
 		Gatherer:  prometheus.Gatherers{a.Registry, a.TSDB.Gatherer(), a.Ruler.Gatherer(), a.Alertmanager.Gatherer()},
@@ -353,6 +355,15 @@ func webTLSEnabled(path string) (bool, error) {
 		return false, fmt.Errorf("web config file %s: basic_auth_users is not supported: Kansoku authenticates every request itself (SigV4 or API tokens)", path)
 	}
 	return wc.TLS.CertFile != "" || wc.TLS.Cert != "", nil
+}
+
+// originOf returns the scheme://host[:port] of a URL ("" if none).
+func originOf(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || p.Scheme == "" || p.Host == "" {
+		return ""
+	}
+	return p.Scheme + "://" + p.Host
 }
 
 // Handler returns the HTTP handler of the whole service.

@@ -170,7 +170,7 @@ func TestConsoleSessions(t *testing.T) {
 	resp.Body.Close()
 	// Sign-in attempts are throttled per address.
 	throttled := false
-	for i := 0; i < 10 && !throttled; i++ {
+	for i := 0; i < 20 && !throttled; i++ {
 		code, _, _ := b.do("POST", "/console/api/session", map[string]any{"accessKeyId": "AKIAUNKNOWN", "secretAccessKey": "x"}, nil)
 		throttled = code == 429
 	}

@@ -45,6 +45,10 @@ type Authenticator struct {
 	SigV4     *SigV4Verifier
 	// Sessions, when set, accepts web console session cookies.
 	Sessions SessionStore
+	// ExternalOrigin is the scheme://host[:port] clients use (the external
+	// URL's), accepted as a console request's Origin besides the request's
+	// own (behind a TLS-terminating proxy they differ in scheme).
+	ExternalOrigin string
 }
 
 // NewAuthenticator builds an authenticator for service "aps" in region.
@@ -172,14 +176,25 @@ func (a *Authenticator) authenticateSession(ctx context.Context, r *http.Request
 		if got := r.Header.Get(CSRFHeader); got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(csrf)) != 1 {
 			return nil, authErr(CodeMissingAuth, "The console request lacks its CSRF token (header %s): reload the console", CSRFHeader)
 		}
-		if o := r.Header.Get("Origin"); o != "" && o != "null" {
-			host := strings.TrimPrefix(strings.TrimPrefix(o, "https://"), "http://")
-			if host != r.Host {
-				return nil, authErr(CodeMissingAuth, "The console request comes from another origin (%s)", o)
-			}
+		if o := r.Header.Get("Origin"); o != "" && !a.sameOrigin(r, o) {
+			return nil, authErr(CodeMissingAuth, "The console request comes from another origin (%s)", o)
 		}
 	}
 	return &Identity{AccountID: a.AccountID, PrincipalID: p.ID, PrincipalName: p.Name, PrincipalARN: p.ARN, Method: MethodSession}, nil
+}
+
+// sameOrigin reports whether a browser's Origin is this server: the
+// request's own scheme and host, or the external URL's origin. An opaque
+// "null" origin (sandboxed frames, some redirects) is not.
+func (a *Authenticator) sameOrigin(r *http.Request, origin string) bool {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if strings.EqualFold(origin, scheme+"://"+r.Host) {
+		return true
+	}
+	return a.ExternalOrigin != "" && strings.EqualFold(origin, a.ExternalOrigin)
 }
 
 func (a *Authenticator) authenticateToken(ctx context.Context, token string) (*Identity, error) {

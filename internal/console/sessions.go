@@ -35,6 +35,7 @@ type Store interface {
 	TouchConsoleSession(ctx context.Context, id string, at time.Time) error
 	DeleteConsoleSession(ctx context.Context, id string) error
 	DeleteExpiredConsoleSessions(ctx context.Context, now time.Time) (int64, error)
+	DeleteConsoleSessionsOf(ctx context.Context, principalID, keep string) (int64, error)
 	SetConsolePassword(ctx context.Context, p metastore.ConsolePassword) error
 	GetConsolePassword(ctx context.Context, principalID string) (metastore.ConsolePassword, error)
 	GetPrincipal(ctx context.Context, id string) (metastore.Principal, error)
@@ -67,8 +68,11 @@ type Sessions struct {
 	creds Credentials
 	o     Options
 
-	mu       sync.Mutex
-	limiters map[string]*rate.Limiter // sign-in attempts per source IP
+	// Failed sign-ins are throttled per source address and per user name
+	// (successes cost nothing); password checks (PBKDF2, ~0.1 s of CPU
+	// each) run at most two at a time.
+	byIP, byUser *failures
+	pbkdf2       chan struct{}
 }
 
 // NewSessions returns the session manager.
@@ -85,15 +89,22 @@ func NewSessions(store Store, creds Credentials, o Options) *Sessions {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Sessions{store: store, creds: creds, o: o, limiters: map[string]*rate.Limiter{}}
+	return &Sessions{store: store, creds: creds, o: o,
+		byIP:   newFailures(rate.Every(6*time.Second), 10, maxTracked),
+		byUser: newFailures(rate.Every(3*time.Second), 20, maxTracked),
+		pbkdf2: make(chan struct{}, 2)}
 }
+
+// maxTracked bounds the addresses and user names whose failures are kept.
+const maxTracked = 10000
 
 // ErrSignIn is the one answer to every failed sign-in (it does not say
 // whether the user or key exists).
 var ErrSignIn = errors.New("sign-in failed: unknown access key or user, or wrong secret or password")
 
-// ErrThrottled is returned when a source tries to sign in too often.
-var ErrThrottled = errors.New("too many sign-in attempts from this address; wait a minute")
+// ErrThrottled is returned when a source, or attempts on one user, failed
+// to sign in too often.
+var ErrThrottled = errors.New("too many failed sign-in attempts from this address or for this user; wait a minute")
 
 // SignInInput is what the sign-in form sends: an access key, or a user
 // name and password.
@@ -113,26 +124,102 @@ type Session struct {
 	ExpiresAt time.Time
 }
 
-// allow applies the per-IP sign-in rate limit (10 per minute, burst 5).
-func (s *Sessions) allow(ip string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	l, ok := s.limiters[ip]
+// failures is a token bucket of failed sign-ins per key (an address or a
+// user name). Only failures take tokens; a key whose bucket is full is as
+// good as forgotten, so when more than max keys are tracked those go
+// first, then the ones idle longest — never all of them at once.
+type failures struct {
+	every rate.Limit
+	burst int
+	max   int
+
+	mu   sync.Mutex
+	keys map[string]*failureBucket
+}
+
+type failureBucket struct {
+	l    *rate.Limiter
+	last time.Time
+}
+
+func newFailures(every rate.Limit, burst, max int) *failures {
+	return &failures{every: every, burst: burst, max: max, keys: map[string]*failureBucket{}}
+}
+
+// blocked reports whether key has no failure left to spend.
+func (f *failures) blocked(key string, now time.Time) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, ok := f.keys[key]
+	return ok && b.l.TokensAt(now) < 1
+}
+
+// fail records a failure of key.
+func (f *failures) fail(key string, now time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, ok := f.keys[key]
 	if !ok {
-		if len(s.limiters) > 10000 {
-			s.limiters = map[string]*rate.Limiter{}
+		if len(f.keys) >= f.max {
+			f.evict(now)
 		}
-		l = rate.NewLimiter(rate.Every(6*time.Second), 5)
-		s.limiters[ip] = l
+		b = &failureBucket{l: rate.NewLimiter(f.every, f.burst)}
+		f.keys[key] = b
 	}
-	return l.Allow()
+	b.last = now
+	b.l.AllowN(now, 1)
+}
+
+func (f *failures) evict(now time.Time) {
+	for k, b := range f.keys {
+		if b.l.TokensAt(now) >= float64(f.burst) {
+			delete(f.keys, k)
+		}
+	}
+	for len(f.keys) >= f.max {
+		oldest, at := "", now
+		for k, b := range f.keys {
+			if b.last.Before(at) || oldest == "" {
+				oldest, at = k, b.last
+			}
+		}
+		delete(f.keys, oldest)
+	}
 }
 
 // SignIn verifies credentials and opens a session.
 func (s *Sessions) SignIn(ctx context.Context, in SignInInput, sourceIP string) (Session, error) {
-	if !s.allow(sourceIP) {
+	now := s.o.Now()
+	user := in.User
+	if in.AccessKeyID != "" {
+		user = "key:" + in.AccessKeyID
+	}
+	if s.byIP.blocked(sourceIP, now) || s.byUser.blocked(user, now) {
 		return Session{}, ErrThrottled
 	}
+	sess, err := s.signIn(ctx, in)
+	if errors.Is(err, ErrSignIn) {
+		s.byIP.fail(sourceIP, now)
+		s.byUser.fail(user, now)
+	}
+	return sess, err
+}
+
+// checkPassword verifies a password with at most two PBKDF2 computations
+// running at once across the server.
+func (s *Sessions) checkPassword(ctx context.Context, p metastore.ConsolePassword, password string) (bool, error) {
+	select {
+	case s.pbkdf2 <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	case <-time.After(10 * time.Second):
+		return false, ErrThrottled
+	}
+	defer func() { <-s.pbkdf2 }()
+	return verifyPassword(p, password), nil
+}
+
+func (s *Sessions) signIn(ctx context.Context, in SignInInput) (Session, error) {
 	var p auth.Principal
 	method := ""
 	switch {
@@ -143,17 +230,18 @@ func (s *Sessions) SignIn(ctx context.Context, in SignInInput, sourceIP string) 
 		}
 		p, method = principal, MethodAccessKey
 	case in.User != "":
+		pw := dummyPassword // the same work whether or not the user and password exist
 		mp, err := s.store.GetPrincipalByName(ctx, in.User)
-		if err != nil {
-			verifyPassword(dummyPassword, in.Password) // same work whether or not the user exists
-			return Session{}, ErrSignIn
+		if err == nil {
+			if stored, err := s.store.GetConsolePassword(ctx, mp.ID); err == nil {
+				pw = stored
+			}
 		}
-		pw, err := s.store.GetConsolePassword(ctx, mp.ID)
-		if err != nil {
-			verifyPassword(dummyPassword, in.Password)
-			return Session{}, ErrSignIn
+		ok, cerr := s.checkPassword(ctx, pw, in.Password)
+		if cerr != nil {
+			return Session{}, cerr
 		}
-		if !verifyPassword(pw, in.Password) {
+		if !ok || err != nil || pw.PrincipalID == "" {
 			return Session{}, ErrSignIn
 		}
 		p, method = auth.Principal{ID: mp.ID, Name: mp.Name, ARN: mp.ARN}, MethodPassword
@@ -225,23 +313,72 @@ func (s *Sessions) SignOut(ctx context.Context, cookie string) error {
 	return s.store.DeleteConsoleSession(ctx, id)
 }
 
-// SetPassword sets a user's console password.
-func (s *Sessions) SetPassword(ctx context.Context, user, password string) error {
-	if n := len([]rune(password)); n < 12 || n > 256 {
+// ErrCurrentPassword is returned when a user changing their own password
+// gives a wrong current one.
+var ErrCurrentPassword = errors.New("the current password is wrong")
+
+// PasswordChange is a request to set a user's console password.
+type PasswordChange struct {
+	User     string
+	Password string
+	// Self: the caller is the user, signed in to the console. A user who
+	// already has a password must then give it (Current), so a stolen
+	// session cannot lock its owner out, and the caller's own session
+	// (KeepSession, a session id) stays signed in. A caller with an access
+	// key or API token (an administrator resetting a password, the CLI)
+	// needs only the permission.
+	Self        bool
+	Current     string
+	KeepSession string
+}
+
+// SetPassword sets a user's console password and ends the user's other
+// sessions, so whoever knew the old password is signed out.
+func (s *Sessions) SetPassword(ctx context.Context, c PasswordChange) error {
+	if n := len([]rune(c.Password)); n < 12 || n > 256 {
 		return fmt.Errorf("a console password has 12 to 256 characters")
 	}
-	mp, err := s.store.GetPrincipalByName(ctx, user)
+	mp, err := s.store.GetPrincipalByName(ctx, c.User)
 	if err != nil {
 		return err
+	}
+	if c.Self {
+		if old, err := s.store.GetConsolePassword(ctx, mp.ID); err == nil {
+			ok, err := s.checkPassword(ctx, old, c.Current)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return ErrCurrentPassword
+			}
+		} else if !errors.Is(err, metastore.ErrNotFound) {
+			return err
+		}
 	}
 	salt := make([]byte, 16)
 	_, _ = rand.Read(salt)
-	hash, err := pbkdf2.Key(sha256.New, password, salt, passwordIterations, 32)
+	hash, err := pbkdf2.Key(sha256.New, c.Password, salt, passwordIterations, 32)
 	if err != nil {
 		return err
 	}
-	return s.store.SetConsolePassword(ctx, metastore.ConsolePassword{PrincipalID: mp.ID, Hash: hash, Salt: salt,
-		Iterations: passwordIterations, UpdatedAt: s.o.Now().UTC()})
+	if err := s.store.SetConsolePassword(ctx, metastore.ConsolePassword{PrincipalID: mp.ID, Hash: hash, Salt: salt,
+		Iterations: passwordIterations, UpdatedAt: s.o.Now().UTC()}); err != nil {
+		return err
+	}
+	keep := ""
+	if c.Self {
+		keep = c.KeepSession
+	}
+	if _, err := s.store.DeleteConsoleSessionsOf(ctx, mp.ID, keep); err != nil {
+		return fmt.Errorf("password set, but ending the user's sessions failed: %w", err)
+	}
+	return nil
+}
+
+// SessionID returns the session id a cookie value names (not verified).
+func SessionID(cookie string) string {
+	id, _, _ := strings.Cut(cookie, ".")
+	return id
 }
 
 // Run removes expired sessions every 10 minutes until ctx ends.

@@ -227,6 +227,22 @@ func (s *Service) KeyOwner(ctx context.Context, accessKeyID string) (string, err
 	return p.Name, nil
 }
 
+// TokenOwner returns the user name of an API token's owner.
+func (s *Service) TokenOwner(ctx context.Context, tokenID string) (string, error) {
+	t, err := s.store.GetAPIToken(ctx, tokenID)
+	if errors.Is(err, metastore.ErrNotFound) {
+		return "", fmt.Errorf("API token %s: %w", tokenID, ErrNotFound)
+	}
+	if err != nil {
+		return "", err
+	}
+	p, err := s.store.GetPrincipal(ctx, t.PrincipalID)
+	if err != nil {
+		return "", err
+	}
+	return p.Name, nil
+}
+
 // SetAccessKeyStatus activates or deactivates a key.
 func (s *Service) SetAccessKeyStatus(ctx context.Context, accessKeyID, status string) error {
 	if status != StatusActive && status != StatusInactive {

@@ -51,6 +51,16 @@ func (q *Queries) DeleteConsoleSession(ctx context.Context, id string) error {
 	return err
 }
 
+// DeleteConsoleSessionsOf signs out every session of a principal except
+// one (keep; "" for none), returning how many ended.
+func (q *Queries) DeleteConsoleSessionsOf(ctx context.Context, principalID, keep string) (int64, error) {
+	res, err := q.exec(ctx, `DELETE FROM console_sessions WHERE principal_id = ? AND id <> ?`, principalID, keep)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
 // DeleteExpiredConsoleSessions removes sessions past their expiry.
 func (q *Queries) DeleteExpiredConsoleSessions(ctx context.Context, now time.Time) (int64, error) {
 	res, err := q.exec(ctx, `DELETE FROM console_sessions WHERE expires_at <= ?`, millis(now))

@@ -321,4 +321,34 @@ func RunContract(t *testing.T, open func(t *testing.T) *metastore.DB) {
 			t.Fatal("cursor outlived its integration")
 		}
 	})
+
+	t.Run("console sessions", func(t *testing.T) {
+		db := open(t)
+		for _, p := range []string{"AIDA1", "AIDA2"} {
+			if err := db.CreatePrincipal(ctx, metastore.Principal{ID: p, Name: "n" + p, ARN: "arn:" + p, CreatedAt: now}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, s := range []metastore.ConsoleSession{
+			{ID: "s1", PrincipalID: "AIDA1", SecretHash: []byte{1}, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)},
+			{ID: "s2", PrincipalID: "AIDA1", SecretHash: []byte{2}, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)},
+			{ID: "s3", PrincipalID: "AIDA1", SecretHash: []byte{3}, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(-time.Minute)},
+			{ID: "s4", PrincipalID: "AIDA2", SecretHash: []byte{4}, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)},
+		} {
+			if err := db.CreateConsoleSession(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, err := db.DeleteExpiredConsoleSessions(ctx, now); err != nil || n != 1 {
+			t.Fatalf("expired: %d %v", n, err)
+		}
+		if n, err := db.DeleteConsoleSessionsOf(ctx, "AIDA1", "s2"); err != nil || n != 1 {
+			t.Fatalf("others of AIDA1: %d %v", n, err)
+		}
+		for id, want := range map[string]bool{"s1": false, "s2": true, "s3": false, "s4": true} {
+			if _, err := db.GetConsoleSession(ctx, id); (err == nil) != want {
+				t.Errorf("session %s: %v, want present=%v", id, err, want)
+			}
+		}
+	})
 }

@@ -76,11 +76,24 @@ type ARN struct {
 	Region, Account, Kind, WorkspaceID, Name string
 }
 
+// String is the canonical form of the ARN: the one policies name and tags
+// are stored under.
+func (a ARN) String() string {
+	s := "arn:aws:aps:" + a.Region + ":" + a.Account + ":" + a.Kind + "/" + a.WorkspaceID
+	if a.Kind == KindRuleGroupsNamespace {
+		s += "/" + a.Name
+	}
+	return s
+}
+
 // ParseARN parses arn:aws:aps:<region>:<account>:workspace/<id> and
 // arn:aws:aps:<region>:<account>:rulegroupsnamespace/<id>/<name>.
 func ParseARN(arn string) (ARN, error) {
 	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || !strings.HasPrefix(parts[1], "aws") || parts[2] != "aps" {
+	// The partition is exactly "aws": a look-alike (aws-cn, awsx) is
+	// another string for the same resource, which a policy's Deny on the
+	// real ARN would not match.
+	if len(parts) != 6 || parts[0] != "arn" || parts[1] != "aws" || parts[2] != "aps" {
 		return ARN{}, apierr.InvalidField("resourceArn", "%q is not an Amazon Managed Service for Prometheus resource ARN", truncate(arn))
 	}
 	a := ARN{Region: parts[3], Account: parts[4]}

@@ -123,14 +123,17 @@ export function fmtNum(v) {
 
 // Permissions: the console asks the server which actions the user may do
 // and shows only the buttons that would work.
+// A check names one resource, or several (resources) that must all be
+// allowed: an integration or host and its workspace.
 const permCache = new Map();
+const permKey = c => c.action + '|' + (c.resources ? c.resources.join(',') : (c.resource || ''));
 export async function can(checks) {
-  const missing = checks.filter(c => !permCache.has(c.action + '|' + (c.resource || '')));
+  const missing = checks.filter(c => !permCache.has(permKey(c)));
   if (missing.length) {
     const r = await api.send('POST', '/console/api/permissions', { checks: missing });
-    missing.forEach((c, i) => permCache.set(c.action + '|' + (c.resource || ''), r.allowed[i]));
+    missing.forEach((c, i) => permCache.set(permKey(c), r.allowed[i]));
   }
-  return checks.map(c => permCache.get(c.action + '|' + (c.resource || '')));
+  return checks.map(c => permCache.get(permKey(c)));
 }
 export function forgetPermissions() { permCache.clear(); }
 
@@ -138,3 +141,5 @@ export function forgetPermissions() { permCache.clear(); }
 export const session = { user: '', arn: '', accountId: '', region: '' };
 
 export function workspaceARN(ws) { return `arn:aws:aps:${session.region}:${session.accountId}:workspace/${ws}`; }
+// Kansoku's own resources (integrations, hosts, limits).
+export function kansokuARN(kind, id) { return `arn:aws:kansoku:${session.region}:${session.accountId}:${kind}/${id}`; }

@@ -4,7 +4,7 @@
 // integration's page with its status, last poll report, actions and
 // settings editor.
 import * as api from '../api.js';
-import { h, clear, table, badge, errorBox, toast, copyButton, modal, form, fmtTime, ago, fmtNum, can, workspaceARN } from '../ui.js';
+import { h, clear, table, badge, errorBox, toast, copyButton, modal, form, fmtTime, ago, fmtNum, can, workspaceARN, kansokuARN } from '../ui.js';
 import { navigate } from '../app.js';
 
 const BASE = '/admin/v1/aws/integrations';
@@ -165,8 +165,8 @@ export async function list(main, { query } = {}) {
   const wsFilter = query && query.get('workspace') || '';
   const wss = await loadWorkspaces();
   const active = wss.filter(w => w.status && w.status.statusCode === 'ACTIVE');
-  const perms = active.length ? await can(active.map(w => ({ action: 'kansoku:CreateAWSIntegration', resource: workspaceARN(w.workspaceId) })))
-    : await can([{ action: 'kansoku:CreateAWSIntegration' }]);
+  const perms = active.length ? await can(active.map(w => ({ action: 'kansoku:CreateAWSIntegration', resources: [kansokuARN('awsintegration', '*'), workspaceARN(w.workspaceId)] })))
+    : await can([{ action: 'kansoku:CreateAWSIntegration', resource: kansokuARN('awsintegration', '*') }]);
   if (perms.some(Boolean)) {
     bar.append(h('button', { class: 'primary', id: 'new-integration', onclick: () => navigate('/aws/new' + (wsFilter ? `?workspace=${encodeURIComponent(wsFilter)}` : '')) }, 'New integration'));
   }
@@ -203,7 +203,7 @@ export async function wizard(main, { query } = {}) {
   let services, wss;
   try { [services, wss] = await Promise.all([loadServices(), loadWorkspaces()]); } catch (e) { main.lastChild.replaceWith(errorBox(e)); return; }
   const active = wss.filter(w => w.status && w.status.statusCode === 'ACTIVE');
-  const allowed = active.length ? await can(active.map(w => ({ action: 'kansoku:CreateAWSIntegration', resource: workspaceARN(w.workspaceId) }))) : [];
+  const allowed = active.length ? await can(active.map(w => ({ action: 'kansoku:CreateAWSIntegration', resources: [kansokuARN('awsintegration', '*'), workspaceARN(w.workspaceId)] }))) : [];
   const usable = active.filter((w, i) => allowed[i]);
   if (usable.length === 0) {
     clear(main, h('h1', null, 'New AWS integration'),
@@ -353,11 +353,11 @@ export async function show(main, { id }) {
   try {
     [i, services, wss] = await Promise.all([api.get(ipath(id)).then(r => r.integration), loadServices().then(s => s.services || []).catch(() => []), loadWorkspaces()]);
   } catch (e) { clear(main, h('h1', null, 'AWS integration'), errorBox(e), h('p', null, h('a', { href: '#/aws' }, 'AWS integrations'))); return; }
-  const res = workspaceARN(i.workspaceId);
+  const res = [kansokuARN('awsintegration', i.id), workspaceARN(i.workspaceId)];
   const [mayUpdate, mayDelete, mayPoll] = await can([
-    { action: 'kansoku:UpdateAWSIntegration', resource: res },
-    { action: 'kansoku:DeleteAWSIntegration', resource: res },
-    { action: 'kansoku:PollAWSIntegration', resource: res },
+    { action: 'kansoku:UpdateAWSIntegration', resources: res },
+    { action: 'kansoku:DeleteAWSIntegration', resources: res },
+    { action: 'kansoku:PollAWSIntegration', resources: res },
   ]);
 
   const title = h('h1', null, `AWS integration ${i.name}`);

@@ -3,7 +3,7 @@
 // workspace, service, role, status, kind, integration and tag; a host's page
 // with its metadata, identifiers, roles, tags, graphs and retirement.
 import * as api from '../api.js';
-import { h, clear, table, badge, errorBox, toast, copyButton, modal, fmtTime, ago, can, workspaceARN } from '../ui.js';
+import { h, clear, table, badge, errorBox, toast, copyButton, modal, fmtTime, ago, can, workspaceARN, kansokuARN } from '../ui.js';
 import { timeSeries, stepFor } from '../chart.js';
 import { navigate } from '../app.js';
 
@@ -139,7 +139,7 @@ export async function show(main, { id }) {
     [host, wss, services] = await Promise.all([api.get(hpath(id)).then(r => r.host), loadWorkspaces(),
       api.get('/admin/v1/aws/services').then(r => r.services || []).catch(() => [])]);
   } catch (e) { clear(main, h('h1', null, 'Host'), errorBox(e), h('p', null, h('a', { href: '#/hosts' }, 'Hosts'))); return; }
-  const [mayRetire] = await can([{ action: 'kansoku:RetireHost', resource: workspaceARN(host.workspaceId) }]);
+  const [mayRetire] = await can([{ action: 'kansoku:RetireHost', resources: [kansokuARN('host', host.id), workspaceARN(host.workspaceId)] }]);
   const retired = !!host.retiredAt;
   const catalog = new Map(services.flatMap(s => s.metrics.map(m => [m.Name, m])));
   const ws = wss.find(w => w.workspaceId === host.workspaceId);
