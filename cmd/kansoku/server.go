@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/alecthomas/kingpin/v2"
+	"golang.org/x/term"
 
 	"github.com/kansoku/kansoku/internal/app"
 	"github.com/kansoku/kansoku/internal/config"
@@ -123,7 +124,7 @@ func registerServer(a *kingpin.Application) {
 			return err
 		}
 		defer a.Close()
-		printBanner(os.Stdout, a)
+		printBanner(os.Stdout, a, term.IsTerminal(int(os.Stdout.Fd())))
 		if sim != nil {
 			go func() {
 				res, err := demo.Setup(ctx, a, sim, logger)
@@ -152,8 +153,10 @@ func newLogger(w io.Writer, c config.LogConfig) *slog.Logger {
 }
 
 // printBanner tells the operator how to use the server. The admin secret is
-// printed only on the installation's first start.
-func printBanner(w io.Writer, a *app.App) {
+// printed only on the installation's first start, and only to a terminal:
+// when stdout goes to a log (systemd, docker, a file), the secret stays in
+// the credentials file alone.
+func printBanner(w io.Writer, a *app.App, tty bool) {
 	url := a.ExternalURL
 	credFile := filepath.Join(a.Config.Storage.DataDir, app.AdminCredentialsFile)
 	var b strings.Builder
@@ -162,10 +165,13 @@ func printBanner(w io.Writer, a *app.App) {
 	fmt.Fprintf(&b, "  console:   %s/console/  (sign in with the admin access key)\n", url)
 	fmt.Fprintf(&b, "  account:   %s   region: %s\n", a.Account.ID, a.Account.Region)
 	fmt.Fprintf(&b, "  data:      %s\n", a.Config.Storage.DataDir)
-	if k := a.FirstStart; k != nil {
+	switch k := a.FirstStart; {
+	case k != nil && tty:
 		fmt.Fprintf(&b, "\nAdmin credentials (shown once; saved in %s, mode 0600):\n", credFile)
 		fmt.Fprintf(&b, "  AWS_ACCESS_KEY_ID=%s\n  AWS_SECRET_ACCESS_KEY=%s\n", k.AccessKeyID, k.SecretAccessKey)
-	} else {
+	case k != nil:
+		fmt.Fprintf(&b, "\nAdmin access key %s created; its secret is in %s (mode 0600), not printed because stdout is not a terminal.\n", k.AccessKeyID, credFile)
+	default:
 		fmt.Fprintf(&b, "  admin credentials: %s\n", credFile)
 	}
 	fmt.Fprintf(&b, `

@@ -198,7 +198,13 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 	if err != nil {
 		return nil, err
 	}
-	a.AMConfig = amconfig.New(a.Meta, a.Workspaces, a.Limits, a.Logging, logger.With("component", "amconfig"))
+	amStore := amconfig.SealedStore{Store: a.Meta, Box: box}
+	if n, err := amStore.SealAll(ctx); err != nil {
+		return nil, err
+	} else if n > 0 {
+		logger.Info("sealed Alertmanager definitions stored in clear by an earlier version", "definitions", n)
+	}
+	a.AMConfig = amconfig.New(amStore, a.Workspaces, a.Limits, a.Logging, logger.With("component", "amconfig"))
 	a.AMConfig.SetFirewall(firewall)
 	a.Alertmanager = alertmanager.New(alertmanager.Options{
 		Logger: logger.With("component", "alertmanager"), WorkspaceDir: a.TSDB.WorkspaceDir,

@@ -20,10 +20,15 @@ func TestFirstStartAndRestart(t *testing.T) {
 	dir := t.TempDir()
 	s := startServer(t, dir)
 	out := s.stdout.String()
-	for _, want := range []string{"AWS_ACCESS_KEY_ID=" + s.Creds["AWS_ACCESS_KEY_ID"], "AWS_SECRET_ACCESS_KEY=" + s.Creds["AWS_SECRET_ACCESS_KEY"], s.URL, "remote_write", "aws amp create-workspace"} {
+	// stdout is a pipe here, as under systemd or docker: the banner names
+	// the key and the credentials file, and keeps the secret out.
+	for _, want := range []string{s.Creds["AWS_ACCESS_KEY_ID"], "admin-credentials", s.URL, "remote_write", "aws amp create-workspace"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("first start banner lacks %q:\n%s", want, out)
 		}
+	}
+	if strings.Contains(out, s.Creds["AWS_SECRET_ACCESS_KEY"]) {
+		t.Errorf("the admin secret was printed to a stdout that is not a terminal:\n%s", out)
 	}
 	fi, err := os.Stat(filepath.Join(dir, "admin-credentials"))
 	if err != nil || fi.Mode().Perm() != 0o600 {
