@@ -17,7 +17,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -98,6 +97,8 @@ type App struct {
 
 	ready   atomic.Bool
 	closers []func() error
+	// extraLoops are added by tests (export_test.go).
+	extraLoops []loop
 }
 
 // New builds an App. On error everything opened so far is closed.
@@ -434,49 +435,72 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		_ = srv.Shutdown(sctx)
 	})
 
-	// Control-plane loops and the audit/log writers: interrupted after the
-	// HTTP server has drained (run.Group interrupts in order), so that the
-	// last requests are still recorded.
-	bgCtx, bgCancel := context.WithCancel(context.Background())
-	g.Add(func() error {
-		var wg sync.WaitGroup
-		for name, fn := range map[string]func(context.Context) error{
-			"rulegroups":   a.RuleGroups.Run,
-			"amconfig":     a.AMConfig.Run,
-			"wslog":        a.Logging.Run,
-			"audit":        func(ctx context.Context) error { return a.Audit.Run(ctx, time.Duration(a.Config.Audit.Retention)) },
-			"usage":        a.Usage.Run,
-			"limits":       func(ctx context.Context) error { return a.LimitsService.Run(ctx, 30*time.Second) },
-			"ha-cleanup":   a.haCleanup,
-			"ruler":        a.afterStorage(func(ctx context.Context) error { return a.Ruler.Run(ctx, a.activeWorkspaces) }),
-			"alertmanager": a.afterStorage(func(ctx context.Context) error { return a.Alertmanager.Run(ctx, a.activeWorkspaces) }),
-			"aws":          a.afterStorage(a.AWS.Run),
-		} {
-			if name == "aws" && !a.Config.AWS.Poll {
-				continue
+	// Background loops, one actor each, in a fixed order. run.Group
+	// interrupts actors in the order they were added: the HTTP server
+	// drains first, then the loops stop, the audit and log writers last, so
+	// that the last requests are still recorded. A loop that returns while
+	// the server runs, with or without an error, stops the whole server:
+	// a Kansoku without its rule evaluation or audit trail must not keep
+	// answering as if it were whole.
+	for _, l := range a.loops() {
+		loopCtx, cancel := context.WithCancel(context.Background())
+		g.Add(func() error {
+			a.Logger.Debug("background loop starting", "loop", l.name)
+			err := l.run(loopCtx)
+			if loopCtx.Err() != nil {
+				a.Logger.Debug("background loop stopped", "loop", l.name)
+				return nil
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if err := fn(bgCtx); err != nil {
-					a.Logger.Error("background loop stopped", "loop", name, "err", err)
-				}
-			}()
-		}
-		<-bgCtx.Done()
-		wg.Wait()
-		return nil
-	}, func(error) { bgCancel() })
+			if err == nil {
+				err = errors.New("returned")
+			}
+			a.Logger.Error("background loop died; stopping the server", "loop", l.name, "err", err)
+			return fmt.Errorf("background loop %s: %w", l.name, err)
+		}, func(error) { cancel() })
+	}
 
+	stopCtx, stop := context.WithCancel(ctx)
 	g.Add(func() error {
-		<-ctx.Done()
-		a.Logger.Info("shutdown requested")
+		<-stopCtx.Done()
+		if ctx.Err() != nil {
+			a.Logger.Info("shutdown requested")
+		}
 		return nil
-	}, func(error) {})
+	}, func(error) { stop() })
 
 	err := g.Run()
 	a.ready.Store(false)
 	return err
+}
+
+// loop is one background loop of the server.
+type loop struct {
+	name string
+	run  func(context.Context) error
+}
+
+// loops are the server's background loops, in the order they stop.
+func (a *App) loops() []loop {
+	ls := []loop{
+		{"ruler", a.afterStorage(func(ctx context.Context) error { return a.Ruler.Run(ctx, a.activeWorkspaces) })},
+		{"alertmanager", a.afterStorage(func(ctx context.Context) error { return a.Alertmanager.Run(ctx, a.activeWorkspaces) })},
+	}
+	if a.Config.AWS.Poll {
+		ls = append(ls, loop{"aws", a.afterStorage(a.AWS.Run)})
+	}
+	ls = append(ls,
+		loop{"rulegroups", a.RuleGroups.Run},
+		loop{"amconfig", a.AMConfig.Run},
+		loop{"limits", func(ctx context.Context) error { return a.LimitsService.Run(ctx, 30*time.Second) }},
+		loop{"usage", a.Usage.Run},
+		loop{"ha-cleanup", a.haCleanup},
+		loop{"console-sessions", a.Sessions.Run},
+	)
+	ls = append(ls, a.extraLoops...)
+	return append(ls,
+		loop{"wslog", a.Logging.Run},
+		loop{"audit", func(ctx context.Context) error { return a.Audit.Run(ctx, time.Duration(a.Config.Audit.Retention)) }},
+	)
 }
 
 // Close releases everything the App opened (TSDBs are closed, their heads
