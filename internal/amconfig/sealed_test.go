@@ -31,7 +31,10 @@ func (m memDefs) UpdateAlertmanagerDefinition(_ context.Context, d metastore.Ale
 	m[d.WorkspaceID] = d
 	return nil
 }
-func (m memDefs) DeleteAlertmanagerDefinition(_ context.Context, ws string) error { delete(m, ws); return nil }
+func (m memDefs) DeleteAlertmanagerDefinition(_ context.Context, ws string) error {
+	delete(m, ws)
+	return nil
+}
 func (m memDefs) ListAlertmanagerDefinitionsByStatus(_ context.Context, _ ...string) ([]metastore.AlertmanagerDefinition, error) {
 	var out []metastore.AlertmanagerDefinition
 	for _, d := range m {

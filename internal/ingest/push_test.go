@@ -378,11 +378,11 @@ func (nopPusher) Push(context.Context, string, *prompb.WriteRequest) error { ret
 // are answered 400 and counted, not dropped silently by the head.
 func TestInRequestOrderIsChecked(t *testing.T) {
 	cases := []struct {
-		name     string
-		req      func(now time.Time) *prompb.WriteRequest
-		reason   string
-		refused  int
-		stored   int
+		name    string
+		req     func(now time.Time) *prompb.WriteRequest
+		reason  string
+		refused int
+		stored  int
 	}{
 		{"50,000 samples at one timestamp", func(now time.Time) *prompb.WriteRequest {
 			s := prompb.TimeSeries{Labels: series("__name__", "samets")}
