@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -159,9 +160,19 @@ func normalizeAlias(a *string) (string, error) {
 	if a == nil {
 		return "", nil
 	}
+	if !utf8.ValidString(*a) {
+		return "", apierr.InvalidField("alias", "Member must be valid UTF-8")
+	}
 	alias := strings.TrimSpace(*a)
 	if n := utf8.RuneCountInString(alias); n < 1 || n > 100 {
 		return "", apierr.InvalidField("alias", "Member must have length between 1 and 100 (after trimming blanks)")
+	}
+	// Control and bidirectional-override characters would let an alias
+	// pass for another in a listing (U+202E reverses what follows).
+	for _, r := range alias {
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+			return "", apierr.InvalidField("alias", "Member must not contain control or bidirectional-override characters (found %U)", r)
+		}
 	}
 	return alias, nil
 }
