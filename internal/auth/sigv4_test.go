@@ -220,7 +220,7 @@ func sdkServer(t *testing.T, v *SigV4Verifier) *httptest.Server {
 	}))
 }
 
-func signWithSDK(t *testing.T, r *http.Request, body []byte, keyID, secret, service, region string, at time.Time) {
+func signWithSDK(t testing.TB, r *http.Request, body []byte, keyID, secret, service, region string, at time.Time) {
 	t.Helper()
 	sum := sha256.Sum256(body)
 	creds := aws.Credentials{AccessKeyID: keyID, SecretAccessKey: secret}

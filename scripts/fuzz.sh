@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every fuzz target of the decoders and parsers a tenant reaches
+# (remote_write, IAM policies, SigV4 headers, Alertmanager definitions,
+# rule files, templates) for a short while each: FUZZTIME (default 10s).
+# New failing inputs are written under the package's testdata/fuzz/ and
+# become regression tests of the plain test run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fuzztime=${FUZZTIME:-10s}
+targets=(
+  "./internal/ingest FuzzDecodeWriteRequest"
+  "./internal/ingest FuzzDecode"
+  "./internal/iam/policy FuzzParse"
+  "./internal/auth FuzzSigV4Header"
+  "./internal/amconfig FuzzParse"
+  "./internal/rulegroups FuzzValidate"
+)
+for t in "${targets[@]}"; do
+  set -- $t
+  echo "fuzz $1 $2 ($fuzztime)" >&2
+  go test "$1" -run '^$' -fuzz "^$2\$" -fuzztime "$fuzztime"
+done
