@@ -154,7 +154,9 @@ alertmanager:
 	x.a, x.b = x.workspace("A"), x.workspace("B")
 	// The report's users: u1 may do anything on A only; u2 anything but
 	// on B (and no IAM).
-	ns := func(ws string) string { return fmt.Sprintf("arn:aws:aps:us-east-1:%s:rulegroupsnamespace/%s/*", x.account, ws) }
+	ns := func(ws string) string {
+		return fmt.Sprintf("arn:aws:aps:us-east-1:%s:rulegroupsnamespace/%s/*", x.account, ws)
+	}
 	p1 := x.policy("u1", fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":[%q,%q]}]}`, x.wsARN(x.a), ns(x.a)))
 	p2 := x.policy("u2", fmt.Sprintf(`{"Version":"2012-10-17","Statement":[
 		{"Effect":"Allow","Action":"*","Resource":"*"},
@@ -307,7 +309,9 @@ func (x *target) putDefinition(c *client.Client, ws, def string) (string, string
 		x.t.Fatalf("%s definition: %v", method, err)
 	}
 	var st struct {
-		D struct{ Status struct{ StatusCode, StatusReason string } } `json:"alertManagerDefinition"`
+		D struct {
+			Status struct{ StatusCode, StatusReason string }
+		} `json:"alertManagerDefinition"`
 	}
 	waitFor(x.t, 30*time.Second, "definition settled", func() bool {
 		return c.JSON(ctx, "GET", path, nil, nil, &st) == nil && !strings.HasSuffix(st.D.Status.StatusCode, "ING")
