@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v2"
 )
 
 func write(t *testing.T, s string) string {
@@ -78,5 +80,34 @@ func TestValidate(t *testing.T) {
 	c.Web.ListenAddress = "10.1.2.3:443"
 	if got := c.ExternalURL(true); got != "https://10.1.2.3:443" {
 		t.Fatalf("external URL %q", got)
+	}
+}
+
+// TestDocumentation: docs/configuration.md lists every key of the
+// configuration with its default, as Prometheus' TestDocumentation keeps
+// its docs honest: loading the documented block strictly must give
+// exactly the defaults.
+func TestDocumentation(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "configuration.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(doc)
+	start := strings.Index(s, "```yaml\n")
+	end := strings.Index(s[start+8:], "```")
+	if start < 0 || end < 0 {
+		t.Fatal("no yaml block in docs/configuration.md")
+	}
+	var got Config
+	if err := yaml.UnmarshalStrict([]byte(s[start+8:start+8+end]), &got); err != nil {
+		t.Fatalf("the documented configuration does not load: %v", err)
+	}
+	want := Default()
+	want.Runtime.GoGC = DefaultGoGC
+	// Compared as YAML: an empty list documented as [] is the default nil.
+	gotY, _ := yaml.Marshal(got)
+	wantY, _ := yaml.Marshal(want)
+	if string(gotY) != string(wantY) {
+		t.Errorf("docs/configuration.md and config.Default() differ:\ndocumented:\n%s\ndefaults:\n%s", gotY, wantY)
 	}
 }
