@@ -66,6 +66,7 @@ type instance struct {
 	startTime  time.Time
 
 	mu         sync.Mutex // serializes apply and stop
+	dryRunMu   sync.Mutex // one template dry run at a time (templateGuard)
 	hash       [32]byte
 	inhibitor  atomic.Pointer[inhibit.Inhibitor]
 	dispatcher atomic.Pointer[dispatch.Dispatcher]
@@ -201,6 +202,10 @@ func (in *instance) apply(def []byte) error {
 		return err
 	}
 	tmpl.ExternalURL = extURL
+	guard, err := newTemplateGuard(parsed, extURL, in.ws, in.m.o.Limits, &in.dryRunMu)
+	if err != nil {
+		return err
+	}
 
 	routes := dispatch.NewRoute(conf.Route, nil)
 	used := map[string]bool{}
@@ -210,7 +215,7 @@ func (in *instance) apply(def []byte) error {
 		if !used[rcv.Name] {
 			continue
 		}
-		integrations, err := in.buildIntegrations(rcv, tmpl)
+		integrations, err := in.buildIntegrations(rcv, tmpl, guard)
 		if err != nil {
 			return fmt.Errorf("receiver %q: %w", rcv.Name, err)
 		}

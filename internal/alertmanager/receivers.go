@@ -29,9 +29,10 @@ import (
 // every type but SNS, AMP's SNS notifier for sns_configs. Every connection
 // they open to a tenant's destination goes through the receiver firewall
 // (one connection per notification, capped in size); every notifier sits
-// behind the workspace's notification rate limit, and what its failures
-// say reaches the workspace log without the destination's response body.
-func (in *instance) buildIntegrations(rcv config.Receiver, tmpl *template.Template) ([]notify.Integration, error) {
+// behind the workspace's notification rate limit and the dry run of its
+// templates (guard), and what its failures say reaches the workspace log
+// without the destination's response body.
+func (in *instance) buildIntegrations(rcv config.Receiver, tmpl *template.Template, guard *templateGuard) ([]notify.Integration, error) {
 	fw := in.m.o.Firewall
 	logger := in.logger.With("subsystem", "notify", "receiver", rcv.Name)
 	httpOpts := []commoncfg.HTTPClientOption{commoncfg.WithDialContextFunc(fw.DialContext), commoncfg.WithKeepAlivesDisabled()}
@@ -62,7 +63,8 @@ func (in *instance) buildIntegrations(rcv config.Receiver, tmpl *template.Templa
 	out := make([]notify.Integration, len(integrations))
 	for i := range integrations {
 		orig := integrations[i]
-		g := &guarded{inner: &orig, limiter: limiter, throttled: in.throttled, serverLog: serverLog.With("integration", orig.Name())}
+		g := &guarded{inner: &orig, limiter: limiter, throttled: in.throttled, serverLog: serverLog.With("integration", orig.Name()),
+			guard: guard, fields: guard.fields(integrationConfig(rcv, orig.Name(), orig.Index())), logger: logger}
 		out[i] = notify.NewIntegration(g, &orig, orig.Name(), orig.Index(), rcv.Name)
 	}
 	return out, nil
@@ -83,14 +85,19 @@ func (in *instance) notificationLimiter() *rate.Limiter {
 
 // guarded wraps one integration: the workspace's notification rate limit
 // (a refused notification is retried at the group's next group_interval,
-// as nothing reaches the notification log) and the error it reports, which
-// the notification pipeline logs to the workspace log: the full error goes
-// to the server's log only.
+// as nothing reaches the notification log), the dry run of the templates
+// of its configuration (a notification whose templates reach a bound is
+// not sent, and not retried), and the error it reports, which the
+// notification pipeline logs to the workspace log: the full error goes to
+// the server's log only.
 type guarded struct {
 	inner     *notify.Integration
 	limiter   *rate.Limiter
 	throttled prometheus.Counter
 	serverLog *slog.Logger
+	guard     *templateGuard
+	fields    []string // instrumented sources of the configuration's templates
+	logger    *slog.Logger
 }
 
 var errThrottled = errors.New("notification rate limit reached for this workspace")
@@ -99,6 +106,12 @@ func (g *guarded) Notify(ctx context.Context, alerts ...*types.Alert) (bool, err
 	if g.limiter != nil && !g.limiter.Allow() {
 		g.throttled.Inc()
 		return false, notify.NewErrorWithReason(notify.ClientErrorReason, errThrottled)
+	}
+	if len(g.fields) > 0 {
+		if err := g.guard.dryRun(ctx, g.fields, alerts, g.logger); err != nil {
+			g.serverLog.Warn("notification refused by its templates' dry run", "err", err)
+			return false, notify.NewErrorWithReason(notify.ClientErrorReason, err)
+		}
 	}
 	retry, err := g.inner.Notify(ctx, alerts...)
 	if err == nil {

@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/alertmanager/timeinterval"
 	"github.com/prometheus/alertmanager/tracing"
 	commoncfg "github.com/prometheus/common/config"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/sigv4"
 
 	"github.com/kansoku/kansoku/internal/egress"
@@ -65,7 +66,7 @@ var reviewed = map[reflect.Type]review{
 		dials: []string{"JiraAPIURL", "SMTPSmarthost", "SlackAPIURL", "SlackAppURL", "PagerdutyURL", "OpsGenieAPIURL", "WeChatAPIURL", "VictorOpsAPIURL",
 			"TelegramAPIUrl", "WebexAPIURL", "RocketchatAPIURL", "MattermostWebhookURL"},
 	},
-	typeOf[config.Route]():                      {},
+	typeOf[config.Route]():                      {check: checkRouteLabels},
 	typeOf[config.Receiver]():                   {},
 	typeOf[config.MuteTimeInterval]():           {},
 	typeOf[config.TimeInterval]():               {},
@@ -290,6 +291,25 @@ func hostOf(u *url.URL) string {
 	return u.Hostname()
 }
 
+// checkRouteLabels refuses templates in route labels: the dispatcher
+// renders them for every alert group, outside any notification, where the
+// bounds on notification templates (max_template_output_bytes,
+// max_template_steps) do not apply.
+func checkRouteLabels(v reflect.Value, path string) error {
+	r := v.Interface().(config.Route)
+	names := make([]string, 0, len(r.Labels))
+	for n := range r.Labels {
+		names = append(names, string(n))
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if strings.Contains(string(r.Labels[model.LabelName(n)]), "{{") {
+			return fmt.Errorf("alertmanager_config: %s.labels[%s]: route label values cannot be templates in a workspace definition; use a notification template instead", orTop(path), n)
+		}
+	}
+	return nil
+}
+
 // checkSNS refuses role assumption with the server's credentials: a
 // tenant may assume a role only with its own access key, or the server
 // would lend its identity (and another tenant's External ID) to it.
@@ -333,9 +353,10 @@ func orTop(path string) string {
 
 // Templates returns the definition's templates: Alertmanager's defaults
 // plus every template_files entry named by alertmanager_config's templates
-// list (names or glob patterns), in name order.
-func (p *Parsed) Templates() (*template.Template, error) {
-	t, err := template.FromGlobs(nil) // Alertmanager's default templates
+// list (names or glob patterns), in name order. The options are applied to
+// the text and HTML template sets before anything is parsed into them.
+func (p *Parsed) Templates(opts ...template.Option) (*template.Template, error) {
+	t, err := template.FromGlobs(nil, opts...) // Alertmanager's default templates
 	if err != nil {
 		return nil, err
 	}

@@ -309,6 +309,10 @@ func TestTenantDefinitionsThatReachTheServerAreRefused(t *testing.T) {
 		{"SNS role with the server's credentials", receiver("sns_configs:\n- topic_arn: arn:aws:sns:us-east-1:123456789012:t\n  sigv4:\n    region: us-east-1\n    role_arn: arn:aws:iam::123456789012:role/Kansoku\n    external_id: kansoku-c74f\n"),
 			"never the server's"},
 		{"oauth2 token url on loopback", receiver("webhook_configs:\n- url: http://hooks.example/h\n  http_config:\n    oauth2:\n      client_id: x\n      client_secret: y\n      token_url: http://127.0.0.1:8080/token\n"), "loopback"},
+		{"F3 templated route label", "route:\n  receiver: r\n  labels: {team: '{{ template \"l6\" . }}'}\nreceivers:\n- name: r\n",
+			"route.labels[team]: route label values cannot be templates"},
+		{"F3 templated label of a child route", "route:\n  receiver: r\n  routes:\n  - receiver: r\n    labels: {a: plain, b: '{{ .GroupLabels }}'}\nreceivers:\n- name: r\n",
+			"route.routes[0].labels[b]"},
 		{"event recorder", "event_recorder:\n  file_outputs: [{path: /tmp/x}]\n" + receiver("webhook_configs:\n- url: http://hooks.example/h\n"), "event_recorder"},
 	}
 	for _, tc := range cases {
@@ -326,6 +330,7 @@ func TestTenantDefinitionsThatReachTheServerAreRefused(t *testing.T) {
 		{"outside webhook with headers", receiver("webhook_configs:\n- url: https://hooks.example/h\n  http_config:\n    http_headers:\n      X-Team:\n        values: [sre]\n      X-Key:\n        secrets: [s3cr3t]\n")},
 		{"SMTP on 587", receiver("email_configs:\n- to: a@example.com\n  from: b@example.com\n  smarthost: smtp.example.com:587\n")},
 		{"SNS role with the receiver's own key", receiver("sns_configs:\n- topic_arn: arn:aws:sns:us-east-1:123456789012:t\n  sigv4:\n    region: us-east-1\n    access_key: AKIAEXAMPLE\n    secret_key: s\n    role_arn: arn:aws:iam::123456789012:role/Notify\n")},
+		{"plain route labels", "route:\n  receiver: r\n  labels: {team: sre, tier: '1'}\nreceivers:\n- name: r\n"},
 		{"templated webhook URL", receiver("webhook_configs:\n- url: 'https://hooks.example/{{ .GroupLabels.team }}'\n")},
 	}
 	for _, tc := range ok {
