@@ -3,6 +3,7 @@ package rulegroups
 import (
 	"fmt"
 	"log/slog"
+	"sort"
 	"strings"
 	"time"
 
@@ -52,9 +53,56 @@ func Validate(namespace string, data []byte, lim *limits.Limits) (*rulefmt.RuleG
 		if min := time.Duration(lim.MinEvaluationInterval); interval < min {
 			return nil, 0, fmt.Errorf("group %q: evaluation interval %s is below the workspace minimum of %s", g.Name, model.Duration(interval), model.Duration(min))
 		}
+		if err := checkTemplateSizes(g, lim.MaxTemplateBytes); err != nil {
+			return nil, 0, err
+		}
 		count += len(g.Rules)
 	}
 	return groups, count, nil
+}
+
+// checkTemplateSizes refuses alerting rules whose label or annotation
+// values (templates, expanded at every evaluation for every sample; the
+// group's labels are the rules' labels too) are longer than max bytes.
+func checkTemplateSizes(g rulefmt.RuleGroup, max int) error {
+	if max <= 0 {
+		return nil
+	}
+	check := func(rule, what string, values map[string]string) error {
+		for _, k := range sortedKeys(values) {
+			if n := len(values[k]); n > max {
+				return fmt.Errorf("group %q%s: %s %q is a template of %d bytes; the limit is %d bytes (max_template_bytes)", g.Name, rule, what, k, n, max)
+			}
+		}
+		return nil
+	}
+	alerting := false
+	for _, r := range g.Rules {
+		if r.Alert == "" {
+			continue
+		}
+		alerting = true
+		rule := fmt.Sprintf(", alerting rule %q", r.Alert)
+		if err := check(rule, "label", r.Labels); err != nil {
+			return err
+		}
+		if err := check(rule, "annotation", r.Annotations); err != nil {
+			return err
+		}
+	}
+	if alerting {
+		return check("", "label", g.Labels)
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // statusReason shortens an error for the statusReason field (AMP's

@@ -35,6 +35,11 @@ groups:
 		{"both record and alert", "ns", "groups:\n  - name: g\n    rules:\n      - record: a\n        alert: b\n        expr: up\n", 0, "record"},
 		{"interval below 30s", "ns", "groups:\n  - name: g\n    interval: 10s\n    rules:\n      - record: a\n        expr: up\n", 0, "below the workspace minimum of 30s"},
 		{"names too long together", strings.Repeat("n", 700), "groups:\n  - name: " + strings.Repeat("g", 30) + "\n    rules:\n      - record: a\n        expr: up\n", 0, "exceed 721 bytes"},
+		{"annotation template over max_template_bytes", "ns", "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n        annotations:\n          summary: '" + strings.Repeat("x", 64<<10+1) + "'\n", 0,
+			`group "g", alerting rule "A": annotation "summary" is a template of 65537 bytes; the limit is 65536 bytes (max_template_bytes)`},
+		{"label template over max_template_bytes", "ns", "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n        labels:\n          s: '" + strings.Repeat("x", 64<<10+1) + "'\n", 0, `label "s"`},
+		{"group label over max_template_bytes", "ns", "groups:\n  - name: g\n    labels:\n      s: '" + strings.Repeat("x", 64<<10+1) + "'\n    rules:\n      - alert: A\n        expr: up\n", 0, `group "g": label "s"`},
+		{"annotation template of max_template_bytes", "ns", "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n        annotations:\n          summary: '" + strings.Repeat("x", 64<<10) + "'\n", 1, ""},
 		{"duplicate groups", "ns", "groups:\n  - name: g\n    rules:\n      - record: a\n        expr: up\n  - name: g\n    rules:\n      - record: b\n        expr: up\n", 0, "repeated"},
 	}
 	for _, tc := range cases {

@@ -103,6 +103,7 @@ type workspaceRuler struct {
 	ws      string
 	manager *rules.Manager
 	loader  *memLoader
+	guard   *templateGuard
 	cancel  context.CancelFunc
 	done    chan struct{}
 	// files are the namespaces currently loaded, sorted.
@@ -266,8 +267,10 @@ func (r *Ruler) sync(ctx context.Context, ws string) error {
 	}
 	sort.Strings(names)
 	t.loader.set(groups)
-	if err := t.manager.Update(r.o.DefaultInterval, names, labels.EmptyLabels(),
-		r.externalURL(ws), nil); err != nil {
+	commit := t.guard.load(groups, t.loader.parser)
+	err = t.manager.Update(r.o.DefaultInterval, names, labels.EmptyLabels(), r.externalURL(ws), nil)
+	commit(err == nil)
+	if err != nil {
 		log.Error("loading rule groups failed; the previous rules stay in force", "err", err)
 		return err
 	}
@@ -290,9 +293,12 @@ func (r *Ruler) start(base context.Context, ws string, log *slog.Logger) *worksp
 		notify = rules.SendAlerts(senderFunc(func(alerts ...*notifier.Alert) { r.o.Notify(ws, alerts...) }), r.externalURL(ws))
 	}
 	scheme := modelValidation(lim)
+	// Alerting rules' templates are dry-run within the workspace's
+	// template bounds before Prometheus expands them (templates.go).
+	guard := newTemplateGuard(ws, r.o.Limits, rules.EngineQueryFunc(r.o.Engine, r.o.Queryable), r.externalURL(ws))
 	m := rules.NewManager(&rules.ManagerOptions{
 		NameValidationScheme: scheme,
-		QueryFunc:            rules.EngineQueryFunc(r.o.Engine, r.o.Queryable),
+		QueryFunc:            guard.QueryFunc,
 		NotifyFunc:           notify,
 		Context:              ctx,
 		Appendable:           appendable{st: r.o.Storage, ws: ws},
@@ -312,7 +318,7 @@ func (r *Ruler) start(base context.Context, ws string, log *slog.Logger) *worksp
 		defer close(done)
 		m.Run()
 	}()
-	return &workspaceRuler{ws: ws, manager: m, loader: loader, cancel: cancel, done: done}
+	return &workspaceRuler{ws: ws, manager: m, loader: loader, guard: guard, cancel: cancel, done: done}
 }
 
 // RulesFor returns the rules retriever of the workspace in ctx, for the
