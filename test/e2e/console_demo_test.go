@@ -15,12 +15,14 @@ func TestConsoleDemo(t *testing.T) {
 	s := startServer(t, t.TempDir(), "--demo")
 	waitFor(t, 30*time.Second, "the demo", func() bool { return strings.Contains(s.stdout.String(), "Demo: the simulated AWS account") })
 	out := s.stdout.String()
-	key := regexp.MustCompile(`AWS_ACCESS_KEY_ID=(\S+)`).FindStringSubmatch(out)
-	secret := regexp.MustCompile(`AWS_SECRET_ACCESS_KEY=(\S+)`).FindStringSubmatch(out)
+	// stdout is not a terminal here, so the banner names the key and the
+	// credentials file instead of printing the secret.
+	key := []string{"", s.Creds["AWS_ACCESS_KEY_ID"]}
+	secret := []string{"", s.Creds["AWS_SECRET_ACCESS_KEY"]}
 	consoleURL := regexp.MustCompile(`console:\s+(\S+)`).FindStringSubmatch(out)
 	ws := regexp.MustCompile(`into the workspace (ws-[0-9a-f-]+)`).FindStringSubmatch(out)
-	if key == nil || secret == nil || consoleURL == nil || ws == nil {
-		t.Fatalf("the banner lacks the credentials, the console URL or the demo workspace:\n%s", out)
+	if !strings.Contains(out, key[1]) || !strings.Contains(out, "admin-credentials") || consoleURL == nil || ws == nil {
+		t.Fatalf("the banner lacks the key and its credentials file, the console URL or the demo workspace:\n%s", out)
 	}
 
 	b := startBrowser(t)
