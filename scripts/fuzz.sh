@@ -14,6 +14,7 @@ targets=(
   "./internal/auth FuzzSigV4Header"
   "./internal/amconfig FuzzParse"
   "./internal/rulegroups FuzzValidate"
+  "./internal/tmplbound FuzzInstrument"
 )
 for t in "${targets[@]}"; do
   set -- $t
