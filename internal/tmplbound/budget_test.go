@@ -178,7 +178,9 @@ func TestBlowUpsAreStopped(t *testing.T) {
 				}
 			})
 			t.Logf("refused in %s, %.1f MiB allocated: %v", took.Round(time.Millisecond), float64(alloc)/(1<<20), b.Err())
-			if err == nil || b.Err() == nil || !containsAny(b.Err().Error(), strings.Split(c.want, "|")) {
+			// On a loaded machine (the race detector, a parallel suite) the
+			// wall-clock bound may come first: that is a bound too.
+			if err == nil || b.Err() == nil || !containsAny(b.Err().Error(), append(strings.Split(c.want, "|"), "took longer than")) {
 				t.Fatalf("got error %v, budget %v; want a bound naming %q", err, b.Err(), c.want)
 			}
 			if !IsLimit(b.Err()) {
