@@ -146,6 +146,12 @@ func addAlertmanager(fm template.FuncMap, with func() (*Budget, error)) {
 		if err := b.Value(replaceBound(repl, text)); err != nil {
 			return "", err
 		}
+		// A regular expression's work grows with its text (each match of
+		// "(.)" allocates): one step per byte keeps a template's regexp
+		// work within max_template_steps bytes.
+		if err := b.Steps(len(text)); err != nil {
+			return "", err
+		}
 		return re.ReplaceAllString(text, repl), nil
 	}
 	fm["join"] = func(sep string, s []string) (string, error) {
@@ -230,6 +236,12 @@ func addPrometheus(fm template.FuncMap, with func() (*Budget, error)) {
 		}
 		re := grafanaregexp.MustCompile(pattern)
 		if err := b.Value(replaceBound(repl, text)); err != nil {
+			return "", err
+		}
+		// A regular expression's work grows with its text (each match of
+		// "(.)" allocates): one step per byte keeps a template's regexp
+		// work within max_template_steps bytes.
+		if err := b.Steps(len(text)); err != nil {
 			return "", err
 		}
 		return re.ReplaceAllString(text, repl), nil
