@@ -136,13 +136,16 @@ var (
 	amDict   = amtemplate.DefaultFuncs["dict"].(func(...any) (map[string]any, error))
 )
 
-func addAlertmanager(fm template.FuncMap, with func() (*Budget, error)) {
-	fm["reReplaceAll"] = func(pattern, repl, text string) (string, error) {
+// boundedReplace is reReplaceAll (pattern, repl, text) with its result
+// size checked before it runs, compile giving the dialect's regexp engine
+// (the standard library's for Alertmanager, grafana/regexp for Prometheus).
+func boundedReplace(with func() (*Budget, error), compile func(pattern string) func(text, repl string) string) func(pattern, repl, text string) (string, error) {
+	return func(pattern, repl, text string) (string, error) {
 		b, err := with()
 		if err != nil {
 			return "", err
 		}
-		re := stdregexp.MustCompile(pattern)
+		replace := compile(pattern) // panics on a bad pattern, as upstream's does
 		if err := b.Value(replaceBound(repl, text)); err != nil {
 			return "", err
 		}
@@ -152,8 +155,14 @@ func addAlertmanager(fm template.FuncMap, with func() (*Budget, error)) {
 		if err := b.Steps(len(text)); err != nil {
 			return "", err
 		}
-		return re.ReplaceAllString(text, repl), nil
+		return replace(text, repl), nil
 	}
+}
+
+func addAlertmanager(fm template.FuncMap, with func() (*Budget, error)) {
+	fm["reReplaceAll"] = boundedReplace(with, func(pattern string) func(text, repl string) string {
+		return stdregexp.MustCompile(pattern).ReplaceAllString
+	})
 	fm["join"] = func(sep string, s []string) (string, error) {
 		b, err := with()
 		if err != nil {
@@ -229,23 +238,9 @@ func addAlertmanager(fm template.FuncMap, with func() (*Budget, error)) {
 }
 
 func addPrometheus(fm template.FuncMap, with func() (*Budget, error)) {
-	fm["reReplaceAll"] = func(pattern, repl, text string) (string, error) {
-		b, err := with()
-		if err != nil {
-			return "", err
-		}
-		re := grafanaregexp.MustCompile(pattern)
-		if err := b.Value(replaceBound(repl, text)); err != nil {
-			return "", err
-		}
-		// A regular expression's work grows with its text (each match of
-		// "(.)" allocates): one step per byte keeps a template's regexp
-		// work within max_template_steps bytes.
-		if err := b.Steps(len(text)); err != nil {
-			return "", err
-		}
-		return re.ReplaceAllString(text, repl), nil
-	}
+	fm["reReplaceAll"] = boundedReplace(with, func(pattern string) func(text, repl string) string {
+		return grafanaregexp.MustCompile(pattern).ReplaceAllString
+	})
 	// args as Prometheus' template package defines it.
 	fm["args"] = func(args ...any) (map[string]any, error) {
 		b, err := with()

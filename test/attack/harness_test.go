@@ -18,7 +18,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -31,6 +30,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/kansoku/kansoku/internal/client"
+	"github.com/kansoku/kansoku/internal/testenv"
 )
 
 var (
@@ -45,14 +45,10 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	kansokuBin = filepath.Join(dir, "kansoku")
 	// Not built with -race: the memory bound is measured on the binary
 	// operators run.
-	build := exec.Command("go", "build", "-o", kansokuBin, "./cmd/kansoku")
-	build.Dir = repoRoot
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "attack: building kansoku:", err)
+	if kansokuBin, err = testenv.BuildBinary(repoRoot, dir); err != nil {
+		fmt.Fprintln(os.Stderr, "attack:", err)
 		os.Exit(1)
 	}
 	code := m.Run()
@@ -65,9 +61,7 @@ type target struct {
 	t       *testing.T
 	dir     string
 	url     string
-	cmd     *exec.Cmd
-	log     string
-	exited  chan error
+	proc    *testenv.Process
 	admin   *client.Client
 	account string
 	a, b    string // workspaces
@@ -106,40 +100,9 @@ alertmanager:
   receiver_firewall:
     allow_networks: [127.0.0.2/32]
 `, port, filepath.Join(x.dir, "data")))
-	x.log = filepath.Join(x.dir, "kansoku.log")
-	lf, err := os.Create(x.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x.cmd = exec.Command(kansokuBin, "server", "--config.file", cfgFile)
-	x.cmd.Stdout, x.cmd.Stderr = lf, lf
-	x.cmd.Env = append(os.Environ(), "AWS_EC2_METADATA_DISABLED=true")
-	if err := x.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	x.exited = make(chan error, 1)
-	go func() { x.exited <- x.cmd.Wait(); lf.Close() }()
+	x.proc = testenv.StartProcess(t, testenv.ProcessOptions{Binary: kansokuBin, Args: []string{"server", "--config.file", cfgFile},
+		Env: []string{"AWS_EC2_METADATA_DISABLED=true"}, Ready: x.url + "/-/ready"})
 	t.Cleanup(x.stop)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get(x.url + "/-/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		select {
-		case err := <-x.exited:
-			b, _ := os.ReadFile(x.log)
-			t.Fatalf("kansoku exited during start: %v\n%s", err, b)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("kansoku did not become ready")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 	go x.watchRSS()
 	creds, err := client.LoadCredentialsFile(filepath.Join(x.dir, "data", "admin-credentials"))
 	if err != nil {
@@ -177,19 +140,12 @@ var ctx = context.Background()
 
 func (x *target) stop() {
 	close(x.stopRSS)
-	if x.cmd.Process != nil {
-		_ = x.cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-x.exited:
-		case <-time.After(30 * time.Second):
-			_ = x.cmd.Process.Kill()
-		}
-	}
+	_ = x.proc.Stop(false)
 }
 
 // rss reads the server's resident set (VmRSS) and peak (VmHWM), in KiB.
 func (x *target) rss() (cur, peak int64) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", x.cmd.Process.Pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", x.proc.Cmd.Process.Pid))
 	if err != nil {
 		return 0, 0
 	}
@@ -223,10 +179,7 @@ func (x *target) watchRSS() {
 	}
 }
 
-func (x *target) logText() string {
-	b, _ := os.ReadFile(x.log)
-	return string(b)
-}
+func (x *target) logText() string { return x.proc.Log() }
 
 func (x *target) wsARN(ws string) string {
 	return fmt.Sprintf("arn:aws:aps:us-east-1:%s:workspace/%s", x.account, ws)

@@ -8,9 +8,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -18,7 +18,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -26,6 +25,7 @@ import (
 
 	"github.com/kansoku/kansoku/internal/awssim"
 	"github.com/kansoku/kansoku/internal/client"
+	"github.com/kansoku/kansoku/internal/testenv"
 )
 
 var (
@@ -45,12 +45,8 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	kansokuBin = filepath.Join(dir, "kansoku")
-	build := exec.Command("go", "build", "-o", kansokuBin, "./cmd/kansoku")
-	build.Dir = repoRoot
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: building kansoku:", err)
+	if kansokuBin, err = testenv.BuildBinary(repoRoot, dir); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
 		os.Exit(1)
 	}
 	code := m.Run()
@@ -84,10 +80,9 @@ type server struct {
 	dataDir string
 	port    int
 	URL     string
-	cmd     *exec.Cmd
+	proc    *testenv.Process
 	stdout  *syncBuffer
-	logFile string
-	exited  chan error
+	lastLog string // the log of a stopped process
 	Creds   map[string]string
 	Admin   *client.Client
 }
@@ -109,40 +104,8 @@ func (s *server) start(extra ...string) {
 	t.Helper()
 	// Exact label sets are asserted: no self-monitoring series unless a test asks.
 	args := append([]string{"server", "--data.dir", s.dataDir, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", s.port), "--log.level", "info", "--no-usage.self-metrics"}, extra...)
-	s.cmd = exec.Command(kansokuBin, args...)
 	s.stdout = &syncBuffer{}
-	s.cmd.Stdout = s.stdout
-	s.logFile = filepath.Join(t.TempDir(), "kansoku.log")
-	lf, err := os.Create(s.logFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.cmd.Stderr = lf
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s.exited = make(chan error, 1)
-	go func() { s.exited <- s.cmd.Wait(); lf.Close() }()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get(s.URL + "/-/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		select {
-		case err := <-s.exited:
-			log, _ := os.ReadFile(s.logFile)
-			t.Fatalf("kansoku exited during start: %v\n%s", err, log)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("kansoku did not become ready")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	s.proc = testenv.StartProcess(t, testenv.ProcessOptions{Binary: kansokuBin, Args: args, Stdout: s.stdout, Ready: s.URL + "/-/ready"})
 	creds, err := client.LoadCredentialsFile(filepath.Join(s.dataDir, "admin-credentials"))
 	if err != nil {
 		t.Fatal(err)
@@ -153,35 +116,24 @@ func (s *server) start(extra ...string) {
 
 // stop ends the process: SIGTERM (graceful) or SIGKILL. It returns the exit error.
 func (s *server) stop(kill bool) error {
-	if s.cmd == nil || s.cmd.Process == nil {
+	if s.proc == nil {
 		return nil
 	}
-	select {
-	case err := <-s.exited:
-		s.cmd = nil
-		return err
-	default:
+	err := s.proc.Stop(kill)
+	if errors.Is(err, testenv.ErrStopTimeout) {
+		s.t.Error(err)
 	}
-	sig := syscall.SIGTERM
-	if kill {
-		sig = syscall.SIGKILL
-	}
-	_ = s.cmd.Process.Signal(sig)
-	var err error
-	select {
-	case err = <-s.exited:
-	case <-time.After(30 * time.Second):
-		_ = s.cmd.Process.Kill()
-		err = <-s.exited
-		s.t.Errorf("kansoku did not stop within 30s of %v", sig)
-	}
-	s.cmd = nil
+	s.lastLog = s.proc.Log()
+	s.proc = nil
 	return err
 }
 
 func (s *server) log() string {
-	b, _ := os.ReadFile(s.logFile)
-	return string(b)
+	if s.proc == nil {
+		return s.lastLog
+	}
+	s.lastLog = s.proc.Log()
+	return s.lastLog
 }
 
 // syncBuffer is a bytes.Buffer safe to read while a process writes to it.
