@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls exactly this):
 # installs the real peers (Debian packages, upstream Prometheus 3.15 built
-# from the Go module proxy), checks formatting and vet, then runs every test
-# with the race detector, end-to-end tests included.
+# from the Go module proxy), checks formatting, vet, golangci-lint and go mod
+# tidy, then runs every test with the race detector, end-to-end and attack
+# suites included, and every fuzz target briefly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,5 +16,6 @@ if [ -n "$unformatted" ]; then
   exit 1
 fi
 go vet ./...
+./scripts/lint.sh
 go test -race -count=1 -timeout 45m "$@" ./...
 ./scripts/fuzz.sh

@@ -21,7 +21,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/alertmanager/types"
+	"github.com/prometheus/alertmanager/alert"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/common/version"
@@ -111,8 +111,10 @@ func New(o Options) *Manager {
 	}
 }
 
-// Describe and Collect expose the manager's own metrics.
+// Describe exposes the manager's own metrics (prometheus.Collector).
 func (m *Manager) Describe(ch chan<- *prometheus.Desc) { m.dropped.Describe(ch) }
+
+// Collect exposes the manager's own metrics (prometheus.Collector).
 func (m *Manager) Collect(ch chan<- prometheus.Metric) { m.dropped.Collect(ch) }
 
 // Gatherer returns the per-workspace Alertmanager metrics.
@@ -264,9 +266,9 @@ func (m *Manager) Send(ws string, alerts ...*notifier.Alert) {
 		return
 	}
 	now := time.Now()
-	out := make([]*types.Alert, 0, len(alerts))
+	out := make([]*alert.Alert, 0, len(alerts))
 	for _, a := range alerts {
-		ta := &types.Alert{
+		ta := &alert.Alert{
 			Alert: model.Alert{
 				Labels:       make(model.LabelSet, a.Labels.Len()),
 				Annotations:  make(model.LabelSet, a.Annotations.Len()),

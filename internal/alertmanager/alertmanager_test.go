@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/alertmanager/alert"
 	"github.com/prometheus/alertmanager/config"
-	"github.com/prometheus/alertmanager/types"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
 
@@ -42,11 +42,11 @@ func TestAlertsLimiter(t *testing.T) {
 	def.MaxAlerts = 2
 	def.MaxAlertsSizeBytes = 40
 	l := newAlertsLimiter("ws", limits.NewOverrides(def), prometheus.NewRegistry())
-	mk := func(name, ann string) *types.Alert {
-		return &types.Alert{Alert: model.Alert{Labels: model.LabelSet{"alertname": model.LabelValue(name)}, Annotations: model.LabelSet{"a": model.LabelValue(ann)}}}
+	mk := func(name, ann string) *alert.Alert {
+		return &alert.Alert{Alert: model.Alert{Labels: model.LabelSet{"alertname": model.LabelValue(name)}, Annotations: model.LabelSet{"a": model.LabelValue(ann)}}}
 	}
 	a, b, c := mk("a", "x"), mk("b", "y"), mk("c", "z") // alertname+a+x... = 9+1+1+1 = 12 bytes each
-	for _, al := range []*types.Alert{a, b} {
+	for _, al := range []*alert.Alert{a, b} {
 		if err := l.PreStore(al, false); err != nil {
 			t.Fatal(err)
 		}

@@ -30,7 +30,6 @@ import (
 	"github.com/prometheus/alertmanager/provider/mem"
 	"github.com/prometheus/alertmanager/silence"
 	"github.com/prometheus/alertmanager/timeinterval"
-	"github.com/prometheus/alertmanager/types"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/prometheus/common/model"
@@ -84,7 +83,7 @@ type countingAlerts struct {
 	received prometheus.Counter
 }
 
-func (c *countingAlerts) Put(ctx context.Context, alerts ...*types.Alert) error {
+func (c *countingAlerts) Put(ctx context.Context, alerts ...*alert.Alert) error {
 	c.received.Add(float64(len(alerts)))
 	return c.Alerts.Put(ctx, alerts...)
 }

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/prometheus/alertmanager/types"
+	"github.com/prometheus/alertmanager/alert"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/prometheus/common/model"
@@ -52,7 +52,7 @@ var (
 )
 
 // PreStore implements mem.AlertStoreCallback.
-func (l *alertsLimiter) PreStore(a *types.Alert, existing bool) error {
+func (l *alertsLimiter) PreStore(a *alert.Alert, existing bool) error {
 	lim := l.limits.For(l.ws)
 	fp := a.Fingerprint()
 	size := alertSize(a.Alert)
@@ -74,7 +74,7 @@ func (l *alertsLimiter) PreStore(a *types.Alert, existing bool) error {
 }
 
 // PostStore implements mem.AlertStoreCallback.
-func (l *alertsLimiter) PostStore(a *types.Alert, _ bool) {
+func (l *alertsLimiter) PostStore(a *alert.Alert, _ bool) {
 	fp := a.Fingerprint()
 	size := alertSize(a.Alert)
 	l.mu.Lock()
@@ -84,7 +84,7 @@ func (l *alertsLimiter) PostStore(a *types.Alert, _ bool) {
 }
 
 // PostDelete implements mem.AlertStoreCallback.
-func (l *alertsLimiter) PostDelete(a *types.Alert) {
+func (l *alertsLimiter) PostDelete(a *alert.Alert) {
 	fp := a.Fingerprint()
 	l.mu.Lock()
 	l.total -= l.sizes[fp]

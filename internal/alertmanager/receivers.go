@@ -11,12 +11,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/alertmanager/alert"
 	"github.com/prometheus/alertmanager/config"
 	"github.com/prometheus/alertmanager/config/receiver"
 	"github.com/prometheus/alertmanager/notify"
 	"github.com/prometheus/alertmanager/notify/email"
 	"github.com/prometheus/alertmanager/template"
-	"github.com/prometheus/alertmanager/types"
 	"github.com/prometheus/client_golang/prometheus"
 	commoncfg "github.com/prometheus/common/config"
 	"golang.org/x/time/rate"
@@ -102,7 +102,7 @@ type guarded struct {
 
 var errThrottled = errors.New("notification rate limit reached for this workspace")
 
-func (g *guarded) Notify(ctx context.Context, alerts ...*types.Alert) (bool, error) {
+func (g *guarded) Notify(ctx context.Context, alerts ...*alert.Alert) (bool, error) {
 	if g.limiter != nil && !g.limiter.Allow() {
 		g.throttled.Inc()
 		return false, notify.NewErrorWithReason(notify.ClientErrorReason, errThrottled)
@@ -159,7 +159,7 @@ type pinnedEmail struct {
 	logger *slog.Logger
 }
 
-func (p *pinnedEmail) Notify(ctx context.Context, alerts ...*types.Alert) (bool, error) {
+func (p *pinnedEmail) Notify(ctx context.Context, alerts ...*alert.Alert) (bool, error) {
 	host, port := p.conf.Smarthost.Host, p.conf.Smarthost.Port
 	if err := p.fw.CheckSMTP(port); err != nil {
 		return false, notify.NewErrorWithReason(notify.ClientErrorReason, err)

@@ -13,10 +13,10 @@ import (
 	"text/template/parse"
 	"time"
 
+	"github.com/prometheus/alertmanager/alert"
 	"github.com/prometheus/alertmanager/config"
 	"github.com/prometheus/alertmanager/notify"
 	"github.com/prometheus/alertmanager/template"
-	"github.com/prometheus/alertmanager/types"
 
 	"github.com/kansoku/kansoku/internal/amconfig"
 	"github.com/kansoku/kansoku/internal/limits"
@@ -116,7 +116,7 @@ func (g *templateGuard) instrument(text string) (string, bool) {
 // dryRun executes fields for the notification of alerts in ctx (receiver,
 // group labels, as the notifiers read them) within the workspace's
 // bounds, and returns the bound reached, if any.
-func (g *templateGuard) dryRun(ctx context.Context, fields []string, alerts []*types.Alert, logger *slog.Logger) error {
+func (g *templateGuard) dryRun(ctx context.Context, fields []string, alerts []*alert.Alert, logger *slog.Logger) error {
 	data := notify.GetTemplateData(ctx, g.tmpl, alerts, logger)
 	lim := g.limits.For(g.ws)
 	g.mu.Lock()

@@ -17,9 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/alertmanager/alert"
 	"github.com/prometheus/alertmanager/config/receiver"
 	"github.com/prometheus/alertmanager/notify"
-	"github.com/prometheus/alertmanager/types"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
 
@@ -67,10 +67,10 @@ alertmanager_config: |
 `, apiURL)
 }
 
-func testAlerts(n int) []*types.Alert {
-	out := make([]*types.Alert, n)
+func testAlerts(n int) []*alert.Alert {
+	out := make([]*alert.Alert, n)
 	for i := range out {
-		out[i] = &types.Alert{Alert: model.Alert{
+		out[i] = &alert.Alert{Alert: model.Alert{
 			Labels:      model.LabelSet{"alertname": "Down", "instance": model.LabelValue(fmt.Sprintf("host-%d", i))},
 			Annotations: model.LabelSet{"summary": "down"},
 			StartsAt:    time.Now().Add(-time.Minute),

@@ -245,7 +245,7 @@ func (w *walker) checkDestination(v reflect.Value, path string) error {
 			return nil
 		}
 		if err := w.fw.CheckSMTP(port); err != nil {
-			return fmt.Errorf("alertmanager_config: %s: %v", path, err)
+			return fmt.Errorf("alertmanager_config: %s: %w", path, err)
 		}
 	case amcommon.URL:
 		host = hostOf(x.URL)
@@ -279,7 +279,7 @@ func (w *walker) checkDestination(v reflect.Value, path string) error {
 		return nil // a name: checked when connecting
 	}
 	if err := w.fw.Check(ip); err != nil {
-		return fmt.Errorf("alertmanager_config: %s: %v", path, err)
+		return fmt.Errorf("alertmanager_config: %s: %w", path, err)
 	}
 	return nil
 }
@@ -362,7 +362,7 @@ func (p *Parsed) Templates(opts ...template.Option) (*template.Template, error) 
 	}
 	for _, n := range p.templateNames() {
 		if err := t.Parse(strings.NewReader(p.TemplateFiles[n])); err != nil {
-			return nil, fmt.Errorf("template_files[%q]: %v", n, err)
+			return nil, fmt.Errorf("template_files[%q]: %w", n, err)
 		}
 	}
 	return t, nil

@@ -41,7 +41,7 @@ type Parsed struct {
 func Parse(data []byte, lim *limits.Limits, fw *egress.Firewall) (*Parsed, error) {
 	var def Definition
 	if err := yaml.UnmarshalStrict(data, &def); err != nil {
-		return nil, fmt.Errorf("the definition must be YAML with the keys alertmanager_config and template_files: %v", err)
+		return nil, fmt.Errorf("the definition must be YAML with the keys alertmanager_config and template_files: %w", err)
 	}
 	if strings.TrimSpace(def.AlertmanagerConfig) == "" {
 		return nil, fmt.Errorf("alertmanager_config is missing or empty: the whole Alertmanager configuration goes under this key")
@@ -60,12 +60,12 @@ func Parse(data []byte, lim *limits.Limits, fw *egress.Firewall) (*Parsed, error
 			return nil, err
 		}
 		if err := t.Parse(strings.NewReader(def.TemplateFiles[n])); err != nil {
-			return nil, fmt.Errorf("template_files[%q]: %v", n, err)
+			return nil, fmt.Errorf("template_files[%q]: %w", n, err)
 		}
 	}
 	cfg, err := config.Load(def.AlertmanagerConfig)
 	if err != nil {
-		return nil, fmt.Errorf("alertmanager_config: %v", err)
+		return nil, fmt.Errorf("alertmanager_config: %w", err)
 	}
 	for _, pattern := range cfg.Templates {
 		if len(matchTemplates(pattern, names)) == 0 {

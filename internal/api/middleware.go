@@ -100,7 +100,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, rt route) ([]b
 	}
 	rc := http.NewResponseController(w)
 	if s.BodyReadTimeout > 0 {
-		_ = rc.SetReadDeadline(time.Now().Add(s.BodyReadTimeout))
+		_ = rc.SetReadDeadline(time.Now().Add(s.BodyReadTimeout)) // unsupported: no deadline
 	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
@@ -139,7 +139,7 @@ func (s *Server) wrap(rt route) http.Handler {
 		}
 		defer func() {
 			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
+				if err, ok := p.(error); ok && errors.Is(err, http.ErrAbortHandler) {
 					panic(p)
 				}
 				s.logger.Error("panic serving request", "route", rt.pattern, "panic", p, "stack", string(debug.Stack()))
@@ -165,7 +165,7 @@ func (s *Server) wrap(rt route) http.Handler {
 			if r.ContentLength != 0 && s.BodyReadTimeout > 0 {
 				rc := http.NewResponseController(rec)
 				if rc.SetReadDeadline(time.Now().Add(s.BodyReadTimeout)) == nil {
-					defer rc.SetReadDeadline(time.Time{})
+					defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
 				}
 			}
 			rt.handler.ServeHTTP(rec, r)

@@ -95,7 +95,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, p plane, err
 		w.Header().Set("X-Amzn-ErrorType", e.Type)
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(e.Status)
-		io.WriteString(w, e.Message+"\n")
+		_, _ = io.WriteString(w, e.Message+"\n") // the client may be gone
 	default:
 		writeAWSError(w, e)
 	}

@@ -103,7 +103,7 @@ func putRules(t *testing.T, s *testenv.Server, ws, name, rules string) {
 	t.Helper()
 	base := "/workspaces/" + ws + "/rulegroupsnamespaces"
 	err := s.Admin.JSON(ctx, "POST", base, nil, map[string]any{"name": name, "data": b64(rules)}, nil)
-	if e, ok := err.(interface{ Error() string }); ok && strings.Contains(e.Error(), "Conflict") {
+	if err != nil && strings.Contains(err.Error(), "Conflict") {
 		err = s.Admin.JSON(ctx, "PUT", base+"/"+name, nil, map[string]any{"data": b64(rules)}, nil)
 	}
 	if err != nil {
@@ -1097,10 +1097,7 @@ func TestSeedRuleExample(t *testing.T) {
 	for i := 8; i >= 0; i-- { // a counter rising 15 per 15 s: rate 1/s
 		series = append(series, sample(now.Add(-time.Duration(i)*15*time.Second), float64(100-15*i), "__name__", "container_cpu_usage_seconds_total", "pod", "p1"))
 	}
-	req := &prompb.WriteRequest{}
-	for _, ts := range series {
-		req.Timeseries = append(req.Timeseries, ts)
-	}
+	req := &prompb.WriteRequest{Timeseries: series}
 	if code, body, err := testenv.RemoteWrite(ctx, s.Admin, ws, req); err != nil || code != 200 {
 		t.Fatalf("write: %d %s %v", code, body, err)
 	}

@@ -5,6 +5,7 @@ import "context"
 // Method says how a request proved who it is.
 type Method string
 
+// How a request authenticated.
 const (
 	MethodSigV4   Method = "sigv4"
 	MethodToken   Method = "token"

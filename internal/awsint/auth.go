@@ -113,7 +113,7 @@ func (s *Service) KansokuAccount(ctx context.Context) (string, error) {
 	}
 	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return "", fmt.Errorf("Kansoku has no usable AWS credentials of its own (the standard AWS credential chain: AWS_ACCESS_KEY_ID ..., shared config, instance role): %w", err)
+		return "", fmt.Errorf("no usable AWS credentials of Kansoku's own (the standard AWS credential chain: AWS_ACCESS_KEY_ID ..., shared config, instance role): %w", err)
 	}
 	s.baseAccount = aws.ToString(out.Account)
 	return s.baseAccount, nil

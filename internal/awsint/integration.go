@@ -106,8 +106,10 @@ type ServiceSettings struct {
 // Duration is a time.Duration written as "5m" in JSON.
 type Duration time.Duration
 
+// MarshalJSON writes the duration as Go writes it ("5m0s").
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
 
+// UnmarshalJSON reads a duration string ("5m").
 func (d *Duration) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {

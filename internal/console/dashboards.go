@@ -24,7 +24,9 @@ type DashboardStore interface {
 	DeleteDashboard(ctx context.Context, ws, id string) error
 }
 
-// Panel kinds, as seed 003's dashboard uses them (plus the line graph).
+// PanelTypes are the panel kinds a dashboard may hold: Amazon Managed
+// Grafana's table-less set for SQL panels (bar, gauge, stat) plus the line
+// graph.
 var PanelTypes = []string{"line", "bar", "gauge", "stat"}
 
 // Dashboard is a saved dashboard: panels of PromQL queries over a time range.

@@ -40,9 +40,7 @@ func normalise(req *prompb.WriteRequest) *prompb.WriteRequest {
 			}
 			n.Samples = append(n.Samples, prompb.Sample{Value: v, Timestamp: s.Timestamp})
 		}
-		for _, h := range ts.Histograms {
-			n.Histograms = append(n.Histograms, h)
-		}
+		n.Histograms = append(n.Histograms, ts.Histograms...)
 		out.Timeseries = append(out.Timeseries, n)
 	}
 	out.Metadata = append(out.Metadata, req.Metadata...)

@@ -130,5 +130,5 @@ func writeError(w http.ResponseWriter, e *Error) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(e.Status)
-	io.WriteString(w, e.Msg+"\n")
+	_, _ = io.WriteString(w, e.Msg+"\n") // the client may be gone
 }

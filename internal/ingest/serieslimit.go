@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/tsdb"
 	"github.com/prometheus/prometheus/tsdb/chunks"
@@ -123,7 +124,7 @@ func (s *SeriesLimiter) PreCreation(lset labels.Labels) error {
 			l.MaxActiveSeries, l.MinActiveSeriesCapacity, l.MaxActiveSeries, l.MaxActiveSeries, l.MaxActiveSeries, limit)}
 	}
 	if l.MaxSeriesPerMetric > 0 {
-		name := lset.Get(labels.MetricName)
+		name := lset.Get(model.MetricNameLabel)
 		s.mu.Lock()
 		n := s.perMetric[name]
 		s.mu.Unlock()
@@ -137,7 +138,7 @@ func (s *SeriesLimiter) PreCreation(lset labels.Labels) error {
 
 // PostCreation implements tsdb.SeriesLifecycleCallback.
 func (s *SeriesLimiter) PostCreation(lset labels.Labels) {
-	name := lset.Get(labels.MetricName)
+	name := lset.Get(model.MetricNameLabel)
 	s.mu.Lock()
 	s.perMetric[name]++
 	s.mu.Unlock()
@@ -147,7 +148,7 @@ func (s *SeriesLimiter) PostCreation(lset labels.Labels) {
 func (s *SeriesLimiter) PostDeletion(deleted map[chunks.HeadSeriesRef]labels.Labels) {
 	s.mu.Lock()
 	for _, lset := range deleted {
-		name := lset.Get(labels.MetricName)
+		name := lset.Get(model.MetricNameLabel)
 		if s.perMetric[name] <= 1 {
 			delete(s.perMetric, name)
 		} else {

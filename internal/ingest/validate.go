@@ -59,7 +59,7 @@ func validateSeries(b *labels.ScratchBuilder, ls []prompb.Label, l *limits.Limit
 		}
 		n++
 		size += len(lp.Name) + len(lp.Value)
-		if lp.Name == labels.MetricName {
+		if lp.Name == model.MetricNameLabel {
 			metric = lp.Value
 		} else {
 			if !scheme.IsValidLabelName(lp.Name) {

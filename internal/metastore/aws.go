@@ -110,7 +110,7 @@ func (q *Queries) GetAWSCursor(ctx context.Context, id, region string, period in
 	var ms int64
 	err = q.queryRow(ctx, `SELECT end_ms FROM aws_cursors WHERE integration_id = ? AND region = ? AND period_seconds = ?`, id, region, period).Scan(&ms)
 	if err != nil {
-		if mapErr(err) == ErrNotFound {
+		if errors.Is(mapErr(err), ErrNotFound) {
 			return time.Time{}, false, nil
 		}
 		return time.Time{}, false, mapErr(err)

@@ -32,6 +32,7 @@ var ErrConflict = errors.New("conflict")
 // Dialect names the SQL engine behind a DB.
 type Dialect string
 
+// Dialects of SQL the store speaks.
 const (
 	SQLite   Dialect = "sqlite"
 	Postgres Dialect = "postgres"
@@ -73,11 +74,11 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	// The database holds sealed secrets and hashes: readable by its owner only.
 	// SQLite gives the -wal and -shm files the same mode.
-	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err != nil {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
-	} else {
-		f.Close()
 	}
+	f.Close()
 	// WAL lets readers run beside the single writer; busy_timeout makes a
 	// writer wait for the lock instead of failing; _txlock=immediate takes
 	// the write lock at BEGIN so two read-then-write transactions cannot
@@ -195,7 +196,7 @@ func mapErr(err error) error {
 	msg := err.Error()
 	if strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "constraint failed: PRIMARY KEY") ||
 		strings.Contains(msg, "SQLSTATE 23505") || strings.Contains(msg, "duplicate key value") {
-		return fmt.Errorf("%w: %v", ErrConflict, err)
+		return fmt.Errorf("%w: %w", ErrConflict, err)
 	}
 	return err
 }

@@ -2,6 +2,7 @@ package metastore
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -37,7 +38,7 @@ func (q *Queries) GetLimitOverrides(ctx context.Context, ws string) (string, err
 	var s string
 	err := q.queryRow(ctx, `SELECT overrides FROM workspace_limits WHERE workspace_id = ?`, ws).Scan(&s)
 	if err != nil {
-		if mapErr(err) == ErrNotFound {
+		if errors.Is(mapErr(err), ErrNotFound) {
 			return "{}", nil
 		}
 		return "", mapErr(err)

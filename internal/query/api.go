@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/grafana/regexp"
-
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/route"
 	"github.com/prometheus/prometheus/config"

@@ -93,12 +93,12 @@ type envelope struct {
 func WriteSuccess(w http.ResponseWriter, data any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
-	json.NewEncoder(w).Encode(envelope{Status: "success", Data: data})
+	_ = json.NewEncoder(w).Encode(envelope{Status: "success", Data: data}) // the client may be gone
 }
 
 // WriteError writes a Prometheus API error envelope.
 func WriteError(w http.ResponseWriter, status int, errorType, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(envelope{Status: "error", ErrorType: errorType, Error: msg})
+	_ = json.NewEncoder(w).Encode(envelope{Status: "error", ErrorType: errorType, Error: msg})
 }

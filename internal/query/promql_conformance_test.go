@@ -2,6 +2,7 @@ package query
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -126,10 +127,10 @@ func TestQueryableNeedsWorkspace(t *testing.T) {
 	}
 	q, _ := (&Queryable{Storage: mgr}).Querier(0, 1)
 	ss := q.Select(context.Background(), false, nil, labels.MustNewMatcher(labels.MatchEqual, "__name__", "up"))
-	if ss.Next() || ss.Err() != tenant.ErrNoWorkspace {
+	if ss.Next() || !errors.Is(ss.Err(), tenant.ErrNoWorkspace) {
 		t.Fatalf("want ErrNoWorkspace, got %v", ss.Err())
 	}
-	if _, _, err := q.LabelNames(context.Background(), nil); err != tenant.ErrNoWorkspace {
+	if _, _, err := q.LabelNames(context.Background(), nil); !errors.Is(err, tenant.ErrNoWorkspace) {
 		t.Fatalf("want ErrNoWorkspace, got %v", err)
 	}
 }

@@ -114,7 +114,7 @@ func (p *Process) Stop(kill bool) error {
 		return err
 	case <-time.After(30 * time.Second):
 		_ = p.Cmd.Process.Kill()
-		<-p.exited
+		<-p.exited //nolint:errcheck // killed: its exit error says only that
 		return ErrStopTimeout
 	}
 }

@@ -115,7 +115,7 @@ func (s *Server) Stop() {
 		return
 	}
 	s.cancel()
-	<-s.done
+	<-s.done //nolint:errcheck // the test already saw whether Run failed
 	s.App.Close()
 	s.cancel = nil
 }

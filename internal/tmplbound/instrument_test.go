@@ -11,8 +11,8 @@ import (
 	"text/template/parse"
 	"time"
 
+	"github.com/prometheus/alertmanager/alert"
 	amtemplate "github.com/prometheus/alertmanager/template"
-	"github.com/prometheus/alertmanager/types"
 	"github.com/prometheus/common/model"
 )
 
@@ -64,9 +64,9 @@ func testData(t testing.TB, n int) *amtemplate.Data {
 	}
 	tmpl.ExternalURL, _ = url.Parse("http://kansoku.example/workspaces/ws-1/alertmanager")
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	alerts := make([]*types.Alert, n)
+	alerts := make([]*alert.Alert, n)
 	for i := range alerts {
-		alerts[i] = &types.Alert{Alert: model.Alert{
+		alerts[i] = &alert.Alert{Alert: model.Alert{
 			Labels: model.LabelSet{"alertname": "HighLatency", "job": "api", "severity": "page",
 				"instance": model.LabelValue(fmt.Sprintf("host-%04d:9100", i))},
 			Annotations: model.LabelSet{"summary": model.LabelValue(fmt.Sprintf("latency on host-%04d is high", i)),

@@ -97,7 +97,7 @@ func (h *handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	c.attrs = append([]slog.Attr{}, h.attrs...)
 	for _, a := range attrs {
 		if h.group != "" {
-			a = slog.Group(h.group, a)
+			a = slog.Group(h.group, a) //nolint:sloglint // a handler nests the record's attributes in its group
 		}
 		c.attrs = append(c.attrs, a)
 	}

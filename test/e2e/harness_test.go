@@ -164,7 +164,8 @@ func run(t *testing.T, env []string, name string, args ...string) (string, int) 
 	out, err := cmd.CombinedOutput()
 	code := 0
 	if err != nil {
-		if ee, ok := err.(*exec.ExitError); ok {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
 			code = ee.ExitCode()
 		} else {
 			t.Fatalf("%s %v: %v", name, args, err)

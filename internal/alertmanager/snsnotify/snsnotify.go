@@ -25,10 +25,10 @@ import (
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/prometheus/alertmanager/alert"
 	"github.com/prometheus/alertmanager/config"
 	"github.com/prometheus/alertmanager/notify"
 	"github.com/prometheus/alertmanager/template"
-	"github.com/prometheus/alertmanager/types"
 )
 
 // Options are the server-wide settings shared by every SNS receiver.
@@ -111,7 +111,7 @@ func New(conf *config.SNSConfig, tmpl *template.Template, o Options) (*Notifier,
 // notify.GetTemplateData reads (receiver name, group labels, notification
 // reason) and, for FIFO topics, the group key. The bool says whether a
 // failure is worth retrying.
-func (n *Notifier) Notify(ctx context.Context, alerts ...*types.Alert) (bool, error) {
+func (n *Notifier) Notify(ctx context.Context, alerts ...*alert.Alert) (bool, error) {
 	var (
 		tmplErr error
 		data    = notify.GetTemplateData(ctx, n.tmpl, alerts, n.logger)
@@ -302,7 +302,7 @@ func (n *Notifier) snsClient(ctx context.Context, endpoint string) (*sns.Client,
 	if err != nil {
 		return nil, err
 	}
-	var hc aws.HTTPClient = n.http
+	hc := n.http
 	if n.conf.APIUrl != "" && n.opts.TenantHTTPClient != nil {
 		hc = n.opts.TenantHTTPClient
 	}

@@ -18,10 +18,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/prometheus/alertmanager/alert"
 	"github.com/prometheus/alertmanager/config"
 	"github.com/prometheus/alertmanager/notify"
 	"github.com/prometheus/alertmanager/template"
-	"github.com/prometheus/alertmanager/types"
 	"github.com/prometheus/common/model"
 
 	"github.com/kansoku/kansoku/internal/awssim"
@@ -484,8 +484,8 @@ func notifyContext() context.Context {
 	return ctx
 }
 
-func firingAlert(annotations model.LabelSet) *types.Alert {
-	return &types.Alert{Alert: model.Alert{
+func firingAlert(annotations model.LabelSet) *alert.Alert {
+	return &alert.Alert{Alert: model.Alert{
 		Labels:       model.LabelSet{"alertname": "HighLatency", "severity": "critical", "service": "api"},
 		Annotations:  annotations,
 		StartsAt:     time.Now().Add(-5 * time.Minute),

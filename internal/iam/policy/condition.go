@@ -178,7 +178,7 @@ func parseOperator(name string) (operator, setQualifier, bool, error) {
 		return op, 0, false, fmt.Errorf("unknown condition operator %q%s", name, operatorHint(name))
 	}
 	if op.fam == famNull && (ifExists || set != setNone) {
-		return op, 0, false, fmt.Errorf("condition operator %q: Null takes neither IfExists nor ForAnyValue:/ForAllValues:", name)
+		return op, 0, false, fmt.Errorf("condition operator %q: Null takes neither IfExists nor a ForAnyValue or ForAllValues qualifier", name)
 	}
 	return op, set, ifExists, nil
 }

@@ -9,11 +9,14 @@ import (
 type Effect int
 
 const (
-	// ImplicitDeny: no statement allows the request (deny by default).
+	// ImplicitDeny is the decision when no statement allows the request
+	// (deny by default).
 	ImplicitDeny Effect = iota
-	// Allow: a statement allows the request and none denies it.
+	// Allow is the decision when a statement allows the request and none
+	// denies it.
 	Allow
-	// ExplicitDeny: a Deny statement applies; it overrides any Allow.
+	// ExplicitDeny is the decision when a Deny statement applies; it
+	// overrides any Allow.
 	ExplicitDeny
 )
 

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"errors"
 	"testing"
 )
 
@@ -29,7 +30,8 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, doc string) {
 		p, err := Parse([]byte(doc))
 		if err != nil {
-			if _, ok := err.(*ParseError); !ok {
+			var pe *ParseError
+			if !errors.As(err, &pe) {
 				t.Fatalf("error %v is a %T, want *ParseError", err, err)
 			}
 			return

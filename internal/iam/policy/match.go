@@ -144,7 +144,7 @@ func parseTemplate(s string, vars, wild bool) (template, error) {
 			}
 			v, err := parseVariable(inner)
 			if err != nil {
-				return template{}, fmt.Errorf("%v in %q", err, s)
+				return template{}, fmt.Errorf("%w in %q", err, s)
 			}
 			flush()
 			t.toks = append(t.toks, v)

@@ -345,7 +345,7 @@ func parseResource(r string, vars bool) (string, template, error) {
 	}
 	t, err := parseTemplate(r, vars, true)
 	if err != nil {
-		return r, template{}, fmt.Errorf("invalid resource: %v", err)
+		return r, template{}, fmt.Errorf("invalid resource: %w", err)
 	}
 	return r, t, nil
 }
