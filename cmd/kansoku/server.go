@@ -138,7 +138,7 @@ func registerServer(a *kingpin.Application) {
 		if !a.TLS {
 			logger.Warn("TLS is off: bearer tokens and SigV4-signed requests cross the network in clear; use --web.config.file with tls_server_config outside localhost")
 		}
-		return a.Run(ctx, nil)
+		return a.Run(ctx)
 	}
 }
 

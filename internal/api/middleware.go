@@ -212,6 +212,13 @@ func (s *Server) wrap(rt route) http.Handler {
 				return
 			}
 			if _, ok := s.workspaces.Active(wsID); !ok {
+				if s.Ready != nil && !s.Ready() {
+					// At start the workspaces' storage opens after the
+					// listener: a known workspace is not gone, it is not
+					// open yet, and clients (remote_write) must retry.
+					s.writeError(rec, r, rt.plane, apierr.Unavailable(1, "the server is starting; retry"))
+					return
+				}
 				s.writeError(rec, r, rt.plane, apierr.NotFound(workspace.ResourceType, wsID, "workspace %s does not exist or is not ACTIVE", wsID))
 				return
 			}

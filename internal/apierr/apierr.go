@@ -94,6 +94,13 @@ func Throttling(retryAfter int, format string, args ...any) *Error {
 		ServiceCode: "aps", RetryAfterSeconds: retryAfter}
 }
 
+// Unavailable is a 503 ServiceUnavailableException: the server cannot
+// serve the request yet (it is starting) and the client should retry.
+func Unavailable(retryAfter int, format string, args ...any) *Error {
+	return &Error{Type: "ServiceUnavailableException", Status: http.StatusServiceUnavailable, Message: fmt.Sprintf(format, args...),
+		RetryAfterSeconds: retryAfter}
+}
+
 // Internal is a 500 InternalServerException. The message must not carry
 // internal details; log them instead.
 func Internal(format string, args ...any) *Error {

@@ -95,8 +95,9 @@ type App struct {
 	// installation's first.
 	FirstStart *iam.NewKey
 
-	ready   atomic.Bool
-	closers []func() error
+	ready    atomic.Bool
+	closers  []func() error
+	listener net.Listener
 	// extraLoops are added by tests (export_test.go).
 	extraLoops []loop
 }
@@ -126,7 +127,21 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		return nil, err
 	}
 	a.TLS = tlsOn
-	a.ExternalURL = cfg.ExternalURL(tlsOn)
+	// The listener is bound now, so that a listen address with port 0 gives
+	// the external URL (and the log) the port actually bound.
+	a.listener = cfg.Web.Listener
+	if a.listener == nil {
+		if a.listener, err = net.Listen("tcp", cfg.Web.ListenAddress); err != nil {
+			return nil, fmt.Errorf("listen on %s: %w", cfg.Web.ListenAddress, err)
+		}
+	}
+	a.closers = append(a.closers, func() error {
+		if err := a.listener.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			return err
+		}
+		return nil
+	})
+	a.ExternalURL = cfg.ExternalURLFor(tlsOn, a.listener.Addr().String())
 
 	dataDir := cfg.Storage.DataDir
 	if err := os.MkdirAll(dataDir, 0o750); err != nil {
@@ -376,9 +391,11 @@ func originOf(u string) string {
 // Handler returns the HTTP handler of the whole service.
 func (a *App) Handler() http.Handler { return a.API }
 
-// Run serves on ln (or on the configured listen address when ln is nil)
-// until ctx is cancelled, then shuts down gracefully.
-func (a *App) Run(ctx context.Context, ln net.Listener) error {
+// Addr is the address the server listens on.
+func (a *App) Addr() net.Addr { return a.listener.Addr() }
+
+// Run serves until ctx is cancelled, then shuts down gracefully.
+func (a *App) Run(ctx context.Context) error {
 	var g run.Group
 	wsCtx, wsCancel := context.WithCancel(context.Background())
 	g.Add(func() error {
@@ -417,13 +434,9 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	webFile := a.Config.Web.ConfigFile
 	flags := &web.FlagConfig{WebListenAddresses: &[]string{a.Config.Web.ListenAddress}, WebConfigFile: &webFile}
 	g.Add(func() error {
-		a.Logger.Info("listening", "address", a.Config.Web.ListenAddress, "external_url", a.ExternalURL, "tls", a.TLS)
-		var err error
-		if ln != nil {
-			err = web.Serve(ln, srv, flags, a.Logger)
-		} else {
-			err = web.ListenAndServe(srv, flags, a.Logger)
-		}
+		// The bound address, which a test harness reads to find the port.
+		a.Logger.Info("listening", "address", a.listener.Addr().String(), "external_url", a.ExternalURL, "tls", a.TLS)
+		err := web.Serve(a.listener, srv, flags, a.Logger)
 		if errors.Is(err, http.ErrServerClosed) {
 			return nil
 		}
@@ -482,7 +495,16 @@ type loop struct {
 // loops are the server's background loops, in the order they stop.
 func (a *App) loops() []loop {
 	ls := []loop{
-		{"ruler", a.afterStorage(func(ctx context.Context) error { return a.Ruler.Run(ctx, a.activeWorkspaces) })},
+		// Rules start after the Alertmanagers: an alert fired before its
+		// Alertmanager runs is dropped and only resent a ResendDelay later.
+		{"ruler", a.afterStorage(func(ctx context.Context) error {
+			select {
+			case <-a.Alertmanager.Ready():
+			case <-ctx.Done():
+				return nil
+			}
+			return a.Ruler.Run(ctx, a.activeWorkspaces)
+		})},
 		{"alertmanager", a.afterStorage(func(ctx context.Context) error { return a.Alertmanager.Run(ctx, a.activeWorkspaces) })},
 	}
 	if a.Config.AWS.Poll {

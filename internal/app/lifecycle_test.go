@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/prometheus/prompb"
 
 	"github.com/kansoku/kansoku/internal/app"
 	"github.com/kansoku/kansoku/internal/config"
@@ -25,18 +28,15 @@ func TestADyingLoopStopsTheServer(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cfg := config.Default()
 			cfg.Storage.DataDir = t.TempDir()
+			cfg.Web.ListenAddress = "127.0.0.1:0"
 			a, err := app.New(context.Background(), cfg, slog.New(slog.DiscardHandler))
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer a.Close()
 			a.AddTestLoop("doomed", run)
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
 			done := make(chan error, 1)
-			go func() { done <- a.Run(context.Background(), ln) }()
+			go func() { done <- a.Run(context.Background()) }()
 			select {
 			case err := <-done:
 				if err == nil || !strings.Contains(err.Error(), "background loop doomed") {
@@ -74,4 +74,36 @@ func TestExpiredConsoleSessionsAreRemoved(t *testing.T) {
 		_, err := s2.App.Meta.GetConsoleSession(context.Background(), "expired1")
 		return errors.Is(err, metastore.ErrNotFound)
 	})
+}
+
+// Until the workspaces' storage is open after a restart, a request to a
+// workspace that exists answers 503 with Retry-After (remote_write
+// retries it), not 404 (Prometheus drops a batch answered 404).
+func TestStartingServerAnswersUnavailable(t *testing.T) {
+	dir := t.TempDir()
+	s := testenv.Start(t, testenv.Options{DataDir: dir})
+	ws := s.CreateWorkspace(t, "restart")
+	s.WaitStatus(t, ws, "ACTIVE")
+	c := s.Token(t)
+	s.Stop()
+
+	cfg := config.Default()
+	cfg.Storage.DataDir = dir
+	cfg.Web.ListenAddress = "127.0.0.1:0"
+	a, err := app.New(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	srv := httptest.NewServer(a.Handler()) // not Run: storage never opens
+	defer srv.Close()
+	c.BaseURL = srv.URL
+	code, body, err := testenv.RemoteWrite(context.Background(), c, ws, &prompb.WriteRequest{Timeseries: []prompb.TimeSeries{{
+		Labels: testenv.Series("__name__", "up", "job", "a"), Samples: []prompb.Sample{{Value: 1, Timestamp: time.Now().UnixMilli()}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "starting") {
+		t.Fatalf("remote_write while starting: %d %s; want 503", code, body)
+	}
 }

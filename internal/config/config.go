@@ -53,6 +53,9 @@ type WebConfig struct {
 	// BodyReadTimeout is how long a client may take to send a request's
 	// body; a slower one is cut off.
 	BodyReadTimeout model.Duration `yaml:"body_read_timeout"`
+	// Listener, when set (tests, embedding), is used instead of binding
+	// ListenAddress.
+	Listener net.Listener `yaml:"-"`
 }
 
 // StorageConfig locates data.
@@ -298,11 +301,18 @@ func (c *Config) Validate() error {
 
 // ExternalURL returns the configured external URL, or one derived from the
 // listen address (a wildcard host becomes localhost), without trailing slash.
-func (c *Config) ExternalURL(tls bool) string {
+func (c *Config) ExternalURL(tls bool) string { return c.ExternalURLFor(tls, c.Web.ListenAddress) }
+
+// ExternalURLFor is ExternalURL with the port of bound, the address the
+// server actually listens on (the listen address may ask for port 0).
+func (c *Config) ExternalURLFor(tls bool, bound string) string {
 	if c.Web.ExternalURL != "" {
 		return strings.TrimSuffix(c.Web.ExternalURL, "/")
 	}
 	host, port, _ := net.SplitHostPort(c.Web.ListenAddress)
+	if _, p, err := net.SplitHostPort(bound); err == nil {
+		port = p
+	}
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "localhost"
 	}

@@ -8,16 +8,22 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"syscall"
 	"testing"
 	"time"
 )
 
 // BuildBinary builds cmd/kansoku of the module at repoRoot into dir, as
-// the end-to-end and attack suites run it.
-func BuildBinary(repoRoot, dir string) (string, error) {
+// the end-to-end and attack suites run it, with the race detector when
+// race is set.
+func BuildBinary(repoRoot, dir string, race bool) (string, error) {
 	bin := filepath.Join(dir, "kansoku")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/kansoku")
+	args := []string{"build", "-o", bin}
+	if race {
+		args = append(args, "-race")
+	}
+	build := exec.Command("go", append(args, "./cmd/kansoku")...)
 	build.Dir = repoRoot
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
@@ -30,6 +36,7 @@ func BuildBinary(repoRoot, dir string) (string, error) {
 type Process struct {
 	Cmd     *exec.Cmd
 	LogFile string // its stderr (and stdout, unless Stdout was given)
+	Addr    string // the address it listens on, when learnt from its log
 	exited  chan error
 }
 
@@ -41,7 +48,13 @@ type ProcessOptions struct {
 	Stdout io.Writer     // nil: the log file
 	Ready  string        // URL answering 200 once the server is ready
 	Wait   time.Duration // for Ready; default 60 s
+	// ReadyPath, with Ready empty, is the path polled on the address the
+	// server logs as bound ("msg=listening address=..."): start it on port
+	// 0 and learn the port, with no pick-a-free-port race.
+	ReadyPath string
 }
+
+var listeningRE = regexp.MustCompile(`msg=listening address=(\S+)`)
 
 // StartProcess runs the binary and waits until Ready answers 200; the test
 // fails with the process's log if it exits first or never becomes ready.
@@ -68,23 +81,43 @@ func StartProcess(t testing.TB, o ProcessOptions) *Process {
 	}
 	deadline := time.Now().Add(wait)
 	for {
-		resp, err := http.Get(o.Ready)
+		ready := o.Ready
+		if ready == "" {
+			if m := listeningRE.FindStringSubmatch(p.Log()); m != nil {
+				p.Addr = m[1]
+				ready = "http://" + p.Addr + o.ReadyPath
+			}
+		}
+		if ready == "" {
+			if p.waitOrExit(t, deadline) {
+				continue
+			}
+		}
+		resp, err := http.Get(ready)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
 				return p
 			}
 		}
-		select {
-		case err := <-p.exited:
-			t.Fatalf("kansoku exited during start: %v\n%s", err, p.Log())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("kansoku did not become ready within %s\n%s", wait, p.Log())
-		}
-		time.Sleep(50 * time.Millisecond)
+		p.waitOrExit(t, deadline)
 	}
+}
+
+// waitOrExit sleeps a moment, failing the test if the process exited or
+// the deadline passed; it reports true to go on polling.
+func (p *Process) waitOrExit(t testing.TB, deadline time.Time) bool {
+	t.Helper()
+	select {
+	case err := <-p.exited:
+		t.Fatalf("kansoku exited during start: %v\n%s", err, p.Log())
+	default:
+	}
+	if time.Now().After(deadline) {
+		t.Fatalf("kansoku did not become ready in time\n%s", p.Log())
+	}
+	time.Sleep(50 * time.Millisecond)
+	return true
 }
 
 // Log returns what the process logged.

@@ -52,6 +52,7 @@ func Start(t testing.TB, o Options) *Server {
 		t.Fatal(err)
 	}
 	cfg.Web.ListenAddress = ln.Addr().String()
+	cfg.Web.Listener = ln
 	// Tests expect exact label sets: no self-monitoring series unless asked.
 	cfg.Usage.SelfMetrics = false
 	// Tests' receivers (webhooks, the SNS simulator's api_url) listen on
@@ -81,7 +82,7 @@ func Start(t testing.TB, o Options) *Server {
 		hc = http.DefaultClient
 	}
 	s := &Server{App: a, URL: scheme + ln.Addr().String(), DataDir: cfg.Storage.DataDir, cancel: cancel, done: make(chan error, 1), http: hc}
-	go func() { s.done <- a.Run(ctx, ln) }()
+	go func() { s.done <- a.Run(ctx) }()
 	t.Cleanup(s.Stop)
 	creds, err := client.LoadCredentialsFile(cfg.Storage.DataDir + "/" + app.AdminCredentialsFile)
 	if err != nil {

@@ -47,7 +47,7 @@ func TestMain(m *testing.M) {
 	}
 	// Not built with -race: the memory bound is measured on the binary
 	// operators run.
-	if kansokuBin, err = testenv.BuildBinary(repoRoot, dir); err != nil {
+	if kansokuBin, err = testenv.BuildBinary(repoRoot, dir, false); err != nil {
 		fmt.Fprintln(os.Stderr, "attack:", err)
 		os.Exit(1)
 	}
@@ -72,25 +72,14 @@ type target struct {
 	stopRSS chan struct{}
 }
 
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // startTarget runs kansoku with its defaults, except: the receiver
 // firewall opens 127.0.0.2 only (where the suite's own receivers listen),
 // the body read timeout is short, and evaluation intervals may be 1s.
 func startTarget(t *testing.T) *target {
 	x := &target{t: t, dir: t.TempDir(), stopRSS: make(chan struct{})}
-	port := freePort(t)
-	x.url = fmt.Sprintf("http://127.0.0.1:%d", port)
 	cfgFile := filepath.Join(x.dir, "kansoku.yml")
 	writeFile(t, cfgFile, fmt.Sprintf(`web:
-  listen_address: 127.0.0.1:%d
+  listen_address: 127.0.0.1:0
   body_read_timeout: 2s
 storage:
   data_dir: %s
@@ -99,9 +88,10 @@ usage:
 alertmanager:
   receiver_firewall:
     allow_networks: [127.0.0.2/32]
-`, port, filepath.Join(x.dir, "data")))
+`, filepath.Join(x.dir, "data")))
 	x.proc = testenv.StartProcess(t, testenv.ProcessOptions{Binary: kansokuBin, Args: []string{"server", "--config.file", cfgFile},
-		Env: []string{"AWS_EC2_METADATA_DISABLED=true"}, Ready: x.url + "/-/ready"})
+		Env: []string{"AWS_EC2_METADATA_DISABLED=true"}, ReadyPath: "/-/ready"})
+	x.url = "http://" + x.proc.Addr
 	t.Cleanup(x.stop)
 	go x.watchRSS()
 	creds, err := client.LoadCredentialsFile(filepath.Join(x.dir, "data", "admin-credentials"))

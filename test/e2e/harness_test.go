@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -45,7 +46,7 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	if kansokuBin, err = testenv.BuildBinary(repoRoot, dir); err != nil {
+	if kansokuBin, err = testenv.BuildBinary(repoRoot, dir, true); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		os.Exit(1)
 	}
@@ -92,10 +93,14 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
-	s := &server{t: t, dataDir: dataDir, port: freePort(t)}
-	s.URL = fmt.Sprintf("http://127.0.0.1:%d", s.port)
+	s := &server{t: t, dataDir: dataDir}
 	s.start(extra...)
-	t.Cleanup(func() { s.stop(false) })
+	t.Cleanup(func() {
+		s.stop(false)
+		if t.Failed() {
+			t.Logf("kansoku log (last lines):\n%s", tail(s.log(), 80))
+		}
+	})
 	return s
 }
 
@@ -103,9 +108,16 @@ func (s *server) start(extra ...string) {
 	t := s.t
 	t.Helper()
 	// Exact label sets are asserted: no self-monitoring series unless a test asks.
+	// The first start listens on port 0 and the harness reads the port
+	// from the log; a restart takes the same port again (peers keep the
+	// URL).
 	args := append([]string{"server", "--data.dir", s.dataDir, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", s.port), "--log.level", "info", "--no-usage.self-metrics"}, extra...)
 	s.stdout = &syncBuffer{}
-	s.proc = testenv.StartProcess(t, testenv.ProcessOptions{Binary: kansokuBin, Args: args, Stdout: s.stdout, Ready: s.URL + "/-/ready"})
+	s.proc = testenv.StartProcess(t, testenv.ProcessOptions{Binary: kansokuBin, Args: args, Stdout: s.stdout, ReadyPath: "/-/ready"})
+	if _, port, err := net.SplitHostPort(s.proc.Addr); err == nil {
+		s.port, _ = strconv.Atoi(port)
+	}
+	s.URL = "http://" + s.proc.Addr
 	creds, err := client.LoadCredentialsFile(filepath.Join(s.dataDir, "admin-credentials"))
 	if err != nil {
 		t.Fatal(err)
@@ -238,6 +250,15 @@ func lastLines(s string, n int) string {
 	for sc.Scan() {
 		lines = append(lines, sc.Text())
 	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// tail returns the last n lines of a log, for a failing test's output.
+func tail(log string, n int) string {
+	lines := strings.Split(strings.TrimRight(log, "\n"), "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}

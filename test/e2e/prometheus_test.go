@@ -46,6 +46,9 @@ func startPrometheus(t *testing.T, config string, extraArgs ...string) *promethe
 		_ = p.cmd.Process.Kill()
 		_ = p.cmd.Wait()
 		lf.Close()
+		if t.Failed() {
+			t.Logf("prometheus log (last lines):\n%s", tail(p.log(), 40))
+		}
 	})
 	return p
 }
