@@ -11,7 +11,7 @@ import (
 )
 
 // registerAudit adds `kansoku audit`: the audit trail, filtered.
-func registerAudit(a *kingpin.Application) {
+func registerAudit(a *kingpin.Application, commands map[string]func(context.Context) error) {
 	c := a.Command("audit", "List audit events (control-plane calls, IAM changes, authentication and authorization failures), newest first.")
 	f := addClientFlags(c)
 	var (

@@ -14,7 +14,7 @@ import (
 )
 
 // registerAWS adds `kansoku aws ...` (integrations) and `kansoku hosts ...`.
-func registerAWS(a *kingpin.Application) {
+func registerAWS(a *kingpin.Application, commands map[string]func(context.Context) error) {
 	aw := a.Command("aws", "AWS integrations: pull CloudWatch metrics of other AWS accounts through a role with an External ID.")
 	ipath := func(id string) string { return "/admin/v1/aws/integrations/" + url.PathEscape(id) }
 	{

@@ -12,7 +12,7 @@ import (
 	"github.com/kansoku/kansoku/internal/client"
 )
 
-func registerBench(a *kingpin.Application) {
+func registerBench(a *kingpin.Application, commands map[string]func(context.Context) error) {
 	b := a.Command("bench", "Load generators and benchmarks.")
 	rw := b.Command("remote-write", "Send realistic remote_write traffic to any remote_write URL and report samples/s, latency, RSS and disk use.")
 	o := bench.RemoteWriteOptions{ExtraLabels: map[string]string{}}

@@ -13,7 +13,7 @@ import (
 )
 
 // registerConsole adds `kansoku console ...`.
-func registerConsole(a *kingpin.Application) {
+func registerConsole(a *kingpin.Application, commands map[string]func(context.Context) error) {
 	c := a.Command("console", "The web console (served at /console/ by `kansoku server`).")
 	sp := c.Command("set-password", "Set a user's console password (12 to 256 characters), read from standard input.")
 	f := addClientFlags(sp)

@@ -14,7 +14,7 @@ import (
 
 // registerIAM adds `kansoku iam ...`: users, policies, attachments and a
 // policy simulator, through the admin API.
-func registerIAM(a *kingpin.Application) {
+func registerIAM(a *kingpin.Application, commands map[string]func(context.Context) error) {
 	iam := a.Command("iam", "Manage users, IAM-style policies and their attachments.")
 	esc := url.PathEscape
 

@@ -19,7 +19,7 @@ type accessKey struct {
 	LastUsedDate    float64 `json:"lastUsedDate"`
 }
 
-func registerKeys(a *kingpin.Application) {
+func registerKeys(a *kingpin.Application, commands map[string]func(context.Context) error) {
 	keys := a.Command("keys", "Manage SigV4 access keys on a running server.")
 
 	create := keys.Command("create", "Mint an access key for a user (created if new) and print it as shell-sourceable lines.")

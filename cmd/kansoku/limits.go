@@ -14,7 +14,7 @@ import (
 )
 
 // registerLimits adds `kansoku limits` and `kansoku usage`.
-func registerLimits(a *kingpin.Application) {
+func registerLimits(a *kingpin.Application, commands map[string]func(context.Context) error) {
 	lim := a.Command("limits", "Show or change a workspace's limits (AMP's quotas) at runtime.")
 	path := func(ws string) string { return "/admin/v1/workspaces/" + url.PathEscape(ws) + "/limits" }
 	{

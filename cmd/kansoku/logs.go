@@ -12,7 +12,7 @@ import (
 )
 
 // registerLogs adds `kansoku logs`: a workspace's ruler and Alertmanager log.
-func registerLogs(a *kingpin.Application) {
+func registerLogs(a *kingpin.Application, commands map[string]func(context.Context) error) {
 	c := a.Command("logs", "Show a workspace's ruler and Alertmanager log (configure it with aws amp create-logging-configuration).")
 	f := addClientFlags(c)
 	ws := c.Arg("workspace-id", "Workspace.").Required().String()

@@ -18,24 +18,23 @@ import (
 	"github.com/kansoku/kansoku/internal/version"
 )
 
-// commands maps a kingpin command's full name to what runs it.
-var commands = map[string]func(ctx context.Context) error{}
-
 func main() {
+	// commands maps a kingpin command's full name to what runs it.
+	commands := map[string]func(ctx context.Context) error{}
 	app := kingpin.New("kansoku", "Kansoku: a self-hosted, multi-tenant, AMP-compatible metrics service.")
 	app.Version(version.String())
 	app.HelpFlag.Short('h')
-	registerServer(app)
-	registerVersion(app)
-	registerKeys(app)
-	registerToken(app)
-	registerBench(app)
-	registerIAM(app)
-	registerAudit(app)
-	registerLogs(app)
-	registerLimits(app)
-	registerAWS(app)
-	registerConsole(app)
+	registerServer(app, commands)
+	registerVersion(app, commands)
+	registerKeys(app, commands)
+	registerToken(app, commands)
+	registerBench(app, commands)
+	registerIAM(app, commands)
+	registerAudit(app, commands)
+	registerLogs(app, commands)
+	registerLimits(app, commands)
+	registerAWS(app, commands)
+	registerConsole(app, commands)
 
 	cmd, err := app.Parse(os.Args[1:])
 	if err != nil {
@@ -50,7 +49,7 @@ func main() {
 	}
 }
 
-func registerVersion(app *kingpin.Application) {
+func registerVersion(app *kingpin.Application, commands map[string]func(context.Context) error) {
 	app.Command("version", "Print the version.")
 	commands["version"] = func(context.Context) error {
 		fmt.Println(version.String())

@@ -13,103 +13,61 @@ import (
 	"golang.org/x/term"
 
 	"github.com/kansoku/kansoku/internal/app"
+	"github.com/kansoku/kansoku/internal/cliflag"
 	"github.com/kansoku/kansoku/internal/config"
 	"github.com/kansoku/kansoku/internal/demo"
 	"github.com/kansoku/kansoku/internal/version"
 )
 
-func registerServer(a *kingpin.Application) {
-	cmd := a.Command("server", "Run the Kansoku server (control plane, ingest, query) on embedded storage.")
-	d := config.Default()
-	given := map[string]*bool{}
-	flag := func(name, help string) *kingpin.FlagClause {
-		given[name] = new(bool)
-		return cmd.Flag(name, help).IsSetByUser(given[name])
+// serverFlags are the server command's flags, bound to a Config.
+type serverFlags struct {
+	cfg        config.Config
+	configFile *string
+	demo       *bool
+	parsed     *kingpin.ParseContext
+}
+
+func newServerFlags(cmd *kingpin.CmdClause) *serverFlags {
+	// Every component binds its flags to its section of cfg; a file given
+	// with --config.file is read over the defaults and the flags the user
+	// gave are applied again over it: flags win, one mechanism for both.
+	f := &serverFlags{cfg: config.Default()}
+	f.configFile = cmd.Flag("config.file", "Optional YAML configuration file; flags given on the command line win over it.").String()
+	f.demo = cmd.Flag("demo", "Demo: a simulated AWS account (in-process AWS API simulator) whose resources an AWS integration collects into a workspace \"demo\", with a rule and an Alertmanager. Data in ./demo-data unless --data.dir is given.").Bool()
+	f.cfg.RegisterFlags(cliflag.New(cmd))
+	cmd.Action(func(pc *kingpin.ParseContext) error { f.parsed = pc; return nil })
+	return f
+}
+
+// config is the configuration the command line asks for: defaults, the
+// file, the flags given.
+func (f *serverFlags) config() (config.Config, error) {
+	if *f.configFile != "" {
+		f.cfg = config.Default()
+		if err := f.cfg.LoadFile(*f.configFile); err != nil {
+			return f.cfg, err
+		}
+		if err := cliflag.Reapply(f.parsed); err != nil {
+			return f.cfg, err
+		}
 	}
-	var (
-		configFile  = cmd.Flag("config.file", "Optional YAML configuration file; flags given on the command line win over it.").String()
-		listen      = flag("web.listen-address", "Address to listen on.").Default(d.Web.ListenAddress).String()
-		externalURL = flag("web.external-url", "URL under which clients reach this server (default: derived from the listen address).").String()
-		webConfig   = flag("web.config.file", "Prometheus-style web configuration file enabling TLS.").String()
-		dataDir     = flag("data.dir", "Directory for all data (metadata, workspaces' TSDBs).").Default(d.Storage.DataDir).String()
-		region      = flag("region", "The installation's region, fixed at first start.").Default(d.Region).String()
-		maxWS       = flag("workspace.max-per-account", "Quota of workspaces (AMP: 25).").Default(fmt.Sprint(d.Workspace.MaxPerAccount)).Int()
-		retention   = flag("workspace.retention-days", "Default retention of a workspace's samples (AMP: 150).").Default(fmt.Sprint(d.Limits.RetentionDays)).Int()
-		selfMetrics = flag("usage.self-metrics", "Write each workspace's own usage series (prometheus_tsdb_head_series, ...; job=\"kansoku\") into it.").Default("true").Bool()
-		guardrails  = flag("ingest.guardrails", "AMP's ingestion guardrails (throttling, HA deduplication, series limits). Turn off only to measure their cost.").Default("true").Bool()
-		snsEndpoint = flag("alertmanager.sns-endpoint", "SNS API URL for sns_configs receivers without api_url (default: AWS's regional endpoint; credentials from the AWS default chain).").String()
-		stsEndpoint = flag("alertmanager.sts-endpoint", "STS API URL for sns_configs with sigv4.role_arn.").String()
-		rcvAllow    = flag("alertmanager.receiver-allow-network", "A network (CIDR) tenants' receivers may reach although it is internal (loopback, private, link-local ...); repeatable.").Strings()
-		awsPoll     = flag("aws.poll", "Run the AWS integrations' scheduled polls on this server (with several servers on one metadata store, one polls).").Default("true").Bool()
-		awsEndpoint = flag("aws.endpoint-url", "Send every AWS call of the AWS integration to this endpoint (an AWS API simulator); default: AWS.").String()
-		demoMode    = cmd.Flag("demo", "Demo: a simulated AWS account (in-process AWS API simulator) whose resources an AWS integration collects into a workspace \"demo\", with a rule and an Alertmanager. Data in ./demo-data unless --data.dir is given.").Bool()
-		logLevel    = flag("log.level", "Log level: debug, info, warn, error.").Default(d.Log.Level).String()
-		logFormat   = flag("log.format", "Log format: logfmt or json.").Default(d.Log.Format).String()
-	)
+	cfg := f.cfg
+	if *f.demo && !cliflag.Given(f.parsed, "data.dir") && cfg.Storage.DataDir == config.Default().Storage.DataDir {
+		cfg.Storage.DataDir = "./demo-data"
+	}
+	return cfg, nil
+}
+
+func registerServer(a *kingpin.Application, commands map[string]func(context.Context) error) {
+	cmd := a.Command("server", "Run the Kansoku server (control plane, ingest, query) on embedded storage.")
+	flags := newServerFlags(cmd)
 	commands["server"] = func(ctx context.Context) error {
-		cfg := config.Default()
-		if *configFile != "" {
-			var err error
-			if cfg, err = config.LoadFile(*configFile); err != nil {
-				return err
-			}
-		}
-		// Flags win over the file, but only those actually given.
-		set := func(name string) bool { return *configFile == "" || *given[name] }
-		if set("web.listen-address") {
-			cfg.Web.ListenAddress = *listen
-		}
-		if set("web.external-url") && *externalURL != "" {
-			cfg.Web.ExternalURL = *externalURL
-		}
-		if set("web.config.file") && *webConfig != "" {
-			cfg.Web.ConfigFile = *webConfig
-		}
-		if set("data.dir") {
-			cfg.Storage.DataDir = *dataDir
-		}
-		if set("region") {
-			cfg.Region = *region
-		}
-		if set("workspace.max-per-account") {
-			cfg.Workspace.MaxPerAccount = *maxWS
-		}
-		if set("workspace.retention-days") {
-			cfg.Limits.RetentionDays = *retention
-		}
-		if set("usage.self-metrics") {
-			cfg.Usage.SelfMetrics = *selfMetrics
-		}
-		if set("ingest.guardrails") {
-			cfg.Ingest.Guardrails = *guardrails
-		}
-		if set("alertmanager.sns-endpoint") && *snsEndpoint != "" {
-			cfg.Alertmanager.SNSEndpoint = *snsEndpoint
-		}
-		if set("alertmanager.sts-endpoint") && *stsEndpoint != "" {
-			cfg.Alertmanager.STSEndpoint = *stsEndpoint
-		}
-		if set("alertmanager.receiver-allow-network") && len(*rcvAllow) > 0 {
-			cfg.Alertmanager.ReceiverFirewall.AllowNetworks = *rcvAllow
-		}
-		if set("aws.poll") {
-			cfg.AWS.Poll = *awsPoll
-		}
-		if set("aws.endpoint-url") && *awsEndpoint != "" {
-			cfg.AWS.EndpointURL = *awsEndpoint
-		}
-		if set("log.level") {
-			cfg.Log.Level = *logLevel
-		}
-		if set("log.format") {
-			cfg.Log.Format = *logFormat
+		cfg, err := flags.config()
+		if err != nil {
+			return err
 		}
 		var sim *demo.Simulator
-		if *demoMode {
-			if !*given["data.dir"] && (*configFile == "" || cfg.Storage.DataDir == config.Default().Storage.DataDir) {
-				cfg.Storage.DataDir = "./demo-data"
-			}
-			var err error
+		if *flags.demo {
 			if sim, err = demo.Start(&cfg); err != nil {
 				return err
 			}

@@ -20,7 +20,7 @@ type apiToken struct {
 	ExpiresAt float64 `json:"expiresAt"`
 }
 
-func registerToken(a *kingpin.Application) {
+func registerToken(a *kingpin.Application, commands map[string]func(context.Context) error) {
 	tok := a.Command("token", "Manage bearer API tokens (for promtool, amtool, curl, Grafana) on a running server.")
 
 	create := tok.Command("create", "Create an API token and print it (only this once) on stdout.")

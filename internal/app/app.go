@@ -552,7 +552,7 @@ func (a *App) haCleanup(ctx context.Context) error {
 
 // staticAWSCredentials are Kansoku's own AWS credentials from the
 // configuration, or nil for the standard credential chain.
-func staticAWSCredentials(c config.AWSConfig) aws.CredentialsProvider {
+func staticAWSCredentials(c awsint.Config) aws.CredentialsProvider {
 	if c.AccessKeyID == "" {
 		return nil
 	}

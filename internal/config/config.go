@@ -15,29 +15,38 @@ import (
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v2"
 
-	"github.com/kansoku/kansoku/internal/egress"
+	"github.com/kansoku/kansoku/internal/alertmanager"
+	"github.com/kansoku/kansoku/internal/audit"
+	"github.com/kansoku/kansoku/internal/awsint"
+	"github.com/kansoku/kansoku/internal/cliflag"
+	"github.com/kansoku/kansoku/internal/ingest"
 	"github.com/kansoku/kansoku/internal/limits"
 	"github.com/kansoku/kansoku/internal/metastore"
+	"github.com/kansoku/kansoku/internal/query"
+	"github.com/kansoku/kansoku/internal/ruler"
+	"github.com/kansoku/kansoku/internal/usage"
+	"github.com/kansoku/kansoku/internal/workspace"
+	"github.com/kansoku/kansoku/internal/wslog"
 )
 
 // Config is the whole server configuration.
 type Config struct {
 	// Region is the installation's AWS-style region, fixed at first start.
-	Region       string             `yaml:"region"`
-	Web          WebConfig          `yaml:"web"`
-	Storage      StorageConfig      `yaml:"storage"`
-	Workspace    WorkspaceConfig    `yaml:"workspace"`
-	Query        QueryConfig        `yaml:"query"`
-	Log          LogConfig          `yaml:"log"`
-	Runtime      RuntimeConfig      `yaml:"runtime"`
-	Ingest       IngestConfig       `yaml:"ingest"`
-	Usage        UsageConfig        `yaml:"usage"`
-	Audit        AuditConfig        `yaml:"audit"`
-	Ruler        RulerConfig        `yaml:"ruler"`
-	AWS          AWSConfig          `yaml:"aws_integration"`
-	Alertmanager AlertmanagerConfig `yaml:"alertmanager"`
+	Region       string              `yaml:"region"`
+	Web          WebConfig           `yaml:"web"`
+	Storage      StorageConfig       `yaml:"storage"`
+	Workspace    workspace.Config    `yaml:"workspace"`
+	Query        query.Config        `yaml:"query"`
+	Log          LogConfig           `yaml:"log"`
+	Runtime      RuntimeConfig       `yaml:"runtime"`
+	Ingest       ingest.Config       `yaml:"ingest"`
+	Usage        usage.Config        `yaml:"usage"`
+	Audit        audit.Config        `yaml:"audit"`
+	Ruler        ruler.Config        `yaml:"ruler"`
+	AWS          awsint.Config       `yaml:"aws_integration"`
+	Alertmanager alertmanager.Config `yaml:"alertmanager"`
 	// WorkspaceLogs is the log store behind AMP's logging configuration.
-	WorkspaceLogs WorkspaceLogsConfig `yaml:"workspace_logs"`
+	WorkspaceLogs wslog.Config `yaml:"workspace_logs"`
 	// Limits are the default per-workspace limits (AMP's quotas).
 	Limits limits.Limits `yaml:"limits"`
 }
@@ -67,106 +76,6 @@ type StorageConfig struct {
 	SecretKeyFile string `yaml:"secret_key_file"`
 }
 
-// WorkspaceConfig configures the control plane's workspace quotas.
-type WorkspaceConfig struct {
-	MaxPerAccount int `yaml:"max_per_account"`
-}
-
-// QueryConfig configures the PromQL engine.
-type QueryConfig struct {
-	LookbackDelta model.Duration `yaml:"lookback_delta"`
-	// MaxConcurrent bounds queries running at once across workspaces
-	// (rule evaluations included); more wait in line.
-	MaxConcurrent int `yaml:"max_concurrent"`
-	// MaxInflightSamples is the budget of samples all running queries may
-	// hold: each reserves its workspace's max_samples_per_query first.
-	MaxInflightSamples int64 `yaml:"max_inflight_samples"`
-}
-
-// IngestConfig configures the write path.
-type IngestConfig struct {
-	// Guardrails turns AMP's ingestion guardrails on: throttling, HA
-	// deduplication, active-series limits. Off only to benchmark their cost.
-	Guardrails bool `yaml:"guardrails"`
-	// MaxInflightBytes bounds the remote_write bytes (compressed and
-	// decoded) being processed at once; more are refused with 503.
-	MaxInflightBytes int64 `yaml:"max_inflight_bytes"`
-}
-
-// UsageConfig configures usage tracking.
-type UsageConfig struct {
-	// SelfMetrics writes each workspace's own usage series
-	// (prometheus_tsdb_head_series ...) into it, job="kansoku".
-	SelfMetrics bool `yaml:"self_metrics_in_workspace"`
-}
-
-// RulerConfig configures rule evaluation (Prometheus' --rules.alert.*).
-type RulerConfig struct {
-	// DefaultEvaluationInterval applies to rule groups without an interval
-	// (AMP: 1m); the workspace's min_evaluation_interval still applies.
-	DefaultEvaluationInterval model.Duration `yaml:"default_evaluation_interval"`
-	// OutageTolerance: how long an outage may last for alert `for` state
-	// to be restored on start.
-	OutageTolerance model.Duration `yaml:"outage_tolerance"`
-	// ForGracePeriod: minimum time left of `for` after a restore.
-	ForGracePeriod model.Duration `yaml:"for_grace_period"`
-	// ResendDelay: how often firing alerts are re-sent to the Alertmanager.
-	ResendDelay model.Duration `yaml:"resend_delay"`
-}
-
-// AWSConfig configures the AWS integration.
-type AWSConfig struct {
-	// EndpointURL sends every AWS call of the integration to one endpoint
-	// (an AWS API simulator); empty: AWS's regional endpoints. Kansoku's own
-	// credentials come from the standard AWS credential chain.
-	EndpointURL string `yaml:"endpoint_url"`
-	// Region is where Kansoku's own STS calls go.
-	Region string `yaml:"region"`
-	// CloudWatchDelay: a period's datapoint is read only this long after the
-	// period ended (CloudWatch's reporting delay).
-	CloudWatchDelay model.Duration `yaml:"cloudwatch_delay"`
-	// DefaultPollInterval for new integrations (Mackerel: 5m).
-	DefaultPollInterval model.Duration `yaml:"default_poll_interval"`
-	// MaxConcurrentPolls bounds integrations polled at once.
-	MaxConcurrentPolls int `yaml:"max_concurrent_polls"`
-	// Poll runs the scheduled polls on this server (true). With several
-	// servers on one metadata store, one of them polls.
-	Poll bool `yaml:"poll"`
-	// Backfill is how far back a new integration's first poll reads.
-	Backfill model.Duration `yaml:"backfill"`
-	// AccessKeyID and SecretAccessKey, when set, are Kansoku's own AWS
-	// credentials instead of the standard chain (the demo's simulated
-	// account uses them).
-	AccessKeyID     string `yaml:"access_key_id"`
-	SecretAccessKey string `yaml:"secret_access_key"`
-}
-
-// AlertmanagerConfig configures the per-workspace Alertmanagers.
-type AlertmanagerConfig struct {
-	// SNSEndpoint is the SNS API URL for sns_configs that set no api_url
-	// (default: AWS's regional endpoint). Credentials come from the AWS
-	// default chain (AWS_ACCESS_KEY_ID ..., shared config, instance role)
-	// unless a receiver's sigv4 section gives them.
-	SNSEndpoint string `yaml:"sns_endpoint"`
-	// STSEndpoint is used for sigv4.role_arn in sns_configs.
-	STSEndpoint string `yaml:"sts_endpoint"`
-	// Retention of expired silences and notification log entries.
-	Retention model.Duration `yaml:"retention"`
-	// ReceiverFirewall bounds where tenants' receivers may connect.
-	ReceiverFirewall egress.Config `yaml:"receiver_firewall"`
-}
-
-// AuditConfig configures the audit trail.
-type AuditConfig struct {
-	// Retention is how long events are kept (CloudTrail's event history: 90 days).
-	Retention model.Duration `yaml:"retention"`
-}
-
-// WorkspaceLogsConfig configures the workspace log store.
-type WorkspaceLogsConfig struct {
-	Retention model.Duration `yaml:"retention"`
-}
-
 // RuntimeConfig tunes the Go runtime.
 type RuntimeConfig struct {
 	// GoGC is the garbage collector target percentage. Like Prometheus 3,
@@ -194,22 +103,20 @@ type LogConfig struct {
 // Default returns the defaults.
 func Default() Config {
 	return Config{
-		Region:    "us-east-1",
-		Web:       WebConfig{ListenAddress: ":9393", BodyReadTimeout: model.Duration(time.Minute)},
-		Storage:   StorageConfig{DataDir: "./data", Metadata: metastore.Config{Driver: "sqlite"}},
-		Workspace: WorkspaceConfig{MaxPerAccount: 25},
-		Query:     QueryConfig{LookbackDelta: model.Duration(5 * time.Minute), MaxConcurrent: 20, MaxInflightSamples: 200_000_000},
-		Log:       LogConfig{Level: "info", Format: "logfmt"},
-		Runtime:   RuntimeConfig{GoGC: defaultGoGC()},
-		Ingest:    IngestConfig{Guardrails: true, MaxInflightBytes: 512 << 20},
-		Usage:     UsageConfig{SelfMetrics: true},
-		Audit:     AuditConfig{Retention: model.Duration(90 * 24 * time.Hour)},
-		Ruler: RulerConfig{DefaultEvaluationInterval: model.Duration(time.Minute), OutageTolerance: model.Duration(time.Hour), ForGracePeriod: model.Duration(10 * time.Minute),
-			ResendDelay: model.Duration(time.Minute)},
-		Alertmanager: AlertmanagerConfig{Retention: model.Duration(120 * time.Hour), ReceiverFirewall: egress.DefaultConfig()},
-		AWS: AWSConfig{Region: "us-east-1", CloudWatchDelay: model.Duration(3 * time.Minute), DefaultPollInterval: model.Duration(5 * time.Minute),
-			MaxConcurrentPolls: 2, Backfill: model.Duration(10 * time.Minute), Poll: true},
-		WorkspaceLogs: WorkspaceLogsConfig{Retention: model.Duration(30 * 24 * time.Hour)},
+		Region:        "us-east-1",
+		Web:           WebConfig{ListenAddress: ":9393", BodyReadTimeout: model.Duration(time.Minute)},
+		Storage:       StorageConfig{DataDir: "./data", Metadata: metastore.Config{Driver: "sqlite"}},
+		Workspace:     workspace.DefaultConfig(),
+		Query:         query.DefaultConfig(),
+		Log:           LogConfig{Level: "info", Format: "logfmt"},
+		Runtime:       RuntimeConfig{GoGC: defaultGoGC()},
+		Ingest:        ingest.DefaultConfig(),
+		Usage:         usage.DefaultConfig(),
+		Audit:         audit.DefaultConfig(),
+		Ruler:         ruler.DefaultConfig(),
+		Alertmanager:  alertmanager.DefaultConfig(),
+		AWS:           awsint.DefaultConfig(),
+		WorkspaceLogs: wslog.DefaultConfig(),
 		Limits:        limits.Defaults(),
 	}
 }
@@ -217,14 +124,39 @@ func Default() Config {
 // LoadFile reads a YAML file over the defaults. Unknown keys are errors.
 func LoadFile(path string) (Config, error) {
 	cfg := Default()
+	err := cfg.LoadFile(path)
+	return cfg, err
+}
+
+// LoadFile reads a YAML file over c (keys the file does not set keep c's
+// values). Unknown keys are errors.
+func (c *Config) LoadFile(path string) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return cfg, fmt.Errorf("read config file: %w", err)
+		return fmt.Errorf("read config file: %w", err)
 	}
-	if err := yaml.UnmarshalStrict(b, &cfg); err != nil {
-		return cfg, fmt.Errorf("parse config file %s: %w", path, err)
+	if err := yaml.UnmarshalStrict(b, c); err != nil {
+		return fmt.Errorf("parse config file %s: %w", path, err)
 	}
-	return cfg, nil
+	return nil
+}
+
+// RegisterFlags binds the server's flags: the root's own and every
+// component's (each component registers its flags next to its Config).
+func (c *Config) RegisterFlags(f *cliflag.Flags) {
+	f.String("web.listen-address", "Address to listen on.", &c.Web.ListenAddress)
+	f.String("web.external-url", "URL under which clients reach this server (default: derived from the listen address).", &c.Web.ExternalURL)
+	f.String("web.config.file", "Prometheus-style web configuration file enabling TLS.", &c.Web.ConfigFile)
+	f.String("data.dir", "Directory for all data (metadata, workspaces' TSDBs).", &c.Storage.DataDir)
+	f.String("region", "The installation's region, fixed at first start.", &c.Region)
+	f.String("log.level", "Log level: debug, info, warn, error.", &c.Log.Level)
+	f.String("log.format", "Log format: logfmt or json.", &c.Log.Format)
+	c.Workspace.RegisterFlags(f)
+	c.Limits.RegisterFlags(f)
+	c.Ingest.RegisterFlags(f)
+	c.Usage.RegisterFlags(f)
+	c.Alertmanager.RegisterFlags(f)
+	c.AWS.RegisterFlags(f)
 }
 
 var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
@@ -249,17 +181,8 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("storage.metadata.driver %q: want sqlite or postgres", c.Storage.Metadata.Driver)
 	}
-	if c.Ingest.MaxInflightBytes < 64<<20 {
-		return fmt.Errorf("ingest.max_inflight_bytes must be at least 64MiB (one request may decode to 64MiB)")
-	}
 	if c.Web.BodyReadTimeout < model.Duration(time.Second) {
 		return fmt.Errorf("web.body_read_timeout must be at least 1s")
-	}
-	if c.Query.MaxConcurrent < 1 || c.Query.MaxInflightSamples < 1 {
-		return fmt.Errorf("query.max_concurrent and query.max_inflight_samples must be positive")
-	}
-	if c.Workspace.MaxPerAccount < 1 {
-		return fmt.Errorf("workspace.max_per_account must be at least 1")
 	}
 	if u := c.Web.ExternalURL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
 		return fmt.Errorf("web.external_url %q must start with http:// or https://", u)
@@ -267,24 +190,17 @@ func (c *Config) Validate() error {
 	if err := c.Limits.Validate(); err != nil {
 		return fmt.Errorf("limits: %w", err)
 	}
-	if c.AWS.DefaultPollInterval < model.Duration(time.Minute) || c.AWS.MaxConcurrentPolls < 1 || c.AWS.CloudWatchDelay < 0 ||
-		c.AWS.Backfill < 0 || c.AWS.Backfill > model.Duration(50*time.Minute) {
-		return fmt.Errorf("aws_integration: default_poll_interval must be at least 1m, max_concurrent_polls at least 1, cloudwatch_delay not negative, backfill at most 50m")
-	}
-	if (c.AWS.AccessKeyID == "") != (c.AWS.SecretAccessKey == "") {
-		return fmt.Errorf("aws_integration: access_key_id and secret_access_key go together")
-	}
-	for name, u := range map[string]string{"alertmanager.sns_endpoint": c.Alertmanager.SNSEndpoint, "alertmanager.sts_endpoint": c.Alertmanager.STSEndpoint,
-		"aws_integration.endpoint_url": c.AWS.EndpointURL} {
-		if u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
-			return fmt.Errorf("%s %q must start with http:// or https://", name, u)
+	// Each component validates its own section.
+	for _, v := range []struct {
+		key string
+		v   interface{ Validate() error }
+	}{
+		{"workspace", &c.Workspace}, {"query", &c.Query}, {"ingest", &c.Ingest}, {"audit", &c.Audit}, {"ruler", &c.Ruler},
+		{"alertmanager", &c.Alertmanager}, {"aws_integration", &c.AWS}, {"workspace_logs", &c.WorkspaceLogs},
+	} {
+		if err := v.v.Validate(); err != nil {
+			return fmt.Errorf("%s: %w", v.key, err)
 		}
-	}
-	if c.Ruler.ResendDelay <= 0 || c.Ruler.DefaultEvaluationInterval <= 0 || c.Alertmanager.Retention <= 0 {
-		return fmt.Errorf("ruler.resend_delay, ruler.default_evaluation_interval and alertmanager.retention must be positive")
-	}
-	if err := c.Alertmanager.ReceiverFirewall.Validate(); err != nil {
-		return fmt.Errorf("alertmanager: %w", err)
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

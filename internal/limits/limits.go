@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
+
+	"github.com/kansoku/kansoku/internal/cliflag"
 )
 
 // Limits is one complete set of limits. Zero means "no limit" where noted.
@@ -271,4 +273,9 @@ func (o *Overrides) HasOverride(ws string) bool {
 	defer o.mu.RUnlock()
 	_, ok := o.workspace[ws]
 	return ok
+}
+
+// RegisterFlags binds the flags of the default limits.
+func (l *Limits) RegisterFlags(f *cliflag.Flags) {
+	f.Int("workspace.retention-days", "Default retention of a workspace's samples (AMP: 150).", &l.RetentionDays)
 }
