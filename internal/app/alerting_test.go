@@ -15,9 +15,9 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/prompb"
 
-	"github.com/kansoku/kansoku/internal/awssim"
 	"github.com/kansoku/kansoku/internal/config"
 	"github.com/kansoku/kansoku/internal/testenv"
+	"github.com/kansoku/kansoku/sim/awssim"
 )
 
 // webhookSink is a real HTTP receiver for Alertmanager's webhook payloads.

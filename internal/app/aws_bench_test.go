@@ -11,9 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/kansoku/kansoku/internal/awsint"
-	"github.com/kansoku/kansoku/internal/awssim"
 	"github.com/kansoku/kansoku/internal/config"
 	"github.com/kansoku/kansoku/internal/testenv"
+	"github.com/kansoku/kansoku/sim/awssim"
 )
 
 // bigWorld is an account with 1,000 resources: 300 EC2 instances (15

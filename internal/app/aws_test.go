@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"github.com/kansoku/kansoku/internal/awsint"
-	"github.com/kansoku/kansoku/internal/awssim"
 	"github.com/kansoku/kansoku/internal/config"
 	"github.com/kansoku/kansoku/internal/hosts"
 	"github.com/kansoku/kansoku/internal/testenv"
+	"github.com/kansoku/kansoku/sim/awssim"
 )
 
 // Kansoku's own AWS identity in these tests (the standard credential chain

@@ -21,11 +21,11 @@ import (
 	"github.com/kansoku/kansoku/internal/app"
 	"github.com/kansoku/kansoku/internal/auth"
 	"github.com/kansoku/kansoku/internal/awsint"
-	"github.com/kansoku/kansoku/internal/awssim"
 	"github.com/kansoku/kansoku/internal/config"
 	"github.com/kansoku/kansoku/internal/metastore"
 	"github.com/kansoku/kansoku/internal/rulegroups"
 	"github.com/kansoku/kansoku/internal/workspace"
+	"github.com/kansoku/kansoku/sim/awssim"
 )
 
 //go:embed scenario.yaml

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kansoku/kansoku/internal/awssim"
+	"github.com/kansoku/kansoku/sim/awssim"
 )
 
 // hookSink is a real HTTP endpoint receiving Alertmanager webhook calls.

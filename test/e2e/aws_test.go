@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kansoku/kansoku/internal/awssim"
+	"github.com/kansoku/kansoku/sim/awssim"
 )
 
 // TestAWSIntegrationCLI drives the AWS integration with the kansoku CLI

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kansoku/kansoku/internal/awssim"
+	"github.com/kansoku/kansoku/sim/awssim"
 )
 
 // TestConsoleAWS drives the AWS integration pages, the hosts and the audit

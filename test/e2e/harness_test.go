@@ -24,9 +24,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/kansoku/kansoku/internal/awssim"
 	"github.com/kansoku/kansoku/internal/client"
 	"github.com/kansoku/kansoku/internal/testenv"
+	"github.com/kansoku/kansoku/sim/awssim"
 )
 
 var (
@@ -211,7 +211,7 @@ func awsEnv(t *testing.T, keyID, secret, region string) []string {
 // environment, which the server process inherits.
 func startDemoAWS(t *testing.T) (*awssim.Server, string) {
 	t.Helper()
-	sc, err := awssim.LoadScenario(repoRoot + "/internal/awssim/testdata/demo.yaml")
+	sc, err := awssim.LoadScenario(repoRoot + "/sim/awssim/testdata/demo.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

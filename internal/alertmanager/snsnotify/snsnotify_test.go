@@ -24,7 +24,7 @@ import (
 	"github.com/prometheus/alertmanager/template"
 	"github.com/prometheus/common/model"
 
-	"github.com/kansoku/kansoku/internal/awssim"
+	"github.com/kansoku/kansoku/sim/awssim"
 )
 
 // ---- Sanitize ----

@@ -26,9 +26,9 @@ const (
 	elbMaxTagResources = 20
 )
 
-func init() {
-	registerService(elbService, func(s *Server) service { return &elbSim{s: s} })
-}
+// newELBService builds the elasticloadbalancing simulator, which answers
+// both API versions: Classic (this file) and ELBv2 (elbv2.go).
+func newELBService(s *Server) *elbSim { return &elbSim{s: s} }
 
 type elbSim struct{ s *Server }
 

@@ -22,9 +22,7 @@ const (
 	taggingMaxPerPage   = 100
 )
 
-func init() {
-	registerService(taggingSigningName, func(s *Server) service { return &taggingService{s: s} })
-}
+func newTaggingService(s *Server) *taggingService { return &taggingService{s: s} }
 
 type taggingService struct{ s *Server }
 

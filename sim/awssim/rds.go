@@ -18,9 +18,7 @@ const (
 	rdsMaxRecords = 100
 )
 
-func init() {
-	registerService(rdsService, func(s *Server) service { return &rdsSim{s: s} })
-}
+func newRDSService(s *Server) *rdsSim { return &rdsSim{s: s} }
 
 type rdsSim struct{ s *Server }
 

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
-	"github.com/kansoku/kansoku/internal/auth"
 )
 
 // DefaultRegion is the region of a Server whose Options name none.
@@ -104,10 +102,9 @@ type injectedFailure struct {
 // New returns a Server with the given options.
 func New(opts Options) *Server {
 	s := &Server{
-		region:   opts.Region,
-		now:      opts.Now,
-		services: map[string]service{},
-		ids:      identities{static: map[string]string{}, keys: map[string]keyOwner{}, sessions: map[string]*session{}},
+		region: opts.Region,
+		now:    opts.Now,
+		ids:    identities{static: map[string]string{}, keys: map[string]keyOwner{}, sessions: map[string]*session{}},
 	}
 	if s.region == "" {
 		s.region = DefaultRegion
@@ -119,30 +116,26 @@ func New(opts Options) *Server {
 	for k, v := range opts.Credentials {
 		s.ids.static[k] = v
 	}
-	s.registerServices()
+	s.services = s.newServices()
 	return s
 }
 
-// serviceConstructors are the simulated services by SigV4 signing name.
-// Each service file registers itself from an init function with
-// registerService, so adding a service touches no other file.
-var serviceConstructors = map[string]func(*Server) service{}
-
-// registerService makes a service constructor known. Call from init.
-func registerService(signingName string, ctor func(*Server) service) {
-	if _, dup := serviceConstructors[signingName]; dup {
-		panic("awssim: service registered twice: " + signingName)
-	}
-	serviceConstructors[signingName] = ctor
-}
-
-// registerServices installs every simulated service under its SigV4 signing
-// name.
-func (s *Server) registerServices() {
+// newServices builds every simulated service, keyed by the SigV4 signing
+// name that requests name in their credential scope. This is the one list
+// of services: adding one is its file plus a line here.
+func (s *Server) newServices() map[string]service {
 	s.sns = newSNSService(s)
-	s.services["sns"] = s.sns
-	for name, ctor := range serviceConstructors {
-		s.services[name] = ctor(s)
+	return map[string]service{
+		stsSigningName:        newSTSService(s),
+		cloudWatchSigningName: newCloudWatchService(s),
+		ec2SigningName:        newEC2Service(s),
+		elbService:            newELBService(s), // Classic and ELBv2
+		rdsService:            newRDSService(s),
+		lambdaService:         newLambdaService(s),
+		dynamoDBService:       newDynamoDBService(s),
+		sqsService:            newSQSService(s),
+		snsSigningName:        s.sns,
+		taggingSigningName:    newTaggingService(s),
 	}
 }
 
@@ -225,9 +218,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if !hasScope {
 		// Let the verifier say precisely what is missing or malformed.
-		v := auth.SigV4Verifier{Region: s.region, Service: "unknown", Now: s.authNow, Secret: s.secret}
-		_, err := v.Verify(r.Context(), r, body)
-		fallback.writeError(w, authAPIError(err), requestID)
+		v := sigV4Verifier{region: s.region, service: "", now: s.authNow, lookup: s.credential}
+		_, err := v.verify(r, body)
+		if err == nil {
+			err = incompleteSignature("Credential must have the form <AccessKeyId>/<YYYYMMDD>/<region>/<service>/aws4_request")
+		}
+		fallback.writeError(w, err, requestID)
 		return
 	}
 	if !known {
@@ -243,16 +239,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if multiRegion { // a scenario spans regions: the scope names the request's
 		region = scopeRegion(r)
 	}
-	v := auth.SigV4Verifier{
-		Region:  region,
-		Service: svcName,
-		MaxSkew: 15 * time.Minute,
-		Now:     s.authNow,
-		Secret:  s.secret,
-	}
-	keyID, err := v.Verify(r.Context(), r, body)
-	if err != nil {
-		svc.writeError(w, authAPIError(err), requestID)
+	v := sigV4Verifier{region: region, service: svcName, now: s.authNow, lookup: s.credential}
+	keyID, verr := v.verify(r, body)
+	if verr != nil {
+		svc.writeError(w, verr, requestID)
 		return
 	}
 	p, perr := s.principalOf(r, keyID)
@@ -308,24 +298,4 @@ func scopeCredential(r *http.Request) string {
 		credential = q.Get("X-Amz-Credential")
 	}
 	return credential
-}
-
-// authAPIError translates an authentication failure into the error AWS's
-// Query-protocol services return for it.
-func authAPIError(err error) *apiError {
-	var ae *auth.Error
-	if !errors.As(err, &ae) {
-		return errorf(http.StatusInternalServerError, "InternalFailure", "awssim: %v", err)
-	}
-	switch ae.Code {
-	case auth.CodeMissingAuth:
-		return errorf(http.StatusForbidden, "MissingAuthenticationToken", "Request is missing Authentication Token")
-	case auth.CodeUnrecognizedClient:
-		return errorf(http.StatusForbidden, "InvalidClientTokenId", "The security token included in the request is invalid.")
-	case auth.CodeInvalidSignature:
-		return errorf(http.StatusForbidden, "SignatureDoesNotMatch", "%s", ae.Message)
-	case auth.CodeIncompleteSig:
-		return errorf(http.StatusBadRequest, "IncompleteSignature", "%s", ae.Message)
-	}
-	return errorf(http.StatusForbidden, "AccessDenied", "%s", ae.Message)
 }

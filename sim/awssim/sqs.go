@@ -30,9 +30,7 @@ const (
 	sqsQueryXMLNS = "http://queue.amazonaws.com/doc/2012-11-05/"
 )
 
-func init() {
-	registerService(sqsService, func(s *Server) service { return &sqsSim{s: s} })
-}
+func newSQSService(s *Server) *sqsSim { return &sqsSim{s: s} }
 
 type sqsSim struct{ s *Server }
 

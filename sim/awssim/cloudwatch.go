@@ -49,10 +49,10 @@ const (
 	cwMaxDatapoints = 100800
 )
 
-func init() {
-	registerService(cloudWatchSigningName, func(s *Server) service {
-		return &cloudWatchService{s: s, clock: installClock(s)}
-	})
+// newCloudWatchService builds the CloudWatch simulator; it makes the
+// Server's clock replaceable (SetNow), so it must run inside New.
+func newCloudWatchService(s *Server) *cloudWatchService {
+	return &cloudWatchService{s: s, clock: installClock(s)}
 }
 
 type cloudWatchService struct {

@@ -13,8 +13,11 @@ import (
 	"github.com/google/uuid"
 )
 
-// snsXMLNS is the namespace of SNS's Query-protocol responses.
-const snsXMLNS = "http://sns.amazonaws.com/doc/2010-03-31/"
+const (
+	snsSigningName = "sns"
+	// snsXMLNS is the namespace of SNS's Query-protocol responses.
+	snsXMLNS = "http://sns.amazonaws.com/doc/2010-03-31/"
+)
 
 // SNS limits, as documented for Publish.
 const (
@@ -104,7 +107,7 @@ func (s *Server) Published(destination string) []PublishedMessage {
 // FailNext makes the next n SNS Publish calls fail with the given HTTP
 // status and AWS error code (e.g. 500 "InternalError", 429 "Throttled").
 func (s *Server) FailNext(n, status int, code string) {
-	s.FailNextAction("sns", "Publish", n, status, code)
+	s.FailNextAction(snsSigningName, "Publish", n, status, code)
 }
 
 func (sv *snsService) writeError(w http.ResponseWriter, e *apiError, requestID string) {
@@ -128,7 +131,7 @@ func (sv *snsService) serve(w http.ResponseWriter, r *http.Request, req *request
 	}
 	switch action {
 	case "Publish":
-		if f := sv.s.takeFailure("sns", action); f != nil {
+		if f := sv.s.takeFailure(snsSigningName, action); f != nil {
 			sv.writeError(w, f, req.id)
 			return
 		}

@@ -18,9 +18,7 @@ const (
 	dynamoDBTagsPage = 10
 )
 
-func init() {
-	registerService(dynamoDBService, func(s *Server) service { return &dynamoDBSim{s: s} })
-}
+func newDynamoDBService(s *Server) *dynamoDBSim { return &dynamoDBSim{s: s} }
 
 type dynamoDBSim struct{ s *Server }
 

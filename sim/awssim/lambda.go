@@ -28,9 +28,7 @@ const (
 	lambdaTimeLayout = "2006-01-02T15:04:05.000-0700"
 )
 
-func init() {
-	registerService(lambdaService, func(s *Server) service { return &lambdaSim{s: s} })
-}
+func newLambdaService(s *Server) *lambdaSim { return &lambdaSim{s: s} }
 
 type lambdaSim struct{ s *Server }
 

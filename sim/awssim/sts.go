@@ -23,9 +23,7 @@ const (
 	stsChainedMaxDuration = time.Hour
 )
 
-func init() {
-	registerService(stsSigningName, func(s *Server) service { return &stsService{s: s} })
-}
+func newSTSService(s *Server) *stsService { return &stsService{s: s} }
 
 type stsService struct{ s *Server }
 

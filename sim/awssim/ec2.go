@@ -23,9 +23,7 @@ const (
 	ec2XMLNS       = "http://ec2.amazonaws.com/doc/2016-11-15/"
 )
 
-func init() {
-	registerService(ec2SigningName, func(s *Server) service { return &ec2Service{s: s} })
-}
+func newEC2Service(s *Server) *ec2Service { return &ec2Service{s: s} }
 
 type ec2Service struct{ s *Server }
 

@@ -1,7 +1,6 @@
 package awssim
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -9,9 +8,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/kansoku/kansoku/internal/auth"
-	"github.com/kansoku/kansoku/internal/iam/policy"
 )
 
 // This file is the simulator's IAM: who a request's access key belongs to
@@ -29,7 +25,7 @@ type principal struct {
 	// (false for a Caller, an identity outside the simulated accounts, and
 	// for the legacy Options.Credentials keys).
 	inAccount bool
-	policies  []policy.NamedPolicy
+	policies  []simPolicy
 	// unrestricted principals (Options.Credentials keys) may call anything.
 	unrestricted bool
 }
@@ -152,8 +148,8 @@ func validAccountID(id string) bool {
 
 // compilePolicies parses policy names (ManagedPolicies) and inline JSON
 // documents.
-func compilePolicies(docs []string) ([]policy.NamedPolicy, error) {
-	out := make([]policy.NamedPolicy, 0, len(docs))
+func compilePolicies(docs []string) ([]simPolicy, error) {
+	out := make([]simPolicy, 0, len(docs))
 	for i, d := range docs {
 		name := fmt.Sprintf("inline-%d", i)
 		doc := strings.TrimSpace(d)
@@ -164,11 +160,11 @@ func compilePolicies(docs []string) ([]policy.NamedPolicy, error) {
 			}
 			name, doc = "arn:aws:iam::aws:policy/"+d, m
 		}
-		p, err := policy.Parse([]byte(doc))
+		p, err := parseSimPolicy(name, doc)
 		if err != nil {
-			return nil, fmt.Errorf("policy %s: %w", name, err)
+			return nil, err
 		}
-		out = append(out, policy.NamedPolicy{Name: name, Policy: p})
+		out = append(out, p)
 	}
 	return out, nil
 }
@@ -211,20 +207,22 @@ func (s *Server) reindexKeys() error {
 	return nil
 }
 
-// secret returns the secret of an access key (the SigV4 verifier's lookup).
-func (s *Server) secret(_ context.Context, accessKeyID string) (string, error) {
+// credential returns what verifies a signature made with an access key
+// (the SigV4 verifier's lookup): its secret and, for a role session, the
+// session token and expiry.
+func (s *Server) credential(accessKeyID string) (credential, bool) {
 	s.ids.mu.RLock()
 	defer s.ids.mu.RUnlock()
 	if sec, ok := s.ids.static[accessKeyID]; ok {
-		return sec, nil
+		return credential{secret: sec}, true
 	}
 	if k, ok := s.ids.keys[accessKeyID]; ok {
-		return k.secret, nil
+		return credential{secret: k.secret}, true
 	}
 	if ss, ok := s.ids.sessions[accessKeyID]; ok {
-		return ss.secret, nil
+		return credential{secret: ss.secret, sessionToken: ss.token, expires: ss.expires}, true
 	}
-	return "", auth.ErrUnknownAccessKey(accessKeyID)
+	return credential{}, false
 }
 
 // principalOf returns who signed r with accessKeyID. For a role session the
@@ -301,16 +299,12 @@ func (s *Server) authorize(req *request, action, resource string) *apiError {
 	if p.unrestricted {
 		return nil
 	}
-	d := policy.Evaluate(p.policies, policy.Request{Action: action, Resource: resource, Context: map[string][]string{
-		"aws:PrincipalArn":     {p.ARN},
-		"aws:RequestedRegion":  {req.region},
-		"aws:PrincipalAccount": {p.AccountID},
-	}})
-	if d.Allowed() {
+	d := evaluatePolicies(p.policies, action, resource)
+	if d == allowed {
 		return nil
 	}
 	why := "no identity-based policy allows the " + action + " action"
-	if d.Effect == policy.ExplicitDeny {
+	if d == explicitDeny {
 		why = "an explicit deny in an identity-based policy"
 	}
 	return errorf(http.StatusForbidden, "AccessDenied", "User: %s is not authorized to perform: %s on resource: %s because %s", p.ARN, action, resource, why)
