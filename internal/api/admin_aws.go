@@ -9,6 +9,7 @@ import (
 	"github.com/kansoku/kansoku/internal/awsint"
 	"github.com/kansoku/kansoku/internal/awsint/catalog"
 	"github.com/kansoku/kansoku/internal/hosts"
+	"github.com/kansoku/kansoku/internal/httpapi"
 )
 
 // awsRoutes are the admin API of AWS integrations and the host inventory.
@@ -18,21 +19,21 @@ func (s *Server) awsRoutes() []route {
 	if s.AWS == nil || s.Hosts == nil {
 		return nil
 	}
-	adm := func(name, method, pattern, action string, res func(*Server, *http.Request) ([]string, error), h http.HandlerFunc) route {
-		return route{name: name, method: method, pattern: pattern, plane: planeControl, action: action, resources: res, maxBody: 256 * kib, handler: h}
+	adm := func(name, method, pattern, action string, res func(*http.Request) ([]string, error), h http.HandlerFunc) route {
+		return route{Name: name, Method: method, Pattern: pattern, Plane: httpapi.Control, Action: action, Resources: res, MaxBody: 256 * httpapi.KiB, Handler: h}
 	}
-	anyService := func(*Server, *http.Request) ([]string, error) { return []string{"*"}, nil }
+	anyService := func(*http.Request) ([]string, error) { return []string{"*"}, nil }
 	// An integration or host is authorized on its own ARN and on its
 	// workspace's, so a Deny on a workspace covers its integrations and
 	// hosts, and "*" on a workspace alone does not grant them.
-	integration := func(s *Server, r *http.Request) ([]string, error) {
+	integration := func(r *http.Request) ([]string, error) {
 		i, err := s.AWS.Get(r.Context(), r.PathValue("id"))
 		if err != nil {
 			return nil, err
 		}
-		return []string{s.kansokuARN("awsintegration", i.ID), s.workspaces.ARN(i.WorkspaceID)}, nil
+		return []string{s.arns.Kansoku("awsintegration", i.ID), s.workspaces.ARN(i.WorkspaceID)}, nil
 	}
-	host := func(s *Server, r *http.Request) ([]string, error) {
+	host := func(r *http.Request) ([]string, error) {
 		h, err := s.Hosts.Get(r.Context(), r.PathValue("id"))
 		if errors.Is(err, hosts.ErrNotFound) {
 			return nil, apierr.NotFound("Host", r.PathValue("id"), "host %s does not exist", r.PathValue("id"))
@@ -40,31 +41,31 @@ func (s *Server) awsRoutes() []route {
 		if err != nil {
 			return nil, err
 		}
-		return []string{s.kansokuARN("host", h.ID), s.workspaces.ARN(h.WorkspaceID)}, nil
+		return []string{s.arns.Kansoku("host", h.ID), s.workspaces.ARN(h.WorkspaceID)}, nil
 	}
 	// Listings name the collection (and the workspace asked for); each
 	// item is then authorized on its own.
-	collection := func(kind string) func(*Server, *http.Request) ([]string, error) {
-		return func(s *Server, r *http.Request) ([]string, error) {
-			res := []string{s.kansokuARN(kind, "*")}
+	collection := func(kind string) func(*http.Request) ([]string, error) {
+		return func(r *http.Request) ([]string, error) {
+			res := []string{s.arns.Kansoku(kind, "*")}
 			if ws := r.URL.Query().Get("workspace"); ws != "" {
 				res = append(res, s.workspaces.ARN(ws))
 			}
 			return res, nil
 		}
 	}
-	newIntegration := func(s *Server, r *http.Request) ([]string, error) {
+	newIntegration := func(r *http.Request) ([]string, error) {
 		var in awsint.CreateInput
-		if err := decodeStrictJSON(r, &in); err != nil { // exactly as the handler decodes it
+		if err := httpapi.DecodeStrictJSON(r, &in); err != nil { // exactly as the handler decodes it
 			return nil, err
 		}
 		if in.WorkspaceID == "" {
 			return nil, apierr.InvalidField("workspaceId", "the workspace the integration writes into is required")
 		}
-		return []string{s.kansokuARN("awsintegration", "*"), s.workspaces.ARN(in.WorkspaceID)}, nil
+		return []string{s.arns.Kansoku("awsintegration", "*"), s.workspaces.ARN(in.WorkspaceID)}, nil
 	}
-	workspaceHosts := func(s *Server, r *http.Request) ([]string, error) {
-		return []string{s.kansokuARN("host", "*"), s.workspaces.ARN(r.PathValue("workspaceId"))}, nil
+	workspaceHosts := func(r *http.Request) ([]string, error) {
+		return []string{s.arns.Kansoku("host", "*"), s.workspaces.ARN(r.PathValue("workspaceId"))}, nil
 	}
 	return []route{
 		adm("ListAWSServices", "GET", "/admin/v1/aws/services", "kansoku:ListAWSIntegrations", anyService, s.listAWSServices),
@@ -83,16 +84,6 @@ func (s *Server) awsRoutes() []route {
 	}
 }
 
-// kansokuARN names a Kansoku-only resource:
-// arn:aws:kansoku:<region>:<account>:<kind>/<id>.
-func (s *Server) kansokuARN(kind, id string) string {
-	return "arn:aws:kansoku:" + s.Region + ":" + s.AccountID + ":" + kind + "/" + id
-}
-
-func (s *Server) accountResource() string {
-	return "arn:aws:aps:" + s.Region + ":" + s.AccountID + ":*"
-}
-
 type awsServiceInfo struct {
 	Key        string               `json:"key"`
 	Name       string               `json:"name"`
@@ -108,33 +99,33 @@ func (s *Server) listAWSServices(w http.ResponseWriter, r *http.Request) {
 		out = append(out, awsServiceInfo{Key: p.Key, Name: p.Name, HostKind: p.HostKind, Actions: p.Actions, SeedPolicy: p.SeedPolicy, Metrics: p.Selectables()})
 	}
 	full := catalog.FullPolicy()
-	writeJSON(w, http.StatusOK, map[string]any{"services": out, "fullPolicy": full, "commonActions": catalog.CommonActions})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"services": out, "fullPolicy": full, "commonActions": catalog.CommonActions})
 }
 
 func (s *Server) listAWSIntegrations(w http.ResponseWriter, r *http.Request) {
 	list, err := s.AWS.List(r.Context(), r.URL.Query().Get("workspace"))
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	out := list[:0]
 	for _, i := range list {
-		if s.allowed(r, "kansoku:ListAWSIntegrations", s.kansokuARN("awsintegration", i.ID), s.workspaces.ARN(i.WorkspaceID)) {
+		if httpapi.Allowed(r, "kansoku:ListAWSIntegrations", s.arns.Kansoku("awsintegration", i.ID), s.workspaces.ARN(i.WorkspaceID)) {
 			out = append(out, i)
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"integrations": out})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"integrations": out})
 }
 
 func (s *Server) createAWSIntegration(w http.ResponseWriter, r *http.Request) {
 	var in awsint.CreateInput
-	if err := decodeStrictJSON(r, &in); err != nil {
-		s.writeError(w, r, planeControl, err)
+	if err := httpapi.DecodeStrictJSON(r, &in); err != nil {
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	i, err := s.AWS.Create(r.Context(), in)
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	s.writeIntegration(w, r, http.StatusCreated, i)
@@ -149,27 +140,27 @@ func (s *Server) writeIntegration(w http.ResponseWriter, r *http.Request, status
 	} else {
 		out["policiesError"] = err.Error()
 	}
-	writeJSON(w, status, out)
+	httpapi.WriteJSON(w, status, out)
 }
 
 func (s *Server) getAWSIntegration(w http.ResponseWriter, r *http.Request) {
 	i, err := s.AWS.Get(r.Context(), r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"integration": i})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"integration": i})
 }
 
 func (s *Server) updateAWSIntegration(w http.ResponseWriter, r *http.Request) {
 	var in awsint.UpdateInput
-	if err := decodeStrictJSON(r, &in); err != nil {
-		s.writeError(w, r, planeControl, err)
+	if err := httpapi.DecodeStrictJSON(r, &in); err != nil {
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	i, err := s.AWS.Update(r.Context(), r.PathValue("id"), in)
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	s.writeIntegration(w, r, http.StatusOK, i)
@@ -177,7 +168,7 @@ func (s *Server) updateAWSIntegration(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) deleteAWSIntegration(w http.ResponseWriter, r *http.Request) {
 	if err := s.AWS.Delete(r.Context(), r.PathValue("id")); err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -186,10 +177,10 @@ func (s *Server) deleteAWSIntegration(w http.ResponseWriter, r *http.Request) {
 func (s *Server) validateAWSIntegration(w http.ResponseWriter, r *http.Request) {
 	i, err := s.AWS.Validate(r.Context(), r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"integration": i})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"integration": i})
 }
 
 func (s *Server) pollAWSIntegration(w http.ResponseWriter, r *http.Request) {
@@ -198,27 +189,27 @@ func (s *Server) pollAWSIntegration(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var ae *apierr.Error
 		if errors.As(err, &ae) {
-			s.writeError(w, r, planeControl, err)
+			httpapi.WriteError(w, r, httpapi.Control, err)
 			return
 		}
-		s.writeError(w, r, planeControl, apierr.Conflict(awsint.ResourceType, id, "%v", err))
+		httpapi.WriteError(w, r, httpapi.Control, apierr.Conflict(awsint.ResourceType, id, "%v", err))
 		return
 	}
 	i, err := s.AWS.Get(r.Context(), id)
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"report": rep, "integration": i})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"report": rep, "integration": i})
 }
 
 func (s *Server) getAWSIntegrationPolicies(w http.ResponseWriter, r *http.Request) {
 	p, err := s.AWS.Policies(r.Context(), r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, p)
+	httpapi.WriteJSON(w, http.StatusOK, p)
 }
 
 func (s *Server) listHosts(w http.ResponseWriter, r *http.Request) {
@@ -227,23 +218,23 @@ func (s *Server) listHosts(w http.ResponseWriter, r *http.Request) {
 		Status: q.Get("status"), Kind: q.Get("kind"), Integration: q.Get("integration"), Tag: q.Get("tag"), WithRetired: q.Get("retired") == "true"}
 	list, err := s.Hosts.List(r.Context(), f)
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	out := list[:0]
 	for _, h := range list {
-		if s.allowed(r, "kansoku:ListHosts", s.kansokuARN("host", h.ID), s.workspaces.ARN(h.WorkspaceID)) {
+		if httpapi.Allowed(r, "kansoku:ListHosts", s.arns.Kansoku("host", h.ID), s.workspaces.ARN(h.WorkspaceID)) {
 			out = append(out, h)
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"hosts": out})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"hosts": out})
 }
 
 func (s *Server) hostError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, hosts.ErrNotFound) {
 		err = apierr.NotFound("Host", r.PathValue("id"), "host %s does not exist", r.PathValue("id"))
 	}
-	s.writeError(w, r, planeControl, err)
+	httpapi.WriteError(w, r, httpapi.Control, err)
 }
 
 func (s *Server) getHost(w http.ResponseWriter, r *http.Request) {
@@ -252,7 +243,7 @@ func (s *Server) getHost(w http.ResponseWriter, r *http.Request) {
 		s.hostError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"host": h})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"host": h})
 }
 
 func (s *Server) retireHost(w http.ResponseWriter, r *http.Request) {
@@ -261,19 +252,19 @@ func (s *Server) retireHost(w http.ResponseWriter, r *http.Request) {
 		s.hostError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"host": h})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"host": h})
 }
 
 func (s *Server) listHostRoles(w http.ResponseWriter, r *http.Request) {
 	ws := r.PathValue("workspaceId")
 	if _, err := s.workspaces.Get(r.Context(), ws); err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	roles, err := s.Hosts.Roles(r.Context(), ws)
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"roles": roles})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"roles": roles})
 }

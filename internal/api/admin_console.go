@@ -10,6 +10,7 @@ import (
 	"github.com/kansoku/kansoku/internal/audit"
 	"github.com/kansoku/kansoku/internal/auth"
 	"github.com/kansoku/kansoku/internal/console"
+	"github.com/kansoku/kansoku/internal/httpapi"
 	"github.com/kansoku/kansoku/internal/metastore"
 )
 
@@ -21,15 +22,15 @@ func (s *Server) consoleRoutes() []route {
 		return nil
 	}
 	pub := func(name, method, pattern string, h http.HandlerFunc) route {
-		return route{name: name, method: method, pattern: pattern, plane: planePublic, handler: h}
+		return route{Name: name, Method: method, Pattern: pattern, Plane: httpapi.Public, Handler: h}
 	}
 	self := func(name, method, pattern string, audited bool, h http.HandlerFunc) route {
-		return route{name: name, method: method, pattern: pattern, plane: planeControl, authOnly: true, noAudit: !audited,
-			action: "kansoku:" + name, maxBody: 64 * kib, handler: h}
+		return route{Name: name, Method: method, Pattern: pattern, Plane: httpapi.Control, AuthOnly: true, NoAudit: !audited,
+			Action: "kansoku:" + name, MaxBody: 64 * httpapi.KiB, Handler: h}
 	}
-	ws := func(s *Server, r *http.Request) string { return s.workspaces.ARN(r.PathValue("workspaceId")) }
+	ws := func(r *http.Request) string { return s.workspaces.ARN(r.PathValue("workspaceId")) }
 	dash := func(name, method, pattern, action string, h http.HandlerFunc) route {
-		return route{name: name, method: method, pattern: pattern, plane: planeControl, action: action, resource: ws, maxBody: 1 * mib, handler: h}
+		return route{Name: name, Method: method, Pattern: pattern, Plane: httpapi.Control, Action: action, Resources: httpapi.One(ws), MaxBody: 1 * httpapi.MiB, Handler: h}
 	}
 	static := console.Static()
 	return []route{
@@ -39,9 +40,9 @@ func (s *Server) consoleRoutes() []route {
 		self("ConsoleSession", "GET", "/console/api/session", false, s.consoleSession),
 		self("ConsoleLogout", "DELETE", "/console/api/session", true, s.consoleSignOut),
 		self("ConsolePermissions", "POST", "/console/api/permissions", false, s.consolePermissions),
-		{name: "SetConsolePassword", method: "PUT", pattern: "/admin/v1/users/{userName}/console-password", plane: planeControl,
-			action: "kansoku:SetConsolePassword", maxBody: 4 * kib, handler: http.HandlerFunc(s.setConsolePassword),
-			resource: func(s *Server, r *http.Request) string { return s.IAM.UserARN(r.PathValue("userName")) }},
+		{Name: "SetConsolePassword", Method: "PUT", Pattern: "/admin/v1/users/{userName}/console-password", Plane: httpapi.Control,
+			Action: "kansoku:SetConsolePassword", MaxBody: 4 * httpapi.KiB, Handler: http.HandlerFunc(s.setConsolePassword),
+			Resources: httpapi.One(func(r *http.Request) string { return s.IAM.UserARN(r.PathValue("userName")) })},
 		dash("ListDashboards", "GET", "/admin/v1/workspaces/{workspaceId}/dashboards", "kansoku:ListDashboards", s.listDashboards),
 		dash("CreateDashboard", "POST", "/admin/v1/workspaces/{workspaceId}/dashboards", "kansoku:PutDashboard", s.createDashboard),
 		dash("GetDashboard", "GET", "/admin/v1/workspaces/{workspaceId}/dashboards/{id}", "kansoku:GetDashboard", s.getDashboard),
@@ -52,10 +53,10 @@ func (s *Server) consoleRoutes() []route {
 
 func (s *Server) consoleSignIn(w http.ResponseWriter, r *http.Request) {
 	var in console.SignInInput
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8*kib))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8*httpapi.KiB))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
-		s.writeError(w, r, planeControl, apierr.Validation(apierr.ReasonCannotParse, "the body must be a JSON object with accessKeyId and secretAccessKey, or user and password"))
+		httpapi.WriteError(w, r, httpapi.Control, apierr.Validation(apierr.ReasonCannotParse, "the body must be a JSON object with accessKeyId and secretAccessKey, or user and password"))
 		return
 	}
 	ip := sourceIP(r)
@@ -77,7 +78,7 @@ func (s *Server) consoleSignIn(w http.ResponseWriter, r *http.Request) {
 			s.logger.Error("console sign-in", "err", err)
 			err = console.ErrSignIn
 		}
-		writeAWSError(w, &apierr.Error{Type: "AccessDeniedException", Status: status, Message: err.Error()})
+		httpapi.WriteAWSError(w, &apierr.Error{Type: "AccessDeniedException", Status: status, Message: err.Error()})
 		return
 	}
 	ev.UserIdentity = audit.UserIdentity{Type: "IAMUser", AccountID: s.AccountID, UserName: sess.Principal.Name, ARN: sess.Principal.ARN,
@@ -87,30 +88,30 @@ func (s *Server) consoleSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: auth.SessionCookie, Value: sess.Cookie, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
 		Secure: r.TLS != nil, Expires: sess.ExpiresAt})
-	writeJSON(w, http.StatusOK, map[string]any{"user": sess.Principal.Name, "arn": sess.Principal.ARN, "csrfToken": sess.CSRFToken,
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"user": sess.Principal.Name, "arn": sess.Principal.ARN, "csrfToken": sess.CSRFToken,
 		"method": sess.Method, "expiresAt": sess.ExpiresAt, "accountId": s.AccountID, "region": s.Region})
 }
 
 func (s *Server) consoleSession(w http.ResponseWriter, r *http.Request) {
-	id := identity(r)
+	id := httpapi.Identity(r)
 	c, err := r.Cookie(auth.SessionCookie)
 	if err != nil || id.Method != auth.MethodSession {
-		writeJSON(w, http.StatusOK, map[string]any{"user": id.PrincipalName, "arn": id.PrincipalARN, "accountId": s.AccountID, "region": s.Region})
+		httpapi.WriteJSON(w, http.StatusOK, map[string]any{"user": id.PrincipalName, "arn": id.PrincipalARN, "accountId": s.AccountID, "region": s.Region})
 		return
 	}
 	info, err := s.Sessions.Info(r.Context(), c.Value)
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"user": id.PrincipalName, "arn": id.PrincipalARN, "csrfToken": info.CSRFToken, "method": info.Method,
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"user": id.PrincipalName, "arn": id.PrincipalARN, "csrfToken": info.CSRFToken, "method": info.Method,
 		"expiresAt": info.ExpiresAt, "accountId": s.AccountID, "region": s.Region})
 }
 
 func (s *Server) consoleSignOut(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(auth.SessionCookie); err == nil {
 		if err := s.Sessions.SignOut(r.Context(), c.Value); err != nil {
-			s.writeError(w, r, planeControl, err)
+			httpapi.WriteError(w, r, httpapi.Control, err)
 			return
 		}
 	}
@@ -131,33 +132,33 @@ func (s *Server) consolePermissions(w http.ResponseWriter, r *http.Request) {
 			Resources []string `json:"resources"`
 		} `json:"checks"`
 	}
-	if err := decodeStrictJSON(r, &in); err != nil {
-		s.writeError(w, r, planeControl, err)
+	if err := httpapi.DecodeStrictJSON(r, &in); err != nil {
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	if len(in.Checks) > 200 {
-		s.writeError(w, r, planeControl, apierr.InvalidField("checks", "at most 200 checks"))
+		httpapi.WriteError(w, r, httpapi.Control, apierr.InvalidField("checks", "at most 200 checks"))
 		return
 	}
-	id := identity(r)
+	id := httpapi.Identity(r)
 	out := make([]bool, len(in.Checks))
 	for i, c := range in.Checks {
 		res := c.Resources
 		if c.Resource != "" || len(res) == 0 {
 			r := c.Resource
 			if r == "" {
-				r = s.accountResource()
+				r = s.arns.Account()
 			}
 			res = append(res, r)
 		}
 		if len(res) > 10 {
-			s.writeError(w, r, planeControl, apierr.InvalidField("checks", "at most 10 resources per check"))
+			httpapi.WriteError(w, r, httpapi.Control, apierr.InvalidField("checks", "at most 10 resources per check"))
 			return
 		}
 		_, err := s.authorizeAll(r.Context(), id, c.Action, res)
 		out[i] = err == nil
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"allowed": out})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"allowed": out})
 }
 
 func (s *Server) setConsolePassword(w http.ResponseWriter, r *http.Request) {
@@ -165,11 +166,11 @@ func (s *Server) setConsolePassword(w http.ResponseWriter, r *http.Request) {
 		Password        string `json:"password"`
 		CurrentPassword string `json:"currentPassword"`
 	}
-	if err := decodeStrictJSON(r, &in); err != nil {
-		s.writeError(w, r, planeControl, err)
+	if err := httpapi.DecodeStrictJSON(r, &in); err != nil {
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
-	id := identity(r)
+	id := httpapi.Identity(r)
 	change := console.PasswordChange{User: r.PathValue("userName"), Password: in.Password, Current: in.CurrentPassword}
 	if id.Method == auth.MethodSession && id.PrincipalName == change.User {
 		change.Self = true
@@ -180,12 +181,12 @@ func (s *Server) setConsolePassword(w http.ResponseWriter, r *http.Request) {
 	err := s.Sessions.SetPassword(r.Context(), change)
 	switch {
 	case errors.Is(err, console.ErrCurrentPassword):
-		writeAWSError(w, &apierr.Error{Type: "AccessDeniedException", Status: http.StatusForbidden,
+		httpapi.WriteAWSError(w, &apierr.Error{Type: "AccessDeniedException", Status: http.StatusForbidden,
 			Message: "the current password (currentPassword) is wrong; changing your own console password needs it"})
 	case errors.Is(err, metastore.ErrNotFound):
-		s.writeError(w, r, planeControl, apierr.NotFound("User", r.PathValue("userName"), "user %s does not exist", r.PathValue("userName")))
+		httpapi.WriteError(w, r, httpapi.Control, apierr.NotFound("User", r.PathValue("userName"), "user %s does not exist", r.PathValue("userName")))
 	case err != nil:
-		s.writeError(w, r, planeControl, apierr.InvalidField("password", "%v", err))
+		httpapi.WriteError(w, r, httpapi.Control, apierr.InvalidField("password", "%v", err))
 	default:
 		w.WriteHeader(http.StatusNoContent)
 	}
@@ -194,62 +195,62 @@ func (s *Server) setConsolePassword(w http.ResponseWriter, r *http.Request) {
 func (s *Server) listDashboards(w http.ResponseWriter, r *http.Request) {
 	ws := r.PathValue("workspaceId")
 	if _, err := s.workspaces.Get(r.Context(), ws); err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	list, err := s.Dashboards.List(r.Context(), ws)
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"dashboards": list})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"dashboards": list})
 }
 
 func (s *Server) createDashboard(w http.ResponseWriter, r *http.Request) {
 	ws := r.PathValue("workspaceId")
 	if _, err := s.workspaces.Get(r.Context(), ws); err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	var in console.Dashboard
-	if err := decodeStrictJSON(r, &in); err != nil {
-		s.writeError(w, r, planeControl, err)
+	if err := httpapi.DecodeStrictJSON(r, &in); err != nil {
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	d, err := s.Dashboards.Create(r.Context(), ws, in)
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"dashboard": d})
+	httpapi.WriteJSON(w, http.StatusCreated, map[string]any{"dashboard": d})
 }
 
 func (s *Server) getDashboard(w http.ResponseWriter, r *http.Request) {
 	d, err := s.Dashboards.Get(r.Context(), r.PathValue("workspaceId"), r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"dashboard": d})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"dashboard": d})
 }
 
 func (s *Server) putDashboard(w http.ResponseWriter, r *http.Request) {
 	var in console.Dashboard
-	if err := decodeStrictJSON(r, &in); err != nil {
-		s.writeError(w, r, planeControl, err)
+	if err := httpapi.DecodeStrictJSON(r, &in); err != nil {
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	d, err := s.Dashboards.Put(r.Context(), r.PathValue("workspaceId"), r.PathValue("id"), in)
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"dashboard": d})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"dashboard": d})
 }
 
 func (s *Server) deleteDashboard(w http.ResponseWriter, r *http.Request) {
 	if err := s.Dashboards.Delete(r.Context(), r.PathValue("workspaceId"), r.PathValue("id")); err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

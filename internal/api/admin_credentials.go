@@ -7,28 +7,24 @@ import (
 
 	"github.com/kansoku/kansoku/internal/apierr"
 	"github.com/kansoku/kansoku/internal/auth"
+	"github.com/kansoku/kansoku/internal/httpapi"
 	"github.com/kansoku/kansoku/internal/iam"
 )
 
 // adminRoutes are Kansoku's own API for what AWS keeps in IAM and elsewhere.
 func (s *Server) adminRoutes() []route {
-	adm := func(name, method, pattern, action string, res func(*Server, *http.Request) ([]string, error), h http.HandlerFunc) route {
-		return route{name: name, method: method, pattern: pattern, plane: planeControl, action: action,
-			resources: res, maxBody: 64 * kib, handler: h}
+	adm := func(name, method, pattern, action string, res func(*http.Request) ([]string, error), h http.HandlerFunc) route {
+		return route{Name: name, Method: method, Pattern: pattern, Plane: httpapi.Control, Action: action,
+			Resources: res, MaxBody: 64 * httpapi.KiB, Handler: h}
 	}
 	return []route{
-		adm("CreateAccessKey", "POST", "/admin/v1/keys", "iam:CreateAccessKey", userFromBody, s.createAccessKey),
-		adm("ListAccessKeys", "GET", "/admin/v1/keys", "iam:ListAccessKeys", one(userFromQuery), s.listAccessKeys),
-		adm("DeleteAccessKey", "DELETE", "/admin/v1/keys/{accessKeyId}", "iam:DeleteAccessKey", keyOwner, s.deleteAccessKey),
-		adm("CreateAPIToken", "POST", "/admin/v1/tokens", "kansoku:CreateAPIToken", userFromBody, s.createAPIToken),
-		adm("ListAPITokens", "GET", "/admin/v1/tokens", "kansoku:ListAPITokens", one(userFromQuery), s.listAPITokens),
-		adm("DeleteAPIToken", "DELETE", "/admin/v1/tokens/{tokenId}", "kansoku:DeleteAPIToken", tokenOwner, s.deleteAPIToken),
+		adm("CreateAccessKey", "POST", "/admin/v1/keys", "iam:CreateAccessKey", s.userFromBody, s.createAccessKey),
+		adm("ListAccessKeys", "GET", "/admin/v1/keys", "iam:ListAccessKeys", httpapi.One(s.userFromQuery), s.listAccessKeys),
+		adm("DeleteAccessKey", "DELETE", "/admin/v1/keys/{accessKeyId}", "iam:DeleteAccessKey", s.keyOwner, s.deleteAccessKey),
+		adm("CreateAPIToken", "POST", "/admin/v1/tokens", "kansoku:CreateAPIToken", s.userFromBody, s.createAPIToken),
+		adm("ListAPITokens", "GET", "/admin/v1/tokens", "kansoku:ListAPITokens", httpapi.One(s.userFromQuery), s.listAPITokens),
+		adm("DeleteAPIToken", "DELETE", "/admin/v1/tokens/{tokenId}", "kansoku:DeleteAPIToken", s.tokenOwner, s.deleteAPIToken),
 	}
-}
-
-// one adapts a single-ARN resource function.
-func one(f func(*Server, *http.Request) string) func(*Server, *http.Request) ([]string, error) {
-	return func(s *Server, r *http.Request) ([]string, error) { return []string{f(s, r)}, nil }
 }
 
 // callerOr returns name, or the caller's own user name when name is empty.
@@ -42,27 +38,27 @@ func callerOr(r *http.Request, name string) string {
 	return ""
 }
 
-// userFromBody is the user a request body names (the caller when none),
+// s.userFromBody is the user a request body names (the caller when none),
 // decoded as its handler decodes it.
-func userFromBody(s *Server, r *http.Request) ([]string, error) {
+func (s *Server) userFromBody(r *http.Request) ([]string, error) {
 	var in struct {
 		UserName string `json:"userName"`
 	}
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpapi.DecodeJSON(r, &in); err != nil {
 		return nil, err
 	}
 	return []string{s.IAM.UserARN(callerOr(r, in.UserName))}, nil
 }
 
-func userFromQuery(s *Server, r *http.Request) string {
+func (s *Server) userFromQuery(r *http.Request) string {
 	if u := r.URL.Query().Get("userName"); u != "" {
 		return s.IAM.UserARN(u)
 	}
 	return s.IAM.UserARN("*")
 }
 
-// keyOwner authorizes an access key operation on the key's owner.
-func keyOwner(s *Server, r *http.Request) ([]string, error) {
+// s.keyOwner authorizes an access key operation on the key's owner.
+func (s *Server) keyOwner(r *http.Request) ([]string, error) {
 	name, err := s.IAM.KeyOwner(r.Context(), r.PathValue("accessKeyId"))
 	if err != nil {
 		return nil, iamError(err)
@@ -70,8 +66,8 @@ func keyOwner(s *Server, r *http.Request) ([]string, error) {
 	return []string{s.IAM.UserARN(name)}, nil
 }
 
-// tokenOwner authorizes an API token operation on the token's owner.
-func tokenOwner(s *Server, r *http.Request) ([]string, error) {
+// s.tokenOwner authorizes an API token operation on the token's owner.
+func (s *Server) tokenOwner(r *http.Request) ([]string, error) {
 	name, err := s.IAM.TokenOwner(r.Context(), r.PathValue("tokenId"))
 	if err != nil {
 		return nil, iamError(err)
@@ -106,62 +102,62 @@ func (s *Server) createAccessKey(w http.ResponseWriter, r *http.Request) {
 		UserName   string   `json:"userName"`
 		PolicyArns []string `json:"policyArns"`
 	}
-	if err := decodeJSON(r, &in); err != nil {
-		s.writeError(w, r, planeControl, err)
+	if err := httpapi.DecodeJSON(r, &in); err != nil {
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	name := callerOr(r, in.UserName)
 	if _, err := s.IAM.User(r.Context(), name); errors.Is(err, iam.ErrNotFound) {
 		// `kansoku keys create --name X` makes user X on first use, which
 		// needs iam:CreateUser too.
-		if err := s.authz.Authorize(r.Context(), identity(r), "iam:CreateUser", s.IAM.UserARN(name)); err != nil {
-			s.writeError(w, r, planeControl, err)
+		if err := s.authz.Authorize(r.Context(), httpapi.Identity(r), "iam:CreateUser", s.IAM.UserARN(name)); err != nil {
+			httpapi.WriteError(w, r, httpapi.Control, err)
 			return
 		}
 		if _, err := s.IAM.CreateUser(r.Context(), name); err != nil && !errors.Is(err, iam.ErrExists) {
-			s.writeError(w, r, planeControl, iamError(err))
+			httpapi.WriteError(w, r, httpapi.Control, iamError(err))
 			return
 		}
 	}
 	if err := s.attachAll(r, name, in.PolicyArns); err != nil {
-		s.writeError(w, r, planeControl, adminError(err))
+		httpapi.WriteError(w, r, httpapi.Control, adminError(err))
 		return
 	}
 	k, err := s.IAM.CreateAccessKey(r.Context(), name)
 	if err != nil {
-		s.writeError(w, r, planeControl, iamError(err))
+		httpapi.WriteError(w, r, httpapi.Control, iamError(err))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"accessKey": accessKeyJSON{
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"accessKey": accessKeyJSON{
 		AccessKeyID: k.AccessKeyID, SecretAccessKey: k.SecretAccessKey, UserName: k.UserName,
-		Status: iam.StatusActive, CreateDate: awsTime(k.CreatedAt)}})
+		Status: iam.StatusActive, CreateDate: httpapi.AWSTime(k.CreatedAt)}})
 }
 
 func (s *Server) listAccessKeys(w http.ResponseWriter, r *http.Request) {
 	keys, err := s.IAM.AccessKeys(r.Context(), r.URL.Query().Get("userName"))
 	if err != nil {
-		s.writeError(w, r, planeControl, iamError(err))
+		httpapi.WriteError(w, r, httpapi.Control, iamError(err))
 		return
 	}
 	out := make([]accessKeyJSON, 0, len(keys))
 	for _, k := range keys {
-		j := accessKeyJSON{AccessKeyID: k.AccessKeyID, UserName: k.UserName, Status: k.Status, CreateDate: awsTime(k.CreatedAt)}
+		j := accessKeyJSON{AccessKeyID: k.AccessKeyID, UserName: k.UserName, Status: k.Status, CreateDate: httpapi.AWSTime(k.CreatedAt)}
 		if !k.LastUsedAt.IsZero() {
-			j.LastUsedDate = awsTime(k.LastUsedAt)
+			j.LastUsedDate = httpapi.AWSTime(k.LastUsedAt)
 		}
 		out = append(out, j)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"accessKeys": out})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"accessKeys": out})
 }
 
 func (s *Server) deleteAccessKey(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("accessKeyId")
 	if caller := auth.IdentityFrom(r.Context()); caller != nil && caller.AccessKeyID == id {
-		s.writeError(w, r, planeControl, apierr.Conflict("AccessKey", id, "refusing to delete the access key that signed this request; use another key"))
+		httpapi.WriteError(w, r, httpapi.Control, apierr.Conflict("AccessKey", id, "refusing to delete the access key that signed this request; use another key"))
 		return
 	}
 	if err := s.IAM.DeleteAccessKey(r.Context(), id); err != nil {
-		s.writeError(w, r, planeControl, iamError(err))
+		httpapi.WriteError(w, r, httpapi.Control, iamError(err))
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -182,46 +178,46 @@ func (s *Server) createAPIToken(w http.ResponseWriter, r *http.Request) {
 		UserName   string `json:"userName"`
 		TTLSeconds int64  `json:"ttlSeconds"`
 	}
-	if err := decodeJSON(r, &in); err != nil {
-		s.writeError(w, r, planeControl, err)
+	if err := httpapi.DecodeJSON(r, &in); err != nil {
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	if in.TTLSeconds < 0 {
-		s.writeError(w, r, planeControl, apierr.InvalidField("ttlSeconds", "must not be negative"))
+		httpapi.WriteError(w, r, httpapi.Control, apierr.InvalidField("ttlSeconds", "must not be negative"))
 		return
 	}
 	t, err := s.IAM.CreateAPIToken(r.Context(), callerOr(r, in.UserName), in.Name, time.Duration(in.TTLSeconds)*time.Second)
 	if err != nil {
-		s.writeError(w, r, planeControl, iamError(err))
+		httpapi.WriteError(w, r, httpapi.Control, iamError(err))
 		return
 	}
-	j := apiTokenJSON{ID: t.ID, Token: t.Token, Name: t.Name, UserName: t.UserName, CreatedAt: awsTime(t.CreatedAt)}
+	j := apiTokenJSON{ID: t.ID, Token: t.Token, Name: t.Name, UserName: t.UserName, CreatedAt: httpapi.AWSTime(t.CreatedAt)}
 	if !t.ExpiresAt.IsZero() {
-		j.ExpiresAt = awsTime(t.ExpiresAt)
+		j.ExpiresAt = httpapi.AWSTime(t.ExpiresAt)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"apiToken": j})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"apiToken": j})
 }
 
 func (s *Server) listAPITokens(w http.ResponseWriter, r *http.Request) {
 	toks, err := s.IAM.APITokens(r.Context(), r.URL.Query().Get("userName"))
 	if err != nil {
-		s.writeError(w, r, planeControl, iamError(err))
+		httpapi.WriteError(w, r, httpapi.Control, iamError(err))
 		return
 	}
 	out := make([]apiTokenJSON, 0, len(toks))
 	for _, t := range toks {
-		j := apiTokenJSON{ID: t.ID, Name: t.Name, UserName: t.UserName, CreatedAt: awsTime(t.CreatedAt)}
+		j := apiTokenJSON{ID: t.ID, Name: t.Name, UserName: t.UserName, CreatedAt: httpapi.AWSTime(t.CreatedAt)}
 		if !t.ExpiresAt.IsZero() {
-			j.ExpiresAt = awsTime(t.ExpiresAt)
+			j.ExpiresAt = httpapi.AWSTime(t.ExpiresAt)
 		}
 		out = append(out, j)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"apiTokens": out})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"apiTokens": out})
 }
 
 func (s *Server) deleteAPIToken(w http.ResponseWriter, r *http.Request) {
 	if err := s.IAM.DeleteAPIToken(r.Context(), r.PathValue("tokenId")); err != nil {
-		s.writeError(w, r, planeControl, iamError(err))
+		httpapi.WriteError(w, r, httpapi.Control, iamError(err))
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kansoku/kansoku/internal/apierr"
+	"github.com/kansoku/kansoku/internal/httpapi"
 	"github.com/kansoku/kansoku/internal/iam"
 	"github.com/kansoku/kansoku/internal/iam/policy"
 	"github.com/kansoku/kansoku/internal/metastore"
@@ -18,18 +19,18 @@ import (
 // iamRoutes are the admin API for users, policies and attachments, plus the
 // audit trail and workspace logs.
 func (s *Server) iamRoutes() []route {
-	adm := func(name, method, pattern, action string, res func(*Server, *http.Request) ([]string, error), h http.HandlerFunc) route {
-		return route{name: name, method: method, pattern: pattern, plane: planeControl, action: action,
-			resources: res, maxBody: 64 * kib, handler: h}
+	adm := func(name, method, pattern, action string, res func(*http.Request) ([]string, error), h http.HandlerFunc) route {
+		return route{Name: name, Method: method, Pattern: pattern, Plane: httpapi.Control, Action: action,
+			Resources: res, MaxBody: 64 * httpapi.KiB, Handler: h}
 	}
-	user := one(func(s *Server, r *http.Request) string { return s.IAM.UserARN(r.PathValue("userName")) })
-	anyUser := one(func(s *Server, r *http.Request) string { return s.IAM.UserARN("*") })
-	pol := one(func(s *Server, r *http.Request) string { return r.PathValue("policyArn") })
-	anyPolicy := one(func(s *Server, r *http.Request) string { return s.IAM.PolicyARN("*") })
-	wsRes := one(func(s *Server, r *http.Request) string { return s.workspaces.ARN(r.PathValue("workspaceId")) })
-	anything := one(func(*Server, *http.Request) string { return "*" })
+	user := httpapi.One(func(r *http.Request) string { return s.IAM.UserARN(r.PathValue("userName")) })
+	anyUser := httpapi.One(func(r *http.Request) string { return s.IAM.UserARN("*") })
+	pol := httpapi.One(func(r *http.Request) string { return r.PathValue("policyArn") })
+	anyPolicy := httpapi.One(func(r *http.Request) string { return s.IAM.PolicyARN("*") })
+	wsRes := httpapi.One(func(r *http.Request) string { return s.workspaces.ARN(r.PathValue("workspaceId")) })
+	anything := httpapi.One(func(*http.Request) string { return "*" })
 	return []route{
-		adm("CreateUser", "POST", "/admin/v1/iam/users", "iam:CreateUser", userFromBody, s.createUser),
+		adm("CreateUser", "POST", "/admin/v1/iam/users", "iam:CreateUser", s.userFromBody, s.createUser),
 		adm("ListUsers", "GET", "/admin/v1/iam/users", "iam:ListUsers", anyUser, s.listUsers),
 		adm("GetUser", "GET", "/admin/v1/iam/users/{userName}", "iam:GetUser", user, s.getUser),
 		adm("DeleteUser", "DELETE", "/admin/v1/iam/users/{userName}", "iam:DeleteUser", user, s.deleteUser),
@@ -41,8 +42,8 @@ func (s *Server) iamRoutes() []route {
 		adm("GetPolicy", "GET", "/admin/v1/iam/policies/{policyArn}", "iam:GetPolicy", pol, s.getPolicy),
 		adm("CreatePolicyVersion", "PUT", "/admin/v1/iam/policies/{policyArn}", "iam:CreatePolicyVersion", pol, s.updatePolicy),
 		adm("DeletePolicy", "DELETE", "/admin/v1/iam/policies/{policyArn}", "iam:DeletePolicy", pol, s.deletePolicy),
-		adm("SimulatePrincipalPolicy", "POST", "/admin/v1/iam/simulate", "iam:SimulatePrincipalPolicy", userFromBody, s.simulate),
-		adm("UpdateAccessKey", "PUT", "/admin/v1/keys/{accessKeyId}", "iam:UpdateAccessKey", keyOwner, s.updateAccessKey),
+		adm("SimulatePrincipalPolicy", "POST", "/admin/v1/iam/simulate", "iam:SimulatePrincipalPolicy", s.userFromBody, s.simulate),
+		adm("UpdateAccessKey", "PUT", "/admin/v1/keys/{accessKeyId}", "iam:UpdateAccessKey", s.keyOwner, s.updateAccessKey),
 		adm("LookupEvents", "GET", "/admin/v1/audit", "cloudtrail:LookupEvents", anything, s.lookupEvents),
 		adm("FilterLogEvents", "GET", "/admin/v1/workspaces/{workspaceId}/logs", "logs:FilterLogEvents", wsRes, s.filterLogEvents),
 	}
@@ -70,27 +71,27 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		UserName   string   `json:"userName"`
 		PolicyArns []string `json:"policyArns"`
 	}
-	if err := decodeJSON(r, &in); err != nil {
-		s.writeError(w, r, planeControl, err)
+	if err := httpapi.DecodeJSON(r, &in); err != nil {
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	p, err := s.IAM.CreateUser(r.Context(), in.UserName)
 	if err != nil {
-		s.writeError(w, r, planeControl, adminError(err))
+		httpapi.WriteError(w, r, httpapi.Control, adminError(err))
 		return
 	}
 	if err := s.attachAll(r, in.UserName, in.PolicyArns); err != nil {
-		s.writeError(w, r, planeControl, adminError(err))
+		httpapi.WriteError(w, r, httpapi.Control, adminError(err))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"user": userJSON{UserName: p.Name, UserID: p.ID, ARN: p.ARN, CreateDate: awsTime(p.CreatedAt), Policies: in.PolicyArns}})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"user": userJSON{UserName: p.Name, UserID: p.ID, ARN: p.ARN, CreateDate: httpapi.AWSTime(p.CreatedAt), Policies: in.PolicyArns}})
 }
 
 // attachAll attaches policies given by ARN or name; each attachment is
 // authorized separately (iam:AttachUserPolicy on the user).
 func (s *Server) attachAll(r *http.Request, userName string, policies []string) error {
 	for _, p := range policies {
-		if err := s.authz.Authorize(r.Context(), identity(r), "iam:AttachUserPolicy", s.IAM.UserARN(userName)); err != nil {
+		if err := s.authz.Authorize(r.Context(), httpapi.Identity(r), "iam:AttachUserPolicy", s.IAM.UserARN(userName)); err != nil {
 			return err
 		}
 		arn, err := s.IAM.ResolvePolicyARN(r.Context(), p)
@@ -107,42 +108,42 @@ func (s *Server) attachAll(r *http.Request, userName string, policies []string) 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	users, err := s.IAM.Users(r.Context())
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	out := make([]userJSON, 0, len(users))
 	for _, u := range users {
-		out = append(out, userJSON{UserName: u.Name, UserID: u.ID, ARN: u.ARN, CreateDate: awsTime(u.CreatedAt)})
+		out = append(out, userJSON{UserName: u.Name, UserID: u.ID, ARN: u.ARN, CreateDate: httpapi.AWSTime(u.CreatedAt)})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"users": out})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"users": out})
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 	u, err := s.IAM.User(r.Context(), r.PathValue("userName"))
 	if err != nil {
-		s.writeError(w, r, planeControl, adminError(err))
+		httpapi.WriteError(w, r, httpapi.Control, adminError(err))
 		return
 	}
 	pols, err := s.IAM.AttachedUserPolicies(r.Context(), u.Name)
 	if err != nil {
-		s.writeError(w, r, planeControl, adminError(err))
+		httpapi.WriteError(w, r, httpapi.Control, adminError(err))
 		return
 	}
-	j := userJSON{UserName: u.Name, UserID: u.ID, ARN: u.ARN, CreateDate: awsTime(u.CreatedAt), Policies: []string{}}
+	j := userJSON{UserName: u.Name, UserID: u.ID, ARN: u.ARN, CreateDate: httpapi.AWSTime(u.CreatedAt), Policies: []string{}}
 	for _, p := range pols {
 		j.Policies = append(j.Policies, p.ARN)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"user": j})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"user": j})
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("userName")
-	if id := identity(r); id != nil && id.PrincipalName == name {
-		s.writeError(w, r, planeControl, apierr.Conflict("User", name, "refusing to delete the user making this request"))
+	if id := httpapi.Identity(r); id != nil && id.PrincipalName == name {
+		httpapi.WriteError(w, r, httpapi.Control, apierr.Conflict("User", name, "refusing to delete the user making this request"))
 		return
 	}
 	if err := s.IAM.DeleteUser(r.Context(), name); err != nil {
-		s.writeError(w, r, planeControl, adminError(err))
+		httpapi.WriteError(w, r, httpapi.Control, adminError(err))
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -165,7 +166,7 @@ func toPolicyJSON(p iam.PolicyInfo, withDoc bool) policyJSON {
 		j.Document = p.Document
 	}
 	if !p.CreatedAt.IsZero() {
-		j.CreateDate, j.UpdateDate = awsTime(p.CreatedAt), awsTime(p.UpdatedAt)
+		j.CreateDate, j.UpdateDate = httpapi.AWSTime(p.CreatedAt), httpapi.AWSTime(p.UpdatedAt)
 	}
 	return j
 }
@@ -173,22 +174,22 @@ func toPolicyJSON(p iam.PolicyInfo, withDoc bool) policyJSON {
 func (s *Server) listAttachedUserPolicies(w http.ResponseWriter, r *http.Request) {
 	pols, err := s.IAM.AttachedUserPolicies(r.Context(), r.PathValue("userName"))
 	if err != nil {
-		s.writeError(w, r, planeControl, adminError(err))
+		httpapi.WriteError(w, r, httpapi.Control, adminError(err))
 		return
 	}
 	out := make([]policyJSON, 0, len(pols))
 	for _, p := range pols {
 		out = append(out, toPolicyJSON(p, false))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"attachedPolicies": out})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"attachedPolicies": out})
 }
 
 func (s *Server) attachUserPolicy(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		PolicyArn string `json:"policyArn"`
 	}
-	if err := decodeJSON(r, &in); err != nil {
-		s.writeError(w, r, planeControl, err)
+	if err := httpapi.DecodeJSON(r, &in); err != nil {
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	arn, err := s.IAM.ResolvePolicyARN(r.Context(), in.PolicyArn)
@@ -196,7 +197,7 @@ func (s *Server) attachUserPolicy(w http.ResponseWriter, r *http.Request) {
 		err = s.IAM.AttachUserPolicy(r.Context(), r.PathValue("userName"), arn)
 	}
 	if err != nil {
-		s.writeError(w, r, planeControl, adminError(err))
+		httpapi.WriteError(w, r, httpapi.Control, adminError(err))
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -204,7 +205,7 @@ func (s *Server) attachUserPolicy(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) detachUserPolicy(w http.ResponseWriter, r *http.Request) {
 	if err := s.IAM.DetachUserPolicy(r.Context(), r.PathValue("userName"), r.PathValue("policyArn")); err != nil {
-		s.writeError(w, r, planeControl, adminError(err))
+		httpapi.WriteError(w, r, httpapi.Control, adminError(err))
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -216,50 +217,50 @@ func (s *Server) createPolicy(w http.ResponseWriter, r *http.Request) {
 		Description    string `json:"description"`
 		PolicyDocument string `json:"policyDocument"`
 	}
-	if err := decodeJSON(r, &in); err != nil {
-		s.writeError(w, r, planeControl, err)
+	if err := httpapi.DecodeJSON(r, &in); err != nil {
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	p, err := s.IAM.CreatePolicy(r.Context(), in.PolicyName, in.Description, in.PolicyDocument)
 	if err != nil {
-		s.writeError(w, r, planeControl, adminError(err))
+		httpapi.WriteError(w, r, httpapi.Control, adminError(err))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"policy": toPolicyJSON(p, true)})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"policy": toPolicyJSON(p, true)})
 }
 
 func (s *Server) listPolicies(w http.ResponseWriter, r *http.Request) {
 	pols, err := s.IAM.Policies(r.Context())
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	out := make([]policyJSON, 0, len(pols))
 	for _, p := range pols {
 		out = append(out, toPolicyJSON(p, false))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"policies": out})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"policies": out})
 }
 
 func (s *Server) getPolicy(w http.ResponseWriter, r *http.Request) {
 	p, err := s.IAM.Policy(r.Context(), r.PathValue("policyArn"))
 	if err != nil {
-		s.writeError(w, r, planeControl, adminError(err))
+		httpapi.WriteError(w, r, httpapi.Control, adminError(err))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"policy": toPolicyJSON(p, true)})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"policy": toPolicyJSON(p, true)})
 }
 
 func (s *Server) updatePolicy(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		PolicyDocument string `json:"policyDocument"`
 	}
-	if err := decodeJSON(r, &in); err != nil {
-		s.writeError(w, r, planeControl, err)
+	if err := httpapi.DecodeJSON(r, &in); err != nil {
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	if err := s.IAM.UpdatePolicy(r.Context(), r.PathValue("policyArn"), in.PolicyDocument); err != nil {
-		s.writeError(w, r, planeControl, adminError(err))
+		httpapi.WriteError(w, r, httpapi.Control, adminError(err))
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -267,7 +268,7 @@ func (s *Server) updatePolicy(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) deletePolicy(w http.ResponseWriter, r *http.Request) {
 	if err := s.IAM.DeletePolicy(r.Context(), r.PathValue("policyArn")); err != nil {
-		s.writeError(w, r, planeControl, adminError(err))
+		httpapi.WriteError(w, r, httpapi.Control, adminError(err))
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -279,8 +280,8 @@ func (s *Server) simulate(w http.ResponseWriter, r *http.Request) {
 		ActionName  string `json:"actionName"`
 		ResourceArn string `json:"resourceArn"`
 	}
-	if err := decodeJSON(r, &in); err != nil {
-		s.writeError(w, r, planeControl, err)
+	if err := httpapi.DecodeJSON(r, &in); err != nil {
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	if in.ResourceArn == "" {
@@ -288,11 +289,11 @@ func (s *Server) simulate(w http.ResponseWriter, r *http.Request) {
 	}
 	d, err := s.IAM.Simulate(r.Context(), callerOr(r, in.UserName), in.ActionName, in.ResourceArn)
 	if err != nil {
-		s.writeError(w, r, planeControl, adminError(err))
+		httpapi.WriteError(w, r, httpapi.Control, adminError(err))
 		return
 	}
 	decision := map[policy.Effect]string{policy.Allow: "allowed", policy.ExplicitDeny: "explicitDeny", policy.ImplicitDeny: "implicitDeny"}[d.Effect]
-	writeJSON(w, http.StatusOK, map[string]any{"evalActionName": in.ActionName, "evalResourceName": in.ResourceArn,
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"evalActionName": in.ActionName, "evalResourceName": in.ResourceArn,
 		"evalDecision": decision, "matchedPolicy": d.PolicyName, "matchedStatement": d.StatementID})
 }
 
@@ -300,16 +301,16 @@ func (s *Server) updateAccessKey(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Status string `json:"status"`
 	}
-	if err := decodeJSON(r, &in); err != nil {
-		s.writeError(w, r, planeControl, err)
+	if err := httpapi.DecodeJSON(r, &in); err != nil {
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	if err := s.IAM.SetAccessKeyStatus(r.Context(), r.PathValue("accessKeyId"), in.Status); err != nil {
 		if errors.Is(err, iam.ErrNotFound) {
-			s.writeError(w, r, planeControl, iamError(err))
+			httpapi.WriteError(w, r, httpapi.Control, iamError(err))
 			return
 		}
-		s.writeError(w, r, planeControl, apierr.Validation(apierr.ReasonFieldValidation, "%v", err))
+		httpapi.WriteError(w, r, httpapi.Control, apierr.Validation(apierr.ReasonFieldValidation, "%v", err))
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -341,10 +342,10 @@ func (s *Server) lookupEvents(w http.ResponseWriter, r *http.Request) {
 		f.Until, err = timeParam(q, "endTime")
 	}
 	if err == nil {
-		f.Limit, err = maxResultsParam(r)
+		f.Limit, err = httpapi.MaxResultsParam(r)
 	}
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	if ro := q.Get("readOnly"); ro != "" {
@@ -356,14 +357,14 @@ func (s *Server) lookupEvents(w http.ResponseWriter, r *http.Request) {
 		err = apierr.Validation(apierr.ReasonFieldValidation, "Invalid nextToken")
 	}
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	resp := map[string]any{"events": events}
 	if next != "" {
 		resp["nextToken"] = next
 	}
-	writeJSON(w, http.StatusOK, resp)
+	httpapi.WriteJSON(w, http.StatusOK, resp)
 }
 
 func (s *Server) filterLogEvents(w http.ResponseWriter, r *http.Request) {
@@ -380,12 +381,12 @@ func (s *Server) filterLogEvents(w http.ResponseWriter, r *http.Request) {
 		f.Limit, err = strconv.Atoi(q.Get("limit"))
 	}
 	if err != nil {
-		s.writeError(w, r, planeControl, apierr.Validation(apierr.ReasonFieldValidation, "%v", err))
+		httpapi.WriteError(w, r, httpapi.Control, apierr.Validation(apierr.ReasonFieldValidation, "%v", err))
 		return
 	}
 	events, err := s.Logging.Query(r.Context(), f)
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	out := make([]map[string]any, 0, len(events))
@@ -396,5 +397,5 @@ func (s *Server) filterLogEvents(w http.ResponseWriter, r *http.Request) {
 		out = append(out, rec)
 		lastID = e.ID
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"events": out, "lastId": lastID})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"events": out, "lastId": lastID})
 }

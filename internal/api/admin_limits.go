@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/kansoku/kansoku/internal/apierr"
+	"github.com/kansoku/kansoku/internal/httpapi"
 )
 
 // limitsRoutes are the admin API for per-workspace limits and usage.
@@ -13,15 +14,15 @@ func (s *Server) limitsRoutes() []route {
 	// (arn:aws:kansoku:<region>:<account>:limits/<workspace>), checked with
 	// the workspace's ARN: "*" on a workspace lets its tenant use it, not
 	// lift its own guardrails.
-	lim := func(s *Server, r *http.Request) ([]string, error) {
+	lim := func(r *http.Request) ([]string, error) {
 		ws := r.PathValue("workspaceId")
-		return []string{s.kansokuARN("limits", ws), s.workspaces.ARN(ws)}, nil
+		return []string{s.arns.Kansoku("limits", ws), s.workspaces.ARN(ws)}, nil
 	}
-	ws := func(s *Server, r *http.Request) ([]string, error) {
+	ws := func(r *http.Request) ([]string, error) {
 		return []string{s.workspaces.ARN(r.PathValue("workspaceId"))}, nil
 	}
-	adm := func(name, method, pattern, action string, res func(*Server, *http.Request) ([]string, error), h http.HandlerFunc) route {
-		return route{name: name, method: method, pattern: pattern, plane: planeControl, action: action, resources: res, maxBody: 64 * kib, handler: h}
+	adm := func(name, method, pattern, action string, res func(*http.Request) ([]string, error), h http.HandlerFunc) route {
+		return route{Name: name, Method: method, Pattern: pattern, Plane: httpapi.Control, Action: action, Resources: res, MaxBody: 64 * httpapi.KiB, Handler: h}
 	}
 	return []route{
 		adm("GetLimits", "GET", "/admin/v1/workspaces/{workspaceId}/limits", "kansoku:GetLimits", lim, s.getLimits),
@@ -35,16 +36,16 @@ func (s *Server) writeLimits(w http.ResponseWriter, r *http.Request, status int)
 	wsID := r.PathValue("workspaceId")
 	ws, err := s.workspaces.Get(r.Context(), wsID)
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	l, overrides, err := s.LimitsService.Get(r.Context(), wsID)
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	l.RetentionDays = ws.RetentionDays // the workspace row is the retention's home
-	writeJSON(w, status, map[string]any{"workspaceId": wsID, "limits": l, "overrides": overrides, "defaults": s.LimitsService.Overrides().Defaults()})
+	httpapi.WriteJSON(w, status, map[string]any{"workspaceId": wsID, "limits": l, "overrides": overrides, "defaults": s.LimitsService.Overrides().Defaults()})
 }
 
 func (s *Server) getLimits(w http.ResponseWriter, r *http.Request) {
@@ -54,30 +55,30 @@ func (s *Server) getLimits(w http.ResponseWriter, r *http.Request) {
 func (s *Server) updateLimits(w http.ResponseWriter, r *http.Request) {
 	wsID := r.PathValue("workspaceId")
 	if _, err := s.workspaces.Get(r.Context(), wsID); err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	var partial map[string]json.RawMessage
-	if err := decodeStrictJSON(r, &partial); err != nil || partial == nil {
-		s.writeError(w, r, planeControl, apierr.Validation(apierr.ReasonCannotParse, "the body must be a JSON object of limits, e.g. {\"ingestion_rate\": 50000}: %v", err))
+	if err := httpapi.DecodeStrictJSON(r, &partial); err != nil || partial == nil {
+		httpapi.WriteError(w, r, httpapi.Control, apierr.Validation(apierr.ReasonCannotParse, "the body must be a JSON object of limits, e.g. {\"ingestion_rate\": 50000}: %v", err))
 		return
 	}
 	// Retention lives with the workspace (UpdateWorkspaceConfiguration).
 	if raw, ok := partial["retention_days"]; ok {
 		var days int
 		if err := json.Unmarshal(raw, &days); err != nil {
-			s.writeError(w, r, planeControl, apierr.InvalidField("retention_days", "must be a number of days"))
+			httpapi.WriteError(w, r, httpapi.Control, apierr.InvalidField("retention_days", "must be a number of days"))
 			return
 		}
 		if err := s.workspaces.SetRetention(r.Context(), wsID, days); err != nil {
-			s.writeError(w, r, planeControl, err)
+			httpapi.WriteError(w, r, httpapi.Control, err)
 			return
 		}
 		delete(partial, "retention_days")
 	}
 	rest, _ := json.Marshal(partial)
 	if _, err := s.LimitsService.Set(r.Context(), wsID, rest); err != nil {
-		s.writeError(w, r, planeControl, apierr.Validation(apierr.ReasonFieldValidation, "%v", err))
+		httpapi.WriteError(w, r, httpapi.Control, apierr.Validation(apierr.ReasonFieldValidation, "%v", err))
 		return
 	}
 	s.writeLimits(w, r, http.StatusOK)
@@ -86,11 +87,11 @@ func (s *Server) updateLimits(w http.ResponseWriter, r *http.Request) {
 func (s *Server) resetLimits(w http.ResponseWriter, r *http.Request) {
 	wsID := r.PathValue("workspaceId")
 	if _, err := s.workspaces.Get(r.Context(), wsID); err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	if err := s.LimitsService.Reset(r.Context(), wsID); err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	s.writeLimits(w, r, http.StatusOK)
@@ -99,7 +100,7 @@ func (s *Server) resetLimits(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getUsage(w http.ResponseWriter, r *http.Request) {
 	wsID := r.PathValue("workspaceId")
 	if _, err := s.workspaces.Get(r.Context(), wsID); err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	rep := s.Usage.Report(wsID)
@@ -107,5 +108,5 @@ func (s *Server) getUsage(w http.ResponseWriter, r *http.Request) {
 	if s.HA != nil {
 		out["haElectedReplicas"] = s.HA.Elected(wsID)
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpapi.WriteJSON(w, http.StatusOK, out)
 }

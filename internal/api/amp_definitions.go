@@ -4,11 +4,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/kansoku/kansoku/internal/apierr"
+	"github.com/kansoku/kansoku/internal/httpapi"
 	"github.com/kansoku/kansoku/internal/metastore"
 	"github.com/kansoku/kansoku/internal/rulegroups"
 )
@@ -53,91 +53,72 @@ func doubleEncodedHint(status statusJSON, data []byte) statusJSON {
 
 func nsSummary(n rulegroups.Namespace) map[string]any {
 	return map[string]any{"arn": n.ARN, "name": n.Name, "status": statusOf(n.Status, n.StatusReason),
-		"createdAt": awsTime(n.CreatedAt), "modifiedAt": awsTime(n.ModifiedAt), "tags": nonNilTags(n.Tags)}
-}
-
-func nonNilTags(t map[string]string) map[string]string {
-	if t == nil {
-		return map[string]string{}
-	}
-	return t
+		"createdAt": httpapi.AWSTime(n.CreatedAt), "modifiedAt": httpapi.AWSTime(n.ModifiedAt), "tags": httpapi.NonNilTags(n.Tags)}
 }
 
 func (s *Server) createRuleGroupsNamespace(w http.ResponseWriter, r *http.Request) {
 	var in blobInput
-	if err := decodeJSON(r, &in); err != nil {
-		s.writeError(w, r, planeControl, err)
+	if err := httpapi.DecodeJSON(r, &in); err != nil {
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	data, err := in.blob()
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	if in.Name == "" {
-		s.writeError(w, r, planeControl, apierr.InvalidField("name", "Member must not be null"))
+		httpapi.WriteError(w, r, httpapi.Control, apierr.InvalidField("name", "Member must not be null"))
 		return
 	}
 	n, err := s.RuleGroups.Create(r.Context(), rulegroups.CreateInput{WorkspaceID: r.PathValue("workspaceId"), Name: in.Name, Data: data, ClientToken: in.ClientToken, Tags: in.Tags})
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"name": n.Name, "arn": n.ARN, "status": doubleEncodedHint(statusOf(n.Status, n.StatusReason), data), "tags": nonNilTags(n.Tags)})
+	httpapi.WriteJSON(w, http.StatusAccepted, map[string]any{"name": n.Name, "arn": n.ARN, "status": doubleEncodedHint(statusOf(n.Status, n.StatusReason), data), "tags": httpapi.NonNilTags(n.Tags)})
 }
 
 func (s *Server) putRuleGroupsNamespace(w http.ResponseWriter, r *http.Request) {
 	var in blobInput
-	if err := decodeJSON(r, &in); err != nil {
-		s.writeError(w, r, planeControl, err)
+	if err := httpapi.DecodeJSON(r, &in); err != nil {
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	data, err := in.blob()
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	n, err := s.RuleGroups.Put(r.Context(), r.PathValue("workspaceId"), r.PathValue("name"), data, in.ClientToken)
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"name": n.Name, "arn": n.ARN, "status": doubleEncodedHint(statusOf(n.Status, n.StatusReason), data), "tags": nonNilTags(n.Tags)})
+	httpapi.WriteJSON(w, http.StatusAccepted, map[string]any{"name": n.Name, "arn": n.ARN, "status": doubleEncodedHint(statusOf(n.Status, n.StatusReason), data), "tags": httpapi.NonNilTags(n.Tags)})
 }
 
 func (s *Server) describeRuleGroupsNamespace(w http.ResponseWriter, r *http.Request) {
 	n, err := s.RuleGroups.Describe(r.Context(), r.PathValue("workspaceId"), r.PathValue("name"))
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	d := nsSummary(n)
 	d["data"] = n.Data // []byte: base64 in JSON, as the blob member is
-	writeJSON(w, http.StatusOK, map[string]any{"ruleGroupsNamespace": d})
-}
-
-func maxResultsParam(r *http.Request) (int, error) {
-	mr := r.URL.Query().Get("maxResults")
-	if mr == "" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(mr)
-	if err != nil {
-		return 0, apierr.InvalidField("maxResults", "Member must be an integer between 1 and 1000")
-	}
-	return n, nil
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"ruleGroupsNamespace": d})
 }
 
 func (s *Server) listRuleGroupsNamespaces(w http.ResponseWriter, r *http.Request) {
-	mr, err := maxResultsParam(r)
+	mr, err := httpapi.MaxResultsParam(r)
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	q := r.URL.Query()
 	ns, next, err := s.RuleGroups.List(r.Context(), r.PathValue("workspaceId"), q.Get("name"), mr, q.Get("nextToken"))
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	out := make([]map[string]any, 0, len(ns))
@@ -148,12 +129,12 @@ func (s *Server) listRuleGroupsNamespaces(w http.ResponseWriter, r *http.Request
 	if next != "" {
 		resp["nextToken"] = next
 	}
-	writeJSON(w, http.StatusOK, resp)
+	httpapi.WriteJSON(w, http.StatusOK, resp)
 }
 
 func (s *Server) deleteRuleGroupsNamespace(w http.ResponseWriter, r *http.Request) {
 	if err := s.RuleGroups.Delete(r.Context(), r.PathValue("workspaceId"), r.PathValue("name"), r.URL.Query().Get("clientToken")); err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	w.WriteHeader(http.StatusAccepted)
@@ -169,13 +150,13 @@ func (s *Server) putAlertManagerDefinition(w http.ResponseWriter, r *http.Reques
 
 func (s *Server) writeAlertManagerDefinition(w http.ResponseWriter, r *http.Request, create bool) {
 	var in blobInput
-	if err := decodeJSON(r, &in); err != nil {
-		s.writeError(w, r, planeControl, err)
+	if err := httpapi.DecodeJSON(r, &in); err != nil {
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	data, err := in.blob()
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	var d metastore.AlertmanagerDefinition
@@ -185,25 +166,25 @@ func (s *Server) writeAlertManagerDefinition(w http.ResponseWriter, r *http.Requ
 		d, err = s.AMConfig.Put(r.Context(), r.PathValue("workspaceId"), data, in.ClientToken)
 	}
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"status": doubleEncodedHint(statusOf(d.Status, d.StatusReason), data)})
+	httpapi.WriteJSON(w, http.StatusAccepted, map[string]any{"status": doubleEncodedHint(statusOf(d.Status, d.StatusReason), data)})
 }
 
 func (s *Server) describeAlertManagerDefinition(w http.ResponseWriter, r *http.Request) {
 	d, err := s.AMConfig.Describe(r.Context(), r.PathValue("workspaceId"))
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"alertManagerDefinition": map[string]any{
-		"status": statusOf(d.Status, d.StatusReason), "data": d.Data, "createdAt": awsTime(d.CreatedAt), "modifiedAt": awsTime(d.ModifiedAt)}})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"alertManagerDefinition": map[string]any{
+		"status": statusOf(d.Status, d.StatusReason), "data": d.Data, "createdAt": httpapi.AWSTime(d.CreatedAt), "modifiedAt": httpapi.AWSTime(d.ModifiedAt)}})
 }
 
 func (s *Server) deleteAlertManagerDefinition(w http.ResponseWriter, r *http.Request) {
 	if err := s.AMConfig.Delete(r.Context(), r.PathValue("workspaceId"), r.URL.Query().Get("clientToken")); err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	w.WriteHeader(http.StatusAccepted)
@@ -216,46 +197,46 @@ type loggingInput struct {
 
 func (s *Server) createLoggingConfiguration(w http.ResponseWriter, r *http.Request) {
 	var in loggingInput
-	if err := decodeJSON(r, &in); err != nil {
-		s.writeError(w, r, planeControl, err)
+	if err := httpapi.DecodeJSON(r, &in); err != nil {
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	l, err := s.Logging.Create(r.Context(), r.PathValue("workspaceId"), in.LogGroupArn, in.ClientToken)
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"status": statusOf(l.Status, l.StatusReason)})
+	httpapi.WriteJSON(w, http.StatusAccepted, map[string]any{"status": statusOf(l.Status, l.StatusReason)})
 }
 
 func (s *Server) updateLoggingConfiguration(w http.ResponseWriter, r *http.Request) {
 	var in loggingInput
-	if err := decodeJSON(r, &in); err != nil {
-		s.writeError(w, r, planeControl, err)
+	if err := httpapi.DecodeJSON(r, &in); err != nil {
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	l, err := s.Logging.Update(r.Context(), r.PathValue("workspaceId"), in.LogGroupArn, in.ClientToken)
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"status": statusOf(l.Status, l.StatusReason)})
+	httpapi.WriteJSON(w, http.StatusAccepted, map[string]any{"status": statusOf(l.Status, l.StatusReason)})
 }
 
 func (s *Server) describeLoggingConfiguration(w http.ResponseWriter, r *http.Request) {
 	l, err := s.Logging.Describe(r.Context(), r.PathValue("workspaceId"))
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"loggingConfiguration": map[string]any{
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"loggingConfiguration": map[string]any{
 		"status": statusOf(l.Status, l.StatusReason), "workspace": l.WorkspaceID, "logGroupArn": l.LogGroupARN,
-		"createdAt": awsTime(l.CreatedAt), "modifiedAt": awsTime(l.ModifiedAt)}})
+		"createdAt": httpapi.AWSTime(l.CreatedAt), "modifiedAt": httpapi.AWSTime(l.ModifiedAt)}})
 }
 
 func (s *Server) deleteLoggingConfiguration(w http.ResponseWriter, r *http.Request) {
 	if err := s.Logging.Delete(r.Context(), r.PathValue("workspaceId"), r.URL.Query().Get("clientToken")); err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	w.WriteHeader(http.StatusAccepted)
@@ -264,10 +245,10 @@ func (s *Server) deleteLoggingConfiguration(w http.ResponseWriter, r *http.Reque
 func (s *Server) describeWorkspaceConfiguration(w http.ResponseWriter, r *http.Request) {
 	ws, err := s.workspaces.Get(r.Context(), r.PathValue("workspaceId"))
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"workspaceConfiguration": map[string]any{
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"workspaceConfiguration": map[string]any{
 		"status": statusOf("ACTIVE", ""), "retentionPeriodInDays": ws.RetentionDays, "limitsPerLabelSet": []any{}}})
 }
 
@@ -277,21 +258,21 @@ func (s *Server) updateWorkspaceConfiguration(w http.ResponseWriter, r *http.Req
 		LimitsPerLabelSet     json.RawMessage `json:"limitsPerLabelSet"`
 		ClientToken           string          `json:"clientToken"`
 	}
-	if err := decodeJSON(r, &in); err != nil {
-		s.writeError(w, r, planeControl, err)
+	if err := httpapi.DecodeJSON(r, &in); err != nil {
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	if len(in.LimitsPerLabelSet) > 0 && string(in.LimitsPerLabelSet) != "null" && string(in.LimitsPerLabelSet) != "[]" {
-		s.writeError(w, r, planeControl, apierr.InvalidField("limitsPerLabelSet", "label-set scoped series limits are not supported; use the workspace's max_active_series limit"))
+		httpapi.WriteError(w, r, httpapi.Control, apierr.InvalidField("limitsPerLabelSet", "label-set scoped series limits are not supported; use the workspace's max_active_series limit"))
 		return
 	}
 	if in.RetentionPeriodInDays == nil {
-		s.writeError(w, r, planeControl, apierr.Validation(apierr.ReasonFieldValidation, "give retentionPeriodInDays"))
+		httpapi.WriteError(w, r, httpapi.Control, apierr.Validation(apierr.ReasonFieldValidation, "give retentionPeriodInDays"))
 		return
 	}
 	if err := s.workspaces.SetRetention(r.Context(), r.PathValue("workspaceId"), *in.RetentionPeriodInDays); err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"status": statusOf("ACTIVE", "")})
+	httpapi.WriteJSON(w, http.StatusAccepted, map[string]any{"status": statusOf("ACTIVE", "")})
 }

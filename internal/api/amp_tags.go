@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/kansoku/kansoku/internal/apierr"
+	"github.com/kansoku/kansoku/internal/httpapi"
 	"github.com/kansoku/kansoku/internal/tagging"
 )
 
@@ -43,16 +44,16 @@ func (s *Server) tagResource(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Tags map[string]string `json:"tags"`
 	}
-	if err := decodeJSON(r, &in); err != nil {
-		s.writeError(w, r, planeControl, err)
+	if err := httpapi.DecodeJSON(r, &in); err != nil {
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	if in.Tags == nil {
-		s.writeError(w, r, planeControl, apierr.InvalidField("tags", "Member must not be null"))
+		httpapi.WriteError(w, r, httpapi.Control, apierr.InvalidField("tags", "Member must not be null"))
 		return
 	}
 	if err := s.taggable(r.Context(), arn); err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	existing, err := s.Meta.Tags(r.Context(), arn)
@@ -63,10 +64,10 @@ func (s *Server) tagResource(w http.ResponseWriter, r *http.Request) {
 		err = s.Meta.SetTags(r.Context(), arn, in.Tags)
 	}
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{})
 }
 
 func (s *Server) untagResource(w http.ResponseWriter, r *http.Request) {
@@ -74,37 +75,37 @@ func (s *Server) untagResource(w http.ResponseWriter, r *http.Request) {
 	arn := a.String()
 	keys := r.URL.Query()["tagKeys"]
 	if len(keys) == 0 {
-		s.writeError(w, r, planeControl, apierr.InvalidField("tagKeys", "Member must not be null"))
+		httpapi.WriteError(w, r, httpapi.Control, apierr.InvalidField("tagKeys", "Member must not be null"))
 		return
 	}
 	for _, k := range keys {
 		if err := tagging.ValidateKey("tagKeys", k); err != nil {
-			s.writeError(w, r, planeControl, err)
+			httpapi.WriteError(w, r, httpapi.Control, err)
 			return
 		}
 	}
 	if err := s.taggable(r.Context(), arn); err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	if err := s.Meta.RemoveTags(r.Context(), arn, keys); err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{})
 }
 
 func (s *Server) listTagsForResource(w http.ResponseWriter, r *http.Request) {
 	a, _ := s.taggedARN(r) // checked by the route
 	arn := a.String()
 	if err := s.taggable(r.Context(), arn); err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
 	tags, err := s.Meta.Tags(r.Context(), arn)
 	if err != nil {
-		s.writeError(w, r, planeControl, err)
+		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"tags": tags})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"tags": tags})
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kansoku/kansoku/internal/audit"
 	"github.com/kansoku/kansoku/internal/auth"
+	"github.com/kansoku/kansoku/internal/httpapi"
 )
 
 // captureWriter keeps the start of a response body for the audit record.
@@ -52,9 +53,9 @@ func patternParams(pattern string) []string {
 // auditEvent builds the record of one request. status and respBody are the
 // response; errCode the AWS error type, if any.
 func (s *Server) auditEvent(r *http.Request, rt route, id *auth.Identity, resource string, status int, errCode, errMsg string, respBody []byte) audit.Event {
-	e := audit.New(rt.action, time.Now())
+	e := audit.New(rt.Action, time.Now())
 	e.AWSRegion, e.RecipientAccountID = s.Region, s.AccountID
-	e.SourceIPAddress, e.UserAgent, e.RequestID = sourceIP(r), r.UserAgent(), w3RequestID(r)
+	e.SourceIPAddress, e.UserAgent, e.RequestID = sourceIP(r), r.UserAgent(), httpapi.RequestID(r)
 	if id != nil {
 		e.UserIdentity = audit.UserIdentity{Type: "IAMUser", PrincipalID: id.PrincipalID, ARN: id.PrincipalARN, AccountID: id.AccountID,
 			AccessKeyID: id.AccessKeyID, UserName: id.PrincipalName, AuthMethod: string(id.Method)}
@@ -62,7 +63,7 @@ func (s *Server) auditEvent(r *http.Request, rt route, id *auth.Identity, resour
 		e.UserIdentity = audit.UserIdentity{Type: "Unknown", AccessKeyID: claimedAccessKey(r)}
 	}
 	params := map[string]any{}
-	for _, p := range patternParams(rt.pattern) {
+	for _, p := range patternParams(rt.Pattern) {
 		params[p] = r.PathValue(p)
 	}
 	for k, vs := range r.URL.Query() {
@@ -75,7 +76,7 @@ func (s *Server) auditEvent(r *http.Request, rt route, id *auth.Identity, resour
 			params[k] = vs
 		}
 	}
-	if rt.plane == planeControl && strings.Contains(r.Header.Get("Content-Type"), "json") {
+	if rt.Plane == httpapi.Control && strings.Contains(r.Header.Get("Content-Type"), "json") {
 		body, _ := requestBody(r)
 		var m map[string]any
 		if json.Unmarshal(body, &m) == nil {

@@ -16,27 +16,13 @@ import (
 
 	"github.com/kansoku/kansoku/internal/apierr"
 	"github.com/kansoku/kansoku/internal/auth"
+	"github.com/kansoku/kansoku/internal/httpapi"
 	"github.com/kansoku/kansoku/internal/tenant"
 	"github.com/kansoku/kansoku/internal/workspace"
 )
 
-type ctxKey int
-
-const (
-	bodyKey ctxKey = iota
-	requestIDKey
-)
-
 // requestBody returns the body the middleware read.
-func requestBody(r *http.Request) ([]byte, error) {
-	b, _ := r.Context().Value(bodyKey).([]byte)
-	return b, nil
-}
-
-func w3RequestID(r *http.Request) string {
-	id, _ := r.Context().Value(requestIDKey).(string)
-	return id
-}
+func requestBody(r *http.Request) ([]byte, error) { return httpapi.Body(r), nil }
 
 func newRequestID() string {
 	b := make([]byte, 16)
@@ -87,8 +73,8 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, rt route) ([]b
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
-	limit := rt.maxBody
-	if rt.plane == planeWrite && s.Limits != nil {
+	limit := rt.MaxBody
+	if rt.Plane == httpapi.Write && s.Limits != nil {
 		if ws := r.PathValue("workspaceId"); workspace.ValidateID(ws) == nil {
 			if l := int64(s.Limits.For(ws).MaxRequestBytes); l < limit {
 				limit = l
@@ -128,12 +114,12 @@ func (s *Server) wrap(rt route) http.Handler {
 		start := time.Now()
 		reqID := newRequestID()
 		w.Header().Set("x-amzn-RequestId", reqID)
-		ctx := context.WithValue(r.Context(), requestIDKey, reqID)
+		ctx := httpapi.WithRequest(r.Context(), reqID, s.logger, s.authz)
 		ctx = auth.WithRequestInfo(ctx, auth.RequestInfo{SourceIP: sourceIP(r), Secure: r.TLS != nil, Region: s.Region})
 		rec := &statusRecorder{ResponseWriter: w}
 		var out http.ResponseWriter = rec
 		var capture *captureWriter
-		if rt.plane == planeControl {
+		if rt.Plane == httpapi.Control {
 			capture = &captureWriter{statusRecorder: rec}
 			out = capture
 		}
@@ -142,33 +128,33 @@ func (s *Server) wrap(rt route) http.Handler {
 				if err, ok := p.(error); ok && errors.Is(err, http.ErrAbortHandler) {
 					panic(p)
 				}
-				s.logger.Error("panic serving request", "route", rt.pattern, "panic", p, "stack", string(debug.Stack()))
+				s.logger.Error("panic serving request", "route", rt.Pattern, "panic", p, "stack", string(debug.Stack()))
 				if rec.status == 0 {
-					s.writeError(rec, r, rt.plane, apierr.Internal("internal error (request id %s)", reqID))
+					httpapi.WriteError(rec, r, rt.Plane, apierr.Internal("internal error (request id %s)", reqID))
 				}
 			}
 			code := rec.status
 			if code == 0 {
 				code = http.StatusOK
 			}
-			s.metrics.requests.WithLabelValues(rt.name, r.Method, strconv.Itoa(code)).Inc()
-			s.metrics.duration.WithLabelValues(rt.name).Observe(time.Since(start).Seconds())
-			if code >= 500 && rt.plane != planePublic {
-				s.logger.Warn("request failed", "route", rt.name, "method", r.Method, "status", code, "request_id", reqID)
+			s.metrics.requests.WithLabelValues(rt.Name, r.Method, strconv.Itoa(code)).Inc()
+			s.metrics.duration.WithLabelValues(rt.Name).Observe(time.Since(start).Seconds())
+			if code >= 500 && rt.Plane != httpapi.Public {
+				s.logger.Warn("request failed", "route", rt.Name, "method", r.Method, "status", code, "request_id", reqID)
 			} else {
-				s.logger.Debug("request", "route", rt.name, "method", r.Method, "status", code, "duration", time.Since(start), "request_id", reqID)
+				s.logger.Debug("request", "route", rt.Name, "method", r.Method, "status", code, "duration", time.Since(start), "request_id", reqID)
 			}
 		}()
 		r = r.WithContext(ctx)
 
-		if rt.plane == planePublic {
+		if rt.Plane == httpapi.Public {
 			if r.ContentLength != 0 && s.BodyReadTimeout > 0 {
 				rc := http.NewResponseController(rec)
 				if rc.SetReadDeadline(time.Now().Add(s.BodyReadTimeout)) == nil {
 					defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
 				}
 			}
-			rt.handler.ServeHTTP(rec, r)
+			rt.Handler.ServeHTTP(rec, r)
 			return
 		}
 
@@ -188,14 +174,14 @@ func (s *Server) wrap(rt route) http.Handler {
 		if err != nil {
 			var tooLarge errBodyTooLarge
 			if errors.As(err, &tooLarge) {
-				s.writeError(rec, r, rt.plane, &apierr.Error{Type: "RequestEntityTooLargeException", Status: http.StatusRequestEntityTooLarge, Message: err.Error()})
+				httpapi.WriteError(rec, r, rt.Plane, &apierr.Error{Type: "RequestEntityTooLargeException", Status: http.StatusRequestEntityTooLarge, Message: err.Error()})
 				return
 			}
-			s.writeError(rec, r, rt.plane, apierr.Validation(apierr.ReasonCannotParse, "%v", err))
+			httpapi.WriteError(rec, r, rt.Plane, apierr.Validation(apierr.ReasonCannotParse, "%v", err))
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		r = r.WithContext(context.WithValue(r.Context(), bodyKey, body))
+		r = r.WithContext(httpapi.WithBody(r.Context(), body))
 
 		id, err := attempt.Finish(r.Context(), body)
 		if err != nil {
@@ -205,10 +191,10 @@ func (s *Server) wrap(rt route) http.Handler {
 		}
 		r = r.WithContext(auth.WithIdentity(r.Context(), id))
 
-		if rt.workspace {
+		if rt.Workspace {
 			wsID := r.PathValue("workspaceId")
 			if err := workspace.ValidateID(wsID); err != nil {
-				s.writeError(rec, r, rt.plane, err)
+				httpapi.WriteError(rec, r, rt.Plane, err)
 				return
 			}
 			if _, ok := s.workspaces.Active(wsID); !ok {
@@ -216,31 +202,31 @@ func (s *Server) wrap(rt route) http.Handler {
 					// At start the workspaces' storage opens after the
 					// listener: a known workspace is not gone, it is not
 					// open yet, and clients (remote_write) must retry.
-					s.writeError(rec, r, rt.plane, apierr.Unavailable(1, "the server is starting; retry"))
+					httpapi.WriteError(rec, r, rt.Plane, apierr.Unavailable(1, "the server is starting; retry"))
 					return
 				}
-				s.writeError(rec, r, rt.plane, apierr.NotFound(workspace.ResourceType, wsID, "workspace %s does not exist or is not ACTIVE", wsID))
+				httpapi.WriteError(rec, r, rt.Plane, apierr.NotFound(workspace.ResourceType, wsID, "workspace %s does not exist or is not ACTIVE", wsID))
 				return
 			}
 			r = r.WithContext(tenant.WithWorkspace(r.Context(), wsID))
 		}
 
 		resource := ""
-		if !rt.authOnly {
+		if !rt.AuthOnly {
 			resources, err := s.resourcesFor(rt, r)
 			if err != nil {
-				s.writeError(rec, r, rt.plane, err)
+				httpapi.WriteError(rec, r, rt.Plane, err)
 				return
 			}
 			resource = resources[0]
-			if denied, err := s.authorizeAll(r.Context(), id, rt.action, resources); err != nil {
-				s.metrics.authzFailures.WithLabelValues(rt.action).Inc()
+			if denied, err := s.authorizeAll(r.Context(), id, rt.Action, resources); err != nil {
+				s.metrics.authzFailures.WithLabelValues(rt.Action).Inc()
 				s.refuse(rec, r, rt, id, denied, err)
 				return
 			}
 		}
-		rt.handler.ServeHTTP(out, r)
-		if capture != nil && s.Audit != nil && !rt.noAudit {
+		rt.Handler.ServeHTTP(out, r)
+		if capture != nil && s.Audit != nil && !rt.NoAudit {
 			code := rec.status
 			if code == 0 {
 				code = http.StatusOK
@@ -260,15 +246,13 @@ func (s *Server) wrap(rt route) http.Handler {
 // refuse answers an authentication or authorization failure, logs it and
 // puts it in the audit trail.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, rt route, id *auth.Identity, resource string, err error) {
-	s.logger.Info("request refused", "route", rt.name, "method", r.Method, "remote", r.RemoteAddr, "reason", err.Error())
-	e := toAWSError(err, s.logger, r)
+	s.logger.Info("request refused", "route", rt.Name, "method", r.Method, "remote", r.RemoteAddr, "reason", err.Error())
+	e := httpapi.ToAWSError(err, r)
 	if s.Audit != nil {
 		s.Audit.Record(s.auditEvent(r, rt, id, resource, e.Status, e.Type, e.Message, nil))
 	}
-	s.writeError(w, r, rt.plane, e)
+	httpapi.WriteError(w, r, rt.Plane, e)
 }
-
-func identity(r *http.Request) *auth.Identity { return auth.IdentityFrom(r.Context()) }
 
 // authorizeAll checks action on every resource and returns the first one
 // refused, with the refusal.
@@ -279,13 +263,6 @@ func (s *Server) authorizeAll(ctx context.Context, id *auth.Identity, action str
 		}
 	}
 	return "", nil
-}
-
-// allowed reports whether the caller may do action on every resource (a
-// listing keeps only the items it is allowed to see).
-func (s *Server) allowed(r *http.Request, action string, resources ...string) bool {
-	_, err := s.authorizeAll(r.Context(), identity(r), action, resources)
-	return err == nil
 }
 
 func authFailureCode(err error) string {

@@ -7,103 +7,67 @@ import (
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/kansoku/kansoku/internal/httpapi"
 )
 
-// route is one endpoint of the service.
-type route struct {
-	name    string // metrics label and logs
-	method  string
-	pattern string // net/http ServeMux pattern (path part)
-	plane   plane
-	// action is the IAM action checked for the route, e.g. aps:RemoteWrite.
-	action string
-	// resource builds the ARN the action is checked against; nil: the
-	// workspace ARN when the route has {workspaceId}, else the account's "*".
-	resource func(s *Server, r *http.Request) string
-	// resources, when set instead, builds every ARN the caller must be
-	// allowed the action on (a sub-resource and the workspace it belongs
-	// to, as AWS checks an instance and its subnet); the first is the one
-	// audited. An error (a body that does not parse, an object that does
-	// not exist) answers the request before authorization: there is no
-	// fallback to another resource.
-	resources func(s *Server, r *http.Request) ([]string, error)
-	// workspace: {workspaceId} must name an ACTIVE workspace, which the
-	// request context then carries.
-	workspace bool
-	maxBody   int64
-	handler   http.Handler
-	// authOnly routes need an authenticated caller but no permission (the
-	// console asking who it is and what it may do); action then only names
-	// the event in the audit trail.
-	authOnly bool
-	// noAudit keeps a read-only route out of the audit trail (the console's
-	// session and permission checks, made on every page).
-	noAudit bool
-}
-
-const (
-	kib = 1 << 10
-	mib = 1 << 20
-
-	controlBodyLimit = 4 * mib  // rule files and alertmanager definitions are 1 MB before base64
-	queryBodyLimit   = 1 * mib  // AMP: request size 1 MB for ingest and query
-	writeBodyLimit   = 16 * mib // hard cap; the per-workspace limit (1 MB) is checked after auth
-)
+// route is one endpoint of the service (see httpapi.Route).
+type route = httpapi.Route
 
 // routeTable is THE list of endpoints. Every request goes through wrap(),
 // which authenticates it, resolves its workspace and authorizes its action.
 func (s *Server) routeTable() []route {
 	dp := func(name, method, path, action string, h http.Handler) route {
-		return route{name: name, method: method, pattern: "/workspaces/{workspaceId}" + path, plane: planeData,
-			action: action, workspace: true, maxBody: queryBodyLimit, handler: h}
+		return route{Name: name, Method: method, Pattern: "/workspaces/{workspaceId}" + path, Plane: httpapi.Data,
+			Action: action, Workspace: true, MaxBody: httpapi.QueryBodyLimit, Handler: h}
 	}
 	cp := func(name, method, pattern, action string, h http.HandlerFunc) route {
-		return route{name: name, method: method, pattern: pattern, plane: planeControl, action: action,
-			workspace: false, maxBody: controlBodyLimit, handler: h}
+		return route{Name: name, Method: method, Pattern: pattern, Plane: httpapi.Control, Action: action,
+			Workspace: false, MaxBody: httpapi.ControlBodyLimit, Handler: h}
 	}
 	q := http.HandlerFunc(s.serveQueryAPI)
 	am := http.HandlerFunc(s.serveAlertmanagerAPI)
 	rs := []route{
 		// Health: the only endpoints without authentication.
-		{name: "healthy", method: "GET", pattern: "/-/healthy", plane: planePublic, handler: http.HandlerFunc(s.healthy)},
-		{name: "ready", method: "GET", pattern: "/-/ready", plane: planePublic, handler: http.HandlerFunc(s.ready)},
-		{name: "metrics", method: "GET", pattern: "/metrics", plane: planeData, action: "kansoku:GetMetrics", maxBody: kib,
-			handler: promhttp.HandlerFor(s.Gatherer, promhttp.HandlerOpts{EnableOpenMetrics: true})},
+		{Name: "healthy", Method: "GET", Pattern: "/-/healthy", Plane: httpapi.Public, Handler: http.HandlerFunc(s.healthy)},
+		{Name: "ready", Method: "GET", Pattern: "/-/ready", Plane: httpapi.Public, Handler: http.HandlerFunc(s.ready)},
+		{Name: "metrics", Method: "GET", Pattern: "/metrics", Plane: httpapi.Data, Action: "kansoku:GetMetrics", MaxBody: httpapi.KiB,
+			Handler: promhttp.HandlerFor(s.Gatherer, promhttp.HandlerOpts{EnableOpenMetrics: true})},
 
 		// AMP control plane: workspaces.
 		cp("CreateWorkspace", "POST", "/workspaces", "aps:CreateWorkspace", s.createWorkspace),
 		cp("ListWorkspaces", "GET", "/workspaces", "aps:ListWorkspaces", s.listWorkspaces),
-		withWorkspaceResource(cp("DescribeWorkspace", "GET", "/workspaces/{workspaceId}", "aps:DescribeWorkspace", s.describeWorkspace)),
-		withWorkspaceResource(cp("UpdateWorkspaceAlias", "POST", "/workspaces/{workspaceId}/alias", "aps:UpdateWorkspaceAlias", s.updateWorkspaceAlias)),
-		withWorkspaceResource(cp("DeleteWorkspace", "DELETE", "/workspaces/{workspaceId}", "aps:DeleteWorkspace", s.deleteWorkspace)),
-		withWorkspaceResource(cp("DescribeWorkspaceConfiguration", "GET", "/workspaces/{workspaceId}/configuration", "aps:DescribeWorkspaceConfiguration", s.describeWorkspaceConfiguration)),
-		withWorkspaceResource(cp("UpdateWorkspaceConfiguration", "PATCH", "/workspaces/{workspaceId}/configuration", "aps:UpdateWorkspaceConfiguration", s.updateWorkspaceConfiguration)),
+		s.withWorkspaceResource(cp("DescribeWorkspace", "GET", "/workspaces/{workspaceId}", "aps:DescribeWorkspace", s.describeWorkspace)),
+		s.withWorkspaceResource(cp("UpdateWorkspaceAlias", "POST", "/workspaces/{workspaceId}/alias", "aps:UpdateWorkspaceAlias", s.updateWorkspaceAlias)),
+		s.withWorkspaceResource(cp("DeleteWorkspace", "DELETE", "/workspaces/{workspaceId}", "aps:DeleteWorkspace", s.deleteWorkspace)),
+		s.withWorkspaceResource(cp("DescribeWorkspaceConfiguration", "GET", "/workspaces/{workspaceId}/configuration", "aps:DescribeWorkspaceConfiguration", s.describeWorkspaceConfiguration)),
+		s.withWorkspaceResource(cp("UpdateWorkspaceConfiguration", "PATCH", "/workspaces/{workspaceId}/configuration", "aps:UpdateWorkspaceConfiguration", s.updateWorkspaceConfiguration)),
 
 		// AMP control plane: rule-groups namespaces (authorized on the namespace's ARN).
-		withNamespaceResource(cp("CreateRuleGroupsNamespace", "POST", "/workspaces/{workspaceId}/rulegroupsnamespaces", "aps:CreateRuleGroupsNamespace", s.createRuleGroupsNamespace)),
-		withWorkspaceResource(cp("ListRuleGroupsNamespaces", "GET", "/workspaces/{workspaceId}/rulegroupsnamespaces", "aps:ListRuleGroupsNamespaces", s.listRuleGroupsNamespaces)),
-		withNamespaceResource(cp("DescribeRuleGroupsNamespace", "GET", "/workspaces/{workspaceId}/rulegroupsnamespaces/{name}", "aps:DescribeRuleGroupsNamespace", s.describeRuleGroupsNamespace)),
-		withNamespaceResource(cp("PutRuleGroupsNamespace", "PUT", "/workspaces/{workspaceId}/rulegroupsnamespaces/{name}", "aps:PutRuleGroupsNamespace", s.putRuleGroupsNamespace)),
-		withNamespaceResource(cp("DeleteRuleGroupsNamespace", "DELETE", "/workspaces/{workspaceId}/rulegroupsnamespaces/{name}", "aps:DeleteRuleGroupsNamespace", s.deleteRuleGroupsNamespace)),
+		s.withNamespaceResource(cp("CreateRuleGroupsNamespace", "POST", "/workspaces/{workspaceId}/rulegroupsnamespaces", "aps:CreateRuleGroupsNamespace", s.createRuleGroupsNamespace)),
+		s.withWorkspaceResource(cp("ListRuleGroupsNamespaces", "GET", "/workspaces/{workspaceId}/rulegroupsnamespaces", "aps:ListRuleGroupsNamespaces", s.listRuleGroupsNamespaces)),
+		s.withNamespaceResource(cp("DescribeRuleGroupsNamespace", "GET", "/workspaces/{workspaceId}/rulegroupsnamespaces/{name}", "aps:DescribeRuleGroupsNamespace", s.describeRuleGroupsNamespace)),
+		s.withNamespaceResource(cp("PutRuleGroupsNamespace", "PUT", "/workspaces/{workspaceId}/rulegroupsnamespaces/{name}", "aps:PutRuleGroupsNamespace", s.putRuleGroupsNamespace)),
+		s.withNamespaceResource(cp("DeleteRuleGroupsNamespace", "DELETE", "/workspaces/{workspaceId}/rulegroupsnamespaces/{name}", "aps:DeleteRuleGroupsNamespace", s.deleteRuleGroupsNamespace)),
 
 		// AMP control plane: Alertmanager definition and logging configuration.
-		withWorkspaceResource(cp("CreateAlertManagerDefinition", "POST", "/workspaces/{workspaceId}/alertmanager/definition", "aps:CreateAlertManagerDefinition", s.createAlertManagerDefinition)),
-		withWorkspaceResource(cp("DescribeAlertManagerDefinition", "GET", "/workspaces/{workspaceId}/alertmanager/definition", "aps:DescribeAlertManagerDefinition", s.describeAlertManagerDefinition)),
-		withWorkspaceResource(cp("PutAlertManagerDefinition", "PUT", "/workspaces/{workspaceId}/alertmanager/definition", "aps:PutAlertManagerDefinition", s.putAlertManagerDefinition)),
-		withWorkspaceResource(cp("DeleteAlertManagerDefinition", "DELETE", "/workspaces/{workspaceId}/alertmanager/definition", "aps:DeleteAlertManagerDefinition", s.deleteAlertManagerDefinition)),
-		withWorkspaceResource(cp("CreateLoggingConfiguration", "POST", "/workspaces/{workspaceId}/logging", "aps:CreateLoggingConfiguration", s.createLoggingConfiguration)),
-		withWorkspaceResource(cp("DescribeLoggingConfiguration", "GET", "/workspaces/{workspaceId}/logging", "aps:DescribeLoggingConfiguration", s.describeLoggingConfiguration)),
-		withWorkspaceResource(cp("UpdateLoggingConfiguration", "PUT", "/workspaces/{workspaceId}/logging", "aps:UpdateLoggingConfiguration", s.updateLoggingConfiguration)),
-		withWorkspaceResource(cp("DeleteLoggingConfiguration", "DELETE", "/workspaces/{workspaceId}/logging", "aps:DeleteLoggingConfiguration", s.deleteLoggingConfiguration)),
+		s.withWorkspaceResource(cp("CreateAlertManagerDefinition", "POST", "/workspaces/{workspaceId}/alertmanager/definition", "aps:CreateAlertManagerDefinition", s.createAlertManagerDefinition)),
+		s.withWorkspaceResource(cp("DescribeAlertManagerDefinition", "GET", "/workspaces/{workspaceId}/alertmanager/definition", "aps:DescribeAlertManagerDefinition", s.describeAlertManagerDefinition)),
+		s.withWorkspaceResource(cp("PutAlertManagerDefinition", "PUT", "/workspaces/{workspaceId}/alertmanager/definition", "aps:PutAlertManagerDefinition", s.putAlertManagerDefinition)),
+		s.withWorkspaceResource(cp("DeleteAlertManagerDefinition", "DELETE", "/workspaces/{workspaceId}/alertmanager/definition", "aps:DeleteAlertManagerDefinition", s.deleteAlertManagerDefinition)),
+		s.withWorkspaceResource(cp("CreateLoggingConfiguration", "POST", "/workspaces/{workspaceId}/logging", "aps:CreateLoggingConfiguration", s.createLoggingConfiguration)),
+		s.withWorkspaceResource(cp("DescribeLoggingConfiguration", "GET", "/workspaces/{workspaceId}/logging", "aps:DescribeLoggingConfiguration", s.describeLoggingConfiguration)),
+		s.withWorkspaceResource(cp("UpdateLoggingConfiguration", "PUT", "/workspaces/{workspaceId}/logging", "aps:UpdateLoggingConfiguration", s.updateLoggingConfiguration)),
+		s.withWorkspaceResource(cp("DeleteLoggingConfiguration", "DELETE", "/workspaces/{workspaceId}/logging", "aps:DeleteLoggingConfiguration", s.deleteLoggingConfiguration)),
 
 		// AMP control plane: tags, authorized on the tagged resource.
-		withARNResource(cp("TagResource", "POST", "/tags/{resourceArn}", "aps:TagResource", s.tagResource)),
-		withARNResource(cp("UntagResource", "DELETE", "/tags/{resourceArn}", "aps:UntagResource", s.untagResource)),
-		withARNResource(cp("ListTagsForResource", "GET", "/tags/{resourceArn}", "aps:ListTagsForResource", s.listTagsForResource)),
+		s.withARNResource(cp("TagResource", "POST", "/tags/{resourceArn}", "aps:TagResource", s.tagResource)),
+		s.withARNResource(cp("UntagResource", "DELETE", "/tags/{resourceArn}", "aps:UntagResource", s.untagResource)),
+		s.withARNResource(cp("ListTagsForResource", "GET", "/tags/{resourceArn}", "aps:ListTagsForResource", s.listTagsForResource)),
 
 		// Data plane: Prometheus remote write and query API.
-		{name: "RemoteWrite", method: "POST", pattern: "/workspaces/{workspaceId}/api/v1/remote_write", plane: planeWrite,
-			action: "aps:RemoteWrite", workspace: true, maxBody: writeBodyLimit, handler: s.remoteWriteHandler()},
+		{Name: "RemoteWrite", Method: "POST", Pattern: "/workspaces/{workspaceId}/api/v1/remote_write", Plane: httpapi.Write,
+			Action: "aps:RemoteWrite", Workspace: true, MaxBody: httpapi.WriteBodyLimit, Handler: s.remoteWriteHandler()},
 		dp("QueryMetrics", "GET", "/api/v1/query", "aps:QueryMetrics", q),
 		dp("QueryMetrics", "POST", "/api/v1/query", "aps:QueryMetrics", q),
 		dp("QueryMetrics", "GET", "/api/v1/query_range", "aps:QueryMetrics", q),
@@ -137,7 +101,7 @@ func (s *Server) routeTable() []route {
 	}
 	// Go profiling, for operators (kansoku:Debug).
 	for _, p := range []string{"/debug/pprof/", "/debug/pprof/cmdline", "/debug/pprof/profile", "/debug/pprof/symbol", "/debug/pprof/trace", "/debug/pprof/{profile}"} {
-		rs = append(rs, route{name: "pprof", method: "GET", pattern: p, plane: planeControl, action: "kansoku:Debug", maxBody: kib, handler: http.HandlerFunc(servePprof)})
+		rs = append(rs, route{Name: "pprof", Method: "GET", Pattern: p, Plane: httpapi.Control, Action: "kansoku:Debug", MaxBody: httpapi.KiB, Handler: http.HandlerFunc(servePprof)})
 	}
 	rs = append(rs, s.adminRoutes()...)
 	rs = append(rs, s.iamRoutes()...)
@@ -147,14 +111,14 @@ func (s *Server) routeTable() []route {
 	return rs
 }
 
-func withNamespaceResource(r route) route {
-	r.resources = func(s *Server, req *http.Request) ([]string, error) {
+func (s *Server) withNamespaceResource(r route) route {
+	r.Resources = func(req *http.Request) ([]string, error) {
 		name := req.PathValue("name")
 		if name == "" { // CreateRuleGroupsNamespace: the name is in the body, decoded as the handler does
 			var in struct {
 				Name string `json:"name"`
 			}
-			if err := decodeJSON(req, &in); err != nil {
+			if err := httpapi.DecodeJSON(req, &in); err != nil {
 				return nil, err
 			}
 			name = in.Name
@@ -164,8 +128,8 @@ func withNamespaceResource(r route) route {
 	return r
 }
 
-func withARNResource(r route) route {
-	r.resources = func(s *Server, req *http.Request) ([]string, error) {
+func (s *Server) withARNResource(r route) route {
+	r.Resources = func(req *http.Request) ([]string, error) {
 		a, err := s.taggedARN(req)
 		if err != nil {
 			return nil, err
@@ -175,28 +139,25 @@ func withARNResource(r route) route {
 	return r
 }
 
-func withWorkspaceResource(r route) route {
-	r.resource = func(s *Server, req *http.Request) string { return s.workspaces.ARN(req.PathValue("workspaceId")) }
+func (s *Server) withWorkspaceResource(r route) route {
+	r.Resources = httpapi.One(func(req *http.Request) string { return s.workspaces.ARN(req.PathValue("workspaceId")) })
 	return r
 }
 
 // resourcesFor returns the ARNs a route's action is authorized against.
 func (s *Server) resourcesFor(rt route, r *http.Request) ([]string, error) {
-	if rt.resources != nil {
-		return rt.resources(s, r)
+	if rt.Resources != nil {
+		return rt.Resources(r)
 	}
 	return []string{s.resourceFor(rt, r)}, nil
 }
 
 // resourceFor returns the ARN a route's action is authorized against.
 func (s *Server) resourceFor(rt route, r *http.Request) string {
-	if rt.resource != nil {
-		return rt.resource(s, r)
-	}
-	if rt.workspace {
+	if rt.Workspace {
 		return s.workspaces.ARN(r.PathValue("workspaceId"))
 	}
-	if strings.HasPrefix(rt.action, "aps:") {
+	if strings.HasPrefix(rt.Action, "aps:") {
 		return fmt.Sprintf("arn:aws:aps:%s:%s:*", s.Region, s.AccountID)
 	}
 	return "*"

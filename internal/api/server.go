@@ -21,6 +21,7 @@ import (
 	"github.com/kansoku/kansoku/internal/awsint"
 	"github.com/kansoku/kansoku/internal/console"
 	"github.com/kansoku/kansoku/internal/hosts"
+	"github.com/kansoku/kansoku/internal/httpapi"
 	"github.com/kansoku/kansoku/internal/iam"
 	"github.com/kansoku/kansoku/internal/ingest"
 	"github.com/kansoku/kansoku/internal/limits"
@@ -32,9 +33,7 @@ import (
 )
 
 // Authorizer decides whether an identity may perform an action on a resource.
-type Authorizer interface {
-	Authorize(ctx context.Context, id *auth.Identity, action, resource string) error
-}
+type Authorizer = httpapi.Authorizer
 
 // AllowAccount lets every authenticated principal of the account do
 // everything in it.
@@ -108,6 +107,7 @@ type Server struct {
 	mux        *http.ServeMux
 	metrics    *httpMetrics
 	routes     []route
+	arns       httpapi.ARNs
 }
 
 type httpMetrics struct {
@@ -127,6 +127,7 @@ func New(d Deps) *Server {
 		authz:      d.Authz,
 		workspaces: d.Workspaces,
 		mux:        http.NewServeMux(),
+		arns:       httpapi.ARNs{Region: d.Region, AccountID: d.AccountID},
 		metrics: &httpMetrics{
 			requests: f.NewCounterVec(prometheus.CounterOpts{
 				Name: "kansoku_http_requests_total", Help: "HTTP requests by route, method and status code.",
@@ -146,7 +147,7 @@ func New(d Deps) *Server {
 	}
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
-		s.mux.Handle(rt.method+" "+rt.pattern, s.wrap(rt))
+		s.mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
 	}
 	s.mux.Handle("/", http.HandlerFunc(s.notFound))
 	return s
@@ -157,7 +158,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	writeAWSError(w, &apierr.Error{Type: "UnknownOperationException", Status: http.StatusNotFound,
+	httpapi.WriteAWSError(w, &apierr.Error{Type: "UnknownOperationException", Status: http.StatusNotFound,
 		Message: "no operation at " + r.Method + " " + r.URL.Path, Reason: apierr.ReasonUnknownOperation})
 }
 
@@ -165,7 +166,7 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 func (s *Server) Routes() []RouteInfo {
 	out := make([]RouteInfo, 0, len(s.routes))
 	for _, rt := range s.routes {
-		out = append(out, RouteInfo{Method: rt.method, Pattern: rt.pattern, Action: rt.action, Public: rt.plane == planePublic})
+		out = append(out, RouteInfo{Method: rt.Method, Pattern: rt.Pattern, Action: rt.Action, Public: rt.Plane == httpapi.Public})
 	}
 	return out
 }
