@@ -143,3 +143,17 @@ export const session = { user: '', arn: '', accountId: '', region: '' };
 export function workspaceARN(ws) { return `arn:aws:aps:${session.region}:${session.accountId}:workspace/${ws}`; }
 // Kansoku's own resources (integrations, hosts, limits).
 export function kansokuARN(kind, id) { return `arn:aws:kansoku:${session.region}:${session.accountId}:${kind}/${id}`; }
+
+// every runs fn every ms milliseconds while main is on the page (the router
+// replaces main when the page changes); fn may return a shorter delay.
+export function every(main, ms, fn) {
+  const tick = async () => {
+    if (!main.isConnected) return;
+    let next = ms;
+    if (!document.hidden) {
+      try { next = (await fn()) || ms; } catch { /* shown by fn; retry next time */ }
+    }
+    if (main.isConnected) setTimeout(tick, next);
+  };
+  setTimeout(tick, ms);
+}

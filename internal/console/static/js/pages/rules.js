@@ -2,7 +2,7 @@
 // the ruler's view of their groups and rules (/api/v1/rules), upload, edit
 // and delete of rule files, and the workspace's Alertmanager definition.
 import * as api from '../api.js';
-import { h, clear, badge, errorBox, toast, modal, ago, can, workspaceARN } from '../ui.js';
+import { h, clear, badge, errorBox, toast, modal, ago, can, workspaceARN, every } from '../ui.js';
 
 // b64encode encodes text as UTF-8 then base64 (AMP's blob members).
 export function b64encode(text) {
@@ -18,20 +18,6 @@ export function b64decode(b64) {
   const bytes = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
   return new TextDecoder().decode(bytes);
-}
-
-// every runs fn every ms milliseconds while main is on the page (the router
-// replaces main when the page changes); fn may return a shorter delay.
-export function every(main, ms, fn) {
-  const tick = async () => {
-    if (!main.isConnected) return;
-    let next = ms;
-    if (!document.hidden) {
-      try { next = (await fn()) || ms; } catch { /* shown by fn; retry next time */ }
-    }
-    if (main.isConnected) setTimeout(tick, next);
-  };
-  setTimeout(tick, ms);
 }
 
 const transitional = (code) => code === 'CREATING' || code === 'UPDATING' || code === 'DELETING';

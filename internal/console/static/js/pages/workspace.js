@@ -1,7 +1,7 @@
 // A workspace's overview: identity, endpoints with copy buttons,
 // ready-to-paste client configuration, usage against quota over time.
 import * as api from '../api.js';
-import { h, clear, badge, errorBox, copyButton, fmtTime, fmtNum, session, table } from '../ui.js';
+import { h, clear, badge, errorBox, copyButton, fmtTime, fmtNum, session, table, every } from '../ui.js';
 import { timeSeries, stepFor } from '../chart.js';
 
 function snippet(title, text) {
@@ -15,10 +15,21 @@ export async function overview(main, { ws }) {
   const ep = d.prometheusEndpoint.replace(/\/$/, '');
   const rw = `${ep}/api/v1/remote_write`;
   main.firstChild.textContent = d.alias ? `Workspace ${d.alias}` : 'Workspace';
+  // A new workspace is CREATING for a moment: follow its status until it
+  // settles, so the page never shows a stale one.
+  const statusCell = h('div', null, badge(d.status.statusCode));
+  const settled = (code) => code === 'ACTIVE' || code.endsWith('FAILED');
+  if (!settled(d.status.statusCode)) {
+    every(main, 1000, async () => {
+      const now = (await api.get(`/workspaces/${ws}`)).workspace.status.statusCode;
+      clear(statusCell, badge(now));
+      return settled(now) ? 3600 * 1000 : 1000;
+    });
+  }
   main.append(h('div', { class: 'card' }, h('div', { class: 'kv', id: 'workspace-facts' },
     h('div', null, 'ID'), h('div', null, h('code', null, d.workspaceId), copyButton(d.workspaceId)),
     h('div', null, 'ARN'), h('div', null, h('code', null, d.arn), copyButton(d.arn)),
-    h('div', null, 'Status'), h('div', null, badge(d.status.statusCode)),
+    h('div', null, 'Status'), statusCell,
     h('div', null, 'Created'), h('div', null, fmtTime(d.createdAt)),
     h('div', null, 'Query endpoint'), h('div', null, h('code', null, ep), copyButton(ep)),
     h('div', null, 'Remote write'), h('div', null, h('code', null, rw), copyButton(rw)),
