@@ -26,6 +26,14 @@ type Storage interface {
 	Appender(ctx context.Context, ws string) (storage.Appender, error)
 }
 
+// refusal is the sample store refusing a commit with an answer meant for
+// the client (cortex.PushError): an HTTP status and a discard reason.
+type refusal interface {
+	error
+	HTTPStatus() int
+	Reason() string
+}
+
 // Metrics are the ingest counters, per workspace. They back AMP's usage
 // metrics IngestionRate and DiscardedSamples.
 type Metrics struct {
@@ -322,6 +330,17 @@ func (d *Distributor) appendSeries(ctx context.Context, ws string, lim *limits.L
 	}
 	// Commit writes the WAL record: only now is the push acknowledged.
 	if err := app.Commit(); err != nil {
+		var ref refusal
+		if errors.As(err, &ref) && ref.HTTPStatus()/100 == 4 {
+			// The scale-out store (Cortex) refused the batch with an answer
+			// for the client: its status and message are AMP's. A 429
+			// stored nothing; a 400 stored the valid samples and Cortex
+			// counts what it discarded.
+			if ref.HTTPStatus() == http.StatusTooManyRequests {
+				d.metrics.SamplesDiscarded.WithLabelValues(ws, ref.Reason()).Add(float64(ingested))
+			}
+			return &Error{Status: ref.HTTPStatus(), Reason: ref.Reason(), Msg: ref.Error()}
+		}
 		return &Error{Status: http.StatusInternalServerError, Msg: fmt.Sprintf("commit to workspace %s storage failed; retry: %v", ws, err)}
 	}
 	d.metrics.SamplesIngested.WithLabelValues(ws).Add(float64(ingested))

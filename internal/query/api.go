@@ -9,9 +9,13 @@ package query
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -51,11 +55,18 @@ type Options struct {
 	// Rules returns the rule groups of the workspace in ctx (/api/v1/rules
 	// and /api/v1/alerts). Nil: no rules.
 	Rules func(ctx context.Context) v1.RulesRetriever
+	// Remote, when set, serves the endpoints that read samples or the
+	// index (query, query_range, query_exemplars, series, labels, label
+	// values) in place of the local engine: the scale-out store's
+	// query path (cortex.Store.QueryHandler). Admission and the query
+	// cost checks still run here first.
+	Remote http.Handler
 }
 
 // API serves the Prometheus query API for the workspace in the request
 // context. Requests reach it with paths starting /api/v1/.
 type API struct {
+	remote    http.Handler
 	router    *route.Router
 	gate      *Gate
 	engines   *engines
@@ -128,7 +139,7 @@ func New(opts Options, st Storage, md MetadataStore) *API {
 	)
 	r := route.New().WithPrefix("/api/v1")
 	api.Register(r)
-	return &API{router: r, gate: gate, engines: eng, metadata: &metadataHandler{store: md}, queryable: q}
+	return &API{remote: opts.Remote, router: r, gate: gate, engines: eng, metadata: &metadataHandler{store: md}, queryable: q}
 }
 
 // gated are the endpoints that read samples or the index: each request
@@ -167,8 +178,58 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		defer release()
 		r = r.WithContext(ctx)
+		if a.remote != nil {
+			a.serveRemote(w, r)
+			return
+		}
 	}
 	a.router.ServeHTTP(w, r)
+}
+
+// serveRemote checks a query's cost as the local engine would, then hands
+// the request to the remote query path.
+func (a *API) serveRemote(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/api/v1/query" || r.URL.Path == "/api/v1/query_range" {
+		if err := r.ParseForm(); err != nil {
+			WriteError(w, http.StatusBadRequest, ErrorBadData, err.Error())
+			return
+		}
+		var span time.Duration
+		if r.URL.Path == "/api/v1/query_range" {
+			start, err1 := parseTime(r.Form.Get("start"))
+			end, err2 := parseTime(r.Form.Get("end"))
+			if err := errors.Join(err1, err2); err != nil {
+				WriteError(w, http.StatusBadRequest, ErrorBadData, err.Error())
+				return
+			}
+			span = end.Sub(start)
+		}
+		eng, _ := a.engines.forContext(r.Context())
+		if err := a.engines.check(r.Context(), eng, r.Form.Get("query"), span); err != nil {
+			WriteError(w, http.StatusBadRequest, ErrorBadData, err.Error())
+			return
+		}
+		// The form was read: send it on as the body.
+		if r.Method == http.MethodPost {
+			body := r.PostForm.Encode()
+			r.Body = io.NopCloser(strings.NewReader(body))
+			r.ContentLength = int64(len(body))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+	}
+	a.remote.ServeHTTP(w, r)
+}
+
+// parseTime reads a Prometheus API time: RFC 3339 or Unix seconds.
+func parseTime(s string) (time.Time, error) {
+	if t, err := strconv.ParseFloat(s, 64); err == nil {
+		sec, frac := math.Modf(t)
+		return time.Unix(int64(sec), int64(frac*1e9)).UTC(), nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("cannot parse %q to a valid timestamp", s)
 }
 
 // Gate returns the query admission control (to forget deleted workspaces).
