@@ -17,7 +17,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -45,13 +44,19 @@ type Source interface {
 // Options configure the per-workspace Alertmanagers.
 type Options struct {
 	Logger *slog.Logger
-	// WorkspaceDir returns a workspace's data directory; state goes to
-	// <dir>/alertmanager.
+	// WorkspaceDir returns a workspace's data directory; with no State,
+	// state goes to <dir>/alertmanager.
 	WorkspaceDir func(ws string) string
-	Source       Source
-	Limits       *limits.Overrides
-	Logs         wslog.Sink
-	Registries   *telemetry.Registries
+	// State keeps silences and notification logs; nil: files under
+	// WorkspaceDir (FileState).
+	State StateStore
+	// Epoch is this node's lease epoch on a workspace, saved with its
+	// state; nil: 1 (one node).
+	Epoch      func(ws string) int64
+	Source     Source
+	Limits     *limits.Overrides
+	Logs       wslog.Sink
+	Registries *telemetry.Registries
 	// ExternalURL is the server's URL; templates' .ExternalURL is
 	// <ExternalURL>/workspaces/<id>/alertmanager.
 	ExternalURL string
@@ -101,6 +106,12 @@ func New(o Options) *Manager {
 	}
 	if o.Registries == nil {
 		o.Registries = telemetry.NewRegistries()
+	}
+	if o.State == nil {
+		o.State = FileState{Dir: o.WorkspaceDir}
+	}
+	if o.Epoch == nil {
+		o.Epoch = func(string) int64 { return 1 }
 	}
 	return &Manager{
 		o: o, instances: map[string]*instance{}, pending: make(chan string, 1024), ready: make(chan struct{}),
@@ -169,8 +180,14 @@ func (m *Manager) SyncNow(ctx context.Context, ws string) error {
 	return m.sync(ctx, ws)
 }
 
-// Remove stops ws's Alertmanager (its state stays on disk until the
-// workspace's directory is removed).
+// Forget stops a deleted workspace's Alertmanager and deletes its state.
+func (m *Manager) Forget(ctx context.Context, ws string) error {
+	m.Remove(ws)
+	return m.o.State.DeleteState(ctx, ws)
+}
+
+// Remove stops ws's Alertmanager; its state stays in the state store (for
+// a restart, or for the node that owns the workspace next).
 func (m *Manager) Remove(ws string) {
 	m.syncMu.Lock()
 	defer m.syncMu.Unlock()
@@ -345,8 +362,4 @@ func init() {
 	if version.Version == "" {
 		version.Version = Version
 	}
-}
-
-func stateDir(o Options, ws string) string {
-	return filepath.Join(o.WorkspaceDir(ws), "alertmanager")
 }

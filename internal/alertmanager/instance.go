@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -70,10 +68,10 @@ type instance struct {
 	inhibitor  atomic.Pointer[inhibit.Inhibitor]
 	dispatcher atomic.Pointer[dispatch.Dispatcher]
 
-	persist chan struct{}
-	stopc   chan struct{}
-	wg      sync.WaitGroup
-	stopped bool
+	persistMu sync.Mutex // one snapshot write at a time
+	stopc     chan struct{}
+	wg        sync.WaitGroup
+	stopped   bool
 }
 
 // countingAlerts counts every alert put into the store (AMP's
@@ -90,11 +88,16 @@ func (c *countingAlerts) Put(ctx context.Context, alerts ...*alert.Alert) error 
 
 func newInstance(m *Manager, ws string) (_ *instance, err error) {
 	in := &instance{
-		m: m, ws: ws, logger: wslog.Logger(m.o.Logger, m.o.Logs, ws, "alertmanager"), dir: stateDir(m.o, ws),
-		persist: make(chan struct{}, 1), stopc: make(chan struct{}), startTime: time.Now(),
+		m: m, ws: ws, logger: wslog.Logger(m.o.Logger, m.o.Logs, ws, "alertmanager"),
+		stopc: make(chan struct{}), startTime: time.Now(),
 	}
-	if err := os.MkdirAll(in.dir, 0o750); err != nil {
-		return nil, fmt.Errorf("create alertmanager state directory: %w", err)
+	nflogState, err := m.o.State.LoadState(context.Background(), ws, StateNflog)
+	if err != nil {
+		return nil, fmt.Errorf("load the notification log: %w", err)
+	}
+	silenceState, err := m.o.State.LoadState(context.Background(), ws, StateSilences)
+	if err != nil {
+		return nil, fmt.Errorf("load the silences: %w", err)
 	}
 	in.reg = m.o.Registries.Replace(ws)
 	defer func() {
@@ -106,17 +109,17 @@ func newInstance(m *Manager, ws string) (_ *instance, err error) {
 	rec := eventrecorder.Recorder{} // event recording is off: it would write files
 
 	in.nflog, err = nflog.New(nflog.Options{
-		SnapshotFile: existing(filepath.Join(in.dir, "nflog")),
-		Retention:    m.o.Retention,
-		Logger:       in.logger.With("subsystem", "nflog"),
-		Metrics:      in.reg,
+		SnapshotReader: readerOf(nflogState),
+		Retention:      m.o.Retention,
+		Logger:         in.logger.With("subsystem", "nflog"),
+		Metrics:        in.reg,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("notification log: %w", err)
 	}
 	in.silences, err = silence.New(silence.Options{
-		SnapshotFile: existing(filepath.Join(in.dir, "silences")),
-		Retention:    m.o.Retention,
+		SnapshotReader: readerOf(silenceState),
+		Retention:      m.o.Retention,
 		Limits: silence.Limits{
 			MaxSilences:         func() int { return m.o.Limits.For(ws).MaxSilences },
 			MaxSilenceSizeBytes: func() int { return m.o.Limits.For(ws).MaxSilenceSizeBytes },
@@ -155,13 +158,13 @@ func newInstance(m *Manager, ws string) (_ *instance, err error) {
 	return in, nil
 }
 
-// existing returns path if the file exists, "" otherwise (the upstream
-// loaders fail on a missing snapshot).
-func existing(path string) string {
-	if _, err := os.Stat(path); err != nil {
-		return ""
+// readerOf returns a reader of a saved state, or nil when there is none
+// (the upstream loaders refuse an empty snapshot).
+func readerOf(b []byte) io.Reader {
+	if len(b) == 0 {
+		return nil
 	}
-	return path
+	return bytes.NewReader(b)
 }
 
 func (in *instance) alertGroups(ctx context.Context, routeFilter func(*dispatch.Route) bool, alertFilter func(*alert.Alert, time.Time) bool) (dispatch.AlertGroups, map[model.Fingerprint][]string, error) {
@@ -238,7 +241,7 @@ func (in *instance) apply(def []byte) error {
 	rec := eventrecorder.Recorder{}
 	inhibitor := inhibit.NewInhibitor(in.alerts, conf.InhibitRules, in.logger.With("subsystem", "inhibitor"), rec)
 	stage := in.pipeline.New(receivers, func() time.Duration { return 0 }, inhibitor, in.silencer,
-		timeinterval.NewIntervener(intervals), in.groups, persistingLog{in.nflog, in.snapshotSoon}, nil)
+		timeinterval.NewIntervener(intervals), in.groups, persistingLog{in.nflog, func() error { return in.save(StateNflog) }}, nil)
 	in.api.Update(conf, func(ctx context.Context, ls model.LabelSet) {
 		if i := in.inhibitor.Load(); i != nil {
 			i.Mutes(ctx, ls)
@@ -280,59 +283,63 @@ func capRepeatInterval(r *config.Route) {
 	}
 }
 
-// ServeHTTP serves the API v2; a successful change of silences is
-// snapshotted right away.
+// ServeHTTP serves the API v2. A change of silences is answered only once
+// the silences are saved, so a silence the client was told about survives
+// a crash or a change of owner.
 func (in *instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead || !strings.HasPrefix(r.URL.Path, "/api/v2/silence") {
 		in.api.Handler.ServeHTTP(w, r)
 		return
 	}
-	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-	in.api.Handler.ServeHTTP(sw, r)
-	if sw.status < 300 && (strings.HasPrefix(r.URL.Path, "/api/v2/silence")) {
-		in.snapshotSoon()
+	rec := &bufferedResponse{header: http.Header{}, status: http.StatusOK}
+	in.api.Handler.ServeHTTP(rec, r)
+	if rec.status < 300 {
+		if err := in.save(StateSilences); err != nil {
+			in.logger.Error("saving the silences failed", "err", err)
+			http.Error(w, "the silence could not be saved; retry", http.StatusServiceUnavailable)
+			return
+		}
 	}
+	for k, v := range rec.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.status)
+	_, _ = w.Write(rec.body.Bytes()) // the client may be gone
 }
 
-type statusWriter struct {
-	http.ResponseWriter
+// bufferedResponse holds an answer until the state it reports is saved.
+type bufferedResponse struct {
+	header http.Header
 	status int
+	body   bytes.Buffer
 }
 
-func (s *statusWriter) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
-}
+func (b *bufferedResponse) Header() http.Header         { return b.header }
+func (b *bufferedResponse) WriteHeader(code int)        { b.status = code }
+func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }
 
-// persistingLog snapshots the notification log after every entry, so that
-// a crash right after a notification does not send it again.
+// persistingLog saves the notification log after every entry, before the
+// notification pipeline goes on, so that a crash or a change of owner
+// right after a notification does not send it again.
 type persistingLog struct {
-	log     *nflog.Log
-	changed func()
+	log  *nflog.Log
+	save func() error
 }
 
 func (p persistingLog) Log(r *nflogpb.Receiver, gkey string, firing, resolved []uint64, store *nflog.Store, expiry time.Duration) error {
-	err := p.log.Log(r, gkey, firing, resolved, store, expiry)
-	if err == nil {
-		p.changed()
+	if err := p.log.Log(r, gkey, firing, resolved, store, expiry); err != nil {
+		return err
 	}
-	return err
+	return p.save()
 }
 
 func (p persistingLog) Query(params ...nflog.QueryParam) ([]*nflogpb.Entry, error) {
 	return p.log.Query(params...)
 }
 
-func (in *instance) snapshotSoon() {
-	select {
-	case in.persist <- struct{}{}:
-	default:
-	}
-}
-
-// persistLoop writes the silences and notification log snapshots after
-// changes (coalesced) and every maintenance interval (after GC), and once
-// more when the instance stops.
+// persistLoop saves the silences and notification log every maintenance
+// interval (after GC) and once more when the instance stops; changes are
+// saved as they happen (ServeHTTP, persistingLog).
 func (in *instance) persistLoop() {
 	defer in.wg.Done()
 	t := time.NewTicker(in.m.o.MaintenanceInterval)
@@ -342,8 +349,6 @@ func (in *instance) persistLoop() {
 		case <-in.stopc:
 			in.snapshot(true)
 			return
-		case <-in.persist:
-			in.snapshot(false)
 		case <-t.C:
 			in.snapshot(true)
 		}
@@ -359,37 +364,32 @@ func (in *instance) snapshot(gc bool) {
 			in.logger.Error("notification log garbage collection failed", "err", err)
 		}
 	}
-	if err := writeSnapshot(filepath.Join(in.dir, "silences"), in.silences.Snapshot); err != nil {
-		in.logger.Error("writing the silences snapshot failed", "err", err)
-	}
-	if err := writeSnapshot(filepath.Join(in.dir, "nflog"), in.nflog.Snapshot); err != nil {
-		in.logger.Error("writing the notification log snapshot failed", "err", err)
+	for _, kind := range []string{StateSilences, StateNflog} {
+		if err := in.save(kind); err != nil {
+			in.logger.Error("saving the Alertmanager state failed", "state", kind, "err", err)
+		}
 	}
 }
 
-// writeSnapshot replaces path atomically with what snap writes.
-func writeSnapshot(path string, snap func(io.Writer) (int64, error)) error {
+// save writes one kind of state to the state store, under this node's
+// epoch of the workspace.
+func (in *instance) save(kind string) error {
+	in.persistMu.Lock()
+	defer in.persistMu.Unlock()
 	var buf bytes.Buffer
-	if _, err := snap(&buf); err != nil {
-		return err
+	var err error
+	switch kind {
+	case StateSilences:
+		_, err = in.silences.Snapshot(&buf)
+	case StateNflog:
+		_, err = in.nflog.Snapshot(&buf)
 	}
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
 	if err != nil {
-		return err
+		return fmt.Errorf("snapshot %s: %w", kind, err)
 	}
-	if _, err := f.Write(buf.Bytes()); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return in.m.o.State.SaveState(ctx, in.ws, kind, in.m.o.Epoch(in.ws), buf.Bytes())
 }
 
 // stop stops dispatching, writes the final snapshots and releases the

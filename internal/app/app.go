@@ -588,9 +588,11 @@ func (f forgetOnDelete) WorkspaceActivated(_ context.Context, w metastore.Worksp
 	f.a.Alertmanager.Sync(w.ID)
 }
 
-func (f forgetOnDelete) WorkspaceDeleted(_ context.Context, ws string) {
+func (f forgetOnDelete) WorkspaceDeleted(ctx context.Context, ws string) {
 	f.a.Ruler.Remove(ws)
-	f.a.Alertmanager.Remove(ws)
+	if err := f.a.Alertmanager.Forget(ctx, ws); err != nil {
+		f.a.Logger.Warn("delete the Alertmanager state of a deleted workspace", "workspace", ws, "err", err)
+	}
 	f.a.Distributor.ForgetWorkspace(ws)
 	f.a.Query.Gate().Forget(ws)
 	f.a.SeriesLimits.Forget(ws)
