@@ -105,7 +105,7 @@ func Default() Config {
 	return Config{
 		Region:        "us-east-1",
 		Web:           WebConfig{ListenAddress: ":9393", BodyReadTimeout: model.Duration(time.Minute)},
-		Storage:       StorageConfig{DataDir: "./data", Metadata: metastore.Config{Driver: "sqlite"}},
+		Storage:       StorageConfig{DataDir: "./data", Metadata: metastore.DefaultConfig()},
 		Workspace:     workspace.DefaultConfig(),
 		Query:         query.DefaultConfig(),
 		Log:           LogConfig{Level: "info", Format: "logfmt"},
@@ -151,6 +151,7 @@ func (c *Config) RegisterFlags(f *cliflag.Flags) {
 	f.String("region", "The installation's region, fixed at first start.", &c.Region)
 	f.String("log.level", "Log level: debug, info, warn, error.", &c.Log.Level)
 	f.String("log.format", "Log format: logfmt or json.", &c.Log.Format)
+	c.Storage.Metadata.RegisterFlags(f)
 	c.Workspace.RegisterFlags(f)
 	c.Limits.RegisterFlags(f)
 	c.Ingest.RegisterFlags(f)
@@ -172,15 +173,6 @@ func (c *Config) Validate() error {
 	if c.Storage.DataDir == "" {
 		return fmt.Errorf("storage.data_dir must be set")
 	}
-	switch c.Storage.Metadata.Driver {
-	case "", "sqlite":
-	case "postgres":
-		if c.Storage.Metadata.DSN == "" {
-			return fmt.Errorf("storage.metadata.dsn must be set for the postgres driver")
-		}
-	default:
-		return fmt.Errorf("storage.metadata.driver %q: want sqlite or postgres", c.Storage.Metadata.Driver)
-	}
 	if c.Web.BodyReadTimeout < model.Duration(time.Second) {
 		return fmt.Errorf("web.body_read_timeout must be at least 1s")
 	}
@@ -195,7 +187,7 @@ func (c *Config) Validate() error {
 		key string
 		v   interface{ Validate() error }
 	}{
-		{"workspace", &c.Workspace}, {"query", &c.Query}, {"ingest", &c.Ingest}, {"audit", &c.Audit}, {"ruler", &c.Ruler},
+		{"storage.metadata", &c.Storage.Metadata}, {"workspace", &c.Workspace}, {"query", &c.Query}, {"ingest", &c.Ingest}, {"audit", &c.Audit}, {"ruler", &c.Ruler},
 		{"alertmanager", &c.Alertmanager}, {"aws_integration", &c.AWS}, {"workspace_logs", &c.WorkspaceLogs},
 	} {
 		if err := v.v.Validate(); err != nil {

@@ -69,7 +69,7 @@ func Open(ctx context.Context, cfg Config, defaultSQLitePath string) (*DB, error
 		if path == "" {
 			path = defaultSQLitePath
 		}
-		return OpenSQLite(ctx, path)
+		return openSQLite(ctx, path, cfg.MaxOpenConns)
 	case DriverPostgres:
 		return OpenPostgres(ctx, cfg)
 	default:
@@ -80,6 +80,13 @@ func Open(ctx context.Context, cfg Config, defaultSQLitePath string) (*DB, error
 // OpenSQLite opens (creating if needed) the SQLite database at path and
 // brings its schema up to date.
 func OpenSQLite(ctx context.Context, path string) (*DB, error) {
+	return openSQLite(ctx, path, DefaultConfig().MaxOpenConns)
+}
+
+func openSQLite(ctx context.Context, path string, maxConns int) (*DB, error) {
+	if maxConns <= 0 {
+		maxConns = DefaultConfig().MaxOpenConns
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("create metadata dir: %w", err)
 	}
@@ -101,7 +108,7 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(8)
+	db.SetMaxOpenConns(maxConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	return open(ctx, db, SQLite)
 }

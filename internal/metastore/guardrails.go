@@ -53,6 +53,25 @@ func (q *Queries) SetLimitOverrides(ctx context.Context, ws, overrides string, a
 	return err
 }
 
+// UpdateLimitOverrides replaces a workspace's overrides with what update
+// makes of the current ones ("{}" when none), read and written in one
+// serializable transaction: two nodes changing different keys at once
+// both keep their change. update may run more than once.
+func (db *DB) UpdateLimitOverrides(ctx context.Context, ws string, at time.Time, update func(current string) (string, error)) (string, error) {
+	var next string
+	err := db.InTx(ctx, func(q *Queries) error {
+		cur, err := q.GetLimitOverrides(ctx, ws)
+		if err != nil {
+			return err
+		}
+		if next, err = update(cur); err != nil {
+			return err
+		}
+		return q.SetLimitOverrides(ctx, ws, next, at)
+	})
+	return next, err
+}
+
 // DeleteLimitOverrides returns a workspace to the default limits.
 func (q *Queries) DeleteLimitOverrides(ctx context.Context, ws string) error {
 	_, err := q.exec(ctx, `DELETE FROM workspace_limits WHERE workspace_id = ?`, ws)
