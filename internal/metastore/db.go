@@ -97,12 +97,14 @@ func openSQLite(ctx context.Context, path string, maxConns int) (*DB, error) {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
 	f.Close()
-	// WAL lets readers run beside the single writer; busy_timeout makes a
-	// writer wait for the lock instead of failing; _txlock=immediate takes
-	// the write lock at BEGIN so two read-then-write transactions cannot
-	// deadlock on lock upgrade (and run one after the other: SQLite's
-	// transactions are serializable, across processes too).
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
+	// busy_timeout (first, so that it covers the switch to WAL of a new
+	// file that another process opens too) makes a writer wait for the
+	// lock instead of failing; WAL lets readers run beside the single
+	// writer; _txlock=immediate takes the write lock at BEGIN so two
+	// read-then-write transactions cannot deadlock on lock upgrade (and run
+	// one after the other: SQLite's transactions are serializable, across
+	// processes too).
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
 		"&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {

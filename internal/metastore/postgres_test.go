@@ -32,3 +32,12 @@ func openPostgres(t *testing.T) *metastore.DB {
 }
 
 func TestPostgresContract(t *testing.T) { RunContract(t, openPostgres) }
+
+// openPostgresShared opens n handles on one new PostgreSQL database at
+// once, as n nodes starting together would.
+func openPostgresShared(t *testing.T, n int) []*metastore.DB {
+	cfg := postgresConfig(t)
+	return openConcurrently(t, n, func() (*metastore.DB, error) { return metastore.OpenPostgres(t.Context(), cfg) })
+}
+
+func TestPostgresConcurrency(t *testing.T) { RunConcurrency(t, openPostgresShared) }
