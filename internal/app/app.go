@@ -165,6 +165,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 	if err := a.initAccount(ctx, box); err != nil {
 		return nil, err
 	}
+	if err := a.checkSecretKey(ctx, box, keyFile); err != nil {
+		return nil, err
+	}
 
 	a.Limits = limits.NewOverrides(cfg.Limits)
 	a.LimitsService = limits.NewService(a.Meta, a.Limits, logger.With("component", "limits"))
@@ -297,7 +300,7 @@ func (a *App) initAccountAttempt(ctx context.Context, box *secrets.Box, attempt 
 		if !errors.Is(err, metastore.ErrNotFound) {
 			return err
 		}
-		acct = metastore.Account{ID: newAccountID(), Region: a.Config.Region, CreatedAt: time.Now().UTC()}
+		acct = metastore.Account{ID: newAccountID(), Region: a.Config.Region, CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
 		if err := q.CreateAccount(ctx, acct); err != nil {
 			return err
 		}
@@ -323,6 +326,25 @@ func (a *App) initAccountAttempt(ctx context.Context, box *secrets.Box, attempt 
 		}
 		a.FirstStart = key
 		a.Logger.Info("installation initialised", "account", acct.ID, "region", acct.Region)
+	}
+	return nil
+}
+
+// checkSecretKey refuses to start with a secret key that does not open the
+// secrets already stored: nodes sharing a PostgreSQL database must share
+// their secret key file too, or a node would refuse every signature made
+// with a key another node minted.
+func (a *App) checkSecretKey(ctx context.Context, box *secrets.Box, keyFile string) error {
+	keys, err := a.Meta.ListAccessKeys(ctx, "")
+	if err != nil {
+		return fmt.Errorf("read access keys: %w", err)
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	if _, err := box.Open(keys[0].SecretSealed, []byte(keys[0].ID)); err != nil {
+		return fmt.Errorf("the secret key in %s does not open the secrets stored in the metadata database "+
+			"(every node of an installation must use the same storage.secret_key_file): %w", keyFile, err)
 	}
 	return nil
 }
