@@ -123,6 +123,10 @@ func (h *HATracker) check(ctx context.Context, ws, cluster, replica string, samp
 		h.leaders[ws] = m
 	}
 	e, known := m[cluster]
+	var prevReplica string
+	if known {
+		prevReplica = e.replica
+	}
 	switch {
 	case known && e.replica == replica && now.Sub(e.persistedAt) < persistEvery:
 		e.receivedAt = now
@@ -148,14 +152,12 @@ func (h *HATracker) check(ctx context.Context, ws, cluster, replica string, samp
 	candidate := metastore.HALeader{WorkspaceID: ws, Cluster: cluster, Replica: replica, ReceivedAt: now}
 	elected, changed, err := h.store.ElectHALeader(ctx, candidate, now.Add(-failover))
 	if err != nil {
-		// Without the store this node decides alone, as one node would:
-		// availability of the write path over a duplicate during an outage.
+		// Without the store this node decides alone, as one node would (no
+		// other replica is fresh in its memory, or it would have refused
+		// above): availability of the write path over a duplicate during
+		// an outage.
 		h.logger.Warn("HA election in the metadata store failed; deciding locally", "workspace", ws, "cluster", cluster, "err", err)
-		elected = candidate
-		if known && e.replica != replica && now.Sub(e.receivedAt) < failover {
-			elected = metastore.HALeader{Replica: e.replica, ReceivedAt: e.receivedAt}
-		}
-		changed = elected.Replica == replica && (!known || e.replica != replica)
+		elected, changed = candidate, prevReplica != replica
 	}
 	h.mu.Lock()
 	if m = h.leaders[ws]; m == nil {

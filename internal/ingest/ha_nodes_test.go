@@ -1,6 +1,8 @@
 package ingest
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -154,5 +156,34 @@ func haFirstElectionRace(t *testing.T, open func(t *testing.T) (*metastore.DB, *
 		if a, b := nodeA.Elected("ws-ha")[cluster], nodeB.Elected("ws-ha")[cluster]; a != b || !won[a] {
 			t.Fatalf("%s: node A elected %q, node B %q, accepted %v", cluster, a, b, won)
 		}
+	}
+}
+
+// failingHAStore is a metadata store that cannot be reached.
+type failingHAStore struct{}
+
+func (failingHAStore) ListHALeaders(context.Context) ([]metastore.HALeader, error) { return nil, nil }
+func (failingHAStore) ElectHALeader(context.Context, metastore.HALeader, time.Time) (metastore.HALeader, bool, error) {
+	return metastore.HALeader{}, false, errors.New("connection refused")
+}
+func (failingHAStore) DeleteIdleHALeaders(context.Context, time.Time) (int64, error) { return 0, nil }
+
+// Without the store, a node decides as a single node would: the write path
+// stays open and still deduplicates what it sees.
+func TestHAWithoutTheStore(t *testing.T) {
+	h := NewHATracker(failingHAStore{}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	l := limits.Defaults()
+	now := time.Now()
+	if e := h.check(t.Context(), "ws", "c", "r1", 1, &l, now); e != nil {
+		t.Fatalf("r1: %v", e)
+	}
+	if e := h.check(t.Context(), "ws", "c", "r2", 1, &l, now.Add(time.Second)); e == nil || e.Status != http.StatusAccepted {
+		t.Fatalf("r2 while r1 is alive: %v", e)
+	}
+	if e := h.check(t.Context(), "ws", "c", "r1", 1, &l, now.Add(20*time.Second)); e != nil {
+		t.Fatalf("r1's heartbeat: %v", e)
+	}
+	if e := h.check(t.Context(), "ws", "c", "r2", 1, &l, now.Add(51*time.Second)); e != nil {
+		t.Fatalf("r2 after r1's silence: %v", e)
 	}
 }
