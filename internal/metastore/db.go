@@ -2,11 +2,15 @@
 // their credentials, workspaces, tags and everything the control plane
 // stores. It is plain database/sql with one dialect per engine: SQLite
 // (modernc.org/sqlite, pure Go) for the embedded default, and the same
-// queries for PostgreSQL when the installation scales out.
+// queries for PostgreSQL (pgx's database/sql driver) when the installation
+// scales out to several nodes sharing one database.
 //
 // Consumers never see SQL: they call the methods of Queries, inside or
 // outside a transaction, and get ErrNotFound / ErrConflict for the two
-// outcomes they must handle.
+// outcomes they must handle. What a transaction (InTx) reads still holds
+// when it commits, whichever node wrote meanwhile; single statements are
+// compare-and-sets or upserts; ARCHITECTURE.md ("Metadata across nodes")
+// says which case relies on what.
 package metastore
 
 import (
