@@ -120,6 +120,9 @@ func Start(ctx context.Context) (_ *Server, err error) {
 		if err := os.Chown(s.dir, uid, gid); err != nil {
 			return nil, fmt.Errorf("give %s to the postgres user: %w", s.dir, err)
 		}
+		if err := exec.CommandContext(ctx, "runuser", "-u", s.owner.Username, "--", "test", "-w", s.dir).Run(); err != nil {
+			return nil, fmt.Errorf("the postgres user cannot reach %s (%w): set TMPDIR to a directory whose parents it may traverse, such as /tmp", s.dir, err)
+		}
 	}
 	initdb := s.tool(ctx, "initdb", "-D", s.dataDir(), "-U", Superuser, "--auth=trust", "--encoding=UTF8", "--locale=C",
 		"--no-sync", "--no-instructions")
