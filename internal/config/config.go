@@ -148,6 +148,7 @@ func (c *Config) RegisterFlags(f *cliflag.Flags) {
 	f.String("web.external-url", "URL under which clients reach this server (default: derived from the listen address).", &c.Web.ExternalURL)
 	f.String("web.config.file", "Prometheus-style web configuration file enabling TLS.", &c.Web.ConfigFile)
 	f.String("data.dir", "Directory for all data (metadata, workspaces' TSDBs).", &c.Storage.DataDir)
+	f.String("storage.secret-key-file", "File of the key sealing stored secrets; every node sharing a metadata database needs the same (default: <data.dir>/secret.key).", &c.Storage.SecretKeyFile)
 	f.String("region", "The installation's region, fixed at first start.", &c.Region)
 	f.String("log.level", "Log level: debug, info, warn, error.", &c.Log.Level)
 	f.String("log.format", "Log format: logfmt or json.", &c.Log.Format)

@@ -14,22 +14,20 @@ import (
 func TestPostgresMetastore(t *testing.T) {
 	aws := need(t, "/usr/bin/aws")
 	dsn := pg.Get(t).NewDatabase(t)
-	flags := []string{"--metastore.driver=postgres", "--metastore.dsn=" + dsn}
+	// Both nodes are given the installation's secret key.
+	flags := []string{"--metastore.driver=postgres", "--metastore.dsn=" + dsn, "--storage.secret-key-file=" + filepath.Join(t.TempDir(), "secret.key")}
 	a := startServer(t, "", flags...)
 	if _, err := os.Stat(filepath.Join(a.dataDir, "kansoku.db")); err == nil {
 		t.Fatal("the server made an SQLite database beside PostgreSQL")
 	}
-	// The second node shares the installation's secret key; it signs as
-	// the admin the first node minted.
+	// The second node signs as the admin the first node minted.
 	dirB := t.TempDir()
-	for _, f := range []string{"secret.key", "admin-credentials"} {
-		b, err := os.ReadFile(filepath.Join(a.dataDir, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dirB, f), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
+	creds, err := os.ReadFile(filepath.Join(a.dataDir, "admin-credentials"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dirB, "admin-credentials"), creds, 0o600); err != nil {
+		t.Fatal(err)
 	}
 	b := startServer(t, dirB, flags...)
 
