@@ -9,6 +9,7 @@ packages=(
   awscli                  # aws amp ... --endpoint-url
   chromium chromium-driver # console end-to-end tests
   victoria-metrics        # benchmark peer
+  postgresql              # the metastore's PostgreSQL backend: tests start throwaway clusters (internal/testenv/pgtest)
   ca-certificates curl
 )
 

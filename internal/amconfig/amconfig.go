@@ -126,6 +126,11 @@ func (s *Service) Create(ctx context.Context, ws string, data []byte, clientToke
 	}
 	if err := s.store.CreateAlertmanagerDefinition(ctx, d); err != nil {
 		if errors.Is(err, metastore.ErrConflict) {
+			// Created concurrently (on another node, perhaps): a retry with
+			// the same client token is answered as its first.
+			if cur, gerr := s.store.GetAlertmanagerDefinition(ctx, ws); gerr == nil && clientToken != "" && cur.ClientToken == clientToken && string(cur.Data) == string(data) {
+				return cur, nil
+			}
 			return d, apierr.Conflict(ResourceType, ws, "Workspace %s already has an Alertmanager definition", ws)
 		}
 		return d, fmt.Errorf("create alertmanager definition: %w", err)

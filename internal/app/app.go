@@ -165,6 +165,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 	if err := a.initAccount(ctx, box); err != nil {
 		return nil, err
 	}
+	if err := a.checkSecretKey(ctx, box, keyFile); err != nil {
+		return nil, err
+	}
 
 	a.Limits = limits.NewOverrides(cfg.Limits)
 	a.LimitsService = limits.NewService(a.Meta, a.Limits, logger.With("component", "limits"))
@@ -268,59 +271,81 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 }
 
 func (a *App) openMetadata(ctx context.Context) error {
-	mc := a.Config.Storage.Metadata
-	switch mc.Driver {
-	case "", "sqlite":
-		path := mc.DSN
-		if path == "" {
-			path = filepath.Join(a.Config.Storage.DataDir, "kansoku.db")
-		}
-		db, err := metastore.OpenSQLite(ctx, path)
-		if err != nil {
-			return err
-		}
-		a.Meta = db
-	default:
-		return fmt.Errorf("metadata driver %q is not available in this build", mc.Driver)
+	db, err := metastore.Open(ctx, a.Config.Storage.Metadata, filepath.Join(a.Config.Storage.DataDir, "kansoku.db"))
+	if err != nil {
+		return fmt.Errorf("open metadata: %w", err)
 	}
+	a.Meta = db
 	a.closers = append(a.closers, a.Meta.Close)
 	return nil
 }
 
 // initAccount loads the installation's account, creating it (and the admin
-// user with its first access key) on first start.
+// user with its first access key) on first start. The read and the
+// creation are one serializable transaction, so of several nodes starting
+// together on an empty database exactly one creates the account; the
+// others read it (after a serialization failure InTx retries, or after the
+// unique admin user's conflict this function does).
 func (a *App) initAccount(ctx context.Context, box *secrets.Box) error {
-	acct, err := a.Meta.GetAccount(ctx)
-	switch {
-	case errors.Is(err, metastore.ErrNotFound):
-		acct = metastore.Account{ID: newAccountID(), Region: a.Config.Region, CreatedAt: time.Now().UTC()}
-		a.IAM = iam.New(a.Meta, box, acct.ID, a.Logger.With("component", "iam"), 10*time.Second)
-		var key iam.NewKey
-		err = a.Meta.InTx(ctx, func(q *metastore.Queries) error {
-			if err := q.CreateAccount(ctx, acct); err != nil {
-				return err
-			}
-			var err error
-			key, err = iam.New(q, box, acct.ID, a.Logger, 0).Bootstrap(ctx)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("initialise installation: %w", err)
-		}
-		if err := writeAdminCredentials(filepath.Join(a.Config.Storage.DataDir, AdminCredentialsFile), key, acct.Region); err != nil {
+	return a.initAccountAttempt(ctx, box, 1)
+}
+
+func (a *App) initAccountAttempt(ctx context.Context, box *secrets.Box, attempt int) error {
+	var acct metastore.Account
+	var key *iam.NewKey
+	err := a.Meta.InTx(ctx, func(q *metastore.Queries) error {
+		key = nil
+		var err error
+		acct, err = q.GetAccount(ctx)
+		if !errors.Is(err, metastore.ErrNotFound) {
 			return err
 		}
-		a.FirstStart = &key
-		a.Logger.Info("installation initialised", "account", acct.ID, "region", acct.Region)
-	case err != nil:
-		return fmt.Errorf("read installation account: %w", err)
-	default:
-		if acct.Region != a.Config.Region {
-			return fmt.Errorf("this installation's region is %s (set at first start); --region=%s does not match", acct.Region, a.Config.Region)
+		acct = metastore.Account{ID: newAccountID(), Region: a.Config.Region, CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
+		if err := q.CreateAccount(ctx, acct); err != nil {
+			return err
 		}
-		a.IAM = iam.New(a.Meta, box, acct.ID, a.Logger.With("component", "iam"), 10*time.Second)
+		k, err := iam.New(q, box, acct.ID, a.Logger, 0).Bootstrap(ctx)
+		key = &k
+		return err
+	})
+	if (errors.Is(err, metastore.ErrConflict) || errors.Is(err, iam.ErrExists)) && attempt < 3 {
+		// Another node initialised the installation meanwhile.
+		return a.initAccountAttempt(ctx, box, attempt+1)
 	}
+	if err != nil {
+		return fmt.Errorf("read or initialise the installation's account: %w", err)
+	}
+	if key == nil && acct.Region != a.Config.Region {
+		return fmt.Errorf("this installation's region is %s (set at first start); --region=%s does not match", acct.Region, a.Config.Region)
+	}
+	a.IAM = iam.New(a.Meta, box, acct.ID, a.Logger.With("component", "iam"), 10*time.Second)
 	a.Account = acct
+	if key != nil {
+		if err := writeAdminCredentials(filepath.Join(a.Config.Storage.DataDir, AdminCredentialsFile), *key, acct.Region); err != nil {
+			return err
+		}
+		a.FirstStart = key
+		a.Logger.Info("installation initialised", "account", acct.ID, "region", acct.Region)
+	}
+	return nil
+}
+
+// checkSecretKey refuses to start with a secret key that does not open the
+// secrets already stored: nodes sharing a PostgreSQL database must share
+// their secret key file too, or a node would refuse every signature made
+// with a key another node minted.
+func (a *App) checkSecretKey(ctx context.Context, box *secrets.Box, keyFile string) error {
+	keys, err := a.Meta.ListAccessKeys(ctx, "")
+	if err != nil {
+		return fmt.Errorf("read access keys: %w", err)
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	if _, err := box.Open(keys[0].SecretSealed, []byte(keys[0].ID)); err != nil {
+		return fmt.Errorf("the secret key in %s does not open the secrets stored in the metadata database "+
+			"(every node of an installation must use the same storage.secret_key_file): %w", keyFile, err)
+	}
 	return nil
 }
 

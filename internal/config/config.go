@@ -105,7 +105,7 @@ func Default() Config {
 	return Config{
 		Region:        "us-east-1",
 		Web:           WebConfig{ListenAddress: ":9393", BodyReadTimeout: model.Duration(time.Minute)},
-		Storage:       StorageConfig{DataDir: "./data", Metadata: metastore.Config{Driver: "sqlite"}},
+		Storage:       StorageConfig{DataDir: "./data", Metadata: metastore.DefaultConfig()},
 		Workspace:     workspace.DefaultConfig(),
 		Query:         query.DefaultConfig(),
 		Log:           LogConfig{Level: "info", Format: "logfmt"},
@@ -148,9 +148,11 @@ func (c *Config) RegisterFlags(f *cliflag.Flags) {
 	f.String("web.external-url", "URL under which clients reach this server (default: derived from the listen address).", &c.Web.ExternalURL)
 	f.String("web.config.file", "Prometheus-style web configuration file enabling TLS.", &c.Web.ConfigFile)
 	f.String("data.dir", "Directory for all data (metadata, workspaces' TSDBs).", &c.Storage.DataDir)
+	f.String("storage.secret-key-file", "File of the key sealing stored secrets; every node sharing a metadata database needs the same (default: <data.dir>/secret.key).", &c.Storage.SecretKeyFile)
 	f.String("region", "The installation's region, fixed at first start.", &c.Region)
 	f.String("log.level", "Log level: debug, info, warn, error.", &c.Log.Level)
 	f.String("log.format", "Log format: logfmt or json.", &c.Log.Format)
+	c.Storage.Metadata.RegisterFlags(f)
 	c.Workspace.RegisterFlags(f)
 	c.Limits.RegisterFlags(f)
 	c.Ingest.RegisterFlags(f)
@@ -172,15 +174,6 @@ func (c *Config) Validate() error {
 	if c.Storage.DataDir == "" {
 		return fmt.Errorf("storage.data_dir must be set")
 	}
-	switch c.Storage.Metadata.Driver {
-	case "", "sqlite":
-	case "postgres":
-		if c.Storage.Metadata.DSN == "" {
-			return fmt.Errorf("storage.metadata.dsn must be set for the postgres driver")
-		}
-	default:
-		return fmt.Errorf("storage.metadata.driver %q: want sqlite or postgres", c.Storage.Metadata.Driver)
-	}
 	if c.Web.BodyReadTimeout < model.Duration(time.Second) {
 		return fmt.Errorf("web.body_read_timeout must be at least 1s")
 	}
@@ -195,7 +188,7 @@ func (c *Config) Validate() error {
 		key string
 		v   interface{ Validate() error }
 	}{
-		{"workspace", &c.Workspace}, {"query", &c.Query}, {"ingest", &c.Ingest}, {"audit", &c.Audit}, {"ruler", &c.Ruler},
+		{"storage.metadata", &c.Storage.Metadata}, {"workspace", &c.Workspace}, {"query", &c.Query}, {"ingest", &c.Ingest}, {"audit", &c.Audit}, {"ruler", &c.Ruler},
 		{"alertmanager", &c.Alertmanager}, {"aws_integration", &c.AWS}, {"workspace_logs", &c.WorkspaceLogs},
 	} {
 		if err := v.v.Validate(); err != nil {

@@ -54,10 +54,14 @@ func TestStrict(t *testing.T) {
 
 func TestValidate(t *testing.T) {
 	bad := map[string]func(*Config){
-		"region":        func(c *Config) { c.Region = "mars" },
-		"listen":        func(c *Config) { c.Web.ListenAddress = "nope" },
-		"driver":        func(c *Config) { c.Storage.Metadata.Driver = "mysql" },
-		"postgres dsn":  func(c *Config) { c.Storage.Metadata.Driver = "postgres" },
+		"region":       func(c *Config) { c.Region = "mars" },
+		"listen":       func(c *Config) { c.Web.ListenAddress = "nope" },
+		"driver":       func(c *Config) { c.Storage.Metadata.Driver = "mysql" },
+		"postgres dsn": func(c *Config) { c.Storage.Metadata.Driver = "postgres" },
+		"bad dsn": func(c *Config) {
+			c.Storage.Metadata.Driver, c.Storage.Metadata.DSN = "postgres", "postgres://u:secret@h:notaport/db"
+		},
+		"pool":          func(c *Config) { c.Storage.Metadata.MaxOpenConns = 0 },
 		"external url":  func(c *Config) { c.Web.ExternalURL = "ftp://x" },
 		"rate":          func(c *Config) { c.Limits.IngestionRate = 0 },
 		"log level":     func(c *Config) { c.Log.Level = "loud" },

@@ -17,15 +17,17 @@ import (
 	"github.com/kansoku/kansoku/internal/metastore"
 )
 
-// HAStore persists elected replicas so that a restart keeps them.
+// HAStore holds the elected replicas, shared by every node of the
+// installation (and kept across restarts).
 type HAStore interface {
 	ListHALeaders(ctx context.Context) ([]metastore.HALeader, error)
-	UpsertHALeader(ctx context.Context, l metastore.HALeader) error
+	ElectHALeader(ctx context.Context, candidate metastore.HALeader, takeoverBefore time.Time) (metastore.HALeader, bool, error)
 	DeleteIdleHALeaders(ctx context.Context, before time.Time) (int64, error)
 }
 
 // haPersistEvery bounds how stale the stored receive time may be (Mimir's
-// update timeout): the store is written at most this often per cluster.
+// update timeout): the elected replica's receive time is written at most
+// this often per cluster (and at least twice per failover timeout).
 const haPersistEvery = 15 * time.Second
 
 // haIdle is how long a cluster may be silent before it is forgotten.
@@ -35,6 +37,15 @@ const haIdle = 30 * time.Minute
 // labelled with a cluster and a replica are accepted only from the elected
 // replica of each cluster; another replica takes over when the elected one
 // has sent nothing for the failover timeout (30 s).
+//
+// Many nodes may receive a cluster's requests (the replicas need not reach
+// the same node). The election is the store's: a first election, a
+// takeover and the elected replica's periodic heartbeat are each a
+// compare-and-set on the shared row (HAStore.ElectHALeader), whose answer
+// the node adopts. Between heartbeats a node decides from memory, which is
+// safe because a takeover needs the stored receive time to be a failover
+// timeout old, and a node that accepts the elected replica writes it at
+// least twice per failover timeout.
 type HATracker struct {
 	store  HAStore
 	logger *slog.Logger
@@ -104,6 +115,7 @@ func haLabels(req *prompb.WriteRequest, l *limits.Limits) (cluster, replica stri
 // 400 (too many clusters).
 func (h *HATracker) check(ctx context.Context, ws, cluster, replica string, samples int, l *limits.Limits, now time.Time) *Error {
 	failover := time.Duration(l.HAFailoverTimeout)
+	persistEvery := min(haPersistEvery, failover/2)
 	h.mu.Lock()
 	m := h.leaders[ws]
 	if m == nil {
@@ -111,41 +123,69 @@ func (h *HATracker) check(ctx context.Context, ws, cluster, replica string, samp
 		h.leaders[ws] = m
 	}
 	e, known := m[cluster]
-	var persist *metastore.HALeader
+	var prevReplica string
+	if known {
+		prevReplica = e.replica
+	}
 	switch {
-	case known && e.replica == replica:
+	case known && e.replica == replica && now.Sub(e.persistedAt) < persistEvery:
 		e.receivedAt = now
-		if now.Sub(e.persistedAt) >= haPersistEvery {
-			e.persistedAt = now
-			persist = &metastore.HALeader{WorkspaceID: ws, Cluster: cluster, Replica: e.replica, ReceivedAt: now}
-		}
-	case known && now.Sub(e.receivedAt) < failover:
+		h.mu.Unlock()
+		return nil
+	case known && e.replica != replica && now.Sub(e.receivedAt) < failover:
 		elected := e.replica
 		h.mu.Unlock()
-		h.deduped.WithLabelValues(ws, cluster).Add(float64(samples))
-		return &Error{Status: http.StatusAccepted, Msg: fmt.Sprintf("replicas did not match, rejecting sample: replica=%s, elected=%s", replica, elected)}
-	default:
-		if !known && l.HAMaxClusters > 0 && len(m) >= l.HAMaxClusters {
-			h.mu.Unlock()
-			return badData(ReasonTooManyHAClusters, "too many HA clusters (limit: %d): cluster %q is not tracked", l.HAMaxClusters, cluster)
-		}
-		// Elect: the first replica heard, or a takeover after the failover timeout.
-		// The strings alias the request buffer: copy them.
-		cluster, replica = strings.Clone(cluster), strings.Clone(replica)
-		m[cluster] = &haEntry{replica: replica, receivedAt: now, persistedAt: now}
-		persist = &metastore.HALeader{WorkspaceID: ws, Cluster: cluster, Replica: replica, ReceivedAt: now}
-		h.electedChanges.WithLabelValues(ws, cluster).Inc()
-		if known {
-			h.logger.Info("HA failover", "workspace", ws, "cluster", cluster, "from", e.replica, "to", replica)
-		}
+		return h.dedup(ws, cluster, replica, elected, samples)
+	case !known && l.HAMaxClusters > 0 && len(m) >= l.HAMaxClusters:
+		h.mu.Unlock()
+		return badData(ReasonTooManyHAClusters, "too many HA clusters (limit: %d): cluster %q is not tracked", l.HAMaxClusters, cluster)
+	case known && e.replica == replica:
+		// This request writes the heartbeat; the others meanwhile go on
+		// from memory.
+		e.persistedAt = now
 	}
 	h.mu.Unlock()
-	if persist != nil {
-		if err := h.store.UpsertHALeader(ctx, *persist); err != nil {
-			h.logger.Warn("persist HA leader", "workspace", ws, "cluster", cluster, "err", err)
+
+	// A first election, a takeover or a heartbeat: the store decides.
+	// The strings alias the request buffer: copy them.
+	cluster, replica = strings.Clone(cluster), strings.Clone(replica)
+	candidate := metastore.HALeader{WorkspaceID: ws, Cluster: cluster, Replica: replica, ReceivedAt: now}
+	elected, changed, err := h.store.ElectHALeader(ctx, candidate, now.Add(-failover))
+	if err != nil {
+		// Without the store this node decides alone, as one node would (no
+		// other replica is fresh in its memory, or it would have refused
+		// above): availability of the write path over a duplicate during
+		// an outage.
+		h.logger.Warn("HA election in the metadata store failed; deciding locally", "workspace", ws, "cluster", cluster, "err", err)
+		elected, changed = candidate, prevReplica != replica
+	}
+	h.mu.Lock()
+	if m = h.leaders[ws]; m == nil {
+		m = map[string]*haEntry{}
+		h.leaders[ws] = m
+	}
+	prev := m[cluster]
+	entry := &haEntry{replica: elected.Replica, receivedAt: elected.ReceivedAt, persistedAt: elected.ReceivedAt}
+	if elected.Replica == replica {
+		entry.receivedAt, entry.persistedAt = now, now
+	}
+	m[cluster] = entry
+	h.mu.Unlock()
+	if changed {
+		h.electedChanges.WithLabelValues(ws, cluster).Inc()
+		if prev != nil && prev.replica != replica {
+			h.logger.Info("HA failover", "workspace", ws, "cluster", cluster, "from", prev.replica, "to", replica)
 		}
 	}
+	if elected.Replica != replica {
+		return h.dedup(ws, cluster, replica, elected.Replica, samples)
+	}
 	return nil
+}
+
+func (h *HATracker) dedup(ws, cluster, replica, elected string, samples int) *Error {
+	h.deduped.WithLabelValues(ws, cluster).Add(float64(samples))
+	return &Error{Status: http.StatusAccepted, Msg: fmt.Sprintf("replicas did not match, rejecting sample: replica=%s, elected=%s", replica, elected)}
 }
 
 // Elected returns the elected replica of each cluster of a workspace.

@@ -41,9 +41,14 @@ func (m memStore) GetLimitOverrides(_ context.Context, ws string) (string, error
 	}
 	return "{}", nil
 }
-func (m memStore) SetLimitOverrides(_ context.Context, ws, o string, _ time.Time) error {
-	m[ws] = o
-	return nil
+func (m memStore) UpdateLimitOverrides(ctx context.Context, ws string, _ time.Time, update func(string) (string, error)) (string, error) {
+	cur, _ := m.GetLimitOverrides(ctx, ws)
+	next, err := update(cur)
+	if err != nil {
+		return "", err
+	}
+	m[ws] = next
+	return next, nil
 }
 func (m memStore) DeleteLimitOverrides(_ context.Context, ws string) error {
 	delete(m, ws)

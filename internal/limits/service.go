@@ -16,7 +16,10 @@ import (
 type Store interface {
 	ListLimitOverrides(ctx context.Context) ([]metastore.LimitOverrides, error)
 	GetLimitOverrides(ctx context.Context, ws string) (string, error)
-	SetLimitOverrides(ctx context.Context, ws, overrides string, at time.Time) error
+	// UpdateLimitOverrides rewrites a workspace's overrides from the
+	// current ones atomically (across nodes too); update may run more
+	// than once.
+	UpdateLimitOverrides(ctx context.Context, ws string, at time.Time, update func(current string) (string, error)) (string, error)
 	DeleteLimitOverrides(ctx context.Context, ws string) error
 }
 
@@ -99,22 +102,21 @@ func (s *Service) Get(ctx context.Context, ws string) (Limits, map[string]json.R
 // Set merges partial overrides (a JSON object; null resets a key) into a
 // workspace's and applies them at once.
 func (s *Service) Set(ctx context.Context, ws string, partial []byte) (Limits, error) {
-	raw, err := s.store.GetLimitOverrides(ctx, ws)
+	var l Limits
+	merged, err := s.store.UpdateLimitOverrides(ctx, ws, s.now().UTC(), func(raw string) (string, error) {
+		merged, err := combine([]byte(raw), partial)
+		if err != nil {
+			return "", err
+		}
+		if l, err = Merge(s.overrides.Defaults(), merged); err != nil {
+			return "", err
+		}
+		return string(merged), nil
+	})
 	if err != nil {
 		return Limits{}, err
 	}
-	merged, err := combine([]byte(raw), partial)
-	if err != nil {
-		return Limits{}, err
-	}
-	l, err := Merge(s.overrides.Defaults(), merged)
-	if err != nil {
-		return Limits{}, err
-	}
-	if err := s.store.SetLimitOverrides(ctx, ws, string(merged), s.now().UTC()); err != nil {
-		return Limits{}, err
-	}
-	s.apply(ws, &l, string(merged) != "{}")
+	s.apply(ws, &l, merged != "{}")
 	return l, nil
 }
 

@@ -26,13 +26,9 @@ type AuditEvent struct {
 // InsertAuditEvents stores a batch of events.
 func (q *Queries) InsertAuditEvents(ctx context.Context, events []AuditEvent) error {
 	for _, e := range events {
-		ro := 0
-		if e.ReadOnly {
-			ro = 1
-		}
 		if _, err := q.exec(ctx, `INSERT INTO audit_events (id, event_time, event_source, event_name, user_name, access_key_id, source_ip, error_code, read_only, resource, event)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			e.ID, millis(e.Time), e.EventSource, e.EventName, e.UserName, e.AccessKeyID, e.SourceIP, e.ErrorCode, ro, e.Resource, e.Event); err != nil {
+			e.ID, millis(e.Time), e.EventSource, e.EventName, e.UserName, e.AccessKeyID, e.SourceIP, e.ErrorCode, e.ReadOnly, e.Resource, e.Event); err != nil {
 			return err
 		}
 	}
@@ -88,11 +84,9 @@ func (q *Queries) QueryAuditEvents(ctx context.Context, f AuditFilter) ([]AuditE
 		where = append(where, `error_code <> ''`)
 	}
 	if f.ReadOnly != nil {
-		ro := 0
-		if *f.ReadOnly {
-			ro = 1
-		}
-		add(`read_only = ?`, ro)
+		// A bool: BOOLEAN on PostgreSQL, 0/1 on SQLite (its driver binds and
+		// scans Go bools as such).
+		add(`read_only = ?`, *f.ReadOnly)
 	}
 	if f.Before != "" {
 		t, id, err := DecodePageToken(f.Before)
@@ -120,11 +114,10 @@ func (q *Queries) QueryAuditEvents(ctx context.Context, f AuditFilter) ([]AuditE
 	for rows.Next() {
 		var e AuditEvent
 		var t int64
-		var ro int
-		if err := rows.Scan(&e.ID, &t, &e.EventSource, &e.EventName, &e.UserName, &e.AccessKeyID, &e.SourceIP, &e.ErrorCode, &ro, &e.Resource, &e.Event); err != nil {
+		if err := rows.Scan(&e.ID, &t, &e.EventSource, &e.EventName, &e.UserName, &e.AccessKeyID, &e.SourceIP, &e.ErrorCode, &e.ReadOnly, &e.Resource, &e.Event); err != nil {
 			return nil, "", err
 		}
-		e.Time, e.ReadOnly = fromMillis(t), ro == 1
+		e.Time = fromMillis(t)
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {

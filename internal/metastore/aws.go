@@ -120,10 +120,8 @@ func (q *Queries) GetAWSCursor(ctx context.Context, id, region string, period in
 
 // SetAWSCursor records that everything before end has been collected.
 func (q *Queries) SetAWSCursor(ctx context.Context, id, region string, period int, end time.Time) error {
-	if _, err := q.exec(ctx, `DELETE FROM aws_cursors WHERE integration_id = ? AND region = ? AND period_seconds = ?`, id, region, period); err != nil {
-		return err
-	}
-	_, err := q.exec(ctx, `INSERT INTO aws_cursors (integration_id, region, period_seconds, end_ms) VALUES (?, ?, ?, ?)`, id, region, period, millis(end))
+	_, err := q.exec(ctx, `INSERT INTO aws_cursors (integration_id, region, period_seconds, end_ms) VALUES (?, ?, ?, ?)
+		ON CONFLICT (integration_id, region, period_seconds) DO UPDATE SET end_ms = excluded.end_ms`, id, region, period, millis(end))
 	return err
 }
 
@@ -230,18 +228,15 @@ type HostRole struct {
 // EnsureHostRole creates a service:role of a workspace if missing; it
 // reports whether it was created.
 func (q *Queries) EnsureHostRole(ctx context.Context, r HostRole) (bool, error) {
-	var n int
-	if err := q.queryRow(ctx, `SELECT COUNT(*) FROM host_roles WHERE workspace_id = ? AND service = ? AND role = ?`, r.WorkspaceID, r.Service, r.Role).Scan(&n); err != nil {
-		return false, mapErr(err)
+	// DO NOTHING rather than catching the conflict: in a PostgreSQL
+	// transaction a failed statement would abort the transaction.
+	res, err := q.exec(ctx, `INSERT INTO host_roles (workspace_id, service, role, created_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (workspace_id, service, role) DO NOTHING`, r.WorkspaceID, r.Service, r.Role, millis(r.CreatedAt))
+	if err != nil {
+		return false, err
 	}
-	if n > 0 {
-		return false, nil
-	}
-	_, err := q.exec(ctx, `INSERT INTO host_roles (workspace_id, service, role, created_at) VALUES (?, ?, ?, ?)`, r.WorkspaceID, r.Service, r.Role, millis(r.CreatedAt))
-	if errors.Is(err, ErrConflict) {
-		return false, nil // created concurrently
-	}
-	return err == nil, err
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // ListHostRoles lists a workspace's service:roles.

@@ -81,10 +81,8 @@ type ConsolePassword struct {
 
 // SetConsolePassword replaces a principal's password.
 func (q *Queries) SetConsolePassword(ctx context.Context, p ConsolePassword) error {
-	if _, err := q.exec(ctx, `DELETE FROM console_passwords WHERE principal_id = ?`, p.PrincipalID); err != nil {
-		return err
-	}
-	_, err := q.exec(ctx, `INSERT INTO console_passwords (principal_id, hash, salt, iterations, updated_at) VALUES (?, ?, ?, ?, ?)`,
+	_, err := q.exec(ctx, `INSERT INTO console_passwords (principal_id, hash, salt, iterations, updated_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (principal_id) DO UPDATE SET hash = excluded.hash, salt = excluded.salt, iterations = excluded.iterations, updated_at = excluded.updated_at`,
 		p.PrincipalID, p.Hash, p.Salt, p.Iterations, millis(p.UpdatedAt))
 	return err
 }

@@ -1,19 +1,24 @@
 package metastore_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/kansoku/kansoku/internal/metastore"
 )
 
+// An opener opens a new empty database for t.
+type opener func(t *testing.T) *metastore.DB
+
 func openSQLite(t *testing.T) *metastore.DB {
 	t.Helper()
-	db, err := metastore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "kansoku.db"))
+	db, err := metastore.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "kansoku.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,36 +26,62 @@ func openSQLite(t *testing.T) *metastore.DB {
 	return db
 }
 
+// openSQLiteShared opens n handles on one new SQLite file at once, as n
+// processes would.
+func openSQLiteShared(t *testing.T, n int) []*metastore.DB {
+	path := filepath.Join(t.TempDir(), "kansoku.db")
+	return openConcurrently(t, n, func() (*metastore.DB, error) { return metastore.OpenSQLite(t.Context(), path) })
+}
+
+func openConcurrently(t *testing.T, n int, open func() (*metastore.DB, error)) []*metastore.DB {
+	t.Helper()
+	dbs := make([]*metastore.DB, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range dbs {
+		wg.Go(func() { dbs[i], errs[i] = open() })
+	}
+	wg.Wait()
+	for i, db := range dbs {
+		if db != nil {
+			t.Cleanup(func() { db.Close() })
+		}
+		if errs[i] != nil {
+			t.Fatalf("handle %d: %v", i, errs[i])
+		}
+	}
+	return dbs
+}
+
 func TestSQLiteContract(t *testing.T) { RunContract(t, openSQLite) }
 
-func TestMigrationsAreIdempotent(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "kansoku.db")
-	ctx := context.Background()
-	db, err := metastore.OpenSQLite(ctx, path)
-	if err != nil {
+func TestSQLiteConcurrency(t *testing.T) { RunConcurrency(t, openSQLiteShared) }
+
+// contractNow is the tests' time, in the store's resolution.
+func contractNow() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.UTC) }
+
+// mustWorkspace stores an ACTIVE workspace for rows that belong to one.
+func mustWorkspace(t *testing.T, db *metastore.DB, id string) {
+	t.Helper()
+	now := contractNow()
+	if err := db.CreateWorkspace(t.Context(), metastore.Workspace{ID: id, ARN: "arn:" + id, Status: metastore.WorkspaceActive,
+		RetentionDays: 150, CreatedAt: now, UpdatedAt: now}); err != nil {
 		t.Fatal(err)
-	}
-	v1, _ := db.SchemaVersion(ctx)
-	if err := db.CreateAccount(ctx, metastore.Account{ID: "123456789012", Region: "us-east-1", CreatedAt: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	db, err = metastore.OpenSQLite(ctx, path)
-	if err != nil {
-		t.Fatalf("reopen: %v", err)
-	}
-	defer db.Close()
-	v2, _ := db.SchemaVersion(ctx)
-	if v1 != v2 || v1 == 0 {
-		t.Fatalf("schema version %d then %d", v1, v2)
-	}
-	if a, err := db.GetAccount(ctx); err != nil || a.ID != "123456789012" {
-		t.Fatalf("account lost across reopen: %+v %v", a, err)
 	}
 }
 
-// RunContract is the behaviour every metadata backend must have.
-func RunContract(t *testing.T, open func(t *testing.T) *metastore.DB) {
+// RunContract is the behaviour every metadata backend must have, table
+// group by table group.
+func RunContract(t *testing.T, open opener) {
+	t.Run("rule groups namespaces", func(t *testing.T) { contractRuleNamespaces(t, open) })
+	t.Run("alertmanager definitions", func(t *testing.T) { contractAlertmanagerDefinitions(t, open) })
+	t.Run("logging and the workspace log", func(t *testing.T) { contractLogging(t, open) })
+	t.Run("policies", func(t *testing.T) { contractPolicies(t, open) })
+	t.Run("console", func(t *testing.T) { contractConsole(t, open) })
+	t.Run("audit", func(t *testing.T) { contractAudit(t, open) })
+	t.Run("limits and HA elections", func(t *testing.T) { contractGuardrails(t, open) })
+	t.Run("transactions", func(t *testing.T) { contractTransactions(t, open) })
+
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 
@@ -66,6 +97,9 @@ func RunContract(t *testing.T, open func(t *testing.T) *metastore.DB) {
 		got, err := db.GetAccount(ctx)
 		if err != nil || got != a {
 			t.Fatalf("got %+v %v want %+v", got, err, a)
+		}
+		if err := db.CreateAccount(ctx, a); !errors.Is(err, metastore.ErrConflict) {
+			t.Fatalf("the account twice: %v", err)
 		}
 	})
 
@@ -99,6 +133,69 @@ func RunContract(t *testing.T, open func(t *testing.T) *metastore.DB) {
 		gt, err := db.GetAPIToken(ctx, "tok1")
 		if err != nil || !gt.ExpiresAt.Equal(tok.ExpiresAt) {
 			t.Fatalf("token %+v %v", gt, err)
+		}
+		if err := db.CreatePrincipal(ctx, metastore.Principal{ID: "AIDA0", Name: "Zed", ARN: "arn:zed", CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		if ps, err := db.ListPrincipals(ctx); err != nil || len(ps) != 2 || ps[0].Name != "Zed" || ps[1].Name != "alice" {
+			t.Fatalf("principals by name, in byte order: %+v %v", ps, err)
+		}
+		if byName, err := db.GetPrincipalByName(ctx, "alice"); err != nil || byName != p {
+			t.Fatalf("by name: %+v %v", byName, err)
+		}
+		if _, err := db.GetPrincipal(ctx, "AIDA-none"); !errors.Is(err, metastore.ErrNotFound) {
+			t.Fatalf("missing principal: %v", err)
+		}
+		k2 := metastore.AccessKey{ID: "AKIA0", PrincipalID: p.ID, SecretSealed: []byte{4}, Status: "Active", CreatedAt: now.Add(time.Second)}
+		k3 := metastore.AccessKey{ID: "AKIA9", PrincipalID: "AIDA0", SecretSealed: []byte{5}, Status: "Active", CreatedAt: now}
+		for _, k := range []metastore.AccessKey{k2, k3} {
+			if err := db.CreateAccessKey(ctx, k); err != nil {
+				t.Fatal(err)
+			}
+		}
+		keyIDs := func(principal string) string {
+			ks, err := db.ListAccessKeys(ctx, principal)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, k := range ks {
+				ids = append(ids, k.ID)
+			}
+			return fmt.Sprint(ids)
+		}
+		if got := keyIDs(p.ID); got != "[AKIA1 AKIA0]" {
+			t.Fatalf("alice's keys, by creation: %s", got)
+		}
+		if got := keyIDs(""); got != "[AKIA1 AKIA9 AKIA0]" {
+			t.Fatalf("all keys, by creation then id: %s", got)
+		}
+		if err := db.TouchAccessKey(ctx, "AKIA0", now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if k, _ := db.GetAccessKey(ctx, "AKIA0"); !k.LastUsedAt.Equal(now.Add(time.Hour)) {
+			t.Fatalf("last used: %+v", k)
+		}
+		if err := db.DeleteAccessKey(ctx, "AKIA9"); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.DeleteAccessKey(ctx, "AKIA9"); !errors.Is(err, metastore.ErrNotFound) {
+			t.Fatalf("second delete: %v", err)
+		}
+		if toks, err := db.ListAPITokens(ctx, p.ID); err != nil || len(toks) != 1 || !bytes.Equal(toks[0].SecretHash, []byte("h")) {
+			t.Fatalf("tokens: %+v %v", toks, err)
+		}
+		if err := db.CreateAPIToken(ctx, metastore.APIToken{ID: "tok2", PrincipalID: "AIDA0", Name: "x", SecretHash: []byte{1}, CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		if toks, _ := db.ListAPITokens(ctx, ""); len(toks) != 2 || !toks[1].ExpiresAt.IsZero() {
+			t.Fatalf("all tokens: %+v", toks)
+		}
+		if err := db.DeleteAPIToken(ctx, "tok2"); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.DeleteAPIToken(ctx, "tok2"); !errors.Is(err, metastore.ErrNotFound) {
+			t.Fatalf("second token delete: %v", err)
 		}
 		// Deleting the principal takes its credentials with it.
 		if err := db.DeletePrincipal(ctx, p.ID); err != nil {
@@ -176,6 +273,30 @@ func RunContract(t *testing.T, open func(t *testing.T) *metastore.DB) {
 		}
 		if n, _ := db.CountWorkspaces(ctx); n != 7 {
 			t.Fatalf("count %d", n)
+		}
+		if ws, _, _ := db.ListWorkspaces(ctx, metastore.WorkspaceFilter{Statuses: []string{metastore.WorkspaceActive}}); len(ws) != 1 || ws[0].ID != "ws-0" {
+			t.Fatalf("ACTIVE ones: %+v", ws)
+		}
+		if err := db.UpdateWorkspaceAlias(ctx, "ws-1", "renamed", now.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SetWorkspaceRetention(ctx, "ws-1", 30, now.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if w, _ := db.GetWorkspace(ctx, "ws-1"); w.Alias != "renamed" || w.RetentionDays != 30 || !w.UpdatedAt.Equal(now.Add(time.Minute)) || !w.CreatedAt.Equal(now.Add(time.Second)) {
+			t.Fatalf("renamed: %+v", w)
+		}
+		if err := db.UpdateWorkspaceAlias(ctx, "ws-1", "", now); err != nil {
+			t.Fatal(err)
+		}
+		if w, _ := db.GetWorkspace(ctx, "ws-1"); w.Alias != "" {
+			t.Fatalf("alias cleared: %+v", w)
+		}
+		if err := db.SetWorkspaceRetention(ctx, "ws-none", 30, now); !errors.Is(err, metastore.ErrNotFound) {
+			t.Fatalf("retention of a missing workspace: %v", err)
+		}
+		if _, err := db.GetWorkspace(ctx, "ws-none"); !errors.Is(err, metastore.ErrNotFound) {
+			t.Fatalf("missing workspace: %v", err)
 		}
 		// Tags and metadata go with the workspace.
 		if err := db.SetTags(ctx, "arn:ws-0", map[string]string{"a": "1"}); err != nil {
@@ -319,36 +440,6 @@ func RunContract(t *testing.T, open func(t *testing.T) *metastore.DB) {
 		}
 		if _, ok, _ := db.GetAWSCursor(ctx, "awsi-1", "us-east-1", 60); ok {
 			t.Fatal("cursor outlived its integration")
-		}
-	})
-
-	t.Run("console sessions", func(t *testing.T) {
-		db := open(t)
-		for _, p := range []string{"AIDA1", "AIDA2"} {
-			if err := db.CreatePrincipal(ctx, metastore.Principal{ID: p, Name: "n" + p, ARN: "arn:" + p, CreatedAt: now}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		for _, s := range []metastore.ConsoleSession{
-			{ID: "s1", PrincipalID: "AIDA1", SecretHash: []byte{1}, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)},
-			{ID: "s2", PrincipalID: "AIDA1", SecretHash: []byte{2}, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)},
-			{ID: "s3", PrincipalID: "AIDA1", SecretHash: []byte{3}, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(-time.Minute)},
-			{ID: "s4", PrincipalID: "AIDA2", SecretHash: []byte{4}, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)},
-		} {
-			if err := db.CreateConsoleSession(ctx, s); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if n, err := db.DeleteExpiredConsoleSessions(ctx, now); err != nil || n != 1 {
-			t.Fatalf("expired: %d %v", n, err)
-		}
-		if n, err := db.DeleteConsoleSessionsOf(ctx, "AIDA1", "s2"); err != nil || n != 1 {
-			t.Fatalf("others of AIDA1: %d %v", n, err)
-		}
-		for id, want := range map[string]bool{"s1": false, "s2": true, "s3": false, "s4": true} {
-			if _, err := db.GetConsoleSession(ctx, id); (err == nil) != want {
-				t.Errorf("session %s: %v, want present=%v", id, err, want)
-			}
 		}
 	})
 }

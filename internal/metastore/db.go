@@ -2,11 +2,15 @@
 // their credentials, workspaces, tags and everything the control plane
 // stores. It is plain database/sql with one dialect per engine: SQLite
 // (modernc.org/sqlite, pure Go) for the embedded default, and the same
-// queries for PostgreSQL when the installation scales out.
+// queries for PostgreSQL (pgx's database/sql driver) when the installation
+// scales out to several nodes sharing one database.
 //
 // Consumers never see SQL: they call the methods of Queries, inside or
 // outside a transaction, and get ErrNotFound / ErrConflict for the two
-// outcomes they must handle.
+// outcomes they must handle. What a transaction (InTx) reads still holds
+// when it commits, whichever node wrote meanwhile; single statements are
+// compare-and-sets or upserts; ARCHITECTURE.md ("Metadata across nodes")
+// says which case relies on what.
 package metastore
 
 import (
@@ -14,13 +18,16 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // ErrNotFound is returned when a row asked for does not exist.
@@ -37,15 +44,6 @@ const (
 	SQLite   Dialect = "sqlite"
 	Postgres Dialect = "postgres"
 )
-
-// Config selects and locates the metadata database.
-type Config struct {
-	// Driver is "sqlite" (default) or "postgres".
-	Driver string `yaml:"driver"`
-	// DSN is the PostgreSQL connection string; for SQLite it is the database
-	// file, by default <data.dir>/kansoku.db.
-	DSN string `yaml:"dsn"`
-}
 
 // DB is an open metadata database.
 type DB struct {
@@ -66,9 +64,33 @@ type Queries struct {
 	dialect Dialect
 }
 
+// Open opens the database cfg names and brings its schema up to date. An
+// SQLite database without a DSN is defaultSQLitePath.
+func Open(ctx context.Context, cfg Config, defaultSQLitePath string) (*DB, error) {
+	switch cfg.Driver {
+	case "", DriverSQLite:
+		path := cfg.DSN
+		if path == "" {
+			path = defaultSQLitePath
+		}
+		return openSQLite(ctx, path, cfg.MaxOpenConns)
+	case DriverPostgres:
+		return OpenPostgres(ctx, cfg)
+	default:
+		return nil, fmt.Errorf("metadata driver %q: want sqlite or postgres", cfg.Driver)
+	}
+}
+
 // OpenSQLite opens (creating if needed) the SQLite database at path and
 // brings its schema up to date.
 func OpenSQLite(ctx context.Context, path string) (*DB, error) {
+	return openSQLite(ctx, path, DefaultConfig().MaxOpenConns)
+}
+
+func openSQLite(ctx context.Context, path string, maxConns int) (*DB, error) {
+	if maxConns <= 0 {
+		maxConns = DefaultConfig().MaxOpenConns
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("create metadata dir: %w", err)
 	}
@@ -79,23 +101,25 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
 	f.Close()
-	// WAL lets readers run beside the single writer; busy_timeout makes a
-	// writer wait for the lock instead of failing; _txlock=immediate takes
-	// the write lock at BEGIN so two read-then-write transactions cannot
-	// deadlock on lock upgrade.
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
+	// busy_timeout (first, so that it covers the switch to WAL of a new
+	// file that another process opens too) makes a writer wait for the
+	// lock instead of failing; WAL lets readers run beside the single
+	// writer; _txlock=immediate takes the write lock at BEGIN so two
+	// read-then-write transactions cannot deadlock on lock upgrade (and run
+	// one after the other: SQLite's transactions are serializable, across
+	// processes too).
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
 		"&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(8)
+	db.SetMaxOpenConns(maxConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	return open(ctx, db, SQLite)
 }
 
-// OpenSQL wraps an already opened database/sql handle (used for PostgreSQL,
-// whose driver the caller registers) and migrates it.
+// OpenSQL wraps an already opened database/sql handle and migrates it.
 func OpenSQL(ctx context.Context, db *sql.DB, d Dialect) (*DB, error) {
 	return open(ctx, db, d)
 }
@@ -119,11 +143,49 @@ func (db *DB) Close() error { return db.sql.Close() }
 // Dialect reports the engine behind the database.
 func (q *Queries) Dialect() Dialect { return q.dialect }
 
+// txAttempts bounds how often InTx runs a transaction that keeps losing
+// serialization conflicts to concurrent ones.
+const txAttempts = 10
+
 // InTx runs fn in one transaction, committing if it returns nil.
+//
+// The transaction is serializable: what fn read is still true when it
+// commits, whichever other transactions of this process or of another node
+// ran meanwhile (a quota counted and then an insert, a row read and then
+// rewritten). SQLite gets there by running write transactions one at a
+// time; PostgreSQL runs them at SERIALIZABLE isolation and aborts one of
+// two that conflict, which InTx then runs again, up to txAttempts times.
+// fn may therefore run more than once: it must do nothing but metadata
+// work through q (and set the caller's variables).
 func (db *DB) InTx(ctx context.Context, fn func(q *Queries) error) error {
-	tx, err := db.sql.BeginTx(ctx, nil)
+	var opts *sql.TxOptions
+	if db.dialect == Postgres {
+		opts = &sql.TxOptions{Isolation: sql.LevelSerializable}
+	}
+	for attempt := 1; ; attempt++ {
+		err := db.tx(ctx, opts, fn)
+		if !errors.Is(err, errSerialization) {
+			return err
+		}
+		if attempt == txAttempts {
+			return fmt.Errorf("metadata transaction lost to concurrent ones %d times: %w", attempt, err)
+		}
+		// Jittered backoff, so that the two that collided do not collide again.
+		backoff := time.Duration(1<<min(attempt, 6)) * time.Millisecond
+		backoff += rand.N(backoff)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("metadata transaction: %w", ctx.Err())
+		case <-time.After(backoff):
+		}
+	}
+}
+
+// tx runs fn in one transaction of db.
+func (db *DB) tx(ctx context.Context, opts *sql.TxOptions, fn func(q *Queries) error) error {
+	tx, err := db.sql.BeginTx(ctx, opts)
 	if err != nil {
-		return fmt.Errorf("begin metadata transaction: %w", err)
+		return fmt.Errorf("begin metadata transaction: %w", mapErr(err))
 	}
 	if err := fn(&Queries{ex: tx, dialect: db.dialect}); err != nil {
 		_ = tx.Rollback()
@@ -184,8 +246,21 @@ func (q *Queries) execOne(ctx context.Context, query string, args ...any) error 
 	return nil
 }
 
-// mapErr turns driver-specific constraint violations into ErrConflict and
-// sql.ErrNoRows into ErrNotFound.
+// errSerialization marks a PostgreSQL transaction aborted because it
+// conflicted with a concurrent one (serialization failure, deadlock):
+// InTx runs it again, callers never see it.
+var errSerialization = errors.New("serialization failure")
+
+// PostgreSQL error codes (SQLSTATE) the store tells apart.
+const (
+	pgUniqueViolation      = "23505"
+	pgSerializationFailure = "40001"
+	pgDeadlockDetected     = "40P01"
+)
+
+// mapErr turns the engines' constraint violations into ErrConflict,
+// sql.ErrNoRows into ErrNotFound, and PostgreSQL's serialization failures
+// into errSerialization.
 func mapErr(err error) error {
 	if err == nil {
 		return nil
@@ -193,10 +268,22 @@ func mapErr(err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}
-	msg := err.Error()
-	if strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "constraint failed: PRIMARY KEY") ||
-		strings.Contains(msg, "SQLSTATE 23505") || strings.Contains(msg, "duplicate key value") {
-		return fmt.Errorf("%w: %w", ErrConflict, err)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case pgUniqueViolation:
+			return fmt.Errorf("%w: %w", ErrConflict, err)
+		case pgSerializationFailure, pgDeadlockDetected:
+			return fmt.Errorf("%w: %w", errSerialization, err)
+		}
+		return err
+	}
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) {
+		switch liteErr.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%w: %w", ErrConflict, err)
+		}
 	}
 	return err
 }

@@ -48,11 +48,28 @@ func (q *Queries) GetLimitOverrides(ctx context.Context, ws string) (string, err
 
 // SetLimitOverrides replaces a workspace's overrides.
 func (q *Queries) SetLimitOverrides(ctx context.Context, ws, overrides string, at time.Time) error {
-	if _, err := q.exec(ctx, `DELETE FROM workspace_limits WHERE workspace_id = ?`, ws); err != nil {
-		return err
-	}
-	_, err := q.exec(ctx, `INSERT INTO workspace_limits (workspace_id, overrides, updated_at) VALUES (?, ?, ?)`, ws, overrides, millis(at))
+	_, err := q.exec(ctx, `INSERT INTO workspace_limits (workspace_id, overrides, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (workspace_id) DO UPDATE SET overrides = excluded.overrides, updated_at = excluded.updated_at`, ws, overrides, millis(at))
 	return err
+}
+
+// UpdateLimitOverrides replaces a workspace's overrides with what update
+// makes of the current ones ("{}" when none), read and written in one
+// serializable transaction: two nodes changing different keys at once
+// both keep their change. update may run more than once.
+func (db *DB) UpdateLimitOverrides(ctx context.Context, ws string, at time.Time, update func(current string) (string, error)) (string, error) {
+	var next string
+	err := db.InTx(ctx, func(q *Queries) error {
+		cur, err := q.GetLimitOverrides(ctx, ws)
+		if err != nil {
+			return err
+		}
+		if next, err = update(cur); err != nil {
+			return err
+		}
+		return q.SetLimitOverrides(ctx, ws, next, at)
+	})
+	return next, err
 }
 
 // DeleteLimitOverrides returns a workspace to the default limits.
@@ -89,19 +106,55 @@ func (q *Queries) ListHALeaders(ctx context.Context) ([]HALeader, error) {
 	return out, rows.Err()
 }
 
-// UpsertHALeader records the elected replica of a cluster.
-func (q *Queries) UpsertHALeader(ctx context.Context, l HALeader) error {
-	res, err := q.exec(ctx, `UPDATE ha_leaders SET replica = ?, received_at = ? WHERE workspace_id = ? AND cluster = ?`,
-		l.Replica, millis(l.ReceivedAt), l.WorkspaceID, l.Cluster)
+// ElectHALeader is the HA tracker's compare-and-set, which every node runs
+// against the same row: candidate becomes (or stays) its cluster's elected
+// replica if none is elected yet, if it is the elected one (its receive
+// time moves forward), or if the elected one was last heard of before
+// takeoverBefore (a failover). It returns the replica elected afterwards,
+// candidate or another, which the caller adopts, and whether this call
+// changed it (a first election or a takeover).
+//
+// Each step is one statement, atomic on its own on both engines (a
+// PostgreSQL UPDATE re-checks its WHERE on a row changed concurrently), so
+// two nodes electing at once cannot both win.
+func (q *Queries) ElectHALeader(ctx context.Context, candidate HALeader, takeoverBefore time.Time) (elected HALeader, changed bool, err error) {
+	ws, cluster, at := candidate.WorkspaceID, candidate.Cluster, millis(candidate.ReceivedAt)
+	// The elected replica, heard of again.
+	res, err := q.exec(ctx, `UPDATE ha_leaders SET received_at = ? WHERE workspace_id = ? AND cluster = ? AND replica = ? AND received_at < ?`,
+		at, ws, cluster, candidate.Replica, at)
 	if err != nil {
-		return err
+		return HALeader{}, false, err
 	}
-	if n, _ := res.RowsAffected(); n > 0 {
-		return nil
+	if n, _ := res.RowsAffected(); n == 1 {
+		return candidate, false, nil
 	}
-	_, err = q.exec(ctx, `INSERT INTO ha_leaders (workspace_id, cluster, replica, received_at) VALUES (?, ?, ?, ?)`,
-		l.WorkspaceID, l.Cluster, l.Replica, millis(l.ReceivedAt))
-	return err
+	// A takeover from a replica silent since before takeoverBefore.
+	res, err = q.exec(ctx, `UPDATE ha_leaders SET replica = ?, received_at = ? WHERE workspace_id = ? AND cluster = ? AND replica <> ? AND received_at < ?`,
+		candidate.Replica, at, ws, cluster, candidate.Replica, millis(takeoverBefore))
+	if err != nil {
+		return HALeader{}, false, err
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return candidate, true, nil
+	}
+	// The cluster's first election.
+	res, err = q.exec(ctx, `INSERT INTO ha_leaders (workspace_id, cluster, replica, received_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (workspace_id, cluster) DO NOTHING`, ws, cluster, candidate.Replica, at)
+	if err != nil {
+		return HALeader{}, false, err
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return candidate, true, nil
+	}
+	// Someone else is elected (or candidate, with a later receive time).
+	elected = HALeader{WorkspaceID: ws, Cluster: cluster}
+	var t int64
+	if err := q.queryRow(ctx, `SELECT replica, received_at FROM ha_leaders WHERE workspace_id = ? AND cluster = ?`, ws, cluster).
+		Scan(&elected.Replica, &t); err != nil {
+		return HALeader{}, false, mapErr(err)
+	}
+	elected.ReceivedAt = fromMillis(t)
+	return elected, false, nil
 }
 
 // DeleteIdleHALeaders forgets clusters not heard of since before.

@@ -17,15 +17,8 @@ type MetricMetadata struct {
 // UpsertMetricMetadata records metadata entries of a workspace.
 func (q *Queries) UpsertMetricMetadata(ctx context.Context, workspaceID string, entries []MetricMetadata, at time.Time) error {
 	for _, e := range entries {
-		res, err := q.exec(ctx, `UPDATE metric_metadata SET updated_at = ? WHERE workspace_id = ? AND metric = ? AND metric_type = ? AND help = ? AND unit = ?`,
-			millis(at), workspaceID, e.Metric, e.Type, e.Help, e.Unit)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			continue
-		}
-		if _, err := q.exec(ctx, `INSERT INTO metric_metadata (workspace_id, metric, metric_type, help, unit, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		if _, err := q.exec(ctx, `INSERT INTO metric_metadata (workspace_id, metric, metric_type, help, unit, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (workspace_id, metric, metric_type, help, unit) DO UPDATE SET updated_at = excluded.updated_at`,
 			workspaceID, e.Metric, e.Type, e.Help, e.Unit, millis(at)); err != nil {
 			return err
 		}

@@ -3,44 +3,82 @@ package metastore
 import (
 	"context"
 	"fmt"
-	"strings"
 )
 
-// migrations are applied in order, each in its own transaction, and recorded
-// in schema_migrations. Never edit a released migration: append a new one.
-// Types are written for SQLite; ddl() adapts them for PostgreSQL.
-var migrations = []string{
+// A migration is one step of the schema: statements applied in order in
+// one transaction and recorded in schema_migrations.
+type migration []statement
+
+// A statement is the same SQL for every engine, unless postgres gives
+// PostgreSQL's own where the engines differ: BYTEA for SQLite's BLOB, an
+// identity column for AUTOINCREMENT, BOOLEAN where SQLite stores 0/1.
+// Timestamps are Unix milliseconds in a BIGINT on both, compared and
+// ordered as numbers, with no time zone to convert.
+type statement struct {
+	sql      string
+	postgres string
+}
+
+func (s statement) forDialect(d Dialect) string {
+	if d == Postgres && s.postgres != "" {
+		return s.postgres
+	}
+	return s.sql
+}
+
+// migrations are applied in order. Never edit a released migration: append
+// a new one. The SQLite text of each statement is what SQLite keeps in
+// sqlite_master for every existing installation (TestSQLiteUpgrade holds a
+// database made before PostgreSQL was supported).
+var migrations = []migration{
 	// 1: installation identity, principals and credentials, workspaces.
-	`CREATE TABLE account (
+	{
+		{sql: `CREATE TABLE account (
 		id TEXT PRIMARY KEY,
 		region TEXT NOT NULL,
 		created_at BIGINT NOT NULL
-	);
-	CREATE TABLE principals (
+	)`},
+		{sql: `CREATE TABLE principals (
 		id TEXT PRIMARY KEY,
 		name TEXT NOT NULL UNIQUE,
 		arn TEXT NOT NULL,
 		created_at BIGINT NOT NULL
-	);
-	CREATE TABLE access_keys (
+	)`},
+		{sql: `CREATE TABLE access_keys (
 		id TEXT PRIMARY KEY,
 		principal_id TEXT NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
 		secret_sealed BLOB NOT NULL,
 		status TEXT NOT NULL,
 		created_at BIGINT NOT NULL,
 		last_used_at BIGINT
-	);
-	CREATE INDEX access_keys_principal ON access_keys(principal_id);
-	CREATE TABLE api_tokens (
+	)`,
+			postgres: `CREATE TABLE access_keys (
+		id TEXT PRIMARY KEY,
+		principal_id TEXT NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+		secret_sealed BYTEA NOT NULL,
+		status TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		last_used_at BIGINT
+	)`},
+		{sql: `CREATE INDEX access_keys_principal ON access_keys(principal_id)`},
+		{sql: `CREATE TABLE api_tokens (
 		id TEXT PRIMARY KEY,
 		principal_id TEXT NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
 		name TEXT NOT NULL,
 		secret_hash BLOB NOT NULL,
 		created_at BIGINT NOT NULL,
 		expires_at BIGINT
-	);
-	CREATE INDEX api_tokens_principal ON api_tokens(principal_id);
-	CREATE TABLE workspaces (
+	)`,
+			postgres: `CREATE TABLE api_tokens (
+		id TEXT PRIMARY KEY,
+		principal_id TEXT NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+		name TEXT NOT NULL,
+		secret_hash BYTEA NOT NULL,
+		created_at BIGINT NOT NULL,
+		expires_at BIGINT
+	)`},
+		{sql: `CREATE INDEX api_tokens_principal ON api_tokens(principal_id)`},
+		{sql: `CREATE TABLE workspaces (
 		id TEXT PRIMARY KEY,
 		alias TEXT,
 		arn TEXT NOT NULL,
@@ -49,16 +87,16 @@ var migrations = []string{
 		retention_days INTEGER NOT NULL,
 		created_at BIGINT NOT NULL,
 		updated_at BIGINT NOT NULL
-	);
-	CREATE UNIQUE INDEX workspaces_client_token ON workspaces(client_token);
-	CREATE INDEX workspaces_created ON workspaces(created_at, id);
-	CREATE TABLE tags (
+	)`},
+		{sql: `CREATE UNIQUE INDEX workspaces_client_token ON workspaces(client_token)`},
+		{sql: `CREATE INDEX workspaces_created ON workspaces(created_at, id)`},
+		{sql: `CREATE TABLE tags (
 		resource_arn TEXT NOT NULL,
 		tag_key TEXT NOT NULL,
 		tag_value TEXT NOT NULL,
 		PRIMARY KEY (resource_arn, tag_key)
-	);
-	CREATE TABLE metric_metadata (
+	)`},
+		{sql: `CREATE TABLE metric_metadata (
 		workspace_id TEXT NOT NULL,
 		metric TEXT NOT NULL,
 		metric_type TEXT NOT NULL,
@@ -66,10 +104,12 @@ var migrations = []string{
 		unit TEXT NOT NULL,
 		updated_at BIGINT NOT NULL,
 		PRIMARY KEY (workspace_id, metric, metric_type, help, unit)
-	);`,
+	)`},
+	},
 
 	// 2: the rest of the AMP control plane, IAM policies, audit trail, log store.
-	`CREATE TABLE rule_namespaces (
+	{
+		{sql: `CREATE TABLE rule_namespaces (
 		workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
 		name TEXT NOT NULL,
 		arn TEXT NOT NULL,
@@ -83,8 +123,23 @@ var migrations = []string{
 		created_at BIGINT NOT NULL,
 		modified_at BIGINT NOT NULL,
 		PRIMARY KEY (workspace_id, name)
-	);
-	CREATE TABLE alertmanager_definitions (
+	)`,
+			postgres: `CREATE TABLE rule_namespaces (
+		workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+		name TEXT NOT NULL,
+		arn TEXT NOT NULL,
+		data BYTEA NOT NULL,
+		active_data BYTEA,
+		rule_count INTEGER NOT NULL,
+		status TEXT NOT NULL,
+		status_reason TEXT,
+		client_token TEXT,
+		version INTEGER NOT NULL,
+		created_at BIGINT NOT NULL,
+		modified_at BIGINT NOT NULL,
+		PRIMARY KEY (workspace_id, name)
+	)`},
+		{sql: `CREATE TABLE alertmanager_definitions (
 		workspace_id TEXT PRIMARY KEY REFERENCES workspaces(id) ON DELETE CASCADE,
 		data BLOB NOT NULL,
 		active_data BLOB,
@@ -94,8 +149,19 @@ var migrations = []string{
 		version INTEGER NOT NULL,
 		created_at BIGINT NOT NULL,
 		modified_at BIGINT NOT NULL
-	);
-	CREATE TABLE logging_configurations (
+	)`,
+			postgres: `CREATE TABLE alertmanager_definitions (
+		workspace_id TEXT PRIMARY KEY REFERENCES workspaces(id) ON DELETE CASCADE,
+		data BYTEA NOT NULL,
+		active_data BYTEA,
+		status TEXT NOT NULL,
+		status_reason TEXT,
+		client_token TEXT,
+		version INTEGER NOT NULL,
+		created_at BIGINT NOT NULL,
+		modified_at BIGINT NOT NULL
+	)`},
+		{sql: `CREATE TABLE logging_configurations (
 		workspace_id TEXT PRIMARY KEY REFERENCES workspaces(id) ON DELETE CASCADE,
 		log_group_arn TEXT NOT NULL,
 		status TEXT NOT NULL,
@@ -103,8 +169,8 @@ var migrations = []string{
 		client_token TEXT,
 		created_at BIGINT NOT NULL,
 		modified_at BIGINT NOT NULL
-	);
-	CREATE TABLE log_events (
+	)`},
+		{sql: `CREATE TABLE log_events (
 		id INTEGER PRIMARY KEY AUTOINCREMENT,
 		workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
 		log_group_arn TEXT NOT NULL,
@@ -113,23 +179,33 @@ var migrations = []string{
 		level TEXT NOT NULL,
 		message TEXT NOT NULL,
 		fields TEXT NOT NULL
-	);
-	CREATE INDEX log_events_ws_time ON log_events(workspace_id, event_time);
-	CREATE TABLE policies (
+	)`,
+			postgres: `CREATE TABLE log_events (
+		id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+		workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+		log_group_arn TEXT NOT NULL,
+		event_time BIGINT NOT NULL,
+		component TEXT NOT NULL,
+		level TEXT NOT NULL,
+		message TEXT NOT NULL,
+		fields TEXT NOT NULL
+	)`},
+		{sql: `CREATE INDEX log_events_ws_time ON log_events(workspace_id, event_time)`},
+		{sql: `CREATE TABLE policies (
 		arn TEXT PRIMARY KEY,
 		name TEXT NOT NULL UNIQUE,
 		description TEXT NOT NULL,
 		document TEXT NOT NULL,
 		created_at BIGINT NOT NULL,
 		updated_at BIGINT NOT NULL
-	);
-	CREATE TABLE policy_attachments (
+	)`},
+		{sql: `CREATE TABLE policy_attachments (
 		principal_id TEXT NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
 		policy_arn TEXT NOT NULL,
 		attached_at BIGINT NOT NULL,
 		PRIMARY KEY (principal_id, policy_arn)
-	);
-	CREATE TABLE audit_events (
+	)`},
+		{sql: `CREATE TABLE audit_events (
 		id TEXT PRIMARY KEY,
 		event_time BIGINT NOT NULL,
 		event_source TEXT NOT NULL,
@@ -141,27 +217,44 @@ var migrations = []string{
 		read_only INTEGER NOT NULL,
 		resource TEXT NOT NULL,
 		event TEXT NOT NULL
-	);
-	CREATE INDEX audit_events_time ON audit_events(event_time, id);
-	INSERT INTO policy_attachments (principal_id, policy_arn, attached_at)
-		SELECT id, 'arn:aws:iam::aws:policy/AdministratorAccess', created_at FROM principals`,
+	)`,
+			postgres: `CREATE TABLE audit_events (
+		id TEXT PRIMARY KEY,
+		event_time BIGINT NOT NULL,
+		event_source TEXT NOT NULL,
+		event_name TEXT NOT NULL,
+		user_name TEXT NOT NULL,
+		access_key_id TEXT NOT NULL,
+		source_ip TEXT NOT NULL,
+		error_code TEXT NOT NULL,
+		read_only BOOLEAN NOT NULL,
+		resource TEXT NOT NULL,
+		event TEXT NOT NULL
+	)`},
+		{sql: `CREATE INDEX audit_events_time ON audit_events(event_time, id)`},
+		{sql: `INSERT INTO policy_attachments (principal_id, policy_arn, attached_at)
+		SELECT id, 'arn:aws:iam::aws:policy/AdministratorAccess', created_at FROM principals`},
+	},
 
 	// 3: per-workspace limit overrides and the HA tracker's elected replicas.
-	`CREATE TABLE workspace_limits (
+	{
+		{sql: `CREATE TABLE workspace_limits (
 		workspace_id TEXT PRIMARY KEY REFERENCES workspaces(id) ON DELETE CASCADE,
 		overrides TEXT NOT NULL,
 		updated_at BIGINT NOT NULL
-	);
-	CREATE TABLE ha_leaders (
+	)`},
+		{sql: `CREATE TABLE ha_leaders (
 		workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
 		cluster TEXT NOT NULL,
 		replica TEXT NOT NULL,
 		received_at BIGINT NOT NULL,
 		PRIMARY KEY (workspace_id, cluster)
-	)`,
+	)`},
+	},
 
 	// 4: AWS integrations, their collection cursors, and the host inventory.
-	`CREATE TABLE aws_integrations (
+	{
+		{sql: `CREATE TABLE aws_integrations (
 		id TEXT PRIMARY KEY,
 		name TEXT NOT NULL,
 		aws_account_id TEXT NOT NULL,
@@ -178,15 +271,33 @@ var migrations = []string{
 		created_at BIGINT NOT NULL,
 		updated_at BIGINT NOT NULL,
 		version INTEGER NOT NULL
-	);
-	CREATE TABLE aws_cursors (
+	)`,
+			postgres: `CREATE TABLE aws_integrations (
+		id TEXT PRIMARY KEY,
+		name TEXT NOT NULL,
+		aws_account_id TEXT NOT NULL,
+		workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+		auth_mode TEXT NOT NULL,
+		role_arn TEXT NOT NULL,
+		external_id TEXT NOT NULL,
+		access_key_id TEXT NOT NULL,
+		secret_sealed BYTEA,
+		settings TEXT NOT NULL,
+		status TEXT NOT NULL,
+		status_reason TEXT NOT NULL,
+		last_poll TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		updated_at BIGINT NOT NULL,
+		version INTEGER NOT NULL
+	)`},
+		{sql: `CREATE TABLE aws_cursors (
 		integration_id TEXT NOT NULL REFERENCES aws_integrations(id) ON DELETE CASCADE,
 		region TEXT NOT NULL,
 		period_seconds INTEGER NOT NULL,
 		end_ms BIGINT NOT NULL,
 		PRIMARY KEY (integration_id, region, period_seconds)
-	);
-	CREATE TABLE hosts (
+	)`},
+		{sql: `CREATE TABLE hosts (
 		id TEXT PRIMARY KEY,
 		workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
 		arn TEXT NOT NULL,
@@ -205,19 +316,21 @@ var migrations = []string{
 		last_seen_at BIGINT NOT NULL,
 		deletion_detected_at BIGINT,
 		retired_at BIGINT
-	);
-	CREATE UNIQUE INDEX hosts_live_arn ON hosts(workspace_id, arn) WHERE retired_at IS NULL;
-	CREATE INDEX hosts_ws ON hosts(workspace_id);
-	CREATE TABLE host_roles (
+	)`},
+		{sql: `CREATE UNIQUE INDEX hosts_live_arn ON hosts(workspace_id, arn) WHERE retired_at IS NULL`},
+		{sql: `CREATE INDEX hosts_ws ON hosts(workspace_id)`},
+		{sql: `CREATE TABLE host_roles (
 		workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
 		service TEXT NOT NULL,
 		role TEXT NOT NULL,
 		created_at BIGINT NOT NULL,
 		PRIMARY KEY (workspace_id, service, role)
-	)`,
+	)`},
+	},
 
 	// 5: web console sessions and passwords, dashboards.
-	`CREATE TABLE console_sessions (
+	{
+		{sql: `CREATE TABLE console_sessions (
 		id TEXT PRIMARY KEY,
 		secret_hash BLOB NOT NULL,
 		principal_id TEXT NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
@@ -226,16 +339,33 @@ var migrations = []string{
 		created_at BIGINT NOT NULL,
 		last_seen_at BIGINT NOT NULL,
 		expires_at BIGINT NOT NULL
-	);
-	CREATE INDEX console_sessions_expiry ON console_sessions(expires_at);
-	CREATE TABLE console_passwords (
+	)`,
+			postgres: `CREATE TABLE console_sessions (
+		id TEXT PRIMARY KEY,
+		secret_hash BYTEA NOT NULL,
+		principal_id TEXT NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+		csrf_token TEXT NOT NULL,
+		method TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		last_seen_at BIGINT NOT NULL,
+		expires_at BIGINT NOT NULL
+	)`},
+		{sql: `CREATE INDEX console_sessions_expiry ON console_sessions(expires_at)`},
+		{sql: `CREATE TABLE console_passwords (
 		principal_id TEXT PRIMARY KEY REFERENCES principals(id) ON DELETE CASCADE,
 		hash BLOB NOT NULL,
 		salt BLOB NOT NULL,
 		iterations INTEGER NOT NULL,
 		updated_at BIGINT NOT NULL
-	);
-	CREATE TABLE dashboards (
+	)`,
+			postgres: `CREATE TABLE console_passwords (
+		principal_id TEXT PRIMARY KEY REFERENCES principals(id) ON DELETE CASCADE,
+		hash BYTEA NOT NULL,
+		salt BYTEA NOT NULL,
+		iterations INTEGER NOT NULL,
+		updated_at BIGINT NOT NULL
+	)`},
+		{sql: `CREATE TABLE dashboards (
 		id TEXT PRIMARY KEY,
 		workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
 		name TEXT NOT NULL,
@@ -243,44 +373,62 @@ var migrations = []string{
 		created_at BIGINT NOT NULL,
 		updated_at BIGINT NOT NULL,
 		version INTEGER NOT NULL
-	);
-	CREATE INDEX dashboards_ws ON dashboards(workspace_id)`,
+	)`},
+		{sql: `CREATE INDEX dashboards_ws ON dashboards(workspace_id)`},
+	},
 }
 
-func (q *Queries) ddl(stmt string) string {
-	if q.dialect == Postgres {
-		stmt = strings.ReplaceAll(stmt, " BLOB", " BYTEA")
-		stmt = strings.ReplaceAll(stmt, "INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
-	}
-	return stmt
-}
+// migrationLock is the PostgreSQL advisory lock key that serializes
+// migrations between nodes starting at once ("kansoku\x00" as a number).
+const migrationLock int64 = 0x6b616e736f6b7500
 
+// migrate brings the schema up to date, one migration per transaction.
+// Each transaction first takes the migration lock and reads the version
+// again, so nodes starting together apply each migration once: on
+// PostgreSQL the transaction-scoped advisory lock (released by the commit,
+// held by no session if a node dies), on SQLite the write lock BEGIN
+// IMMEDIATE takes.
 func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
-		return fmt.Errorf("create schema_migrations: %w", err)
-	}
-	var current int
-	if err := db.queryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
-	}
-	if current > len(migrations) {
-		return fmt.Errorf("metadata schema version %d is newer than this binary knows (%d): refusing to run an older kansoku on it", current, len(migrations))
-	}
-	for v := current + 1; v <= len(migrations); v++ {
-		err := db.InTx(ctx, func(q *Queries) error {
-			for _, stmt := range splitStatements(q.ddl(migrations[v-1])) {
-				if _, err := q.exec(ctx, stmt); err != nil {
-					return fmt.Errorf("%w\n%s", err, stmt)
+	for {
+		var applied int
+		err := db.tx(ctx, nil, func(q *Queries) error {
+			if q.dialect == Postgres {
+				if _, err := q.exec(ctx, `SELECT pg_advisory_xact_lock(?)`, migrationLock); err != nil {
+					return fmt.Errorf("take the migration lock: %w", err)
 				}
 			}
-			_, err := q.exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, v, nowMillis())
-			return err
+			if _, err := q.exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+				return fmt.Errorf("create schema_migrations: %w", err)
+			}
+			var current int
+			if err := q.queryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+				return fmt.Errorf("read schema version: %w", err)
+			}
+			if current > len(migrations) {
+				return fmt.Errorf("metadata schema version %d is newer than this binary knows (%d): refusing to run an older kansoku on it", current, len(migrations))
+			}
+			if current == len(migrations) {
+				return nil
+			}
+			v := current + 1
+			for _, st := range migrations[v-1] {
+				if _, err := q.exec(ctx, st.forDialect(q.dialect)); err != nil {
+					return fmt.Errorf("apply metadata migration %d: %w\n%s", v, err, st.forDialect(q.dialect))
+				}
+			}
+			if _, err := q.exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, v, nowMillis()); err != nil {
+				return fmt.Errorf("record metadata migration %d: %w", v, err)
+			}
+			applied = v
+			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("apply metadata migration %d: %w", v, err)
+			return err
+		}
+		if applied == 0 {
+			return nil
 		}
 	}
-	return nil
 }
 
 // SchemaVersion reports the applied schema version.
@@ -288,14 +436,4 @@ func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 	var v int
 	err := db.queryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
 	return v, err
-}
-
-func splitStatements(s string) []string {
-	var out []string
-	for _, part := range strings.Split(s, ";") {
-		if p := strings.TrimSpace(part); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }

@@ -69,10 +69,8 @@ func (q *Queries) DeletePolicy(ctx context.Context, arn string) error {
 
 // AttachPolicy attaches a policy to a principal (idempotent).
 func (q *Queries) AttachPolicy(ctx context.Context, principalID, policyARN string, at time.Time) error {
-	if _, err := q.exec(ctx, `DELETE FROM policy_attachments WHERE principal_id = ? AND policy_arn = ?`, principalID, policyARN); err != nil {
-		return err
-	}
-	_, err := q.exec(ctx, `INSERT INTO policy_attachments (principal_id, policy_arn, attached_at) VALUES (?, ?, ?)`, principalID, policyARN, millis(at))
+	_, err := q.exec(ctx, `INSERT INTO policy_attachments (principal_id, policy_arn, attached_at) VALUES (?, ?, ?)
+		ON CONFLICT (principal_id, policy_arn) DO UPDATE SET attached_at = excluded.attached_at`, principalID, policyARN, millis(at))
 	return err
 }
 

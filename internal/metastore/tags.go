@@ -31,10 +31,8 @@ func (q *Queries) SetTags(ctx context.Context, arn string, tags map[string]strin
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if _, err := q.exec(ctx, `DELETE FROM tags WHERE resource_arn = ? AND tag_key = ?`, arn, k); err != nil {
-			return err
-		}
-		if _, err := q.exec(ctx, `INSERT INTO tags (resource_arn, tag_key, tag_value) VALUES (?, ?, ?)`, arn, k, tags[k]); err != nil {
+		if _, err := q.exec(ctx, `INSERT INTO tags (resource_arn, tag_key, tag_value) VALUES (?, ?, ?)
+			ON CONFLICT (resource_arn, tag_key) DO UPDATE SET tag_value = excluded.tag_value`, arn, k, tags[k]); err != nil {
 			return err
 		}
 	}

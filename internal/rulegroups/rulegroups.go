@@ -128,20 +128,36 @@ func (s *Service) checkSize(data []byte, lim *limits.Limits) error {
 // is returned as a status reason (the upload is recorded as failed); a
 // quota problem as an API error.
 func (s *Service) validate(ctx context.Context, ws, name string, data []byte) (ruleCount int, reason string, err error) {
-	lim := s.limits.For(ws)
-	_, n, verr := Validate(name, data, lim)
+	_, n, verr := Validate(name, data, s.limits.For(ws))
 	if verr != nil {
 		return 0, statusReason(verr), nil
 	}
-	others, err := s.store.CountRules(ctx, ws, name)
-	if err != nil {
+	if err := s.checkQuota(ctx, s.store, ws, name, n); err != nil {
 		return 0, "", err
 	}
-	if lim.MaxRulesPerWorkspace > 0 && others+n > lim.MaxRulesPerWorkspace {
-		return 0, "", apierr.QuotaExceeded(ResourceType, name, "L-rules-per-workspace",
+	return n, "", nil
+}
+
+// checkQuota refuses n rules in namespace name if, with the workspace's
+// other namespaces, they exceed the rule quota. The writes check it again
+// in their transaction, so that two uploads on two nodes cannot both fit
+// in what is left.
+func (s *Service) checkQuota(ctx context.Context, q interface {
+	CountRules(ctx context.Context, ws, except string) (int, error)
+}, ws, name string, n int) error {
+	lim := s.limits.For(ws)
+	if lim.MaxRulesPerWorkspace <= 0 || n == 0 {
+		return nil
+	}
+	others, err := q.CountRules(ctx, ws, name)
+	if err != nil {
+		return err
+	}
+	if others+n > lim.MaxRulesPerWorkspace {
+		return apierr.QuotaExceeded(ResourceType, name, "L-rules-per-workspace",
 			"this rule file has %d rules and the workspace already has %d: over the limit of %d rules per workspace", n, others, lim.MaxRulesPerWorkspace)
 	}
-	return n, "", nil
+	return nil
 }
 
 // CreateInput is CreateRuleGroupsNamespace's input.
@@ -191,12 +207,21 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Namespace, error)
 		n.RuleCount = count
 	}
 	err = s.store.InTx(ctx, func(q *metastore.Queries) error {
+		if err := s.checkQuota(ctx, q, n.WorkspaceID, n.Name, n.RuleCount); err != nil {
+			return err
+		}
 		if err := q.CreateRuleNamespace(ctx, n); err != nil {
 			return err
 		}
 		return q.SetTags(ctx, n.ARN, in.Tags)
 	})
 	if errors.Is(err, metastore.ErrConflict) {
+		// Created concurrently (on another node, perhaps): the same
+		// request retried with its client token is answered as its first.
+		if existing, gerr := s.store.GetRuleNamespace(ctx, in.WorkspaceID, in.Name); gerr == nil &&
+			in.ClientToken != "" && existing.ClientToken == in.ClientToken && string(existing.Data) == string(in.Data) {
+			return s.withTags(ctx, existing)
+		}
 		return Namespace{}, apierr.Conflict(ResourceType, in.Name, "A rule groups namespace named %s already exists in workspace %s", in.Name, in.WorkspaceID)
 	}
 	if err != nil {
@@ -242,7 +267,15 @@ func (s *Service) Put(ctx context.Context, ws, name string, data []byte, clientT
 		n.Status, n.StatusReason = metastore.StatusUpdating, ""
 		n.RuleCount = count
 	}
-	if err := s.store.UpdateRuleNamespace(ctx, n, cur.Version); err != nil {
+	err = s.store.InTx(ctx, func(q *metastore.Queries) error {
+		if reason == "" {
+			if err := s.checkQuota(ctx, q, ws, name, n.RuleCount); err != nil {
+				return err
+			}
+		}
+		return q.UpdateRuleNamespace(ctx, n, cur.Version)
+	})
+	if err != nil {
 		if errors.Is(err, metastore.ErrConflict) {
 			return Namespace{}, apierr.Conflict(ResourceType, name, "Rule groups namespace %s was changed concurrently; retry", name)
 		}

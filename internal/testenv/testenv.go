@@ -37,6 +37,11 @@ type Options struct {
 	Config  func(*config.Config)
 	// HTTPClient is used to reach the server (for TLS tests); default http.DefaultClient.
 	HTTPClient *http.Client
+	// AdminCredentialsFile holds the admin key the Admin client signs
+	// with; default <data dir>/admin-credentials, which the node that
+	// initialised the installation wrote (another node of a shared
+	// metadata database has none of its own).
+	AdminCredentialsFile string
 }
 
 // Start runs a server until the test ends.
@@ -84,7 +89,11 @@ func Start(t testing.TB, o Options) *Server {
 	s := &Server{App: a, URL: scheme + ln.Addr().String(), DataDir: cfg.Storage.DataDir, cancel: cancel, done: make(chan error, 1), http: hc}
 	go func() { s.done <- a.Run(ctx) }()
 	t.Cleanup(s.Stop)
-	creds, err := client.LoadCredentialsFile(cfg.Storage.DataDir + "/" + app.AdminCredentialsFile)
+	credsFile := o.AdminCredentialsFile
+	if credsFile == "" {
+		credsFile = cfg.Storage.DataDir + "/" + app.AdminCredentialsFile
+	}
+	creds, err := client.LoadCredentialsFile(credsFile)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,10 +26,13 @@ import (
 
 	"github.com/kansoku/kansoku/internal/client"
 	"github.com/kansoku/kansoku/internal/testenv"
+	"github.com/kansoku/kansoku/internal/testenv/pgtest"
 	"github.com/kansoku/kansoku/sim/awssim"
 )
 
 var (
+	// pg is the PostgreSQL server of the tests that need one.
+	pg         pgtest.Shared
 	kansokuBin string
 	repoRoot   string
 	peersDir   string
@@ -51,6 +54,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	if err := pg.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: stop PostgreSQL:", err)
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
