@@ -170,6 +170,7 @@ type sharedOpener func(t *testing.T, n int) []*metastore.DB
 // RunConcurrency is what several nodes on one database must be able to
 // rely on: every handle is another node.
 func RunConcurrency(t *testing.T, open sharedOpener) {
+	t.Run("leases", func(t *testing.T) { concurrencyLeases(t, open) })
 	t.Run("migrations by nodes starting at once", func(t *testing.T) {
 		for round := 0; round < 3; round++ {
 			dbs := open(t, 4)

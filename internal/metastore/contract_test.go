@@ -81,6 +81,7 @@ func RunContract(t *testing.T, open opener) {
 	t.Run("audit", func(t *testing.T) { contractAudit(t, open) })
 	t.Run("limits and HA elections", func(t *testing.T) { contractGuardrails(t, open) })
 	t.Run("transactions", func(t *testing.T) { contractTransactions(t, open) })
+	t.Run("cluster: leases, heartbeats, Alertmanager state", func(t *testing.T) { contractCluster(t, open) })
 
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)

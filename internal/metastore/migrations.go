@@ -376,6 +376,38 @@ var migrations = []migration{
 	)`},
 		{sql: `CREATE INDEX dashboards_ws ON dashboards(workspace_id)`},
 	},
+
+	// 6: several nodes: their heartbeats, the leases of singletons, and
+	// the Alertmanager state every node must be able to read.
+	{
+		{sql: `CREATE TABLE cluster_nodes (
+		id TEXT PRIMARY KEY,
+		url TEXT NOT NULL,
+		heartbeat_at BIGINT NOT NULL
+	)`},
+		{sql: `CREATE TABLE leases (
+		name TEXT PRIMARY KEY,
+		holder TEXT NOT NULL,
+		epoch BIGINT NOT NULL,
+		expires_at BIGINT NOT NULL
+	)`},
+		{sql: `CREATE TABLE alertmanager_state (
+		workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+		kind TEXT NOT NULL,
+		epoch BIGINT NOT NULL,
+		data BLOB NOT NULL,
+		updated_at BIGINT NOT NULL,
+		PRIMARY KEY (workspace_id, kind)
+	)`,
+			postgres: `CREATE TABLE alertmanager_state (
+		workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+		kind TEXT NOT NULL,
+		epoch BIGINT NOT NULL,
+		data BYTEA NOT NULL,
+		updated_at BIGINT NOT NULL,
+		PRIMARY KEY (workspace_id, kind)
+	)`},
+	},
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serializes
