@@ -166,13 +166,21 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 func (s *Server) Routes() []RouteInfo {
 	out := make([]RouteInfo, 0, len(s.routes))
 	for _, rt := range s.routes {
-		out = append(out, RouteInfo{Method: rt.Method, Pattern: rt.Pattern, Action: rt.Action, Public: rt.Plane == httpapi.Public})
+		out = append(out, RouteInfo{Name: rt.Name, Method: rt.Method, Pattern: rt.Pattern, Action: rt.Action, Plane: rt.Plane,
+			MaxBody: rt.MaxBody, Workspace: rt.Workspace, AuthOnly: rt.AuthOnly, NoAudit: rt.NoAudit, Public: rt.Plane == httpapi.Public,
+			Resources: func(r *http.Request) ([]string, error) { return s.resourcesFor(rt, r) }})
 	}
 	return out
 }
 
 // RouteInfo describes one route.
 type RouteInfo struct {
-	Method, Pattern, Action string
-	Public                  bool
+	Name, Method, Pattern, Action string
+	Plane                         httpapi.Plane
+	MaxBody                       int64
+	Workspace, AuthOnly, NoAudit  bool
+	Public                        bool
+	// Resources are the ARNs a request is authorized on (the route's own
+	// resolver, or the middleware's default).
+	Resources func(r *http.Request) ([]string, error)
 }

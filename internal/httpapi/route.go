@@ -9,6 +9,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
 )
 
 // Plane says which error format a route speaks.
@@ -22,6 +23,22 @@ const (
 	Alertmanager              // Alertmanager API v2 JSON
 	Public                    // health, no auth
 )
+
+func (p Plane) String() string {
+	switch p {
+	case Control:
+		return "control"
+	case Data:
+		return "data"
+	case Write:
+		return "write"
+	case Alertmanager:
+		return "alertmanager"
+	case Public:
+		return "public"
+	}
+	return "plane(" + strconv.Itoa(int(p)) + ")"
+}
 
 // Body size limits.
 const (
