@@ -3,17 +3,12 @@ package api
 import (
 	"errors"
 	"net/http"
-	"net/url"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/kansoku/kansoku/internal/apierr"
 	"github.com/kansoku/kansoku/internal/httpapi"
 	"github.com/kansoku/kansoku/internal/iam"
 	"github.com/kansoku/kansoku/internal/iam/policy"
 	"github.com/kansoku/kansoku/internal/metastore"
-	"github.com/kansoku/kansoku/internal/wslog"
 )
 
 // iamRoutes are the admin API for users, policies and attachments, plus the
@@ -27,7 +22,6 @@ func (s *Server) iamRoutes() []route {
 	anyUser := httpapi.One(func(r *http.Request) string { return s.IAM.UserARN("*") })
 	pol := httpapi.One(func(r *http.Request) string { return r.PathValue("policyArn") })
 	anyPolicy := httpapi.One(func(r *http.Request) string { return s.IAM.PolicyARN("*") })
-	wsRes := httpapi.One(func(r *http.Request) string { return s.workspaces.ARN(r.PathValue("workspaceId")) })
 	anything := httpapi.One(func(*http.Request) string { return "*" })
 	return []route{
 		adm("CreateUser", "POST", "/admin/v1/iam/users", "iam:CreateUser", s.userFromBody, s.createUser),
@@ -45,7 +39,6 @@ func (s *Server) iamRoutes() []route {
 		adm("SimulatePrincipalPolicy", "POST", "/admin/v1/iam/simulate", "iam:SimulatePrincipalPolicy", s.userFromBody, s.simulate),
 		adm("UpdateAccessKey", "PUT", "/admin/v1/keys/{accessKeyId}", "iam:UpdateAccessKey", s.keyOwner, s.updateAccessKey),
 		adm("LookupEvents", "GET", "/admin/v1/audit", "cloudtrail:LookupEvents", anything, s.lookupEvents),
-		adm("FilterLogEvents", "GET", "/admin/v1/workspaces/{workspaceId}/logs", "logs:FilterLogEvents", wsRes, s.filterLogEvents),
 	}
 }
 
@@ -316,30 +309,13 @@ func (s *Server) updateAccessKey(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func timeParam(q url.Values, name string) (time.Time, error) {
-	v := q.Get(name)
-	if v == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t, nil
-	}
-	if f, err := strconv.ParseFloat(v, 64); err == nil {
-		return time.UnixMilli(int64(f * 1000)), nil
-	}
-	if d, err := time.ParseDuration(v); err == nil && d > 0 {
-		return time.Now().Add(-d), nil
-	}
-	return time.Time{}, apierr.InvalidField(name, "give an RFC 3339 time, epoch seconds, or a duration ago like 1h")
-}
-
 func (s *Server) lookupEvents(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := metastore.AuditFilter{EventName: q.Get("eventName"), EventSource: q.Get("eventSource"), UserName: q.Get("userName"),
 		AccessKeyID: q.Get("accessKeyId"), Resource: q.Get("resource"), ErrorsOnly: q.Get("errorsOnly") == "true", Before: q.Get("nextToken")}
 	var err error
-	if f.Since, err = timeParam(q, "startTime"); err == nil {
-		f.Until, err = timeParam(q, "endTime")
+	if f.Since, err = httpapi.TimeParam(q, "startTime"); err == nil {
+		f.Until, err = httpapi.TimeParam(q, "endTime")
 	}
 	if err == nil {
 		f.Limit, err = httpapi.MaxResultsParam(r)
@@ -365,37 +341,4 @@ func (s *Server) lookupEvents(w http.ResponseWriter, r *http.Request) {
 		resp["nextToken"] = next
 	}
 	httpapi.WriteJSON(w, http.StatusOK, resp)
-}
-
-func (s *Server) filterLogEvents(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	f := metastore.LogFilter{WorkspaceID: r.PathValue("workspaceId"), Component: q.Get("component"), Level: strings.ToUpper(q.Get("level"))}
-	var err error
-	if f.Since, err = timeParam(q, "startTime"); err == nil {
-		f.Until, err = timeParam(q, "endTime")
-	}
-	if err == nil && q.Get("afterId") != "" {
-		f.AfterID, err = strconv.ParseInt(q.Get("afterId"), 10, 64)
-	}
-	if err == nil && q.Get("limit") != "" {
-		f.Limit, err = strconv.Atoi(q.Get("limit"))
-	}
-	if err != nil {
-		httpapi.WriteError(w, r, httpapi.Control, apierr.Validation(apierr.ReasonFieldValidation, "%v", err))
-		return
-	}
-	events, err := s.Logging.Query(r.Context(), f)
-	if err != nil {
-		httpapi.WriteError(w, r, httpapi.Control, err)
-		return
-	}
-	out := make([]map[string]any, 0, len(events))
-	lastID := f.AfterID
-	for _, e := range events {
-		rec := wslog.Record(e)
-		rec["id"] = e.ID
-		out = append(out, rec)
-		lastID = e.ID
-	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"events": out, "lastId": lastID})
 }

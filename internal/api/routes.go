@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/pprof"
+	"slices"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -13,6 +14,27 @@ import (
 
 // route is one endpoint of the service (see httpapi.Route).
 type route = httpapi.Route
+
+// Routes are the endpoints each component declares and builds the handlers
+// of; New gathers them, with the server's own (health, readiness, /metrics,
+// pprof), into the one route table. internal/app/testdata/routes.txt lists
+// every route with its action, plane and resources.
+type Routes struct {
+	Workspaces []httpapi.Route // workspace: AMP's /workspaces, aliases, configuration
+	RuleGroups []httpapi.Route // rulegroups: AMP's rule-groups namespaces
+	AMConfig   []httpapi.Route // amconfig: AMP's Alertmanager definition
+	Logging    []httpapi.Route // wslog: AMP's logging configuration, the workspace log
+}
+
+// all is every component's routes, in one list.
+func (c Routes) all() []route {
+	return slices.Concat(
+		c.Workspaces,
+		c.RuleGroups,
+		c.AMConfig,
+		c.Logging,
+	)
+}
 
 // routeTable is THE list of endpoints. Every request goes through wrap(),
 // which authenticates it, resolves its workspace and authorizes its action.
@@ -33,32 +55,6 @@ func (s *Server) routeTable() []route {
 		{Name: "ready", Method: "GET", Pattern: "/-/ready", Plane: httpapi.Public, Handler: http.HandlerFunc(s.ready)},
 		{Name: "metrics", Method: "GET", Pattern: "/metrics", Plane: httpapi.Data, Action: "kansoku:GetMetrics", MaxBody: httpapi.KiB,
 			Handler: promhttp.HandlerFor(s.Gatherer, promhttp.HandlerOpts{EnableOpenMetrics: true})},
-
-		// AMP control plane: workspaces.
-		cp("CreateWorkspace", "POST", "/workspaces", "aps:CreateWorkspace", s.createWorkspace),
-		cp("ListWorkspaces", "GET", "/workspaces", "aps:ListWorkspaces", s.listWorkspaces),
-		s.withWorkspaceResource(cp("DescribeWorkspace", "GET", "/workspaces/{workspaceId}", "aps:DescribeWorkspace", s.describeWorkspace)),
-		s.withWorkspaceResource(cp("UpdateWorkspaceAlias", "POST", "/workspaces/{workspaceId}/alias", "aps:UpdateWorkspaceAlias", s.updateWorkspaceAlias)),
-		s.withWorkspaceResource(cp("DeleteWorkspace", "DELETE", "/workspaces/{workspaceId}", "aps:DeleteWorkspace", s.deleteWorkspace)),
-		s.withWorkspaceResource(cp("DescribeWorkspaceConfiguration", "GET", "/workspaces/{workspaceId}/configuration", "aps:DescribeWorkspaceConfiguration", s.describeWorkspaceConfiguration)),
-		s.withWorkspaceResource(cp("UpdateWorkspaceConfiguration", "PATCH", "/workspaces/{workspaceId}/configuration", "aps:UpdateWorkspaceConfiguration", s.updateWorkspaceConfiguration)),
-
-		// AMP control plane: rule-groups namespaces (authorized on the namespace's ARN).
-		s.withNamespaceResource(cp("CreateRuleGroupsNamespace", "POST", "/workspaces/{workspaceId}/rulegroupsnamespaces", "aps:CreateRuleGroupsNamespace", s.createRuleGroupsNamespace)),
-		s.withWorkspaceResource(cp("ListRuleGroupsNamespaces", "GET", "/workspaces/{workspaceId}/rulegroupsnamespaces", "aps:ListRuleGroupsNamespaces", s.listRuleGroupsNamespaces)),
-		s.withNamespaceResource(cp("DescribeRuleGroupsNamespace", "GET", "/workspaces/{workspaceId}/rulegroupsnamespaces/{name}", "aps:DescribeRuleGroupsNamespace", s.describeRuleGroupsNamespace)),
-		s.withNamespaceResource(cp("PutRuleGroupsNamespace", "PUT", "/workspaces/{workspaceId}/rulegroupsnamespaces/{name}", "aps:PutRuleGroupsNamespace", s.putRuleGroupsNamespace)),
-		s.withNamespaceResource(cp("DeleteRuleGroupsNamespace", "DELETE", "/workspaces/{workspaceId}/rulegroupsnamespaces/{name}", "aps:DeleteRuleGroupsNamespace", s.deleteRuleGroupsNamespace)),
-
-		// AMP control plane: Alertmanager definition and logging configuration.
-		s.withWorkspaceResource(cp("CreateAlertManagerDefinition", "POST", "/workspaces/{workspaceId}/alertmanager/definition", "aps:CreateAlertManagerDefinition", s.createAlertManagerDefinition)),
-		s.withWorkspaceResource(cp("DescribeAlertManagerDefinition", "GET", "/workspaces/{workspaceId}/alertmanager/definition", "aps:DescribeAlertManagerDefinition", s.describeAlertManagerDefinition)),
-		s.withWorkspaceResource(cp("PutAlertManagerDefinition", "PUT", "/workspaces/{workspaceId}/alertmanager/definition", "aps:PutAlertManagerDefinition", s.putAlertManagerDefinition)),
-		s.withWorkspaceResource(cp("DeleteAlertManagerDefinition", "DELETE", "/workspaces/{workspaceId}/alertmanager/definition", "aps:DeleteAlertManagerDefinition", s.deleteAlertManagerDefinition)),
-		s.withWorkspaceResource(cp("CreateLoggingConfiguration", "POST", "/workspaces/{workspaceId}/logging", "aps:CreateLoggingConfiguration", s.createLoggingConfiguration)),
-		s.withWorkspaceResource(cp("DescribeLoggingConfiguration", "GET", "/workspaces/{workspaceId}/logging", "aps:DescribeLoggingConfiguration", s.describeLoggingConfiguration)),
-		s.withWorkspaceResource(cp("UpdateLoggingConfiguration", "PUT", "/workspaces/{workspaceId}/logging", "aps:UpdateLoggingConfiguration", s.updateLoggingConfiguration)),
-		s.withWorkspaceResource(cp("DeleteLoggingConfiguration", "DELETE", "/workspaces/{workspaceId}/logging", "aps:DeleteLoggingConfiguration", s.deleteLoggingConfiguration)),
 
 		// AMP control plane: tags, authorized on the tagged resource.
 		s.withARNResource(cp("TagResource", "POST", "/tags/{resourceArn}", "aps:TagResource", s.tagResource)),
@@ -103,29 +99,13 @@ func (s *Server) routeTable() []route {
 	for _, p := range []string{"/debug/pprof/", "/debug/pprof/cmdline", "/debug/pprof/profile", "/debug/pprof/symbol", "/debug/pprof/trace", "/debug/pprof/{profile}"} {
 		rs = append(rs, route{Name: "pprof", Method: "GET", Pattern: p, Plane: httpapi.Control, Action: "kansoku:Debug", MaxBody: httpapi.KiB, Handler: http.HandlerFunc(servePprof)})
 	}
+	rs = append(rs, s.Deps.Routes.all()...)
 	rs = append(rs, s.adminRoutes()...)
 	rs = append(rs, s.iamRoutes()...)
 	rs = append(rs, s.limitsRoutes()...)
 	rs = append(rs, s.awsRoutes()...)
 	rs = append(rs, s.consoleRoutes()...)
 	return rs
-}
-
-func (s *Server) withNamespaceResource(r route) route {
-	r.Resources = func(req *http.Request) ([]string, error) {
-		name := req.PathValue("name")
-		if name == "" { // CreateRuleGroupsNamespace: the name is in the body, decoded as the handler does
-			var in struct {
-				Name string `json:"name"`
-			}
-			if err := httpapi.DecodeJSON(req, &in); err != nil {
-				return nil, err
-			}
-			name = in.Name
-		}
-		return []string{s.RuleGroups.ARN(req.PathValue("workspaceId"), name)}, nil
-	}
-	return r
 }
 
 func (s *Server) withARNResource(r route) route {
@@ -139,11 +119,6 @@ func (s *Server) withARNResource(r route) route {
 	return r
 }
 
-func (s *Server) withWorkspaceResource(r route) route {
-	r.Resources = httpapi.One(func(req *http.Request) string { return s.workspaces.ARN(req.PathValue("workspaceId")) })
-	return r
-}
-
 // resourcesFor returns the ARNs a route's action is authorized against.
 func (s *Server) resourcesFor(rt route, r *http.Request) ([]string, error) {
 	if rt.Resources != nil {
@@ -152,10 +127,11 @@ func (s *Server) resourcesFor(rt route, r *http.Request) ([]string, error) {
 	return []string{s.resourceFor(rt, r)}, nil
 }
 
-// resourceFor returns the ARN a route's action is authorized against.
+// resourceFor returns the ARN a route's action is authorized against when
+// the route does not say (httpapi.Route.Resources).
 func (s *Server) resourceFor(rt route, r *http.Request) string {
-	if rt.Workspace {
-		return s.workspaces.ARN(r.PathValue("workspaceId"))
+	if strings.Contains(rt.Pattern, "{workspaceId}") {
+		return s.arns.Workspace(r.PathValue("workspaceId"))
 	}
 	if strings.HasPrefix(rt.Action, "aps:") {
 		return fmt.Sprintf("arn:aws:aps:%s:%s:*", s.Region, s.AccountID)

@@ -56,6 +56,8 @@ type TagStore interface {
 
 // Deps are the components the API serves.
 type Deps struct {
+	// Routes are the components' own routes.
+	Routes     Routes
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 	// Gatherer is what /metrics exposes.

@@ -252,6 +252,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 	authn.Sessions = a.Sessions
 	authn.ExternalOrigin = originOf(a.ExternalURL)
 	a.API = api.New(api.Deps{
+		Routes: api.Routes{
+			Workspaces: a.Workspaces.Routes(),
+			RuleGroups: a.RuleGroups.Routes(),
+			AMConfig:   a.AMConfig.Routes(),
+			Logging:    a.Logging.Routes(),
+		},
 		Logger: logger.With("component", "api"), Registerer: a.Registry,
 		Gatherer:  prometheus.Gatherers{a.Registry, a.TSDB.Gatherer(), a.Ruler.Gatherer(), a.Alertmanager.Gatherer()},
 		AccountID: a.Account.ID, Region: a.Account.Region,

@@ -63,8 +63,9 @@ type Route struct {
 	// instance and its subnet); the first is the one audited. An error (a
 	// body that does not parse, an object that does not exist) answers
 	// the request before authorization: there is no fallback to another
-	// resource. nil: the workspace's ARN when the route has {workspaceId},
-	// else the account's.
+	// resource. nil: the workspace's ARN when the pattern has
+	// {workspaceId}, else the account's (arn:aws:aps:<region>:<account>:*)
+	// for aps: actions and "*" for the others.
 	Resources func(r *http.Request) ([]string, error)
 	// Workspace: {workspaceId} must name an ACTIVE workspace, which the
 	// request context then carries.
@@ -104,6 +105,11 @@ type ARNs struct{ Region, AccountID string }
 // arn:aws:kansoku:<region>:<account>:<kind>/<id>.
 func (a ARNs) Kansoku(kind, id string) string {
 	return "arn:aws:kansoku:" + a.Region + ":" + a.AccountID + ":" + kind + "/" + id
+}
+
+// Workspace is a workspace's ARN, the resource of the calls on it.
+func (a ARNs) Workspace(id string) string {
+	return "arn:aws:aps:" + a.Region + ":" + a.AccountID + ":workspace/" + id
 }
 
 // Account is the account-wide resource of AMP actions.
