@@ -25,7 +25,6 @@ import (
 	"github.com/kansoku/kansoku/internal/iam"
 	"github.com/kansoku/kansoku/internal/ingest"
 	"github.com/kansoku/kansoku/internal/limits"
-	"github.com/kansoku/kansoku/internal/query"
 	"github.com/kansoku/kansoku/internal/rulegroups"
 	"github.com/kansoku/kansoku/internal/usage"
 	"github.com/kansoku/kansoku/internal/workspace"
@@ -68,8 +67,6 @@ type Deps struct {
 	Authz      Authorizer
 	Workspaces *workspace.Service
 	IAM        *iam.Service
-	Pusher     ingestPusher
-	Query      *query.API
 	Limits     *limits.Overrides
 	RuleGroups *rulegroups.Service
 	AMConfig   *amconfig.Service
@@ -87,13 +84,8 @@ type Deps struct {
 	// dashboards (nil: no console).
 	Sessions   *console.Sessions
 	Dashboards *console.Dashboards
-	// Alertmanager serves each workspace's Alertmanager API v2 (paths
-	// starting /api/v2/, workspace in the request context).
-	Alertmanager http.Handler
 	// Ready reports whether the server may take traffic (/-/ready).
 	Ready func() bool
-	// IngestInflight bounds the remote_write bytes decoded at once.
-	IngestInflight *ingest.Inflight
 	// BodyReadTimeout bounds how long a client may take to send a request
 	// body (0: no bound).
 	BodyReadTimeout time.Duration

@@ -40,6 +40,7 @@ import (
 	"github.com/kansoku/kansoku/internal/console"
 	"github.com/kansoku/kansoku/internal/egress"
 	"github.com/kansoku/kansoku/internal/hosts"
+	"github.com/kansoku/kansoku/internal/httpapi"
 	"github.com/kansoku/kansoku/internal/iam"
 	"github.com/kansoku/kansoku/internal/ingest"
 	"github.com/kansoku/kansoku/internal/limits"
@@ -48,6 +49,7 @@ import (
 	"github.com/kansoku/kansoku/internal/rulegroups"
 	"github.com/kansoku/kansoku/internal/ruler"
 	"github.com/kansoku/kansoku/internal/secrets"
+	"github.com/kansoku/kansoku/internal/tagging"
 	"github.com/kansoku/kansoku/internal/telemetry"
 	"github.com/kansoku/kansoku/internal/tenantdb"
 	"github.com/kansoku/kansoku/internal/usage"
@@ -253,22 +255,25 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 	authn.ExternalOrigin = originOf(a.ExternalURL)
 	a.API = api.New(api.Deps{
 		Routes: api.Routes{
-			Workspaces: a.Workspaces.Routes(),
-			RuleGroups: a.RuleGroups.Routes(),
-			AMConfig:   a.AMConfig.Routes(),
-			Logging:    a.Logging.Routes(),
+			Workspaces:   a.Workspaces.Routes(),
+			RuleGroups:   a.RuleGroups.Routes(),
+			AMConfig:     a.AMConfig.Routes(),
+			Logging:      a.Logging.Routes(),
+			Ingest:       a.Distributor.Routes(ingest.NewInflight(cfg.Ingest.MaxInflightBytes, a.Registry)),
+			Query:        a.Query.Routes(),
+			Alertmanager: a.Alertmanager.Routes(),
+			Tags:         tagging.Routes(httpapi.ARNs{Region: a.Account.Region, AccountID: a.Account.ID}, a.Meta, a.Workspaces, a.RuleGroups),
 		},
 		Logger: logger.With("component", "api"), Registerer: a.Registry,
 		Gatherer:  prometheus.Gatherers{a.Registry, a.TSDB.Gatherer(), a.Ruler.Gatherer(), a.Alertmanager.Gatherer()},
 		AccountID: a.Account.ID, Region: a.Account.Region,
 		Authn: authn, Authz: a.IAM,
-		Workspaces: a.Workspaces, IAM: a.IAM, Pusher: a.Distributor, Query: a.Query, Limits: a.Limits,
+		Workspaces: a.Workspaces, IAM: a.IAM, Limits: a.Limits,
 		RuleGroups: a.RuleGroups, AMConfig: a.AMConfig, Logging: a.Logging, Audit: a.Audit, Meta: a.Meta,
-		LimitsService: a.LimitsService, Usage: a.Usage, HA: a.HA, Alertmanager: a.Alertmanager, AWS: a.AWS, Hosts: a.Hosts,
+		LimitsService: a.LimitsService, Usage: a.Usage, HA: a.HA, AWS: a.AWS, Hosts: a.Hosts,
 		Sessions: a.Sessions, Dashboards: a.Dashboards,
 		Ready:           a.ready.Load,
 		BodyReadTimeout: time.Duration(cfg.Web.BodyReadTimeout),
-		IngestInflight:  ingest.NewInflight(cfg.Ingest.MaxInflightBytes, a.Registry),
 	})
 	return a, nil
 }

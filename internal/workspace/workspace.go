@@ -300,6 +300,12 @@ func (s *Service) Get(ctx context.Context, id string) (metastore.Workspace, erro
 	return w, nil
 }
 
+// Exists returns the error Get would: nil when workspace id exists.
+func (s *Service) Exists(ctx context.Context, id string) error {
+	_, err := s.Get(ctx, id)
+	return err
+}
+
 // Describe returns a workspace with its tags and endpoint.
 func (s *Service) Describe(ctx context.Context, id string) (Description, error) {
 	w, err := s.Get(ctx, id)
