@@ -29,6 +29,8 @@ type Routes struct {
 	Query      []httpapi.Route // query: the Prometheus HTTP API of each workspace
 	// Alertmanager: each workspace's Alertmanager API v2.
 	Alertmanager []httpapi.Route
+	IAM          []httpapi.Route // iam: users, policies, access keys, API tokens
+	Audit        []httpapi.Route // audit: the audit trail (LookupEvents)
 }
 
 // all is every component's routes, in one list.
@@ -42,6 +44,8 @@ func (c Routes) all() []route {
 		c.Ingest,
 		c.Query,
 		c.Alertmanager,
+		c.IAM,
+		c.Audit,
 	)
 }
 
@@ -60,8 +64,6 @@ func (s *Server) routeTable() []route {
 		rs = append(rs, route{Name: "pprof", Method: "GET", Pattern: p, Plane: httpapi.Control, Action: "kansoku:Debug", MaxBody: httpapi.KiB, Handler: http.HandlerFunc(servePprof)})
 	}
 	rs = append(rs, s.Deps.Routes.all()...)
-	rs = append(rs, s.adminRoutes()...)
-	rs = append(rs, s.iamRoutes()...)
 	rs = append(rs, s.limitsRoutes()...)
 	rs = append(rs, s.awsRoutes()...)
 	rs = append(rs, s.consoleRoutes()...)

@@ -262,6 +262,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 			Ingest:       a.Distributor.Routes(ingest.NewInflight(cfg.Ingest.MaxInflightBytes, a.Registry)),
 			Query:        a.Query.Routes(),
 			Alertmanager: a.Alertmanager.Routes(),
+			IAM:          a.IAM.Routes(),
+			Audit:        a.Audit.Routes(),
 			Tags:         tagging.Routes(httpapi.ARNs{Region: a.Account.Region, AccountID: a.Account.ID}, a.Meta, a.Workspaces, a.RuleGroups),
 		},
 		Logger: logger.With("component", "api"), Registerer: a.Registry,
