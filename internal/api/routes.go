@@ -31,6 +31,11 @@ type Routes struct {
 	Alertmanager []httpapi.Route
 	IAM          []httpapi.Route // iam: users, policies, access keys, API tokens
 	Audit        []httpapi.Route // audit: the audit trail (LookupEvents)
+	Limits       []httpapi.Route // limits: a workspace's limits (AMP's quotas)
+	Usage        []httpapi.Route // usage: a workspace's usage against them
+	AWS          []httpapi.Route // awsint: AWS integrations
+	Hosts        []httpapi.Route // hosts: the host inventory
+	Console      []httpapi.Route // console: the web console, its sessions and dashboards
 }
 
 // all is every component's routes, in one list.
@@ -46,6 +51,11 @@ func (c Routes) all() []route {
 		c.Alertmanager,
 		c.IAM,
 		c.Audit,
+		c.Limits,
+		c.Usage,
+		c.AWS,
+		c.Hosts,
+		c.Console,
 	)
 }
 
@@ -64,9 +74,6 @@ func (s *Server) routeTable() []route {
 		rs = append(rs, route{Name: "pprof", Method: "GET", Pattern: p, Plane: httpapi.Control, Action: "kansoku:Debug", MaxBody: httpapi.KiB, Handler: http.HandlerFunc(servePprof)})
 	}
 	rs = append(rs, s.Deps.Routes.all()...)
-	rs = append(rs, s.limitsRoutes()...)
-	rs = append(rs, s.awsRoutes()...)
-	rs = append(rs, s.consoleRoutes()...)
 	return rs
 }
 

@@ -253,6 +253,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 	authn := auth.NewAuthenticator(a.Account.ID, a.Account.Region, a.IAM, nil)
 	authn.Sessions = a.Sessions
 	authn.ExternalOrigin = originOf(a.ExternalURL)
+	arns := httpapi.ARNs{Region: a.Account.Region, AccountID: a.Account.ID}
 	a.API = api.New(api.Deps{
 		Routes: api.Routes{
 			Workspaces:   a.Workspaces.Routes(),
@@ -264,7 +265,13 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 			Alertmanager: a.Alertmanager.Routes(),
 			IAM:          a.IAM.Routes(),
 			Audit:        a.Audit.Routes(),
-			Tags:         tagging.Routes(httpapi.ARNs{Region: a.Account.Region, AccountID: a.Account.ID}, a.Meta, a.Workspaces, a.RuleGroups),
+			Limits:       a.LimitsService.Routes(arns, a.Workspaces),
+			Usage:        a.Usage.Routes(a.Workspaces, a.Limits, a.HA),
+			AWS:          a.AWS.Routes(arns),
+			Hosts:        a.Hosts.Routes(arns, a.Workspaces),
+			Console: console.HTTP{Sessions: a.Sessions, Dashboards: a.Dashboards, Workspaces: a.Workspaces, UserARN: a.IAM.UserARN,
+				Audit: a.Audit, ARNs: arns, Logger: logger.With("component", "console")}.Routes(),
+			Tags: tagging.Routes(arns, a.Meta, a.Workspaces, a.RuleGroups),
 		},
 		Logger: logger.With("component", "api"), Registerer: a.Registry,
 		Gatherer:  prometheus.Gatherers{a.Registry, a.TSDB.Gatherer(), a.Ruler.Gatherer(), a.Alertmanager.Gatherer()},

@@ -112,6 +112,20 @@ func (a ARNs) Workspace(id string) string {
 	return "arn:aws:aps:" + a.Region + ":" + a.AccountID + ":workspace/" + id
 }
 
+// Collection authorizes a listing of Kansoku resources of a kind: on the
+// collection (<kind>/*) and, when the request asks for one workspace's
+// (?workspace=), on that workspace. Each item listed is then authorized
+// on its own (Allowed).
+func (a ARNs) Collection(kind string) func(*http.Request) ([]string, error) {
+	return func(r *http.Request) ([]string, error) {
+		res := []string{a.Kansoku(kind, "*")}
+		if ws := r.URL.Query().Get("workspace"); ws != "" {
+			res = append(res, a.Workspace(ws))
+		}
+		return res, nil
+	}
+}
+
 // Account is the account-wide resource of AMP actions.
 func (a ARNs) Account() string {
 	return "arn:aws:aps:" + a.Region + ":" + a.AccountID + ":*"
