@@ -15,27 +15,46 @@ import (
 // route is one endpoint of the service (see httpapi.Route).
 type route = httpapi.Route
 
-// Routes are the endpoints each component declares and builds the handlers
-// of; New gathers them, with the server's own (health, readiness, /metrics,
-// pprof), into the one route table. internal/app/testdata/routes.txt lists
-// every route with its action, plane and resources.
+// Routes are the endpoints each component declares, with the handlers it
+// builds (its http.go); New gathers them, after the server's own (health,
+// readiness, /metrics, pprof), into the one route table. Which component
+// serves which paths:
+//
+//	Workspaces    workspace     /workspaces, /workspaces/{workspaceId}[/alias|/configuration]
+//	RuleGroups    rulegroups    /workspaces/{workspaceId}/rulegroupsnamespaces[/{name}]
+//	AMConfig      amconfig      /workspaces/{workspaceId}/alertmanager/definition
+//	Logging       wslog         /workspaces/{workspaceId}/logging, /admin/v1/workspaces/{workspaceId}/logs
+//	Tags          tagging       /tags/{resourceArn}
+//	Ingest        ingest        /workspaces/{workspaceId}/api/v1/remote_write
+//	Query         query         /workspaces/{workspaceId}/api/v1/... (Prometheus HTTP API)
+//	Alertmanager  alertmanager  /workspaces/{workspaceId}/alertmanager/api/v2/...
+//	IAM           iam           /admin/v1/iam/..., /admin/v1/keys, /admin/v1/tokens
+//	Audit         audit         /admin/v1/audit
+//	Limits        limits        /admin/v1/workspaces/{workspaceId}/limits
+//	Usage         usage         /admin/v1/workspaces/{workspaceId}/usage
+//	AWS           awsint        /admin/v1/aws/...
+//	Hosts         hosts         /admin/v1/hosts/..., /admin/v1/workspaces/{workspaceId}/roles
+//	Console       console       /, /console/..., /admin/v1/users/{userName}/console-password, .../dashboards
+//
+// internal/app/testdata/routes.txt lists every route with its method,
+// IAM action, error plane, body limit and the resources it is authorized
+// on; TestRouteTable keeps it true.
 type Routes struct {
-	Workspaces []httpapi.Route // workspace: AMP's /workspaces, aliases, configuration
-	RuleGroups []httpapi.Route // rulegroups: AMP's rule-groups namespaces
-	AMConfig   []httpapi.Route // amconfig: AMP's Alertmanager definition
-	Logging    []httpapi.Route // wslog: AMP's logging configuration, the workspace log
-	Tags       []httpapi.Route // tagging: AMP's tags on workspaces and namespaces
-	Ingest     []httpapi.Route // ingest: remote_write
-	Query      []httpapi.Route // query: the Prometheus HTTP API of each workspace
-	// Alertmanager: each workspace's Alertmanager API v2.
+	Workspaces   []httpapi.Route
+	RuleGroups   []httpapi.Route
+	AMConfig     []httpapi.Route
+	Logging      []httpapi.Route
+	Tags         []httpapi.Route
+	Ingest       []httpapi.Route
+	Query        []httpapi.Route
 	Alertmanager []httpapi.Route
-	IAM          []httpapi.Route // iam: users, policies, access keys, API tokens
-	Audit        []httpapi.Route // audit: the audit trail (LookupEvents)
-	Limits       []httpapi.Route // limits: a workspace's limits (AMP's quotas)
-	Usage        []httpapi.Route // usage: a workspace's usage against them
-	AWS          []httpapi.Route // awsint: AWS integrations
-	Hosts        []httpapi.Route // hosts: the host inventory
-	Console      []httpapi.Route // console: the web console, its sessions and dashboards
+	IAM          []httpapi.Route
+	Audit        []httpapi.Route
+	Limits       []httpapi.Route
+	Usage        []httpapi.Route
+	AWS          []httpapi.Route
+	Hosts        []httpapi.Route
+	Console      []httpapi.Route
 }
 
 // all is every component's routes, in one list.
@@ -59,21 +78,23 @@ func (c Routes) all() []route {
 	)
 }
 
-// routeTable is THE list of endpoints. Every request goes through wrap(),
-// which authenticates it, resolves its workspace and authorizes its action.
-func (s *Server) routeTable() []route {
+// routeTable is THE list of endpoints: the server's own, then every
+// component's. Every request goes through wrap(), which authenticates it,
+// resolves its workspace and authorizes its action.
+func (s *Server) routeTable(components Routes) []route {
 	rs := []route{
-		// Health: the only endpoints without authentication.
+		// Health and readiness answer without authentication (as do the
+		// console's static files and its sign-in).
 		{Name: "healthy", Method: "GET", Pattern: "/-/healthy", Plane: httpapi.Public, Handler: http.HandlerFunc(s.healthy)},
 		{Name: "ready", Method: "GET", Pattern: "/-/ready", Plane: httpapi.Public, Handler: http.HandlerFunc(s.ready)},
 		{Name: "metrics", Method: "GET", Pattern: "/metrics", Plane: httpapi.Data, Action: "kansoku:GetMetrics", MaxBody: httpapi.KiB,
-			Handler: promhttp.HandlerFor(s.Gatherer, promhttp.HandlerOpts{EnableOpenMetrics: true})},
+			Handler: promhttp.HandlerFor(s.opts.Gatherer, promhttp.HandlerOpts{EnableOpenMetrics: true})},
 	}
 	// Go profiling, for operators (kansoku:Debug).
 	for _, p := range []string{"/debug/pprof/", "/debug/pprof/cmdline", "/debug/pprof/profile", "/debug/pprof/symbol", "/debug/pprof/trace", "/debug/pprof/{profile}"} {
 		rs = append(rs, route{Name: "pprof", Method: "GET", Pattern: p, Plane: httpapi.Control, Action: "kansoku:Debug", MaxBody: httpapi.KiB, Handler: http.HandlerFunc(servePprof)})
 	}
-	rs = append(rs, s.Deps.Routes.all()...)
+	rs = append(rs, components.all()...)
 	return rs
 }
 
@@ -89,10 +110,10 @@ func (s *Server) resourcesFor(rt route, r *http.Request) ([]string, error) {
 // the route does not say (httpapi.Route.Resources).
 func (s *Server) resourceFor(rt route, r *http.Request) string {
 	if strings.Contains(rt.Pattern, "{workspaceId}") {
-		return s.arns.Workspace(r.PathValue("workspaceId"))
+		return s.opts.ARNs.Workspace(r.PathValue("workspaceId"))
 	}
 	if strings.HasPrefix(rt.Action, "aps:") {
-		return fmt.Sprintf("arn:aws:aps:%s:%s:*", s.Region, s.AccountID)
+		return s.opts.ARNs.Account()
 	}
 	return "*"
 }
@@ -121,7 +142,7 @@ func (s *Server) healthy(w http.ResponseWriter, _ *http.Request) {
 
 func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if s.Ready != nil && !s.Ready() {
+	if s.opts.Ready != nil && !s.opts.Ready() {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		fmt.Fprintln(w, "Service Unavailable: opening workspace storage.")
 		return

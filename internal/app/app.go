@@ -254,35 +254,30 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 	authn.Sessions = a.Sessions
 	authn.ExternalOrigin = originOf(a.ExternalURL)
 	arns := httpapi.ARNs{Region: a.Account.Region, AccountID: a.Account.ID}
-	a.API = api.New(api.Deps{
-		Routes: api.Routes{
-			Workspaces:   a.Workspaces.Routes(),
-			RuleGroups:   a.RuleGroups.Routes(),
-			AMConfig:     a.AMConfig.Routes(),
-			Logging:      a.Logging.Routes(),
-			Ingest:       a.Distributor.Routes(ingest.NewInflight(cfg.Ingest.MaxInflightBytes, a.Registry)),
-			Query:        a.Query.Routes(),
-			Alertmanager: a.Alertmanager.Routes(),
-			IAM:          a.IAM.Routes(),
-			Audit:        a.Audit.Routes(),
-			Limits:       a.LimitsService.Routes(arns, a.Workspaces),
-			Usage:        a.Usage.Routes(a.Workspaces, a.Limits, a.HA),
-			AWS:          a.AWS.Routes(arns),
-			Hosts:        a.Hosts.Routes(arns, a.Workspaces),
-			Console: console.HTTP{Sessions: a.Sessions, Dashboards: a.Dashboards, Workspaces: a.Workspaces, UserARN: a.IAM.UserARN,
-				Audit: a.Audit, ARNs: arns, Logger: logger.With("component", "console")}.Routes(),
-			Tags: tagging.Routes(arns, a.Meta, a.Workspaces, a.RuleGroups),
-		},
+	a.API = api.New(api.Options{
 		Logger: logger.With("component", "api"), Registerer: a.Registry,
-		Gatherer:  prometheus.Gatherers{a.Registry, a.TSDB.Gatherer(), a.Ruler.Gatherer(), a.Alertmanager.Gatherer()},
-		AccountID: a.Account.ID, Region: a.Account.Region,
-		Authn: authn, Authz: a.IAM,
-		Workspaces: a.Workspaces, IAM: a.IAM, Limits: a.Limits,
-		RuleGroups: a.RuleGroups, AMConfig: a.AMConfig, Logging: a.Logging, Audit: a.Audit, Meta: a.Meta,
-		LimitsService: a.LimitsService, Usage: a.Usage, HA: a.HA, AWS: a.AWS, Hosts: a.Hosts,
-		Sessions: a.Sessions, Dashboards: a.Dashboards,
+		Gatherer: prometheus.Gatherers{a.Registry, a.TSDB.Gatherer(), a.Ruler.Gatherer(), a.Alertmanager.Gatherer()},
+		ARNs:     arns, Authn: authn, Authz: a.IAM,
+		Workspaces: a.Workspaces, Limits: a.Limits, Audit: a.Audit,
 		Ready:           a.ready.Load,
 		BodyReadTimeout: time.Duration(cfg.Web.BodyReadTimeout),
+	}, api.Routes{
+		Workspaces:   a.Workspaces.Routes(),
+		RuleGroups:   a.RuleGroups.Routes(),
+		AMConfig:     a.AMConfig.Routes(),
+		Logging:      a.Logging.Routes(),
+		Tags:         tagging.Routes(arns, a.Meta, a.Workspaces, a.RuleGroups),
+		Ingest:       a.Distributor.Routes(ingest.NewInflight(cfg.Ingest.MaxInflightBytes, a.Registry)),
+		Query:        a.Query.Routes(),
+		Alertmanager: a.Alertmanager.Routes(),
+		IAM:          a.IAM.Routes(),
+		Audit:        a.Audit.Routes(),
+		Limits:       a.LimitsService.Routes(arns, a.Workspaces),
+		Usage:        a.Usage.Routes(a.Workspaces, a.Limits, a.HA),
+		AWS:          a.AWS.Routes(arns),
+		Hosts:        a.Hosts.Routes(arns, a.Workspaces),
+		Console: console.HTTP{Sessions: a.Sessions, Dashboards: a.Dashboards, Workspaces: a.Workspaces, UserARN: a.IAM.UserARN,
+			Audit: a.Audit, ARNs: arns, Logger: logger.With("component", "console")}.Routes(),
 	})
 	return a, nil
 }
