@@ -110,7 +110,7 @@ func putRules(t *testing.T, s *testenv.Server, ws, name, rules string) {
 		t.Fatal(err)
 	}
 	waitNamespace(t, s, ws, name, "ACTIVE")
-	if err := s.App.Ruler.SyncNow(ctx, ws); err != nil {
+	if err := s.App.Ruler().SyncNow(ctx, ws); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -119,7 +119,7 @@ func putAlertmanager(t *testing.T, s *testenv.Server, ws, def string) {
 	t.Helper()
 	path := "/workspaces/" + ws + "/alertmanager/definition"
 	method := "POST"
-	if s.App.Alertmanager.Running(ws) {
+	if s.App.Alertmanager().Running(ws) {
 		method = "PUT"
 	}
 	var st statusResp
@@ -135,7 +135,7 @@ func putAlertmanager(t *testing.T, s *testenv.Server, ws, def string) {
 		}
 		return s.Admin.JSON(ctx, "GET", path, nil, nil, &d) == nil && d.D.Status.StatusCode == "ACTIVE"
 	})
-	if err := s.App.Alertmanager.SyncNow(ctx, ws); err != nil {
+	if err := s.App.Alertmanager().SyncNow(ctx, ws); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -335,7 +335,7 @@ func TestAlertFromSampleToWebhook(t *testing.T) {
 	}
 
 	// Usage counts rule evaluations and received alerts.
-	u := s.App.Usage.Report(ws)
+	u := s.App.Usage().Report(ws)
 	if u.Other["RuleEvaluations"] < 3 || u.Other["AlertManagerAlertsReceived"] < 2 || u.Other["SuppressedAlerts"] < 1 {
 		t.Errorf("usage: %+v", u.Other)
 	}
@@ -463,7 +463,7 @@ func TestSNSMessageRules(t *testing.T) {
 	defer simSrv.Close()
 	s := testenv.Start(t, testenv.Options{})
 	ws := s.CreateWorkspace(t, "sns-rules")
-	group := fmt.Sprintf("arn:aws:logs:us-east-1:%s:log-group:/kansoku/%s:*", s.App.Account.ID, ws)
+	group := fmt.Sprintf("arn:aws:logs:us-east-1:%s:log-group:/kansoku/%s:*", s.App.Info().Account.ID, ws)
 	if err := s.Admin.JSON(ctx, "POST", "/workspaces/"+ws+"/logging", nil, map[string]any{"logGroupArn": group}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -487,7 +487,7 @@ func TestSNSMessageRules(t *testing.T) {
         'AWS.reserved': x
 `, topic, simSrv.URL))
 	waitFor(t, func() bool {
-		_, err := s.App.Logging.Describe(ctx, ws)
+		_, err := s.App.Logging().Describe(ctx, ws)
 		return err == nil
 	})
 	big := strings.Repeat("ü", 140*1024) // 280 KiB of 2-byte characters
@@ -513,7 +513,7 @@ func TestSNSMessageRules(t *testing.T) {
 	}
 	// The warnings reach the workspace log, as AMP's do in CloudWatch Logs.
 	waitFor(t, func() bool {
-		_ = s.App.Logging.Flush(ctx)
+		_ = s.App.Logging().Flush(ctx)
 		var out struct {
 			Events []struct {
 				Component string         `json:"component"`
@@ -591,7 +591,7 @@ func ruleAlerts(t *testing.T, s *testenv.Server, ws, rule string) []struct {
 func TestBadRuleAndLiveReload(t *testing.T) {
 	s := testenv.Start(t, testenv.Options{Config: fastRules})
 	ws := s.CreateWorkspace(t, "reload")
-	group := fmt.Sprintf("arn:aws:logs:us-east-1:%s:log-group:/kansoku/%s:*", s.App.Account.ID, ws)
+	group := fmt.Sprintf("arn:aws:logs:us-east-1:%s:log-group:/kansoku/%s:*", s.App.Info().Account.ID, ws)
 	if err := s.Admin.JSON(ctx, "POST", "/workspaces/"+ws+"/logging", nil, map[string]any{"logGroupArn": group}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -640,7 +640,7 @@ func TestBadRuleAndLiveReload(t *testing.T) {
 		return code == 200 && strings.Contains(string(r.Data), `"3"`)
 	})
 	waitFor(t, func() bool {
-		_ = s.App.Logging.Flush(ctx)
+		_ = s.App.Logging().Flush(ctx)
 		var out struct {
 			Events []struct {
 				Component string            `json:"component"`
@@ -678,7 +678,7 @@ func TestBadRuleAndLiveReload(t *testing.T) {
 			}
 		}
 	}
-	u := s.App.Usage.Report(ws)
+	u := s.App.Usage().Report(ws)
 	if u.Other["RuleEvaluations"] < 4 || u.Other["RuleEvaluationFailures"] < 1 {
 		t.Errorf("usage: %+v", u.Other)
 	}
@@ -687,7 +687,7 @@ func TestBadRuleAndLiveReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool {
-		_ = s.App.Ruler.SyncNow(ctx, ws)
+		_ = s.App.Ruler().SyncNow(ctx, ws)
 		gs := ruleGroups(t, s, ws)
 		return len(gs) == 1 && gs[0].File == "stable"
 	})
@@ -790,7 +790,7 @@ func TestAlertmanagerAPIAndIsolation(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool {
-		_ = s.App.Alertmanager.SyncNow(ctx, a)
+		_ = s.App.Alertmanager().SyncNow(ctx, a)
 		return amGet(t, s, a, "/status", nil, nil) == 404
 	})
 }
@@ -812,7 +812,7 @@ func TestAlertmanagerLimits(t *testing.T) {
 		t.Fatalf("with max_alerts=2, stored %d alerts: %v", len(as), as)
 	}
 	waitFor(t, func() bool {
-		u := s.App.Alertmanager.Usage(ws)
+		u := s.App.Alertmanager().Usage(ws)
 		return u["AlertManagerNotificationsThrottled"] >= 1 && u["AllAlerts"] == 2 && u["AlertManagerAlertsReceived"] == 3
 	})
 	// The throttled group may be counted before the allowed one's request

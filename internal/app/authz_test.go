@@ -138,7 +138,7 @@ func TestSeedOneNamespacePolicy(t *testing.T) {
     }
   ]
 }`
-	doc = strings.NewReplacer("<account>", s.App.Account.ID, "<region>", s.App.Account.Region, "<workspace-id>", ws, "<namespace-name>", "team-a").Replace(doc)
+	doc = strings.NewReplacer("<account>", s.App.Info().Account.ID, "<region>", s.App.Info().Account.Region, "<workspace-id>", ws, "<namespace-name>", "team-a").Replace(doc)
 	c := s.User(t, "team-a-admin", createPolicy(t, s, "one-namespace", doc))
 	base := "/workspaces/" + ws + "/rulegroupsnamespaces"
 	if err := c.JSON(ctx, "POST", base, nil, map[string]any{"name": "team-a", "data": b64(validRules)}, nil); err != nil {

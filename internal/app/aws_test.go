@@ -132,7 +132,7 @@ func (e *awsEnv) setRole(t *testing.T, externalID string, policies ...string) {
 func (e *awsEnv) poll(t *testing.T, id string, at time.Time) awsint.PollReport {
 	t.Helper()
 	e.sim.SetNow(func() time.Time { return at })
-	rep, err := e.s.App.AWS.Poll(ctx, id, at)
+	rep, err := e.s.App.AWS().Poll(ctx, id, at)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,7 +84,7 @@ func TestSelfMetricsInWorkspace(t *testing.T) {
 	s := testenv.Start(t, testenv.Options{Config: func(c *config.Config) { c.Usage.SelfMetrics = true }})
 	ws := s.CreateWorkspace(t, "self")
 	push(t, s.Admin, ws, sample(time.Now(), 1, "__name__", "up", "job", "a"), sample(time.Now(), 1, "__name__", "up", "job", "b"))
-	s.App.Usage.Tick(ctx, time.Now())
+	s.App.Usage().Tick(ctx, time.Now())
 	var r struct {
 		Data struct {
 			Result []struct {

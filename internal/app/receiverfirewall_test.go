@@ -22,12 +22,12 @@ func closedFirewall(c *config.Config) { c.Alertmanager.ReceiverFirewall.AllowNet
 // logs nothing without one).
 func enableWorkspaceLog(t *testing.T, s *testenv.Server, ws string) {
 	t.Helper()
-	group := fmt.Sprintf("arn:aws:logs:us-east-1:%s:log-group:/kansoku/%s:*", s.App.Account.ID, ws)
+	group := fmt.Sprintf("arn:aws:logs:us-east-1:%s:log-group:/kansoku/%s:*", s.App.Info().Account.ID, ws)
 	if err := s.Admin.JSON(ctx, "POST", "/workspaces/"+ws+"/logging", nil, map[string]any{"logGroupArn": group}, nil); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool {
-		_, err := s.App.Logging.Describe(ctx, ws)
+		_, err := s.App.Logging().Describe(ctx, ws)
 		return err == nil
 	})
 }
@@ -35,7 +35,7 @@ func enableWorkspaceLog(t *testing.T, s *testenv.Server, ws string) {
 // workspaceLog returns the workspace log as the tenant reads it.
 func workspaceLog(t *testing.T, s *testenv.Server, ws string) string {
 	t.Helper()
-	_ = s.App.Logging.Flush(ctx)
+	_ = s.App.Logging().Flush(ctx)
 	var out struct {
 		Events []json.RawMessage `json:"events"`
 	}
@@ -91,7 +91,7 @@ func TestHeaderFromServerFileIsRefused(t *testing.T) {
 	if code != "CREATION_FAILED" || !strings.Contains(reason, "http_headers[X-Leak].files") {
 		t.Fatalf("status %s (%s); want CREATION_FAILED naming http_headers[X-Leak].files", code, reason)
 	}
-	if s.App.Alertmanager.Running(ws) {
+	if s.App.Alertmanager().Running(ws) {
 		t.Fatal("an Alertmanager runs the refused definition")
 	}
 	if v := leaked.Load(); v != nil {
@@ -126,7 +126,7 @@ func TestReceiverFirewallRefusesAtConnectTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool { code, _ := definitionStatus(t, s, ws); return code == "ACTIVE" })
-	if err := s.App.Alertmanager.SyncNow(ctx, ws); err != nil {
+	if err := s.App.Alertmanager().SyncNow(ctx, ws); err != nil {
 		t.Fatal(err)
 	}
 	postAlerts(t, s, ws, seedAlert)

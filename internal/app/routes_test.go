@@ -25,9 +25,9 @@ var update = flag.Bool("update", false, "rewrite testdata/routes.txt from the ru
 // -update after a deliberate change.
 func TestRouteTable(t *testing.T) {
 	s := testenv.Start(t, testenv.Options{})
-	acct := s.App.Account
+	acct := s.App.Info().Account
 	var lines []string
-	for _, r := range s.App.API.Routes() {
+	for _, r := range s.App.API().Routes() {
 		line := fmt.Sprintf("%-6s %-66s %-34s %-34s %-7s", r.Method, r.Pattern, r.Name, r.Action, r.Plane)
 		if !r.Public {
 			line += fmt.Sprintf(" body=%d", r.MaxBody)
