@@ -317,7 +317,12 @@ func TestAlertFromSampleToWebhook(t *testing.T) {
 		a := amAlerts(t, s, ws)["Critical/b"]
 		return a.Status.State == "suppressed" && len(a.Status.SilencedBy) == 1 && a.Status.SilencedBy[0] == silenceID
 	})
-	time.Sleep(3 * time.Second) // several group_intervals
+	// Several flushes of the Critical group, each muting the silenced alert
+	// (the Alertmanager counts them), then nothing of it may have been sent.
+	muted := s.App.AlertmanagerMetric(ws, "alertmanager_notifications_suppressed_total", "reason", "silence")
+	waitUntil(t, 15*time.Second, "three flushes muting the silenced alert", func() bool {
+		return s.App.AlertmanagerMetric(ws, "alertmanager_notifications_suppressed_total", "reason", "silence") >= muted+3
+	})
 	for _, p := range hook.notifications()[before:] {
 		if hasAlert("Critical")(p) {
 			t.Fatalf("a silenced alert was notified: %+v", p)
@@ -386,6 +391,17 @@ func postAlerts(t *testing.T, s *testenv.Server, ws, body string) {
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("CreateAlertManagerAlerts: %v %v %s", resp, err, b)
 	}
+}
+
+// waitUntil polls cond until it holds, failing the test after timeout.
+func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("%s: not within %s", what, timeout)
 }
 
 func waitPublished(t *testing.T, sim *awssim.Server, topic string, timeout time.Duration) awssim.PublishedMessage {
@@ -667,7 +683,11 @@ func TestBadRuleAndLiveReload(t *testing.T) {
   - record: fine
     expr: sum(dup) * 2
 `)
-	time.Sleep(1500 * time.Millisecond)
+	// The new version runs once its "fine" records 2 x 3.
+	waitUntil(t, 15*time.Second, "the new version of mixed evaluated", func() bool {
+		code, r := get(t, s.Admin, "/workspaces/"+ws+"/api/v1/query", url.Values{"query": {"fine"}})
+		return code == 200 && strings.Contains(string(r.Data), `"6"`)
+	})
 	for _, g := range ruleGroups(t, s, ws) {
 		for _, r := range g.Rules {
 			if r.Name == "Loaded" && (len(r.Alerts) != 1 || r.Alerts[0].ActiveAt != activeAt) {
@@ -818,7 +838,11 @@ func TestAlertmanagerLimits(t *testing.T) {
 	// The throttled group may be counted before the allowed one's request
 	// arrives: wait for that one, then check no second came.
 	waitFor(t, func() bool { return len(hook.notifications()) >= 1 })
-	time.Sleep(500 * time.Millisecond)
+	// A group_interval later the throttled group is flushed, and throttled,
+	// again (flushes are sequential: the first notification was delivered).
+	waitUntil(t, 15*time.Second, "the throttled group flushed again", func() bool {
+		return s.App.Alertmanager().Usage(ws)["AlertManagerNotificationsThrottled"] >= 2
+	})
 	if n := len(hook.notifications()); n != 1 {
 		t.Fatalf("with a burst of 1, %d notifications went out", n)
 	}
@@ -840,7 +864,12 @@ func TestRestartKeepsSilencesAndNotificationLog(t *testing.T) {
 	if code != 200 {
 		t.Fatal(code)
 	}
-	time.Sleep(1500 * time.Millisecond) // a group_interval: nothing new to send
+	// A group_interval with nothing new to send: the Critical group is
+	// flushed again and asks the notification log, which has the entry.
+	asked := s.App.AlertmanagerMetric(ws, "alertmanager_nflog_queries_total", "", "")
+	waitUntil(t, 15*time.Second, "a flush after the notification", func() bool {
+		return s.App.AlertmanagerMetric(ws, "alertmanager_nflog_queries_total", "", "") >= asked+2
+	})
 	sent := len(hook.notifications())
 	s.Stop()
 
@@ -857,7 +886,12 @@ func TestRestartKeepsSilencesAndNotificationLog(t *testing.T) {
 	// The ruler restores the alert and sends it again; the Alertmanager knows
 	// it has notified it already.
 	waitFor(t, func() bool { return amAlerts(t, s, ws)["Critical/a"].Status.State == "active" })
-	time.Sleep(3 * time.Second) // group_wait + group_intervals
+	// group_wait and two group_intervals: three flushes of the Critical
+	// group, each asking the restored notification log; flushes run one
+	// after the other, so the first two have delivered whatever they sent.
+	waitUntil(t, 15*time.Second, "three flushes after the restart", func() bool {
+		return s.App.AlertmanagerMetric(ws, "alertmanager_nflog_queries_total", "", "") >= 3
+	})
 	if got := hook.notifications(); len(got) != sent {
 		t.Fatalf("after restart %d more notifications: %+v", len(got)-sent, got[sent:])
 	}
@@ -981,7 +1015,12 @@ func TestTimeIntervals(t *testing.T) {
 `, hook.URL))
 	postAlerts(t, s, ws, `[{"labels":{"alertname":"Muted"}},{"labels":{"alertname":"Inactive"}},{"labels":{"alertname":"Loud"}}]`)
 	hook.waitFor(t, 10*time.Second, hasAlert("Loud"))
-	time.Sleep(2 * time.Second) // the other groups' group_wait and an interval
+	// The other groups' group_wait and an interval: each flushed twice,
+	// and the Alertmanager muted them both times.
+	waitUntil(t, 15*time.Second, "two flushes of the muted and inactive groups", func() bool {
+		return s.App.AlertmanagerMetric(ws, "alertmanager_notifications_suppressed_total", "reason", "mute_time_interval") >= 2 &&
+			s.App.AlertmanagerMetric(ws, "alertmanager_notifications_suppressed_total", "reason", "active_time_interval") >= 2
+	})
 	for _, p := range hook.notifications() {
 		if hasAlert("Muted")(p) || hasAlert("Inactive")(p) {
 			t.Fatalf("an alert outside its route's time intervals was notified: %+v", p)
@@ -1006,7 +1045,15 @@ func TestAlertmanagerGroupAndSilenceQuotas(t *testing.T) {
 	if _, ok := amAlerts(t, s, ws)["two/"]; !ok {
 		t.Fatal("the second alert was not stored")
 	}
-	time.Sleep(2 * time.Second) // group_wait and an interval
+	// The dispatcher refused "two" a group, then "one"'s group flushed
+	// twice (a group_wait and an interval went by).
+	waitUntil(t, 15*time.Second, "the group quota reached", func() bool {
+		return s.App.AlertmanagerMetric(ws, "alertmanager_dispatcher_aggregation_group_limit_reached_total", "", "") >= 1
+	})
+	asked := s.App.AlertmanagerMetric(ws, "alertmanager_nflog_queries_total", "", "")
+	waitUntil(t, 15*time.Second, "two flushes of the first group", func() bool {
+		return s.App.AlertmanagerMetric(ws, "alertmanager_nflog_queries_total", "", "") >= asked+2
+	})
 	var groups []map[string]any
 	if code := amGet(t, s, ws, "/alerts/groups", nil, &groups); code != 200 || len(groups) != 1 {
 		t.Fatalf("with max_aggregation_groups=1: %d groups %+v", code, groups)

@@ -10,6 +10,7 @@ import (
 	"github.com/kansoku/kansoku/internal/ingest"
 	"github.com/kansoku/kansoku/internal/metastore"
 	"github.com/kansoku/kansoku/internal/ruler"
+	"github.com/kansoku/kansoku/internal/telemetry"
 	"github.com/kansoku/kansoku/internal/usage"
 	"github.com/kansoku/kansoku/internal/wslog"
 )
@@ -31,3 +32,42 @@ func (a *App) Logging() *wslog.Service             { return a.logging }
 func (a *App) Audit() *audit.Recorder              { return a.audit }
 func (a *App) Hosts() *hosts.Service               { return a.hosts }
 func (a *App) Distributor() *ingest.Distributor    { return a.distributor }
+
+// AlertmanagerMetric sums a metric of workspace ws's Alertmanager over its
+// series whose label has value (label "": all of them). Tests wait on
+// these counters, the Alertmanager's own account of what its timers did,
+// instead of sleeping through group_wait and group_interval.
+func (a *App) AlertmanagerMetric(ws, name, label, value string) float64 {
+	mfs, err := a.alertmanager.Gatherer().Gather()
+	if err != nil {
+		return 0
+	}
+	var sum float64
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			match := label == ""
+			inWorkspace := false
+			for _, l := range m.GetLabel() {
+				switch l.GetName() {
+				case telemetry.WorkspaceLabel:
+					inWorkspace = l.GetValue() == ws
+				case label:
+					match = l.GetValue() == value
+				}
+			}
+			if !inWorkspace || !match {
+				continue
+			}
+			switch {
+			case m.Counter != nil:
+				sum += m.GetCounter().GetValue()
+			case m.Gauge != nil:
+				sum += m.GetGauge().GetValue()
+			}
+		}
+	}
+	return sum
+}
