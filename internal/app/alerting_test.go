@@ -346,10 +346,11 @@ func TestAlertFromSampleToWebhook(t *testing.T) {
 	}
 }
 
-// seedTemplatesAM is seed 001's second Alertmanager example, with the
-// lines the PDF extraction wrapped joined again (and its two code blocks
-// put back together); nothing else changed.
-const seedTemplatesAM = `template_files:
+// ampTemplatesAM is the second alert manager example of AMP's user guide
+// (https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-alertmanager-config.html, its 2024
+// edition), with the lines the PDF extraction wrapped joined again (and
+// its two code blocks put back together); nothing else changed.
+const ampTemplatesAM = `template_files:
   default_template: |
     {{ define "sns.default.subject" }}[{{ .Status | toUpper }}]{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}]{{ end }}
     {{ define "__alertmanager" }}AlertManager{{ end }}
@@ -371,9 +372,9 @@ alertmanager_config: |
         value: SEV2
 `
 
-// seedAlert is the CreateAlertManagerAlerts request body of seed 001's API
-// reference.
-const seedAlert = `[
+// ampExampleAlert is the sample request body of AMP's CreateAlertManagerAlerts
+// (https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-APIReference-CreateAlertManagerAlerts.html).
+const ampExampleAlert = `[
   {
     "labels": {
       "alertname": "test-alert"
@@ -425,12 +426,12 @@ func attrs(m awssim.PublishedMessage) map[string]string {
 	return out
 }
 
-// TestSeedAlertmanagerExamplesPublishToSNS runs seed 001's two Alertmanager
+// TestAMPAlertmanagerExamplesPublishToSNS runs AMP's two alert manager
 // definitions as written (the server's SNS endpoint points at the AWS
 // simulator, credentials come from the AWS default chain as they would on
-// AWS) and the seed's CreateAlertManagerAlerts request; the simulator
+// AWS) and AMP's sample CreateAlertManagerAlerts request; the simulator
 // checks the SNS Publish calls the AWS SDK makes.
-func TestSeedAlertmanagerExamplesPublishToSNS(t *testing.T) {
+func TestAMPAlertmanagerExamplesPublishToSNS(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDKANSOKUSNSTEST01")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "kansoku-sns-test-secret")
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
@@ -442,13 +443,13 @@ func TestSeedAlertmanagerExamplesPublishToSNS(t *testing.T) {
 	defer simSrv.Close()
 
 	s := testenv.Start(t, testenv.Options{Config: func(c *config.Config) { c.Alertmanager.SNSEndpoint = simSrv.URL }})
-	basic, templ := s.CreateWorkspace(t, "seed-basic"), s.CreateWorkspace(t, "seed-templates")
-	putAlertmanager(t, s, basic, seedAM)
-	putAlertmanager(t, s, templ, seedTemplatesAM)
-	postAlerts(t, s, basic, seedAlert)
-	postAlerts(t, s, templ, seedAlert)
+	basic, templ := s.CreateWorkspace(t, "amp-basic"), s.CreateWorkspace(t, "amp-templates")
+	putAlertmanager(t, s, basic, ampBasicAM)
+	putAlertmanager(t, s, templ, ampTemplatesAM)
+	postAlerts(t, s, basic, ampExampleAlert)
+	postAlerts(t, s, templ, ampExampleAlert)
 
-	// The seed's routes keep Alertmanager's default group_wait of 30s.
+	// AMP's examples keep Alertmanager's default group_wait of 30s.
 	m := waitPublished(t, sim, basicTopic, 45*time.Second)
 	if m.Subject != "[FIRING:1]  (test-alert)" || !strings.Contains(m.Message, "this is a test alert used for demo purposes") {
 		t.Errorf("basic example: subject %q message %q", m.Subject, m.Message)
@@ -739,7 +740,7 @@ func TestAlertmanagerAPIAndIsolation(t *testing.T) {
   receivers:
   - name: nobody
 `)
-	postAlerts(t, s, a, seedAlert)
+	postAlerts(t, s, a, ampExampleAlert)
 	p, _ := hook.waitFor(t, 10*time.Second, hasAlert("test-alert"))
 	if p.Alerts[0].Annotations["summary"] != "this is a test alert used for demo purposes" || !strings.HasSuffix(p.ExternalURL, "/workspaces/"+a+"/alertmanager") {
 		t.Errorf("payload: %+v", p)
@@ -793,7 +794,7 @@ func TestAlertmanagerAPIAndIsolation(t *testing.T) {
 		{"POST", "/workspaces/" + a + "/alertmanager/api/v2/alerts"},
 		{"GET", "/workspaces/" + b + "/alertmanager/api/v2/alerts"}, // action not granted
 	} {
-		resp, _, err := user.Raw(ctx, c.method, c.path, nil, "application/json", []byte(seedAlert), nil)
+		resp, _, err := user.Raw(ctx, c.method, c.path, nil, "application/json", []byte(ampExampleAlert), nil)
 		if err != nil || resp.StatusCode != 403 {
 			t.Errorf("%s %s as b-only: %v %v", c.method, c.path, resp.StatusCode, err)
 		}
@@ -1108,7 +1109,7 @@ func TestOtherReceivers(t *testing.T) {
     - api_url: %[1]s/opsgenie/
       api_key: k
 `, srv.URL))
-	postAlerts(t, s, ws, seedAlert)
+	postAlerts(t, s, ws, ampExampleAlert)
 	waitFor(t, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
@@ -1117,9 +1118,11 @@ func TestOtherReceivers(t *testing.T) {
 	})
 }
 
-// seedRules is seed 001's rule file example (its two code blocks put back
-// together, the wrapped indentation restored).
-const seedRules = `groups:
+// ampRulesExample is the rules file example of AMP's user guide
+// (https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-ruler-rulesfile.html,
+// its 2024 edition; its two code blocks put back together, the wrapped
+// indentation restored).
+const ampRulesExample = `groups:
 - name: test
   rules:
   - record: metric:recording_rule
@@ -1131,14 +1134,14 @@ const seedRules = `groups:
     for: 2m
 `
 
-// TestSeedRuleExample: the seed's rule file evaluates: the recording rule's
+// TestAMPRulesFileExample: AMP's example rules file evaluates: the recording rule's
 // series appears, and the alerting rule is pending for its 2 minutes.
-func TestSeedRuleExample(t *testing.T) {
+func TestAMPRulesFileExample(t *testing.T) {
 	s := testenv.Start(t, testenv.Options{Config: func(c *config.Config) {
 		fastRules(c)
 		c.Ruler.DefaultEvaluationInterval = model.Duration(time.Second) // AMP's default is 1m
 	}})
-	ws := s.CreateWorkspace(t, "seed-rules")
+	ws := s.CreateWorkspace(t, "amp-rules")
 	now := time.Now()
 	var series []prompb.TimeSeries
 	for i := 8; i >= 0; i-- { // a counter rising 15 per 15 s: rate 1/s
@@ -1148,7 +1151,7 @@ func TestSeedRuleExample(t *testing.T) {
 	if code, body, err := testenv.RemoteWrite(ctx, s.Admin, ws, req); err != nil || code != 200 {
 		t.Fatalf("write: %d %s %v", code, body, err)
 	}
-	putRules(t, s, ws, "seed", seedRules)
+	putRules(t, s, ws, "example", ampRulesExample)
 	waitFor(t, func() bool {
 		code, r := get(t, s.Admin, "/workspaces/"+ws+"/api/v1/query", url.Values{"query": {"metric:recording_rule"}})
 		// rate() over 5m of 2 minutes of data: positive, extrapolated.

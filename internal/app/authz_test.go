@@ -110,10 +110,11 @@ func TestKeyForOneWorkspace(t *testing.T) {
 	}
 }
 
-// TestSeedOneNamespacePolicy uses the source documentation's
-// one-namespace policy exactly as written (its "aps>Delete..." and
+// TestAMPOneNamespacePolicy uses the one-namespace policy of AMP's user
+// guide (https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-ruler-IAM-permissions.html,
+// its 2024 edition) exactly as written (its "aps>Delete..." and
 // "rulegroupnamespace" spellings included).
-func TestSeedOneNamespacePolicy(t *testing.T) {
+func TestAMPOneNamespacePolicy(t *testing.T) {
 	s := testenv.Start(t, testenv.Options{})
 	ws := s.CreateWorkspace(t, "ns")
 	doc := `{

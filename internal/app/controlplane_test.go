@@ -165,14 +165,14 @@ func TestAlertManagerDefinition(t *testing.T) {
 	if e := apiErr(t, s.Admin.JSON(ctx, "GET", path, nil, nil, nil)); e.Status != 404 {
 		t.Fatalf("describe before create: %v", e)
 	}
-	if e := apiErr(t, s.Admin.JSON(ctx, "PUT", path, nil, map[string]any{"data": b64(seedAM)}, nil)); e.Status != 404 {
+	if e := apiErr(t, s.Admin.JSON(ctx, "PUT", path, nil, map[string]any{"data": b64(ampBasicAM)}, nil)); e.Status != 404 {
 		t.Fatalf("put before create: %v", e)
 	}
 	var st statusResp
-	if err := s.Admin.JSON(ctx, "POST", path, nil, map[string]any{"data": b64(seedAM)}, &st); err != nil || st.Status.StatusCode != "CREATING" {
+	if err := s.Admin.JSON(ctx, "POST", path, nil, map[string]any{"data": b64(ampBasicAM)}, &st); err != nil || st.Status.StatusCode != "CREATING" {
 		t.Fatalf("create: %+v %v", st, err)
 	}
-	if e := apiErr(t, s.Admin.JSON(ctx, "POST", path, nil, map[string]any{"data": b64(seedAM)}, nil)); e.Status != 409 {
+	if e := apiErr(t, s.Admin.JSON(ctx, "POST", path, nil, map[string]any{"data": b64(ampBasicAM)}, nil)); e.Status != 409 {
 		t.Fatalf("second create: %v", e)
 	}
 	waitFor(t, func() bool {
@@ -182,7 +182,7 @@ func TestAlertManagerDefinition(t *testing.T) {
 				Data string `json:"data"`
 			} `json:"alertManagerDefinition"`
 		}
-		return s.Admin.JSON(ctx, "GET", path, nil, nil, &d) == nil && d.D.Status.StatusCode == "ACTIVE" && d.D.Data == b64(seedAM)
+		return s.Admin.JSON(ctx, "GET", path, nil, nil, &d) == nil && d.D.Status.StatusCode == "ACTIVE" && d.D.Data == b64(ampBasicAM)
 	})
 	if err := s.Admin.JSON(ctx, "PUT", path, nil, map[string]any{"data": b64("alertmanager_config: |\n  route:\n    receiver: nope\n")}, &st); err != nil {
 		t.Fatal(err)
@@ -190,7 +190,7 @@ func TestAlertManagerDefinition(t *testing.T) {
 	if st.Status.StatusCode != "UPDATE_FAILED" || !strings.Contains(st.Status.StatusReason, "undefined receiver") {
 		t.Fatalf("invalid put: %+v", st)
 	}
-	if active, _ := s.App.AMConfig().Active(ctx, ws); string(active) != seedAM {
+	if active, _ := s.App.AMConfig().Active(ctx, ws); string(active) != ampBasicAM {
 		t.Fatal("a failed update replaced the active configuration")
 	}
 	if err := s.Admin.JSON(ctx, "DELETE", path, nil, nil, nil); err != nil {
@@ -201,7 +201,9 @@ func TestAlertManagerDefinition(t *testing.T) {
 	}
 }
 
-const seedAM = `alertmanager_config: |
+// ampBasicAM is the basic alert manager definition of AMP's user guide
+// (https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-alertmanager-config.html).
+const ampBasicAM = `alertmanager_config: |
   route:
     receiver: 'default'
   receivers:

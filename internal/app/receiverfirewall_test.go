@@ -129,7 +129,7 @@ func TestReceiverFirewallRefusesAtConnectTime(t *testing.T) {
 	if err := s.App.Alertmanager().SyncNow(ctx, ws); err != nil {
 		t.Fatal(err)
 	}
-	postAlerts(t, s, ws, seedAlert)
+	postAlerts(t, s, ws, ampExampleAlert)
 	waitFor(t, func() bool { return strings.Contains(workspaceLog(t, s, ws), "receiver firewall refuses") })
 	if n := hits.Load(); n != 0 {
 		t.Fatalf("the loopback listener got %d requests", n)
@@ -148,7 +148,7 @@ func TestFailedNotificationBodyIsNotShownToTheTenant(t *testing.T) {
 	ws := s.CreateWorkspace(t, "body")
 	enableWorkspaceLog(t, s, ws)
 	putAlertmanager(t, s, ws, groupPerAlertname(fail.URL+"/fail"))
-	postAlerts(t, s, ws, seedAlert)
+	postAlerts(t, s, ws, ampExampleAlert)
 	waitFor(t, func() bool { return strings.Contains(workspaceLog(t, s, ws), "unexpected status code 500") })
 	if l := workspaceLog(t, s, ws); strings.Contains(l, "SECRET-LOOKING-DATA") {
 		t.Fatalf("the response body reached the workspace log:\n%s", l)
@@ -171,7 +171,7 @@ func TestEmailReceiverIsFirewalled(t *testing.T) {
       smarthost: localhost:25
       require_tls: false
 `)
-	postAlerts(t, s, ws, seedAlert)
+	postAlerts(t, s, ws, ampExampleAlert)
 	waitFor(t, func() bool {
 		l := workspaceLog(t, s, ws)
 		return strings.Contains(l, "receiver firewall refuses") && strings.Contains(l, "localhost")
@@ -196,7 +196,7 @@ func TestSNSAPIURLIsFirewalled(t *testing.T) {
       api_url: http://localhost:%s/
       sigv4: {region: us-east-1, access_key: AKIDTENANTKEY0000001, secret_key: tenant-secret}
 `, port))
-	postAlerts(t, s, ws, seedAlert)
+	postAlerts(t, s, ws, ampExampleAlert)
 	waitFor(t, func() bool { return strings.Contains(workspaceLog(t, s, ws), "receiver firewall refuses") })
 	if n := hits.Load(); n != 0 {
 		t.Fatalf("the loopback listener got %d requests", n)

@@ -64,18 +64,18 @@ func (h handlers) newIntegration(r *http.Request) ([]string, error) {
 }
 
 type serviceInfo struct {
-	Key        string               `json:"key"`
-	Name       string               `json:"name"`
-	HostKind   string               `json:"hostKind"`
-	Actions    []string             `json:"actions"`
-	SeedPolicy string               `json:"awsManagedPolicy"`
-	Metrics    []catalog.Selectable `json:"metrics"`
+	Key              string               `json:"key"`
+	Name             string               `json:"name"`
+	HostKind         string               `json:"hostKind"`
+	Actions          []string             `json:"actions"`
+	AWSManagedPolicy string               `json:"awsManagedPolicy"`
+	Metrics          []catalog.Selectable `json:"metrics"`
 }
 
 func (h handlers) listServices(w http.ResponseWriter, r *http.Request) {
 	out := []serviceInfo{}
 	for _, p := range catalog.All() {
-		out = append(out, serviceInfo{Key: p.Key, Name: p.Name, HostKind: p.HostKind, Actions: p.Actions, SeedPolicy: p.SeedPolicy, Metrics: p.Selectables()})
+		out = append(out, serviceInfo{Key: p.Key, Name: p.Name, HostKind: p.HostKind, Actions: p.Actions, AWSManagedPolicy: p.AWSManagedPolicy, Metrics: p.Selectables()})
 	}
 	full := catalog.FullPolicy()
 	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"services": out, "fullPolicy": full, "commonActions": catalog.CommonActions})
