@@ -65,7 +65,7 @@ func callerOr(r *http.Request, name string) string {
 	return ""
 }
 
-// h.userFromBody is the user a request body names (the caller when none),
+// userFromBody is the user a request body names (the caller when none),
 // decoded as its handler decodes it.
 func (h handlers) userFromBody(r *http.Request) ([]string, error) {
 	var in struct {
@@ -84,7 +84,7 @@ func (h handlers) userFromQuery(r *http.Request) string {
 	return h.s.UserARN("*")
 }
 
-// h.keyOwner authorizes an access key operation on the key's owner.
+// keyOwner authorizes an access key operation on the key's owner.
 func (h handlers) keyOwner(r *http.Request) ([]string, error) {
 	name, err := h.s.KeyOwner(r.Context(), r.PathValue("accessKeyId"))
 	if err != nil {
@@ -93,7 +93,7 @@ func (h handlers) keyOwner(r *http.Request) ([]string, error) {
 	return []string{h.s.UserARN(name)}, nil
 }
 
-// h.tokenOwner authorizes an API token operation on the token's owner.
+// tokenOwner authorizes an API token operation on the token's owner.
 func (h handlers) tokenOwner(r *http.Request) ([]string, error) {
 	name, err := h.s.TokenOwner(r.Context(), r.PathValue("tokenId"))
 	if err != nil {
