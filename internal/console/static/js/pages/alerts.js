@@ -2,8 +2,8 @@
 // Alertmanager's alert groups (active, suppressed) and its silences, with
 // silence creation from an alert and expiry.
 import * as api from '../api.js';
-import { h, clear, badge, errorBox, toast, modal, fmtTime, ago, can, session, workspaceARN } from '../ui.js';
-import { every, refreshAgo, toDate, agoSpan } from './rules.js';
+import { h, clear, badge, errorBox, toast, modal, fmtTime, ago, can, session, workspaceARN, every } from '../ui.js';
+import { refreshAgo, toDate, agoSpan } from './rules.js';
 
 const validTime = (t) => toDate(t) !== null;
 

@@ -2,8 +2,8 @@
 // ruler and Alertmanager and of the AWS integrations writing into it, which
 // AMP sends to the CloudWatch Logs group of the logging configuration.
 import * as api from '../api.js';
-import { h, clear, badge, errorBox, toast, fmtTime, can, session, workspaceARN, copyButton } from '../ui.js';
-import { every, refreshAgo } from './rules.js';
+import { h, clear, badge, errorBox, toast, fmtTime, can, session, workspaceARN, copyButton, every } from '../ui.js';
+import { refreshAgo } from './rules.js';
 
 const PAGE = 5000;     // events per request
 const KEEP = 1000;     // newest events shown
