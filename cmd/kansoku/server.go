@@ -82,7 +82,7 @@ func registerServer(a *kingpin.Application, commands map[string]func(context.Con
 			return err
 		}
 		defer a.Close()
-		printBanner(os.Stdout, a, term.IsTerminal(int(os.Stdout.Fd())))
+		printBanner(os.Stdout, a.Info(), term.IsTerminal(int(os.Stdout.Fd())))
 		if sim != nil {
 			go func() {
 				res, err := demo.Setup(ctx, a, sim, logger)
@@ -90,10 +90,10 @@ func registerServer(a *kingpin.Application, commands map[string]func(context.Con
 					logger.Error("demo setup failed", "err", err)
 					return
 				}
-				printDemo(os.Stdout, a, sim, res)
+				printDemo(os.Stdout, a.Info(), sim, res)
 			}()
 		}
-		if !a.TLS {
+		if !a.Info().TLS {
 			logger.Warn("TLS is off: bearer tokens and SigV4-signed requests cross the network in clear; use --web.config.file with tls_server_config outside localhost")
 		}
 		return a.Run(ctx)
@@ -114,15 +114,15 @@ func newLogger(w io.Writer, c config.LogConfig) *slog.Logger {
 // printed only on the installation's first start, and only to a terminal:
 // when stdout goes to a log (systemd, docker, a file), the secret stays in
 // the credentials file alone.
-func printBanner(w io.Writer, a *app.App, tty bool) {
+func printBanner(w io.Writer, a app.Info, tty bool) {
 	url := a.ExternalURL
-	credFile := filepath.Join(a.Config.Storage.DataDir, app.AdminCredentialsFile)
+	credFile := filepath.Join(a.DataDir, app.AdminCredentialsFile)
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nKansoku %s\n", version.Version)
 	fmt.Fprintf(&b, "  endpoint:  %s\n", url)
 	fmt.Fprintf(&b, "  console:   %s/console/  (sign in with the admin access key)\n", url)
 	fmt.Fprintf(&b, "  account:   %s   region: %s\n", a.Account.ID, a.Account.Region)
-	fmt.Fprintf(&b, "  data:      %s\n", a.Config.Storage.DataDir)
+	fmt.Fprintf(&b, "  data:      %s\n", a.DataDir)
 	switch k := a.FirstStart; {
 	case k != nil && tty:
 		fmt.Fprintf(&b, "\nAdmin credentials (shown once; saved in %s, mode 0600):\n", credFile)
@@ -147,15 +147,15 @@ Use it:
     TOKEN=$(kansoku token create --data.dir %[4]s --url %[2]s)
     curl -H "Authorization: Bearer $TOKEN" '%[2]s/workspaces/<workspaceId>/api/v1/query?query=up'
     promtool query instant "http://kansoku:$TOKEN@%[5]s/workspaces/<workspaceId>" up
-`, credFile, url, a.Account.Region, a.Config.Storage.DataDir, strings.TrimPrefix(strings.TrimPrefix(url, "http://"), "https://"))
+`, credFile, url, a.Account.Region, a.DataDir, strings.TrimPrefix(strings.TrimPrefix(url, "http://"), "https://"))
 	if !a.TLS {
 		fmt.Fprintf(&b, "\nTLS is off: credentials cross the network in clear. Serve only on localhost, or pass --web.config.file with tls_server_config.\n")
 	}
 	fmt.Fprintln(w, b.String())
 }
 
-func printDemo(w io.Writer, a *app.App, sim *demo.Simulator, res demo.Result) {
-	dd := a.Config.Storage.DataDir
+func printDemo(w io.Writer, a app.Info, sim *demo.Simulator, res demo.Result) {
+	dd := a.DataDir
 	fmt.Fprintf(w, `
 Demo: the simulated AWS account %[1]s (AWS API simulator at %[2]s) is collected by the AWS
 integration %[3]s into the workspace %[4]s, every minute; a rule alerts on busy EC2 instances.

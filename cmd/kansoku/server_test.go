@@ -17,7 +17,7 @@ import (
 // The admin secret is printed once, to a terminal only: a log that
 // captures stdout must not hold it.
 func TestBannerPrintsTheSecretOnlyToATerminal(t *testing.T) {
-	a := &app.App{Config: config.Default(), ExternalURL: "http://localhost:9393", Account: metastore.Account{ID: "123456789012", Region: "us-east-1"},
+	a := app.Info{DataDir: config.Default().Storage.DataDir, ExternalURL: "http://localhost:9393", Account: metastore.Account{ID: "123456789012", Region: "us-east-1"},
 		FirstStart: &iam.NewKey{AccessKeyID: "AKIAFIRSTSTART000001", SecretAccessKey: "first-start-secret"}}
 	var tty, log strings.Builder
 	printBanner(&tty, a, true)

@@ -47,7 +47,6 @@ type instance struct {
 	m       *Manager
 	ws      string
 	logger  *slog.Logger
-	dir     string
 	reg     *prometheus.Registry
 	limiter *alertsLimiter
 

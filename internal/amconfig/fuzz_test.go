@@ -12,7 +12,7 @@ import (
 // an error, quickly, never a panic; an accepted one passes the tenant
 // safety review.
 func FuzzParse(f *testing.F) {
-	f.Add([]byte(seedBasic))
+	f.Add([]byte(ampBasic))
 	f.Add([]byte("alertmanager_config: |\n  route: {receiver: r}\n  receivers:\n  - name: r\n    webhook_configs:\n    - url: http://hooks.example/\n      http_config: {http_headers: {X: {files: [/etc/passwd]}}}\n"))
 	f.Add([]byte("template_files:\n  t: '{{ define \"a\" }}x{{ end }}'\nalertmanager_config: |\n  templates: [t]\n  route: {receiver: r}\n  receivers: [{name: r}]\n"))
 	f.Add([]byte("a: &a [*a, *a]\nalertmanager_config: *a\n"))

@@ -10,8 +10,10 @@ import (
 	"github.com/kansoku/kansoku/internal/limits"
 )
 
-// seedBasic is seed 001's basic Alertmanager definition, as written.
-const seedBasic = `alertmanager_config: |
+// ampBasic is the basic alert manager definition of AMP's user guide
+// (https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-alertmanager-config.html),
+// as written.
+const ampBasic = `alertmanager_config: |
   route:
     receiver: 'default'
   receivers:
@@ -39,7 +41,7 @@ func TestParse(t *testing.T) {
 	cases := []struct {
 		name, def, err string
 	}{
-		{"seed basic example", seedBasic, ""},
+		{"AMP's basic example", ampBasic, ""},
 		{"templates and webhook", `template_files:
   default_template: |
     {{ define "sns.default.subject" }}[{{ .Status | toUpper }}]{{ end }}

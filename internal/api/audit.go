@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"encoding/json"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -31,14 +30,6 @@ func (c *captureWriter) Write(b []byte) (int, error) {
 	return c.statusRecorder.Write(b)
 }
 
-func sourceIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 // patternParams lists the {wildcards} of a route pattern.
 func patternParams(pattern string) []string {
 	var out []string
@@ -54,8 +45,8 @@ func patternParams(pattern string) []string {
 // response; errCode the AWS error type, if any.
 func (s *Server) auditEvent(r *http.Request, rt route, id *auth.Identity, resource string, status int, errCode, errMsg string, respBody []byte) audit.Event {
 	e := audit.New(rt.Action, time.Now())
-	e.AWSRegion, e.RecipientAccountID = s.Region, s.AccountID
-	e.SourceIPAddress, e.UserAgent, e.RequestID = sourceIP(r), r.UserAgent(), httpapi.RequestID(r)
+	e.AWSRegion, e.RecipientAccountID = s.opts.ARNs.Region, s.opts.ARNs.AccountID
+	e.SourceIPAddress, e.UserAgent, e.RequestID = httpapi.SourceIP(r), r.UserAgent(), httpapi.RequestID(r)
 	if id != nil {
 		e.UserIdentity = audit.UserIdentity{Type: "IAMUser", PrincipalID: id.PrincipalID, ARN: id.PrincipalARN, AccountID: id.AccountID,
 			AccessKeyID: id.AccessKeyID, UserName: id.PrincipalName, AuthMethod: string(id.Method)}
@@ -77,9 +68,8 @@ func (s *Server) auditEvent(r *http.Request, rt route, id *auth.Identity, resour
 		}
 	}
 	if rt.Plane == httpapi.Control && strings.Contains(r.Header.Get("Content-Type"), "json") {
-		body, _ := requestBody(r)
 		var m map[string]any
-		if json.Unmarshal(body, &m) == nil {
+		if json.Unmarshal(httpapi.Body(r), &m) == nil {
 			for k, v := range m {
 				params[k] = v
 			}
@@ -94,7 +84,7 @@ func (s *Server) auditEvent(r *http.Request, rt route, id *auth.Identity, resour
 	}
 	e.ErrorCode, e.ErrorMessage = errCode, errMsg
 	if resource != "" {
-		e.Resources = []audit.Resource{{ARN: resource, AccountID: s.AccountID}}
+		e.Resources = []audit.Resource{{ARN: resource, AccountID: s.opts.ARNs.AccountID}}
 	}
 	return e
 }

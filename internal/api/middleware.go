@@ -21,9 +21,6 @@ import (
 	"github.com/kansoku/kansoku/internal/workspace"
 )
 
-// requestBody returns the body the middleware read.
-func requestBody(r *http.Request) ([]byte, error) { return httpapi.Body(r), nil }
-
 func newRequestID() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
@@ -74,9 +71,9 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, rt route) ([]b
 		return nil, nil
 	}
 	limit := rt.MaxBody
-	if rt.Plane == httpapi.Write && s.Limits != nil {
+	if rt.Plane == httpapi.Write && s.opts.Limits != nil {
 		if ws := r.PathValue("workspaceId"); workspace.ValidateID(ws) == nil {
-			if l := int64(s.Limits.For(ws).MaxRequestBytes); l < limit {
+			if l := int64(s.opts.Limits.For(ws).MaxRequestBytes); l < limit {
 				limit = l
 			}
 		}
@@ -85,8 +82,8 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, rt route) ([]b
 		return nil, errBodyTooLarge{limit}
 	}
 	rc := http.NewResponseController(w)
-	if s.BodyReadTimeout > 0 {
-		_ = rc.SetReadDeadline(time.Now().Add(s.BodyReadTimeout)) // unsupported: no deadline
+	if s.opts.BodyReadTimeout > 0 {
+		_ = rc.SetReadDeadline(time.Now().Add(s.opts.BodyReadTimeout)) // unsupported: no deadline
 	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
@@ -95,7 +92,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, rt route) ([]b
 		r.Body.Close()
 		return nil, fmt.Errorf("read request body: %w", err)
 	}
-	if s.BodyReadTimeout > 0 {
+	if s.opts.BodyReadTimeout > 0 {
 		// Later reads (the server's check for a client that went away)
 		// must not hit the deadline.
 		_ = rc.SetReadDeadline(time.Time{})
@@ -114,8 +111,8 @@ func (s *Server) wrap(rt route) http.Handler {
 		start := time.Now()
 		reqID := newRequestID()
 		w.Header().Set("x-amzn-RequestId", reqID)
-		ctx := httpapi.WithRequest(r.Context(), reqID, s.logger, s.authz)
-		ctx = auth.WithRequestInfo(ctx, auth.RequestInfo{SourceIP: sourceIP(r), Secure: r.TLS != nil, Region: s.Region})
+		ctx := httpapi.WithRequest(r.Context(), reqID, s.logger, s.opts.Authz)
+		ctx = auth.WithRequestInfo(ctx, auth.RequestInfo{SourceIP: httpapi.SourceIP(r), Secure: r.TLS != nil, Region: s.opts.ARNs.Region})
 		rec := &statusRecorder{ResponseWriter: w}
 		var out http.ResponseWriter = rec
 		var capture *captureWriter
@@ -148,9 +145,9 @@ func (s *Server) wrap(rt route) http.Handler {
 		r = r.WithContext(ctx)
 
 		if rt.Plane == httpapi.Public {
-			if r.ContentLength != 0 && s.BodyReadTimeout > 0 {
+			if r.ContentLength != 0 && s.opts.BodyReadTimeout > 0 {
 				rc := http.NewResponseController(rec)
-				if rc.SetReadDeadline(time.Now().Add(s.BodyReadTimeout)) == nil {
+				if rc.SetReadDeadline(time.Now().Add(s.opts.BodyReadTimeout)) == nil {
 					defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
 				}
 			}
@@ -161,7 +158,7 @@ func (s *Server) wrap(rt route) http.Handler {
 		// Authenticate from the headers first: a request that fails is
 		// refused before its body is read, so an unauthenticated client
 		// cannot make the server buffer anything.
-		attempt, err := s.authn.Begin(r.Context(), r)
+		attempt, err := s.opts.Authn.Begin(r.Context(), r)
 		if err != nil {
 			if r.Body != nil {
 				r.Body.Close() // not read: the connection closes after the answer
@@ -197,8 +194,8 @@ func (s *Server) wrap(rt route) http.Handler {
 				httpapi.WriteError(rec, r, rt.Plane, err)
 				return
 			}
-			if _, ok := s.workspaces.Active(wsID); !ok {
-				if s.Ready != nil && !s.Ready() {
+			if _, ok := s.opts.Workspaces.Active(wsID); !ok {
+				if s.opts.Ready != nil && !s.opts.Ready() {
 					// At start the workspaces' storage opens after the
 					// listener: a known workspace is not gone, it is not
 					// open yet, and clients (remote_write) must retry.
@@ -226,7 +223,7 @@ func (s *Server) wrap(rt route) http.Handler {
 			}
 		}
 		rt.Handler.ServeHTTP(out, r)
-		if capture != nil && s.Audit != nil && !rt.NoAudit {
+		if capture != nil && s.opts.Audit != nil && !rt.NoAudit {
 			code := rec.status
 			if code == 0 {
 				code = http.StatusOK
@@ -238,7 +235,7 @@ func (s *Server) wrap(rt route) http.Handler {
 				_ = json.Unmarshal(capture.buf.Bytes(), &m)
 				errMsg = m.Message
 			}
-			s.Audit.Record(s.auditEvent(r, rt, id, resource, code, errCode, errMsg, capture.buf.Bytes()))
+			s.opts.Audit.Record(s.auditEvent(r, rt, id, resource, code, errCode, errMsg, capture.buf.Bytes()))
 		}
 	})
 }
@@ -248,8 +245,8 @@ func (s *Server) wrap(rt route) http.Handler {
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, rt route, id *auth.Identity, resource string, err error) {
 	s.logger.Info("request refused", "route", rt.Name, "method", r.Method, "remote", r.RemoteAddr, "reason", err.Error())
 	e := httpapi.ToAWSError(err, r)
-	if s.Audit != nil {
-		s.Audit.Record(s.auditEvent(r, rt, id, resource, e.Status, e.Type, e.Message, nil))
+	if s.opts.Audit != nil {
+		s.opts.Audit.Record(s.auditEvent(r, rt, id, resource, e.Status, e.Type, e.Message, nil))
 	}
 	httpapi.WriteError(w, r, rt.Plane, e)
 }
@@ -258,7 +255,7 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, rt route, id *au
 // refused, with the refusal.
 func (s *Server) authorizeAll(ctx context.Context, id *auth.Identity, action string, resources []string) (string, error) {
 	for _, res := range resources {
-		if err := s.authz.Authorize(ctx, id, action, res); err != nil {
+		if err := s.opts.Authz.Authorize(ctx, id, action, res); err != nil {
 			return res, err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/pprof"
+	"slices"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -14,134 +15,87 @@ import (
 // route is one endpoint of the service (see httpapi.Route).
 type route = httpapi.Route
 
-// routeTable is THE list of endpoints. Every request goes through wrap(),
-// which authenticates it, resolves its workspace and authorizes its action.
-func (s *Server) routeTable() []route {
-	dp := func(name, method, path, action string, h http.Handler) route {
-		return route{Name: name, Method: method, Pattern: "/workspaces/{workspaceId}" + path, Plane: httpapi.Data,
-			Action: action, Workspace: true, MaxBody: httpapi.QueryBodyLimit, Handler: h}
-	}
-	cp := func(name, method, pattern, action string, h http.HandlerFunc) route {
-		return route{Name: name, Method: method, Pattern: pattern, Plane: httpapi.Control, Action: action,
-			Workspace: false, MaxBody: httpapi.ControlBodyLimit, Handler: h}
-	}
-	q := http.HandlerFunc(s.serveQueryAPI)
-	am := http.HandlerFunc(s.serveAlertmanagerAPI)
+// Routes are the endpoints each component declares, with the handlers it
+// builds (its http.go); New gathers them, after the server's own (health,
+// readiness, /metrics, pprof), into the one route table. Which component
+// serves which paths:
+//
+//	Workspaces    workspace     /workspaces, /workspaces/{workspaceId}[/alias|/configuration]
+//	RuleGroups    rulegroups    /workspaces/{workspaceId}/rulegroupsnamespaces[/{name}]
+//	AMConfig      amconfig      /workspaces/{workspaceId}/alertmanager/definition
+//	Logging       wslog         /workspaces/{workspaceId}/logging, /admin/v1/workspaces/{workspaceId}/logs
+//	Tags          tagging       /tags/{resourceArn}
+//	Ingest        ingest        /workspaces/{workspaceId}/api/v1/remote_write
+//	Query         query         /workspaces/{workspaceId}/api/v1/... (Prometheus HTTP API)
+//	Alertmanager  alertmanager  /workspaces/{workspaceId}/alertmanager/api/v2/...
+//	IAM           iam           /admin/v1/iam/..., /admin/v1/keys, /admin/v1/tokens
+//	Audit         audit         /admin/v1/audit
+//	Limits        limits        /admin/v1/workspaces/{workspaceId}/limits
+//	Usage         usage         /admin/v1/workspaces/{workspaceId}/usage
+//	AWS           awsint        /admin/v1/aws/...
+//	Hosts         hosts         /admin/v1/hosts/..., /admin/v1/workspaces/{workspaceId}/roles
+//	Console       console       /, /console/..., /admin/v1/users/{userName}/console-password, .../dashboards
+//
+// internal/app/testdata/routes.txt lists every route with its method,
+// IAM action, error plane, body limit and the resources it is authorized
+// on; TestRouteTable keeps it true.
+type Routes struct {
+	Workspaces   []httpapi.Route
+	RuleGroups   []httpapi.Route
+	AMConfig     []httpapi.Route
+	Logging      []httpapi.Route
+	Tags         []httpapi.Route
+	Ingest       []httpapi.Route
+	Query        []httpapi.Route
+	Alertmanager []httpapi.Route
+	IAM          []httpapi.Route
+	Audit        []httpapi.Route
+	Limits       []httpapi.Route
+	Usage        []httpapi.Route
+	AWS          []httpapi.Route
+	Hosts        []httpapi.Route
+	Console      []httpapi.Route
+}
+
+// all is every component's routes, in one list.
+func (c Routes) all() []route {
+	return slices.Concat(
+		c.Workspaces,
+		c.RuleGroups,
+		c.AMConfig,
+		c.Logging,
+		c.Tags,
+		c.Ingest,
+		c.Query,
+		c.Alertmanager,
+		c.IAM,
+		c.Audit,
+		c.Limits,
+		c.Usage,
+		c.AWS,
+		c.Hosts,
+		c.Console,
+	)
+}
+
+// routeTable is THE list of endpoints: the server's own, then every
+// component's. Every request goes through wrap(), which authenticates it,
+// resolves its workspace and authorizes its action.
+func (s *Server) routeTable(components Routes) []route {
 	rs := []route{
-		// Health: the only endpoints without authentication.
+		// Health and readiness answer without authentication (as do the
+		// console's static files and its sign-in).
 		{Name: "healthy", Method: "GET", Pattern: "/-/healthy", Plane: httpapi.Public, Handler: http.HandlerFunc(s.healthy)},
 		{Name: "ready", Method: "GET", Pattern: "/-/ready", Plane: httpapi.Public, Handler: http.HandlerFunc(s.ready)},
 		{Name: "metrics", Method: "GET", Pattern: "/metrics", Plane: httpapi.Data, Action: "kansoku:GetMetrics", MaxBody: httpapi.KiB,
-			Handler: promhttp.HandlerFor(s.Gatherer, promhttp.HandlerOpts{EnableOpenMetrics: true})},
-
-		// AMP control plane: workspaces.
-		cp("CreateWorkspace", "POST", "/workspaces", "aps:CreateWorkspace", s.createWorkspace),
-		cp("ListWorkspaces", "GET", "/workspaces", "aps:ListWorkspaces", s.listWorkspaces),
-		s.withWorkspaceResource(cp("DescribeWorkspace", "GET", "/workspaces/{workspaceId}", "aps:DescribeWorkspace", s.describeWorkspace)),
-		s.withWorkspaceResource(cp("UpdateWorkspaceAlias", "POST", "/workspaces/{workspaceId}/alias", "aps:UpdateWorkspaceAlias", s.updateWorkspaceAlias)),
-		s.withWorkspaceResource(cp("DeleteWorkspace", "DELETE", "/workspaces/{workspaceId}", "aps:DeleteWorkspace", s.deleteWorkspace)),
-		s.withWorkspaceResource(cp("DescribeWorkspaceConfiguration", "GET", "/workspaces/{workspaceId}/configuration", "aps:DescribeWorkspaceConfiguration", s.describeWorkspaceConfiguration)),
-		s.withWorkspaceResource(cp("UpdateWorkspaceConfiguration", "PATCH", "/workspaces/{workspaceId}/configuration", "aps:UpdateWorkspaceConfiguration", s.updateWorkspaceConfiguration)),
-
-		// AMP control plane: rule-groups namespaces (authorized on the namespace's ARN).
-		s.withNamespaceResource(cp("CreateRuleGroupsNamespace", "POST", "/workspaces/{workspaceId}/rulegroupsnamespaces", "aps:CreateRuleGroupsNamespace", s.createRuleGroupsNamespace)),
-		s.withWorkspaceResource(cp("ListRuleGroupsNamespaces", "GET", "/workspaces/{workspaceId}/rulegroupsnamespaces", "aps:ListRuleGroupsNamespaces", s.listRuleGroupsNamespaces)),
-		s.withNamespaceResource(cp("DescribeRuleGroupsNamespace", "GET", "/workspaces/{workspaceId}/rulegroupsnamespaces/{name}", "aps:DescribeRuleGroupsNamespace", s.describeRuleGroupsNamespace)),
-		s.withNamespaceResource(cp("PutRuleGroupsNamespace", "PUT", "/workspaces/{workspaceId}/rulegroupsnamespaces/{name}", "aps:PutRuleGroupsNamespace", s.putRuleGroupsNamespace)),
-		s.withNamespaceResource(cp("DeleteRuleGroupsNamespace", "DELETE", "/workspaces/{workspaceId}/rulegroupsnamespaces/{name}", "aps:DeleteRuleGroupsNamespace", s.deleteRuleGroupsNamespace)),
-
-		// AMP control plane: Alertmanager definition and logging configuration.
-		s.withWorkspaceResource(cp("CreateAlertManagerDefinition", "POST", "/workspaces/{workspaceId}/alertmanager/definition", "aps:CreateAlertManagerDefinition", s.createAlertManagerDefinition)),
-		s.withWorkspaceResource(cp("DescribeAlertManagerDefinition", "GET", "/workspaces/{workspaceId}/alertmanager/definition", "aps:DescribeAlertManagerDefinition", s.describeAlertManagerDefinition)),
-		s.withWorkspaceResource(cp("PutAlertManagerDefinition", "PUT", "/workspaces/{workspaceId}/alertmanager/definition", "aps:PutAlertManagerDefinition", s.putAlertManagerDefinition)),
-		s.withWorkspaceResource(cp("DeleteAlertManagerDefinition", "DELETE", "/workspaces/{workspaceId}/alertmanager/definition", "aps:DeleteAlertManagerDefinition", s.deleteAlertManagerDefinition)),
-		s.withWorkspaceResource(cp("CreateLoggingConfiguration", "POST", "/workspaces/{workspaceId}/logging", "aps:CreateLoggingConfiguration", s.createLoggingConfiguration)),
-		s.withWorkspaceResource(cp("DescribeLoggingConfiguration", "GET", "/workspaces/{workspaceId}/logging", "aps:DescribeLoggingConfiguration", s.describeLoggingConfiguration)),
-		s.withWorkspaceResource(cp("UpdateLoggingConfiguration", "PUT", "/workspaces/{workspaceId}/logging", "aps:UpdateLoggingConfiguration", s.updateLoggingConfiguration)),
-		s.withWorkspaceResource(cp("DeleteLoggingConfiguration", "DELETE", "/workspaces/{workspaceId}/logging", "aps:DeleteLoggingConfiguration", s.deleteLoggingConfiguration)),
-
-		// AMP control plane: tags, authorized on the tagged resource.
-		s.withARNResource(cp("TagResource", "POST", "/tags/{resourceArn}", "aps:TagResource", s.tagResource)),
-		s.withARNResource(cp("UntagResource", "DELETE", "/tags/{resourceArn}", "aps:UntagResource", s.untagResource)),
-		s.withARNResource(cp("ListTagsForResource", "GET", "/tags/{resourceArn}", "aps:ListTagsForResource", s.listTagsForResource)),
-
-		// Data plane: Prometheus remote write and query API.
-		{Name: "RemoteWrite", Method: "POST", Pattern: "/workspaces/{workspaceId}/api/v1/remote_write", Plane: httpapi.Write,
-			Action: "aps:RemoteWrite", Workspace: true, MaxBody: httpapi.WriteBodyLimit, Handler: s.remoteWriteHandler()},
-		dp("QueryMetrics", "GET", "/api/v1/query", "aps:QueryMetrics", q),
-		dp("QueryMetrics", "POST", "/api/v1/query", "aps:QueryMetrics", q),
-		dp("QueryMetrics", "GET", "/api/v1/query_range", "aps:QueryMetrics", q),
-		dp("QueryMetrics", "POST", "/api/v1/query_range", "aps:QueryMetrics", q),
-		dp("QueryMetrics", "GET", "/api/v1/query_exemplars", "aps:QueryMetrics", q),
-		dp("QueryMetrics", "POST", "/api/v1/query_exemplars", "aps:QueryMetrics", q),
-		dp("QueryMetrics", "GET", "/api/v1/format_query", "aps:QueryMetrics", q),
-		dp("QueryMetrics", "POST", "/api/v1/format_query", "aps:QueryMetrics", q),
-		dp("QueryMetrics", "GET", "/api/v1/parse_query", "aps:QueryMetrics", q),
-		dp("QueryMetrics", "POST", "/api/v1/parse_query", "aps:QueryMetrics", q),
-		dp("QueryMetrics", "GET", "/api/v1/status/buildinfo", "aps:QueryMetrics", q),
-		dp("GetLabels", "GET", "/api/v1/labels", "aps:GetLabels", q),
-		dp("GetLabels", "POST", "/api/v1/labels", "aps:GetLabels", q),
-		dp("GetLabels", "GET", "/api/v1/label/{name}/values", "aps:GetLabels", q),
-		dp("GetSeries", "GET", "/api/v1/series", "aps:GetSeries", q),
-		dp("GetSeries", "POST", "/api/v1/series", "aps:GetSeries", q),
-		dp("GetMetricMetadata", "GET", "/api/v1/metadata", "aps:GetMetricMetadata", q),
-		dp("ListRules", "GET", "/api/v1/rules", "aps:ListRules", q),
-		dp("ListAlerts", "GET", "/api/v1/alerts", "aps:ListAlerts", q),
-
-		// Data plane: each workspace's Alertmanager API v2.
-		dp("CreateAlertManagerAlerts", "POST", "/alertmanager/api/v2/alerts", "aps:CreateAlertManagerAlerts", am),
-		dp("ListAlertManagerAlerts", "GET", "/alertmanager/api/v2/alerts", "aps:ListAlertManagerAlerts", am),
-		dp("ListAlertManagerAlertGroups", "GET", "/alertmanager/api/v2/alerts/groups", "aps:ListAlertManagerAlertGroups", am),
-		dp("ListAlertManagerReceivers", "GET", "/alertmanager/api/v2/receivers", "aps:ListAlertManagerReceivers", am),
-		dp("ListAlertManagerSilences", "GET", "/alertmanager/api/v2/silences", "aps:ListAlertManagerSilences", am),
-		dp("PutAlertManagerSilences", "POST", "/alertmanager/api/v2/silences", "aps:PutAlertManagerSilences", am),
-		dp("GetAlertManagerSilence", "GET", "/alertmanager/api/v2/silence/{silenceId}", "aps:GetAlertManagerSilence", am),
-		dp("DeleteAlertManagerSilence", "DELETE", "/alertmanager/api/v2/silence/{silenceId}", "aps:DeleteAlertManagerSilence", am),
-		dp("GetAlertManagerStatus", "GET", "/alertmanager/api/v2/status", "aps:GetAlertManagerStatus", am),
+			Handler: promhttp.HandlerFor(s.opts.Gatherer, promhttp.HandlerOpts{EnableOpenMetrics: true})},
 	}
 	// Go profiling, for operators (kansoku:Debug).
 	for _, p := range []string{"/debug/pprof/", "/debug/pprof/cmdline", "/debug/pprof/profile", "/debug/pprof/symbol", "/debug/pprof/trace", "/debug/pprof/{profile}"} {
 		rs = append(rs, route{Name: "pprof", Method: "GET", Pattern: p, Plane: httpapi.Control, Action: "kansoku:Debug", MaxBody: httpapi.KiB, Handler: http.HandlerFunc(servePprof)})
 	}
-	rs = append(rs, s.adminRoutes()...)
-	rs = append(rs, s.iamRoutes()...)
-	rs = append(rs, s.limitsRoutes()...)
-	rs = append(rs, s.awsRoutes()...)
-	rs = append(rs, s.consoleRoutes()...)
+	rs = append(rs, components.all()...)
 	return rs
-}
-
-func (s *Server) withNamespaceResource(r route) route {
-	r.Resources = func(req *http.Request) ([]string, error) {
-		name := req.PathValue("name")
-		if name == "" { // CreateRuleGroupsNamespace: the name is in the body, decoded as the handler does
-			var in struct {
-				Name string `json:"name"`
-			}
-			if err := httpapi.DecodeJSON(req, &in); err != nil {
-				return nil, err
-			}
-			name = in.Name
-		}
-		return []string{s.RuleGroups.ARN(req.PathValue("workspaceId"), name)}, nil
-	}
-	return r
-}
-
-func (s *Server) withARNResource(r route) route {
-	r.Resources = func(req *http.Request) ([]string, error) {
-		a, err := s.taggedARN(req)
-		if err != nil {
-			return nil, err
-		}
-		return []string{a.String()}, nil
-	}
-	return r
-}
-
-func (s *Server) withWorkspaceResource(r route) route {
-	r.Resources = httpapi.One(func(req *http.Request) string { return s.workspaces.ARN(req.PathValue("workspaceId")) })
-	return r
 }
 
 // resourcesFor returns the ARNs a route's action is authorized against.
@@ -152,13 +106,14 @@ func (s *Server) resourcesFor(rt route, r *http.Request) ([]string, error) {
 	return []string{s.resourceFor(rt, r)}, nil
 }
 
-// resourceFor returns the ARN a route's action is authorized against.
+// resourceFor returns the ARN a route's action is authorized against when
+// the route does not say (httpapi.Route.Resources).
 func (s *Server) resourceFor(rt route, r *http.Request) string {
-	if rt.Workspace {
-		return s.workspaces.ARN(r.PathValue("workspaceId"))
+	if strings.Contains(rt.Pattern, "{workspaceId}") {
+		return s.opts.ARNs.Workspace(r.PathValue("workspaceId"))
 	}
 	if strings.HasPrefix(rt.Action, "aps:") {
-		return fmt.Sprintf("arn:aws:aps:%s:%s:*", s.Region, s.AccountID)
+		return s.opts.ARNs.Account()
 	}
 	return "*"
 }
@@ -187,38 +142,10 @@ func (s *Server) healthy(w http.ResponseWriter, _ *http.Request) {
 
 func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if s.Ready != nil && !s.Ready() {
+	if s.opts.Ready != nil && !s.opts.Ready() {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		fmt.Fprintln(w, "Service Unavailable: opening workspace storage.")
 		return
 	}
 	fmt.Fprintln(w, "Kansoku is Ready.")
-}
-
-// serveQueryAPI hands /workspaces/{id}/api/v1/... to the Prometheus API
-// with the /workspaces/{id} prefix removed.
-func (s *Server) serveQueryAPI(w http.ResponseWriter, r *http.Request) {
-	prefix := "/workspaces/" + r.PathValue("workspaceId")
-	r2 := r.Clone(r.Context())
-	r2.URL.Path = strings.TrimPrefix(r.URL.Path, prefix)
-	if r.URL.RawPath != "" {
-		r2.URL.RawPath = strings.TrimPrefix(r.URL.RawPath, prefix)
-	}
-	s.Query.ServeHTTP(w, r2)
-}
-
-// serveAlertmanagerAPI hands /workspaces/{id}/alertmanager/api/v2/... to
-// the workspace's Alertmanager with the prefix up to /api/v2 removed.
-func (s *Server) serveAlertmanagerAPI(w http.ResponseWriter, r *http.Request) {
-	if s.Alertmanager == nil {
-		http.Error(w, "the Alertmanager is not available", http.StatusServiceUnavailable)
-		return
-	}
-	prefix := "/workspaces/" + r.PathValue("workspaceId") + "/alertmanager"
-	r2 := r.Clone(r.Context())
-	r2.URL.Path = strings.TrimPrefix(r.URL.Path, prefix)
-	if r.URL.RawPath != "" {
-		r2.URL.RawPath = strings.TrimPrefix(r.URL.RawPath, prefix)
-	}
-	s.Alertmanager.ServeHTTP(w, r2)
 }

@@ -1,12 +1,15 @@
-// Package api is Kansoku's HTTP surface: one route table (routes.go) lists
-// every endpoint with its method, IAM action, error format and body limit;
-// one middleware chain (middleware.go) authenticates, resolves the
-// workspace, authorizes and meters every request; the handlers decode
-// requests and call the component packages (workspace, ingest, query, iam).
+// Package api is Kansoku's HTTP surface, without the handlers: the
+// components (workspace, ingest, query, iam, ...) declare their routes and
+// build their handlers (httpapi.Route); this package gathers them into one
+// route table (routes.go, with health, readiness, /metrics and pprof) and
+// runs every request through one middleware chain (middleware.go) that
+// authenticates it before reading its body, reads the body within the
+// route's limit, resolves the workspace, authorizes the route's action on
+// its resources, answers errors in the route's plane, and records the
+// audit trail (audit.go) and the HTTP metrics.
 package api
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -14,84 +17,48 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
-	"github.com/kansoku/kansoku/internal/amconfig"
 	"github.com/kansoku/kansoku/internal/apierr"
 	"github.com/kansoku/kansoku/internal/audit"
 	"github.com/kansoku/kansoku/internal/auth"
-	"github.com/kansoku/kansoku/internal/awsint"
-	"github.com/kansoku/kansoku/internal/console"
-	"github.com/kansoku/kansoku/internal/hosts"
 	"github.com/kansoku/kansoku/internal/httpapi"
-	"github.com/kansoku/kansoku/internal/iam"
-	"github.com/kansoku/kansoku/internal/ingest"
 	"github.com/kansoku/kansoku/internal/limits"
-	"github.com/kansoku/kansoku/internal/query"
-	"github.com/kansoku/kansoku/internal/rulegroups"
-	"github.com/kansoku/kansoku/internal/usage"
-	"github.com/kansoku/kansoku/internal/workspace"
-	"github.com/kansoku/kansoku/internal/wslog"
+	"github.com/kansoku/kansoku/internal/metastore"
 )
 
-// Authorizer decides whether an identity may perform an action on a resource.
-type Authorizer = httpapi.Authorizer
-
-// AllowAccount lets every authenticated principal of the account do
-// everything in it.
-type AllowAccount struct{ AccountID string }
-
-// Authorize implements Authorizer.
-func (a AllowAccount) Authorize(_ context.Context, id *auth.Identity, action, resource string) error {
-	if id == nil || id.AccountID != a.AccountID {
-		return apierr.AccessDenied("User is not authorized to perform: %s on resource: %s", action, resource)
-	}
-	return nil
+// Workspaces says which workspaces are ACTIVE (workspace.Service): only
+// those serve data-plane routes.
+type Workspaces interface {
+	Active(id string) (metastore.Workspace, bool)
 }
 
-// TagStore keeps resource tags.
-type TagStore interface {
-	Tags(ctx context.Context, arn string) (map[string]string, error)
-	SetTags(ctx context.Context, arn string, tags map[string]string) error
-	RemoveTags(ctx context.Context, arn string, keys []string) error
+// Limits are each workspace's limits (limits.Overrides): a remote_write
+// body may not exceed the workspace's max_request_bytes.
+type Limits interface {
+	For(ws string) *limits.Limits
 }
 
-// Deps are the components the API serves.
-type Deps struct {
+// Auditor records audit events (audit.Recorder).
+type Auditor interface {
+	Record(e audit.Event)
+}
+
+// Options are what the middleware needs; the routes come from the
+// components (Routes).
+type Options struct {
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 	// Gatherer is what /metrics exposes.
-	Gatherer   prometheus.Gatherer
-	AccountID  string
-	Region     string
+	Gatherer prometheus.Gatherer
+	// ARNs names the installation's account and region.
+	ARNs       httpapi.ARNs
 	Authn      *auth.Authenticator
-	Authz      Authorizer
-	Workspaces *workspace.Service
-	IAM        *iam.Service
-	Pusher     ingestPusher
-	Query      *query.API
-	Limits     *limits.Overrides
-	RuleGroups *rulegroups.Service
-	AMConfig   *amconfig.Service
-	Logging    *wslog.Service
-	Audit      *audit.Recorder
-	// Meta holds resource tags.
-	Meta          TagStore
-	LimitsService *limits.Service
-	Usage         *usage.Tracker
-	HA            *ingest.HATracker
-	// AWS manages AWS integrations; Hosts is the host inventory.
-	AWS   *awsint.Service
-	Hosts *hosts.Service
-	// Sessions are the web console's sign-ins; Dashboards its saved
-	// dashboards (nil: no console).
-	Sessions   *console.Sessions
-	Dashboards *console.Dashboards
-	// Alertmanager serves each workspace's Alertmanager API v2 (paths
-	// starting /api/v2/, workspace in the request context).
-	Alertmanager http.Handler
+	Authz      httpapi.Authorizer
+	Workspaces Workspaces
+	Limits     Limits
+	// Audit records control-plane calls and refusals (nil: no trail).
+	Audit Auditor
 	// Ready reports whether the server may take traffic (/-/ready).
 	Ready func() bool
-	// IngestInflight bounds the remote_write bytes decoded at once.
-	IngestInflight *ingest.Inflight
 	// BodyReadTimeout bounds how long a client may take to send a request
 	// body (0: no bound).
 	BodyReadTimeout time.Duration
@@ -99,15 +66,11 @@ type Deps struct {
 
 // Server is the HTTP handler of the whole service.
 type Server struct {
-	Deps
-	logger     *slog.Logger
-	authn      *auth.Authenticator
-	authz      Authorizer
-	workspaces *workspace.Service
-	mux        *http.ServeMux
-	metrics    *httpMetrics
-	routes     []route
-	arns       httpapi.ARNs
+	opts    Options
+	logger  *slog.Logger
+	mux     *http.ServeMux
+	metrics *httpMetrics
+	routes  []route
 }
 
 type httpMetrics struct {
@@ -117,17 +80,16 @@ type httpMetrics struct {
 	authzFailures *prometheus.CounterVec
 }
 
-// New builds the server and its routes.
-func New(d Deps) *Server {
-	f := promauto.With(d.Registerer)
+// New builds the server over the components' routes.
+func New(o Options, routes Routes) *Server {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	f := promauto.With(o.Registerer)
 	s := &Server{
-		Deps:       d,
-		logger:     d.Logger,
-		authn:      d.Authn,
-		authz:      d.Authz,
-		workspaces: d.Workspaces,
-		mux:        http.NewServeMux(),
-		arns:       httpapi.ARNs{Region: d.Region, AccountID: d.AccountID},
+		opts:   o,
+		logger: o.Logger,
+		mux:    http.NewServeMux(),
 		metrics: &httpMetrics{
 			requests: f.NewCounterVec(prometheus.CounterOpts{
 				Name: "kansoku_http_requests_total", Help: "HTTP requests by route, method and status code.",
@@ -145,7 +107,7 @@ func New(d Deps) *Server {
 			}, []string{"action"}),
 		},
 	}
-	s.routes = s.routeTable()
+	s.routes = s.routeTable(routes)
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
 	}
@@ -166,13 +128,21 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 func (s *Server) Routes() []RouteInfo {
 	out := make([]RouteInfo, 0, len(s.routes))
 	for _, rt := range s.routes {
-		out = append(out, RouteInfo{Method: rt.Method, Pattern: rt.Pattern, Action: rt.Action, Public: rt.Plane == httpapi.Public})
+		out = append(out, RouteInfo{Name: rt.Name, Method: rt.Method, Pattern: rt.Pattern, Action: rt.Action, Plane: rt.Plane,
+			MaxBody: rt.MaxBody, Workspace: rt.Workspace, AuthOnly: rt.AuthOnly, NoAudit: rt.NoAudit, Public: rt.Plane == httpapi.Public,
+			Resources: func(r *http.Request) ([]string, error) { return s.resourcesFor(rt, r) }})
 	}
 	return out
 }
 
 // RouteInfo describes one route.
 type RouteInfo struct {
-	Method, Pattern, Action string
-	Public                  bool
+	Name, Method, Pattern, Action string
+	Plane                         httpapi.Plane
+	MaxBody                       int64
+	Workspace, AuthOnly, NoAudit  bool
+	Public                        bool
+	// Resources are the ARNs a request is authorized on (the route's own
+	// resolver, or the middleware's default).
+	Resources func(r *http.Request) ([]string, error)
 }

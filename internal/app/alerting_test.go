@@ -110,7 +110,7 @@ func putRules(t *testing.T, s *testenv.Server, ws, name, rules string) {
 		t.Fatal(err)
 	}
 	waitNamespace(t, s, ws, name, "ACTIVE")
-	if err := s.App.Ruler.SyncNow(ctx, ws); err != nil {
+	if err := s.App.Ruler().SyncNow(ctx, ws); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -119,7 +119,7 @@ func putAlertmanager(t *testing.T, s *testenv.Server, ws, def string) {
 	t.Helper()
 	path := "/workspaces/" + ws + "/alertmanager/definition"
 	method := "POST"
-	if s.App.Alertmanager.Running(ws) {
+	if s.App.Alertmanager().Running(ws) {
 		method = "PUT"
 	}
 	var st statusResp
@@ -135,7 +135,7 @@ func putAlertmanager(t *testing.T, s *testenv.Server, ws, def string) {
 		}
 		return s.Admin.JSON(ctx, "GET", path, nil, nil, &d) == nil && d.D.Status.StatusCode == "ACTIVE"
 	})
-	if err := s.App.Alertmanager.SyncNow(ctx, ws); err != nil {
+	if err := s.App.Alertmanager().SyncNow(ctx, ws); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -317,7 +317,12 @@ func TestAlertFromSampleToWebhook(t *testing.T) {
 		a := amAlerts(t, s, ws)["Critical/b"]
 		return a.Status.State == "suppressed" && len(a.Status.SilencedBy) == 1 && a.Status.SilencedBy[0] == silenceID
 	})
-	time.Sleep(3 * time.Second) // several group_intervals
+	// Several flushes of the Critical group, each muting the silenced alert
+	// (the Alertmanager counts them), then nothing of it may have been sent.
+	muted := s.App.AlertmanagerMetric(ws, "alertmanager_notifications_suppressed_total", "reason", "silence")
+	waitUntil(t, 15*time.Second, "three flushes muting the silenced alert", func() bool {
+		return s.App.AlertmanagerMetric(ws, "alertmanager_notifications_suppressed_total", "reason", "silence") >= muted+3
+	})
 	for _, p := range hook.notifications()[before:] {
 		if hasAlert("Critical")(p) {
 			t.Fatalf("a silenced alert was notified: %+v", p)
@@ -335,16 +340,17 @@ func TestAlertFromSampleToWebhook(t *testing.T) {
 	}
 
 	// Usage counts rule evaluations and received alerts.
-	u := s.App.Usage.Report(ws)
+	u := s.App.Usage().Report(ws)
 	if u.Other["RuleEvaluations"] < 3 || u.Other["AlertManagerAlertsReceived"] < 2 || u.Other["SuppressedAlerts"] < 1 {
 		t.Errorf("usage: %+v", u.Other)
 	}
 }
 
-// seedTemplatesAM is seed 001's second Alertmanager example, with the
-// lines the PDF extraction wrapped joined again (and its two code blocks
-// put back together); nothing else changed.
-const seedTemplatesAM = `template_files:
+// ampTemplatesAM is the second alert manager example of AMP's user guide
+// (https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-alertmanager-config.html, its 2024
+// edition), with the lines the PDF extraction wrapped joined again (and
+// its two code blocks put back together); nothing else changed.
+const ampTemplatesAM = `template_files:
   default_template: |
     {{ define "sns.default.subject" }}[{{ .Status | toUpper }}]{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}]{{ end }}
     {{ define "__alertmanager" }}AlertManager{{ end }}
@@ -366,9 +372,9 @@ alertmanager_config: |
         value: SEV2
 `
 
-// seedAlert is the CreateAlertManagerAlerts request body of seed 001's API
-// reference.
-const seedAlert = `[
+// ampExampleAlert is the sample request body of AMP's CreateAlertManagerAlerts
+// (https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-APIReference-CreateAlertManagerAlerts.html).
+const ampExampleAlert = `[
   {
     "labels": {
       "alertname": "test-alert"
@@ -386,6 +392,17 @@ func postAlerts(t *testing.T, s *testenv.Server, ws, body string) {
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("CreateAlertManagerAlerts: %v %v %s", resp, err, b)
 	}
+}
+
+// waitUntil polls cond until it holds, failing the test after timeout.
+func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("%s: not within %s", what, timeout)
 }
 
 func waitPublished(t *testing.T, sim *awssim.Server, topic string, timeout time.Duration) awssim.PublishedMessage {
@@ -409,12 +426,12 @@ func attrs(m awssim.PublishedMessage) map[string]string {
 	return out
 }
 
-// TestSeedAlertmanagerExamplesPublishToSNS runs seed 001's two Alertmanager
+// TestAMPAlertmanagerExamplesPublishToSNS runs AMP's two alert manager
 // definitions as written (the server's SNS endpoint points at the AWS
 // simulator, credentials come from the AWS default chain as they would on
-// AWS) and the seed's CreateAlertManagerAlerts request; the simulator
+// AWS) and AMP's sample CreateAlertManagerAlerts request; the simulator
 // checks the SNS Publish calls the AWS SDK makes.
-func TestSeedAlertmanagerExamplesPublishToSNS(t *testing.T) {
+func TestAMPAlertmanagerExamplesPublishToSNS(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDKANSOKUSNSTEST01")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "kansoku-sns-test-secret")
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
@@ -426,13 +443,13 @@ func TestSeedAlertmanagerExamplesPublishToSNS(t *testing.T) {
 	defer simSrv.Close()
 
 	s := testenv.Start(t, testenv.Options{Config: func(c *config.Config) { c.Alertmanager.SNSEndpoint = simSrv.URL }})
-	basic, templ := s.CreateWorkspace(t, "seed-basic"), s.CreateWorkspace(t, "seed-templates")
-	putAlertmanager(t, s, basic, seedAM)
-	putAlertmanager(t, s, templ, seedTemplatesAM)
-	postAlerts(t, s, basic, seedAlert)
-	postAlerts(t, s, templ, seedAlert)
+	basic, templ := s.CreateWorkspace(t, "amp-basic"), s.CreateWorkspace(t, "amp-templates")
+	putAlertmanager(t, s, basic, ampBasicAM)
+	putAlertmanager(t, s, templ, ampTemplatesAM)
+	postAlerts(t, s, basic, ampExampleAlert)
+	postAlerts(t, s, templ, ampExampleAlert)
 
-	// The seed's routes keep Alertmanager's default group_wait of 30s.
+	// AMP's examples keep Alertmanager's default group_wait of 30s.
 	m := waitPublished(t, sim, basicTopic, 45*time.Second)
 	if m.Subject != "[FIRING:1]  (test-alert)" || !strings.Contains(m.Message, "this is a test alert used for demo purposes") {
 		t.Errorf("basic example: subject %q message %q", m.Subject, m.Message)
@@ -463,7 +480,7 @@ func TestSNSMessageRules(t *testing.T) {
 	defer simSrv.Close()
 	s := testenv.Start(t, testenv.Options{})
 	ws := s.CreateWorkspace(t, "sns-rules")
-	group := fmt.Sprintf("arn:aws:logs:us-east-1:%s:log-group:/kansoku/%s:*", s.App.Account.ID, ws)
+	group := fmt.Sprintf("arn:aws:logs:us-east-1:%s:log-group:/kansoku/%s:*", s.App.Info().Account.ID, ws)
 	if err := s.Admin.JSON(ctx, "POST", "/workspaces/"+ws+"/logging", nil, map[string]any{"logGroupArn": group}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -487,7 +504,7 @@ func TestSNSMessageRules(t *testing.T) {
         'AWS.reserved': x
 `, topic, simSrv.URL))
 	waitFor(t, func() bool {
-		_, err := s.App.Logging.Describe(ctx, ws)
+		_, err := s.App.Logging().Describe(ctx, ws)
 		return err == nil
 	})
 	big := strings.Repeat("ü", 140*1024) // 280 KiB of 2-byte characters
@@ -513,7 +530,7 @@ func TestSNSMessageRules(t *testing.T) {
 	}
 	// The warnings reach the workspace log, as AMP's do in CloudWatch Logs.
 	waitFor(t, func() bool {
-		_ = s.App.Logging.Flush(ctx)
+		_ = s.App.Logging().Flush(ctx)
 		var out struct {
 			Events []struct {
 				Component string         `json:"component"`
@@ -591,7 +608,7 @@ func ruleAlerts(t *testing.T, s *testenv.Server, ws, rule string) []struct {
 func TestBadRuleAndLiveReload(t *testing.T) {
 	s := testenv.Start(t, testenv.Options{Config: fastRules})
 	ws := s.CreateWorkspace(t, "reload")
-	group := fmt.Sprintf("arn:aws:logs:us-east-1:%s:log-group:/kansoku/%s:*", s.App.Account.ID, ws)
+	group := fmt.Sprintf("arn:aws:logs:us-east-1:%s:log-group:/kansoku/%s:*", s.App.Info().Account.ID, ws)
 	if err := s.Admin.JSON(ctx, "POST", "/workspaces/"+ws+"/logging", nil, map[string]any{"logGroupArn": group}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -640,7 +657,7 @@ func TestBadRuleAndLiveReload(t *testing.T) {
 		return code == 200 && strings.Contains(string(r.Data), `"3"`)
 	})
 	waitFor(t, func() bool {
-		_ = s.App.Logging.Flush(ctx)
+		_ = s.App.Logging().Flush(ctx)
 		var out struct {
 			Events []struct {
 				Component string            `json:"component"`
@@ -667,7 +684,11 @@ func TestBadRuleAndLiveReload(t *testing.T) {
   - record: fine
     expr: sum(dup) * 2
 `)
-	time.Sleep(1500 * time.Millisecond)
+	// The new version runs once its "fine" records 2 x 3.
+	waitUntil(t, 15*time.Second, "the new version of mixed evaluated", func() bool {
+		code, r := get(t, s.Admin, "/workspaces/"+ws+"/api/v1/query", url.Values{"query": {"fine"}})
+		return code == 200 && strings.Contains(string(r.Data), `"6"`)
+	})
 	for _, g := range ruleGroups(t, s, ws) {
 		for _, r := range g.Rules {
 			if r.Name == "Loaded" && (len(r.Alerts) != 1 || r.Alerts[0].ActiveAt != activeAt) {
@@ -678,7 +699,7 @@ func TestBadRuleAndLiveReload(t *testing.T) {
 			}
 		}
 	}
-	u := s.App.Usage.Report(ws)
+	u := s.App.Usage().Report(ws)
 	if u.Other["RuleEvaluations"] < 4 || u.Other["RuleEvaluationFailures"] < 1 {
 		t.Errorf("usage: %+v", u.Other)
 	}
@@ -687,7 +708,7 @@ func TestBadRuleAndLiveReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool {
-		_ = s.App.Ruler.SyncNow(ctx, ws)
+		_ = s.App.Ruler().SyncNow(ctx, ws)
 		gs := ruleGroups(t, s, ws)
 		return len(gs) == 1 && gs[0].File == "stable"
 	})
@@ -719,7 +740,7 @@ func TestAlertmanagerAPIAndIsolation(t *testing.T) {
   receivers:
   - name: nobody
 `)
-	postAlerts(t, s, a, seedAlert)
+	postAlerts(t, s, a, ampExampleAlert)
 	p, _ := hook.waitFor(t, 10*time.Second, hasAlert("test-alert"))
 	if p.Alerts[0].Annotations["summary"] != "this is a test alert used for demo purposes" || !strings.HasSuffix(p.ExternalURL, "/workspaces/"+a+"/alertmanager") {
 		t.Errorf("payload: %+v", p)
@@ -773,7 +794,7 @@ func TestAlertmanagerAPIAndIsolation(t *testing.T) {
 		{"POST", "/workspaces/" + a + "/alertmanager/api/v2/alerts"},
 		{"GET", "/workspaces/" + b + "/alertmanager/api/v2/alerts"}, // action not granted
 	} {
-		resp, _, err := user.Raw(ctx, c.method, c.path, nil, "application/json", []byte(seedAlert), nil)
+		resp, _, err := user.Raw(ctx, c.method, c.path, nil, "application/json", []byte(ampExampleAlert), nil)
 		if err != nil || resp.StatusCode != 403 {
 			t.Errorf("%s %s as b-only: %v %v", c.method, c.path, resp.StatusCode, err)
 		}
@@ -790,7 +811,7 @@ func TestAlertmanagerAPIAndIsolation(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool {
-		_ = s.App.Alertmanager.SyncNow(ctx, a)
+		_ = s.App.Alertmanager().SyncNow(ctx, a)
 		return amGet(t, s, a, "/status", nil, nil) == 404
 	})
 }
@@ -812,13 +833,17 @@ func TestAlertmanagerLimits(t *testing.T) {
 		t.Fatalf("with max_alerts=2, stored %d alerts: %v", len(as), as)
 	}
 	waitFor(t, func() bool {
-		u := s.App.Alertmanager.Usage(ws)
+		u := s.App.Alertmanager().Usage(ws)
 		return u["AlertManagerNotificationsThrottled"] >= 1 && u["AllAlerts"] == 2 && u["AlertManagerAlertsReceived"] == 3
 	})
 	// The throttled group may be counted before the allowed one's request
 	// arrives: wait for that one, then check no second came.
 	waitFor(t, func() bool { return len(hook.notifications()) >= 1 })
-	time.Sleep(500 * time.Millisecond)
+	// A group_interval later the throttled group is flushed, and throttled,
+	// again (flushes are sequential: the first notification was delivered).
+	waitUntil(t, 15*time.Second, "the throttled group flushed again", func() bool {
+		return s.App.Alertmanager().Usage(ws)["AlertManagerNotificationsThrottled"] >= 2
+	})
 	if n := len(hook.notifications()); n != 1 {
 		t.Fatalf("with a burst of 1, %d notifications went out", n)
 	}
@@ -840,7 +865,12 @@ func TestRestartKeepsSilencesAndNotificationLog(t *testing.T) {
 	if code != 200 {
 		t.Fatal(code)
 	}
-	time.Sleep(1500 * time.Millisecond) // a group_interval: nothing new to send
+	// A group_interval with nothing new to send: the Critical group is
+	// flushed again and asks the notification log, which has the entry.
+	asked := s.App.AlertmanagerMetric(ws, "alertmanager_nflog_queries_total", "", "")
+	waitUntil(t, 15*time.Second, "a flush after the notification", func() bool {
+		return s.App.AlertmanagerMetric(ws, "alertmanager_nflog_queries_total", "", "") >= asked+2
+	})
 	sent := len(hook.notifications())
 	s.Stop()
 
@@ -857,7 +887,12 @@ func TestRestartKeepsSilencesAndNotificationLog(t *testing.T) {
 	// The ruler restores the alert and sends it again; the Alertmanager knows
 	// it has notified it already.
 	waitFor(t, func() bool { return amAlerts(t, s, ws)["Critical/a"].Status.State == "active" })
-	time.Sleep(3 * time.Second) // group_wait + group_intervals
+	// group_wait and two group_intervals: three flushes of the Critical
+	// group, each asking the restored notification log; flushes run one
+	// after the other, so the first two have delivered whatever they sent.
+	waitUntil(t, 15*time.Second, "three flushes after the restart", func() bool {
+		return s.App.AlertmanagerMetric(ws, "alertmanager_nflog_queries_total", "", "") >= 3
+	})
 	if got := hook.notifications(); len(got) != sent {
 		t.Fatalf("after restart %d more notifications: %+v", len(got)-sent, got[sent:])
 	}
@@ -981,7 +1016,12 @@ func TestTimeIntervals(t *testing.T) {
 `, hook.URL))
 	postAlerts(t, s, ws, `[{"labels":{"alertname":"Muted"}},{"labels":{"alertname":"Inactive"}},{"labels":{"alertname":"Loud"}}]`)
 	hook.waitFor(t, 10*time.Second, hasAlert("Loud"))
-	time.Sleep(2 * time.Second) // the other groups' group_wait and an interval
+	// The other groups' group_wait and an interval: each flushed twice,
+	// and the Alertmanager muted them both times.
+	waitUntil(t, 15*time.Second, "two flushes of the muted and inactive groups", func() bool {
+		return s.App.AlertmanagerMetric(ws, "alertmanager_notifications_suppressed_total", "reason", "mute_time_interval") >= 2 &&
+			s.App.AlertmanagerMetric(ws, "alertmanager_notifications_suppressed_total", "reason", "active_time_interval") >= 2
+	})
 	for _, p := range hook.notifications() {
 		if hasAlert("Muted")(p) || hasAlert("Inactive")(p) {
 			t.Fatalf("an alert outside its route's time intervals was notified: %+v", p)
@@ -1006,7 +1046,15 @@ func TestAlertmanagerGroupAndSilenceQuotas(t *testing.T) {
 	if _, ok := amAlerts(t, s, ws)["two/"]; !ok {
 		t.Fatal("the second alert was not stored")
 	}
-	time.Sleep(2 * time.Second) // group_wait and an interval
+	// The dispatcher refused "two" a group, then "one"'s group flushed
+	// twice (a group_wait and an interval went by).
+	waitUntil(t, 15*time.Second, "the group quota reached", func() bool {
+		return s.App.AlertmanagerMetric(ws, "alertmanager_dispatcher_aggregation_group_limit_reached_total", "", "") >= 1
+	})
+	asked := s.App.AlertmanagerMetric(ws, "alertmanager_nflog_queries_total", "", "")
+	waitUntil(t, 15*time.Second, "two flushes of the first group", func() bool {
+		return s.App.AlertmanagerMetric(ws, "alertmanager_nflog_queries_total", "", "") >= asked+2
+	})
 	var groups []map[string]any
 	if code := amGet(t, s, ws, "/alerts/groups", nil, &groups); code != 200 || len(groups) != 1 {
 		t.Fatalf("with max_aggregation_groups=1: %d groups %+v", code, groups)
@@ -1061,7 +1109,7 @@ func TestOtherReceivers(t *testing.T) {
     - api_url: %[1]s/opsgenie/
       api_key: k
 `, srv.URL))
-	postAlerts(t, s, ws, seedAlert)
+	postAlerts(t, s, ws, ampExampleAlert)
 	waitFor(t, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
@@ -1070,9 +1118,11 @@ func TestOtherReceivers(t *testing.T) {
 	})
 }
 
-// seedRules is seed 001's rule file example (its two code blocks put back
-// together, the wrapped indentation restored).
-const seedRules = `groups:
+// ampRulesExample is the rules file example of AMP's user guide
+// (https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-ruler-rulesfile.html,
+// its 2024 edition; its two code blocks put back together, the wrapped
+// indentation restored).
+const ampRulesExample = `groups:
 - name: test
   rules:
   - record: metric:recording_rule
@@ -1084,14 +1134,14 @@ const seedRules = `groups:
     for: 2m
 `
 
-// TestSeedRuleExample: the seed's rule file evaluates: the recording rule's
+// TestAMPRulesFileExample: AMP's example rules file evaluates: the recording rule's
 // series appears, and the alerting rule is pending for its 2 minutes.
-func TestSeedRuleExample(t *testing.T) {
+func TestAMPRulesFileExample(t *testing.T) {
 	s := testenv.Start(t, testenv.Options{Config: func(c *config.Config) {
 		fastRules(c)
 		c.Ruler.DefaultEvaluationInterval = model.Duration(time.Second) // AMP's default is 1m
 	}})
-	ws := s.CreateWorkspace(t, "seed-rules")
+	ws := s.CreateWorkspace(t, "amp-rules")
 	now := time.Now()
 	var series []prompb.TimeSeries
 	for i := 8; i >= 0; i-- { // a counter rising 15 per 15 s: rate 1/s
@@ -1101,7 +1151,7 @@ func TestSeedRuleExample(t *testing.T) {
 	if code, body, err := testenv.RemoteWrite(ctx, s.Admin, ws, req); err != nil || code != 200 {
 		t.Fatalf("write: %d %s %v", code, body, err)
 	}
-	putRules(t, s, ws, "seed", seedRules)
+	putRules(t, s, ws, "example", ampRulesExample)
 	waitFor(t, func() bool {
 		code, r := get(t, s.Admin, "/workspaces/"+ws+"/api/v1/query", url.Values{"query": {"metric:recording_rule"}})
 		// rate() over 5m of 2 minutes of data: positive, extrapolated.

@@ -40,6 +40,7 @@ import (
 	"github.com/kansoku/kansoku/internal/console"
 	"github.com/kansoku/kansoku/internal/egress"
 	"github.com/kansoku/kansoku/internal/hosts"
+	"github.com/kansoku/kansoku/internal/httpapi"
 	"github.com/kansoku/kansoku/internal/iam"
 	"github.com/kansoku/kansoku/internal/ingest"
 	"github.com/kansoku/kansoku/internal/limits"
@@ -48,6 +49,7 @@ import (
 	"github.com/kansoku/kansoku/internal/rulegroups"
 	"github.com/kansoku/kansoku/internal/ruler"
 	"github.com/kansoku/kansoku/internal/secrets"
+	"github.com/kansoku/kansoku/internal/tagging"
 	"github.com/kansoku/kansoku/internal/telemetry"
 	"github.com/kansoku/kansoku/internal/tenantdb"
 	"github.com/kansoku/kansoku/internal/usage"
@@ -60,45 +62,44 @@ import (
 // the admin access key created at first start.
 const AdminCredentialsFile = "admin-credentials"
 
-// App is one running Kansoku server.
+// App is one running Kansoku server. Its components are its own: callers
+// get what they need through Info and a few accessors (the demo's
+// set-up), tests through export_internal_test.go.
 type App struct {
-	Config     config.Config
-	Logger     *slog.Logger
-	Registry   *prometheus.Registry
-	Meta       *metastore.DB
-	Account    metastore.Account
-	IAM        *iam.Service
-	TSDB       *tenantdb.Manager
-	Workspaces *workspace.Service
-	Limits     *limits.Overrides
-	// LimitsService persists per-workspace overrides.
-	LimitsService *limits.Service
-	SeriesLimits  *ingest.SeriesLimiters
-	HA            *ingest.HATracker
-	Distributor   *ingest.Distributor
-	Query         *query.API
-	RuleGroups    *rulegroups.Service
-	AMConfig      *amconfig.Service
-	Ruler         *ruler.Ruler
-	Alertmanager  *alertmanager.Manager
-	Hosts         *hosts.Service
-	AWS           *awsint.Service
-	Sessions      *console.Sessions
-	Dashboards    *console.Dashboards
-	Logging       *wslog.Service
-	Audit         *audit.Recorder
-	Usage         *usage.Tracker
-	API           *api.Server
-	ExternalURL   string
-	TLS           bool
-	// FirstStart holds the admin key minted on this start, if this was the
-	// installation's first.
-	FirstStart *iam.NewKey
+	cfg           config.Config
+	logger        *slog.Logger
+	registry      *prometheus.Registry
+	meta          *metastore.DB
+	account       metastore.Account
+	iam           *iam.Service
+	tsdb          *tenantdb.Manager
+	workspaces    *workspace.Service
+	limits        *limits.Overrides
+	limitsService *limits.Service // persists per-workspace overrides
+	seriesLimits  *ingest.SeriesLimiters
+	ha            *ingest.HATracker
+	distributor   *ingest.Distributor
+	query         *query.API
+	ruleGroups    *rulegroups.Service
+	amConfig      *amconfig.Service
+	ruler         *ruler.Ruler
+	alertmanager  *alertmanager.Manager
+	hosts         *hosts.Service
+	aws           *awsint.Service
+	sessions      *console.Sessions
+	dashboards    *console.Dashboards
+	logging       *wslog.Service
+	audit         *audit.Recorder
+	usage         *usage.Tracker
+	api           *api.Server
+	externalURL   string
+	tls           bool
+	firstStart    *iam.NewKey
 
 	ready    atomic.Bool
 	closers  []func() error
 	listener net.Listener
-	// extraLoops are added by tests (export_test.go).
+	// extraLoops are added by tests (export_internal_test.go).
 	extraLoops []loop
 }
 
@@ -107,7 +108,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, Logger: logger, Registry: prometheus.NewRegistry()}
+	a := &App{cfg: cfg, logger: logger, registry: prometheus.NewRegistry()}
 	if cfg.Runtime.GoGC > 0 {
 		debug.SetGCPercent(cfg.Runtime.GoGC)
 	}
@@ -116,8 +117,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 			a.Close() // roll back what was opened
 		}
 	}()
-	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	a.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "kansoku_build_info", Help: "Kansoku build information.",
 		ConstLabels: prometheus.Labels{"version": version.Version, "revision": version.Revision()},
 	}, func() float64 { return 1 }))
@@ -126,7 +127,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 	if err != nil {
 		return nil, err
 	}
-	a.TLS = tlsOn
+	a.tls = tlsOn
 	// The listener is bound now, so that a listen address with port 0 gives
 	// the external URL (and the log) the port actually bound.
 	a.listener = cfg.Web.Listener
@@ -141,7 +142,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		}
 		return nil
 	})
-	a.ExternalURL = cfg.ExternalURLFor(tlsOn, a.listener.Addr().String())
+	a.externalURL = cfg.ExternalURLFor(tlsOn, a.listener.Addr().String())
 
 	dataDir := cfg.Storage.DataDir
 	if err := os.MkdirAll(dataDir, 0o750); err != nil {
@@ -169,114 +170,127 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		return nil, err
 	}
 
-	a.Limits = limits.NewOverrides(cfg.Limits)
-	a.LimitsService = limits.NewService(a.Meta, a.Limits, logger.With("component", "limits"))
-	if err := a.LimitsService.Load(ctx); err != nil {
+	a.limits = limits.NewOverrides(cfg.Limits)
+	a.limitsService = limits.NewService(a.meta, a.limits, logger.With("component", "limits"))
+	if err := a.limitsService.Load(ctx); err != nil {
 		return nil, err
 	}
-	a.SeriesLimits = ingest.NewSeriesLimiters(a.Limits, !cfg.Ingest.Guardrails)
-	a.TSDB = tenantdb.New(tenantdb.Options{Dir: filepath.Join(dataDir, "workspaces"), Logger: logger.With("component", "tsdb"), Series: a.SeriesLimits.Hooks()})
-	a.closers = append(a.closers, a.TSDB.CloseAll)
+	a.seriesLimits = ingest.NewSeriesLimiters(a.limits, !cfg.Ingest.Guardrails)
+	a.tsdb = tenantdb.New(tenantdb.Options{Dir: filepath.Join(dataDir, "workspaces"), Logger: logger.With("component", "tsdb"), Series: a.seriesLimits.Hooks()})
+	a.closers = append(a.closers, a.tsdb.CloseAll)
 
-	a.Workspaces = workspace.New(workspace.Options{
-		AccountID: a.Account.ID, Region: a.Account.Region, ExternalURL: a.ExternalURL,
+	a.workspaces = workspace.New(workspace.Options{
+		AccountID: a.account.ID, Region: a.account.Region, ExternalURL: a.externalURL,
 		MaxWorkspaces: cfg.Workspace.MaxPerAccount, RetentionDays: cfg.Limits.RetentionDays,
 		Logger: logger.With("component", "workspace"),
-	}, a.Meta, a.TSDB)
+	}, a.meta, a.tsdb)
 
-	ingestMetrics := ingest.NewMetrics(a.Registry)
-	a.HA = ingest.NewHATracker(a.Meta, a.Registry, logger.With("component", "ha"))
-	if err := a.HA.Load(ctx); err != nil {
+	ingestMetrics := ingest.NewMetrics(a.registry)
+	a.ha = ingest.NewHATracker(a.meta, a.registry, logger.With("component", "ha"))
+	if err := a.ha.Load(ctx); err != nil {
 		return nil, err
 	}
-	a.Distributor = ingest.NewDistributor(ingest.DistributorOptions{Storage: a.TSDB, Limits: a.Limits, Metadata: a.Meta,
-		Metrics: ingestMetrics, HA: a.HA, Guardrails: cfg.Ingest.Guardrails, Logger: logger.With("component", "ingest")})
-	a.Workspaces.AddListener(forgetOnDelete{a})
-	a.Hosts = hosts.New(a.Meta, logger.With("component", "hosts"))
-	if err := a.Hosts.Load(ctx); err != nil {
+	a.distributor = ingest.NewDistributor(ingest.DistributorOptions{Storage: a.tsdb, Limits: a.limits, Metadata: a.meta,
+		Metrics: ingestMetrics, HA: a.ha, Guardrails: cfg.Ingest.Guardrails, Logger: logger.With("component", "ingest")})
+	a.workspaces.AddListener(forgetOnDelete{a})
+	a.hosts = hosts.New(a.meta, logger.With("component", "hosts"))
+	if err := a.hosts.Load(ctx); err != nil {
 		return nil, err
 	}
-	a.Distributor.SetHostResolver(a.Hosts.HostIDFor)
+	a.distributor.SetHostResolver(a.hosts.HostIDFor)
 
-	a.Query = query.New(query.Options{
-		Logger: logger.With("component", "query"), Registerer: a.Registry, Limits: a.Limits,
+	a.query = query.New(query.Options{
+		Logger: logger.With("component", "query"), Registerer: a.registry, Limits: a.limits,
 		LookbackDelta: time.Duration(cfg.Query.LookbackDelta), MaxConcurrent: cfg.Query.MaxConcurrent, MaxInflightSamples: cfg.Query.MaxInflightSamples,
-		Rules: func(ctx context.Context) v1.RulesRetriever { return a.Ruler.RulesFor(ctx) },
-	}, a.TSDB, a.Meta)
+		Rules: func(ctx context.Context) v1.RulesRetriever { return a.ruler.RulesFor(ctx) },
+	}, a.tsdb, a.meta)
 
-	a.Logging = wslog.New(a.Meta, a.Workspaces, time.Duration(cfg.WorkspaceLogs.Retention), logger.With("component", "wslog"))
-	a.AWS = awsint.New(awsint.Options{
-		Logger: logger.With("component", "aws"), Store: a.Meta, Workspaces: a.Workspaces, Hosts: a.Hosts, Pusher: a.Distributor,
-		Sealer: box, Registerer: a.Registry, Logs: a.Logging, EndpointURL: cfg.AWS.EndpointURL, BaseRegion: cfg.AWS.Region,
+	a.logging = wslog.New(a.meta, a.workspaces, time.Duration(cfg.WorkspaceLogs.Retention), logger.With("component", "wslog"))
+	a.aws = awsint.New(awsint.Options{
+		Logger: logger.With("component", "aws"), Store: a.meta, Workspaces: a.workspaces, Hosts: a.hosts, Pusher: a.distributor,
+		Sealer: box, Registerer: a.registry, Logs: a.logging, EndpointURL: cfg.AWS.EndpointURL, BaseRegion: cfg.AWS.Region,
 		Delay: time.Duration(cfg.AWS.CloudWatchDelay), MaxConcurrentPolls: cfg.AWS.MaxConcurrentPolls,
 		DefaultPollInterval: time.Duration(cfg.AWS.DefaultPollInterval), Backfill: time.Duration(cfg.AWS.Backfill),
 		BaseCredentials: staticAWSCredentials(cfg.AWS),
 	})
-	a.RuleGroups = rulegroups.New(a.Meta, a.Workspaces, a.Limits, a.Logging, a.Account.Region, a.Account.ID, logger.With("component", "rulegroups"))
+	a.ruleGroups = rulegroups.New(a.meta, a.workspaces, a.limits, a.logging, a.account.Region, a.account.ID, logger.With("component", "rulegroups"))
 	firewall, err := egress.New(cfg.Alertmanager.ReceiverFirewall)
 	if err != nil {
 		return nil, err
 	}
-	amStore := amconfig.SealedStore{Store: a.Meta, Box: box}
+	amStore := amconfig.SealedStore{Store: a.meta, Box: box}
 	if n, err := amStore.SealAll(ctx); err != nil {
 		return nil, err
 	} else if n > 0 {
 		logger.Info("sealed Alertmanager definitions stored in clear by an earlier version", "definitions", n)
 	}
-	a.AMConfig = amconfig.New(amStore, a.Workspaces, a.Limits, a.Logging, logger.With("component", "amconfig"))
-	a.AMConfig.SetFirewall(firewall)
-	a.Alertmanager = alertmanager.New(alertmanager.Options{
-		Logger: logger.With("component", "alertmanager"), WorkspaceDir: a.TSDB.WorkspaceDir,
-		Source: a.AMConfig, Limits: a.Limits, Logs: a.Logging, Registries: telemetry.NewRegistries(),
-		ExternalURL: a.ExternalURL, Retention: time.Duration(cfg.Alertmanager.Retention),
+	a.amConfig = amconfig.New(amStore, a.workspaces, a.limits, a.logging, logger.With("component", "amconfig"))
+	a.amConfig.SetFirewall(firewall)
+	a.alertmanager = alertmanager.New(alertmanager.Options{
+		Logger: logger.With("component", "alertmanager"), WorkspaceDir: a.tsdb.WorkspaceDir,
+		Source: a.amConfig, Limits: a.limits, Logs: a.logging, Registries: telemetry.NewRegistries(),
+		ExternalURL: a.externalURL, Retention: time.Duration(cfg.Alertmanager.Retention),
 		SNS:      snsnotify.Options{Endpoint: cfg.Alertmanager.SNSEndpoint, STSEndpoint: cfg.Alertmanager.STSEndpoint},
 		Firewall: firewall,
 	})
-	a.Registry.MustRegister(a.Alertmanager)
-	a.Ruler = ruler.New(ruler.Options{
-		Logger: logger.With("component", "ruler"), Engine: a.Query.Engine(), Queryable: a.Query.Queryable(),
-		Storage: a.TSDB, Source: a.RuleGroups, Limits: a.Limits, Notify: a.Alertmanager.Send,
-		Logs: a.Logging, Registries: telemetry.NewRegistries(), ExternalURL: a.ExternalURL,
+	a.registry.MustRegister(a.alertmanager)
+	a.ruler = ruler.New(ruler.Options{
+		Logger: logger.With("component", "ruler"), Engine: a.query.Engine(), Queryable: a.query.Queryable(),
+		Storage: a.tsdb, Source: a.ruleGroups, Limits: a.limits, Notify: a.alertmanager.Send,
+		Logs: a.logging, Registries: telemetry.NewRegistries(), ExternalURL: a.externalURL,
 		OutageTolerance: time.Duration(cfg.Ruler.OutageTolerance), ForGracePeriod: time.Duration(cfg.Ruler.ForGracePeriod),
 		ResendDelay: time.Duration(cfg.Ruler.ResendDelay), DefaultInterval: time.Duration(cfg.Ruler.DefaultEvaluationInterval),
 	})
-	a.RuleGroups.OnChange(func(_ context.Context, ws string) { a.Ruler.Sync(ws) })
-	a.AMConfig.OnChange(func(_ context.Context, ws string) { a.Alertmanager.Sync(ws) })
-	a.Audit = audit.NewRecorder(a.Meta, a.Registry, logger.With("component", "audit"))
-	a.Usage = usage.New(usage.Options{Workspaces: a.Workspaces, Storage: a.TSDB, Series: a.SeriesLimits, Ingest: ingestMetrics,
+	a.ruleGroups.OnChange(func(_ context.Context, ws string) { a.ruler.Sync(ws) })
+	a.amConfig.OnChange(func(_ context.Context, ws string) { a.alertmanager.Sync(ws) })
+	a.audit = audit.NewRecorder(a.meta, a.registry, logger.With("component", "audit"))
+	a.usage = usage.New(usage.Options{Workspaces: a.workspaces, Storage: a.tsdb, Series: a.seriesLimits, Ingest: ingestMetrics,
 		SelfMetrics: cfg.Usage.SelfMetrics, Logger: logger.With("component", "usage")})
-	a.Usage.AddExtra(a.Ruler.Usage)
-	a.Usage.AddExtra(a.Alertmanager.Usage)
-	a.Registry.MustRegister(a.Usage)
+	a.usage.AddExtra(a.ruler.Usage)
+	a.usage.AddExtra(a.alertmanager.Usage)
+	a.registry.MustRegister(a.usage)
 
-	a.Sessions = console.NewSessions(a.Meta, a.IAM, console.Options{Logger: logger.With("component", "console")})
-	a.Dashboards = console.NewDashboards(a.Meta)
-	authn := auth.NewAuthenticator(a.Account.ID, a.Account.Region, a.IAM, nil)
-	authn.Sessions = a.Sessions
-	authn.ExternalOrigin = originOf(a.ExternalURL)
-	a.API = api.New(api.Deps{
-		Logger: logger.With("component", "api"), Registerer: a.Registry,
-		Gatherer:  prometheus.Gatherers{a.Registry, a.TSDB.Gatherer(), a.Ruler.Gatherer(), a.Alertmanager.Gatherer()},
-		AccountID: a.Account.ID, Region: a.Account.Region,
-		Authn: authn, Authz: a.IAM,
-		Workspaces: a.Workspaces, IAM: a.IAM, Pusher: a.Distributor, Query: a.Query, Limits: a.Limits,
-		RuleGroups: a.RuleGroups, AMConfig: a.AMConfig, Logging: a.Logging, Audit: a.Audit, Meta: a.Meta,
-		LimitsService: a.LimitsService, Usage: a.Usage, HA: a.HA, Alertmanager: a.Alertmanager, AWS: a.AWS, Hosts: a.Hosts,
-		Sessions: a.Sessions, Dashboards: a.Dashboards,
+	a.sessions = console.NewSessions(a.meta, a.iam, console.Options{Logger: logger.With("component", "console")})
+	a.dashboards = console.NewDashboards(a.meta)
+	authn := auth.NewAuthenticator(a.account.ID, a.account.Region, a.iam, nil)
+	authn.Sessions = a.sessions
+	authn.ExternalOrigin = originOf(a.externalURL)
+	arns := httpapi.ARNs{Region: a.account.Region, AccountID: a.account.ID}
+	a.api = api.New(api.Options{
+		Logger: logger.With("component", "api"), Registerer: a.registry,
+		Gatherer: prometheus.Gatherers{a.registry, a.tsdb.Gatherer(), a.ruler.Gatherer(), a.alertmanager.Gatherer()},
+		ARNs:     arns, Authn: authn, Authz: a.iam,
+		Workspaces: a.workspaces, Limits: a.limits, Audit: a.audit,
 		Ready:           a.ready.Load,
 		BodyReadTimeout: time.Duration(cfg.Web.BodyReadTimeout),
-		IngestInflight:  ingest.NewInflight(cfg.Ingest.MaxInflightBytes, a.Registry),
+	}, api.Routes{
+		Workspaces:   a.workspaces.Routes(),
+		RuleGroups:   a.ruleGroups.Routes(),
+		AMConfig:     a.amConfig.Routes(),
+		Logging:      a.logging.Routes(),
+		Tags:         tagging.Routes(arns, a.meta, a.workspaces, a.ruleGroups),
+		Ingest:       a.distributor.Routes(ingest.NewInflight(cfg.Ingest.MaxInflightBytes, a.registry)),
+		Query:        a.query.Routes(),
+		Alertmanager: a.alertmanager.Routes(),
+		IAM:          a.iam.Routes(),
+		Audit:        a.audit.Routes(),
+		Limits:       a.limitsService.Routes(arns, a.workspaces),
+		Usage:        a.usage.Routes(a.workspaces, a.limits, a.ha),
+		AWS:          a.aws.Routes(arns),
+		Hosts:        a.hosts.Routes(arns, a.workspaces),
+		Console: console.HTTP{Sessions: a.sessions, Dashboards: a.dashboards, Workspaces: a.workspaces, UserARN: a.iam.UserARN,
+			Audit: a.audit, ARNs: arns, Logger: logger.With("component", "console")}.Routes(),
 	})
 	return a, nil
 }
 
 func (a *App) openMetadata(ctx context.Context) error {
-	db, err := metastore.Open(ctx, a.Config.Storage.Metadata, filepath.Join(a.Config.Storage.DataDir, "kansoku.db"))
+	db, err := metastore.Open(ctx, a.cfg.Storage.Metadata, filepath.Join(a.cfg.Storage.DataDir, "kansoku.db"))
 	if err != nil {
 		return fmt.Errorf("open metadata: %w", err)
 	}
-	a.Meta = db
-	a.closers = append(a.closers, a.Meta.Close)
+	a.meta = db
+	a.closers = append(a.closers, a.meta.Close)
 	return nil
 }
 
@@ -293,18 +307,18 @@ func (a *App) initAccount(ctx context.Context, box *secrets.Box) error {
 func (a *App) initAccountAttempt(ctx context.Context, box *secrets.Box, attempt int) error {
 	var acct metastore.Account
 	var key *iam.NewKey
-	err := a.Meta.InTx(ctx, func(q *metastore.Queries) error {
+	err := a.meta.InTx(ctx, func(q *metastore.Queries) error {
 		key = nil
 		var err error
 		acct, err = q.GetAccount(ctx)
 		if !errors.Is(err, metastore.ErrNotFound) {
 			return err
 		}
-		acct = metastore.Account{ID: newAccountID(), Region: a.Config.Region, CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
+		acct = metastore.Account{ID: newAccountID(), Region: a.cfg.Region, CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
 		if err := q.CreateAccount(ctx, acct); err != nil {
 			return err
 		}
-		k, err := iam.New(q, box, acct.ID, a.Logger, 0).Bootstrap(ctx)
+		k, err := iam.New(q, box, acct.ID, a.logger, 0).Bootstrap(ctx)
 		key = &k
 		return err
 	})
@@ -315,17 +329,17 @@ func (a *App) initAccountAttempt(ctx context.Context, box *secrets.Box, attempt 
 	if err != nil {
 		return fmt.Errorf("read or initialise the installation's account: %w", err)
 	}
-	if key == nil && acct.Region != a.Config.Region {
-		return fmt.Errorf("this installation's region is %s (set at first start); --region=%s does not match", acct.Region, a.Config.Region)
+	if key == nil && acct.Region != a.cfg.Region {
+		return fmt.Errorf("this installation's region is %s (set at first start); --region=%s does not match", acct.Region, a.cfg.Region)
 	}
-	a.IAM = iam.New(a.Meta, box, acct.ID, a.Logger.With("component", "iam"), 10*time.Second)
-	a.Account = acct
+	a.iam = iam.New(a.meta, box, acct.ID, a.logger.With("component", "iam"), 10*time.Second)
+	a.account = acct
 	if key != nil {
-		if err := writeAdminCredentials(filepath.Join(a.Config.Storage.DataDir, AdminCredentialsFile), *key, acct.Region); err != nil {
+		if err := writeAdminCredentials(filepath.Join(a.cfg.Storage.DataDir, AdminCredentialsFile), *key, acct.Region); err != nil {
 			return err
 		}
-		a.FirstStart = key
-		a.Logger.Info("installation initialised", "account", acct.ID, "region", acct.Region)
+		a.firstStart = key
+		a.logger.Info("installation initialised", "account", acct.ID, "region", acct.Region)
 	}
 	return nil
 }
@@ -335,7 +349,7 @@ func (a *App) initAccountAttempt(ctx context.Context, box *secrets.Box, attempt 
 // their secret key file too, or a node would refuse every signature made
 // with a key another node minted.
 func (a *App) checkSecretKey(ctx context.Context, box *secrets.Box, keyFile string) error {
-	keys, err := a.Meta.ListAccessKeys(ctx, "")
+	keys, err := a.meta.ListAccessKeys(ctx, "")
 	if err != nil {
 		return fmt.Errorf("read access keys: %w", err)
 	}
@@ -414,28 +428,59 @@ func originOf(u string) string {
 }
 
 // Handler returns the HTTP handler of the whole service.
-func (a *App) Handler() http.Handler { return a.API }
+func (a *App) Handler() http.Handler { return a.api }
 
 // Addr is the address the server listens on.
 func (a *App) Addr() net.Addr { return a.listener.Addr() }
+
+// Info is what an operator, or a client of a server started in-process,
+// needs to know of it.
+type Info struct {
+	Account     metastore.Account // the installation's account and region
+	ExternalURL string
+	TLS         bool
+	DataDir     string
+	// FirstStart holds the admin key minted on this start, if this was
+	// the installation's first.
+	FirstStart *iam.NewKey
+}
+
+// Info describes the server.
+func (a *App) Info() Info {
+	return Info{Account: a.account, ExternalURL: a.externalURL, TLS: a.tls, DataDir: a.cfg.Storage.DataDir, FirstStart: a.firstStart}
+}
+
+// Workspaces manages workspaces. With AWS, RuleGroups and AMConfig, it is
+// what the demo (internal/demo) sets up directly: its workspace, AWS
+// integration, rules and Alertmanager definition.
+func (a *App) Workspaces() *workspace.Service { return a.workspaces }
+
+// AWS manages AWS integrations (see Workspaces).
+func (a *App) AWS() *awsint.Service { return a.aws }
+
+// RuleGroups manages rule-groups namespaces (see Workspaces).
+func (a *App) RuleGroups() *rulegroups.Service { return a.ruleGroups }
+
+// AMConfig manages Alertmanager definitions (see Workspaces).
+func (a *App) AMConfig() *amconfig.Service { return a.amConfig }
 
 // Run serves until ctx is cancelled, then shuts down gracefully.
 func (a *App) Run(ctx context.Context) error {
 	var g run.Group
 	wsCtx, wsCancel := context.WithCancel(context.Background())
 	g.Add(func() error {
-		a.Logger.Info("starting workspace reconciler")
+		a.logger.Info("starting workspace reconciler")
 		done := make(chan error, 1)
-		go func() { done <- a.Workspaces.Run(wsCtx) }()
+		go func() { done <- a.workspaces.Run(wsCtx) }()
 		select {
-		case <-a.Workspaces.Ready():
+		case <-a.workspaces.Ready():
 		case err := <-done:
 			return err
 		}
 		// Rules and Alertmanagers start once storage is open; the server is
 		// ready when they run too (an Alertmanager API that answers 404 for
 		// a few moments after a restart would confuse clients).
-		for _, c := range []<-chan struct{}{a.Ruler.Ready(), a.Alertmanager.Ready()} {
+		for _, c := range []<-chan struct{}{a.ruler.Ready(), a.alertmanager.Ready()} {
 			select {
 			case <-c:
 			case err := <-done:
@@ -443,25 +488,25 @@ func (a *App) Run(ctx context.Context) error {
 			}
 		}
 		a.ready.Store(true)
-		a.Logger.Info("workspace storage, rules and Alertmanagers up; ready")
+		a.logger.Info("workspace storage, rules and Alertmanagers up; ready")
 		return <-done
 	}, func(error) {
 		wsCancel()
 	})
 
 	srv := &http.Server{
-		Handler:           a.API,
+		Handler:           a.api,
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       5 * time.Minute,
 		MaxHeaderBytes:    256 << 10,
-		ErrorLog:          slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
 	}
-	webFile := a.Config.Web.ConfigFile
-	flags := &web.FlagConfig{WebListenAddresses: &[]string{a.Config.Web.ListenAddress}, WebConfigFile: &webFile}
+	webFile := a.cfg.Web.ConfigFile
+	flags := &web.FlagConfig{WebListenAddresses: &[]string{a.cfg.Web.ListenAddress}, WebConfigFile: &webFile}
 	g.Add(func() error {
 		// The bound address, which a test harness reads to find the port.
-		a.Logger.Info("listening", "address", a.listener.Addr().String(), "external_url", a.ExternalURL, "tls", a.TLS)
-		err := web.Serve(a.listener, srv, flags, a.Logger)
+		a.logger.Info("listening", "address", a.listener.Addr().String(), "external_url", a.externalURL, "tls", a.tls)
+		err := web.Serve(a.listener, srv, flags, a.logger)
 		if errors.Is(err, http.ErrServerClosed) {
 			return nil
 		}
@@ -469,7 +514,7 @@ func (a *App) Run(ctx context.Context) error {
 	}, func(error) {
 		sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
-		a.Logger.Info("stopping HTTP server")
+		a.logger.Info("stopping HTTP server")
 		_ = srv.Shutdown(sctx)
 	})
 
@@ -483,16 +528,16 @@ func (a *App) Run(ctx context.Context) error {
 	for _, l := range a.loops() {
 		loopCtx, cancel := context.WithCancel(context.Background())
 		g.Add(func() error {
-			a.Logger.Debug("background loop starting", "loop", l.name)
+			a.logger.Debug("background loop starting", "loop", l.name)
 			err := l.run(loopCtx)
 			if loopCtx.Err() != nil {
-				a.Logger.Debug("background loop stopped", "loop", l.name)
+				a.logger.Debug("background loop stopped", "loop", l.name)
 				return nil
 			}
 			if err == nil {
 				err = errors.New("returned")
 			}
-			a.Logger.Error("background loop died; stopping the server", "loop", l.name, "err", err)
+			a.logger.Error("background loop died; stopping the server", "loop", l.name, "err", err)
 			return fmt.Errorf("background loop %s: %w", l.name, err)
 		}, func(error) { cancel() })
 	}
@@ -501,7 +546,7 @@ func (a *App) Run(ctx context.Context) error {
 	g.Add(func() error {
 		<-stopCtx.Done()
 		if ctx.Err() != nil {
-			a.Logger.Info("shutdown requested")
+			a.logger.Info("shutdown requested")
 		}
 		return nil
 	}, func(error) { stop() })
@@ -524,29 +569,29 @@ func (a *App) loops() []loop {
 		// Alertmanager runs is dropped and only resent a ResendDelay later.
 		{"ruler", a.afterStorage(func(ctx context.Context) error {
 			select {
-			case <-a.Alertmanager.Ready():
+			case <-a.alertmanager.Ready():
 			case <-ctx.Done():
 				return nil
 			}
-			return a.Ruler.Run(ctx, a.activeWorkspaces)
+			return a.ruler.Run(ctx, a.activeWorkspaces)
 		})},
-		{"alertmanager", a.afterStorage(func(ctx context.Context) error { return a.Alertmanager.Run(ctx, a.activeWorkspaces) })},
+		{"alertmanager", a.afterStorage(func(ctx context.Context) error { return a.alertmanager.Run(ctx, a.activeWorkspaces) })},
 	}
-	if a.Config.AWS.Poll {
-		ls = append(ls, loop{"aws", a.afterStorage(a.AWS.Run)})
+	if a.cfg.AWS.Poll {
+		ls = append(ls, loop{"aws", a.afterStorage(a.aws.Run)})
 	}
 	ls = append(ls,
-		loop{"rulegroups", a.RuleGroups.Run},
-		loop{"amconfig", a.AMConfig.Run},
-		loop{"limits", func(ctx context.Context) error { return a.LimitsService.Run(ctx, 30*time.Second) }},
-		loop{"usage", a.Usage.Run},
+		loop{"rulegroups", a.ruleGroups.Run},
+		loop{"amconfig", a.amConfig.Run},
+		loop{"limits", func(ctx context.Context) error { return a.limitsService.Run(ctx, 30*time.Second) }},
+		loop{"usage", a.usage.Run},
 		loop{"ha-cleanup", a.haCleanup},
-		loop{"console-sessions", a.Sessions.Run},
+		loop{"console-sessions", a.sessions.Run},
 	)
 	ls = append(ls, a.extraLoops...)
 	return append(ls,
-		loop{"wslog", a.Logging.Run},
-		loop{"audit", func(ctx context.Context) error { return a.Audit.Run(ctx, time.Duration(a.Config.Audit.Retention)) }},
+		loop{"wslog", a.logging.Run},
+		loop{"audit", func(ctx context.Context) error { return a.audit.Run(ctx, time.Duration(a.cfg.Audit.Retention)) }},
 	)
 }
 
@@ -555,7 +600,7 @@ func (a *App) loops() []loop {
 func (a *App) Close() {
 	for i := len(a.closers) - 1; i >= 0; i-- {
 		if err := a.closers[i](); err != nil {
-			a.Logger.Error("close", "err", err)
+			a.logger.Error("close", "err", err)
 		}
 	}
 	a.closers = nil
@@ -570,7 +615,7 @@ func (a *App) haCleanup(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case now := <-t.C:
-			a.HA.Cleanup(ctx, now)
+			a.ha.Cleanup(ctx, now)
 		}
 	}
 }
@@ -593,7 +638,7 @@ func (a *App) Ready() bool { return a.ready.Load() }
 func (a *App) afterStorage(fn func(context.Context) error) func(context.Context) error {
 	return func(ctx context.Context) error {
 		select {
-		case <-a.Workspaces.Ready():
+		case <-a.workspaces.Ready():
 		case <-ctx.Done():
 			return nil
 		}
@@ -602,24 +647,24 @@ func (a *App) afterStorage(fn func(context.Context) error) func(context.Context)
 }
 
 func (a *App) activeWorkspaces(context.Context) ([]string, error) {
-	return a.Workspaces.ActiveIDs(), nil
+	return a.workspaces.ActiveIDs(), nil
 }
 
 // forgetOnDelete drops a deleted workspace's in-memory state.
 type forgetOnDelete struct{ a *App }
 
 func (f forgetOnDelete) WorkspaceActivated(_ context.Context, w metastore.Workspace) {
-	f.a.Ruler.Sync(w.ID)
-	f.a.Alertmanager.Sync(w.ID)
+	f.a.ruler.Sync(w.ID)
+	f.a.alertmanager.Sync(w.ID)
 }
 
 func (f forgetOnDelete) WorkspaceDeleted(ctx context.Context, ws string) {
-	f.a.Ruler.Remove(ws)
-	if err := f.a.Alertmanager.Forget(ctx, ws); err != nil {
-		f.a.Logger.Warn("delete the Alertmanager state of a deleted workspace", "workspace", ws, "err", err)
+	f.a.ruler.Remove(ws)
+	if err := f.a.alertmanager.Forget(ctx, ws); err != nil {
+		f.a.logger.Warn("delete the Alertmanager state of a deleted workspace", "workspace", ws, "err", err)
 	}
-	f.a.Distributor.ForgetWorkspace(ws)
-	f.a.Query.Gate().Forget(ws)
-	f.a.SeriesLimits.Forget(ws)
-	f.a.Limits.Set(ws, nil)
+	f.a.distributor.ForgetWorkspace(ws)
+	f.a.query.Gate().Forget(ws)
+	f.a.seriesLimits.Forget(ws)
+	f.a.limits.Set(ws, nil)
 }

@@ -51,7 +51,7 @@ func TestWorkspaceLifecycle(t *testing.T) {
 	if !strings.HasPrefix(created.WorkspaceID, "ws-") || len(created.WorkspaceID) != 39 {
 		t.Fatalf("workspace id %q", created.WorkspaceID)
 	}
-	wantARN := fmt.Sprintf("arn:aws:aps:us-east-1:%s:workspace/%s", s.App.Account.ID, created.WorkspaceID)
+	wantARN := fmt.Sprintf("arn:aws:aps:us-east-1:%s:workspace/%s", s.App.Info().Account.ID, created.WorkspaceID)
 	if created.ARN != wantARN || created.Status["statusCode"] != "CREATING" || created.Tags["env"] != "dev" {
 		t.Fatalf("create response %+v", created)
 	}
@@ -211,7 +211,7 @@ func TestControlPlaneValidation(t *testing.T) {
 func TestEveryRouteNeedsAuth(t *testing.T) {
 	s := testenv.Start(t, testenv.Options{})
 	ws := s.CreateWorkspace(t, "x")
-	for _, r := range s.App.API.Routes() {
+	for _, r := range s.App.API().Routes() {
 		path := strings.NewReplacer("{workspaceId}", ws, "{name}", "job", "{accessKeyId}", "AKIAX", "{tokenId}", "t", "{$}", "", "{path...}", "").Replace(r.Pattern)
 		req, _ := http.NewRequest(r.Method, s.URL+path, nil)
 		resp, err := http.DefaultClient.Do(req)
@@ -529,18 +529,18 @@ func TestBadInputLeavesDataIntact(t *testing.T) {
 func TestRestartReusesInstallation(t *testing.T) {
 	dir := t.TempDir()
 	s := testenv.Start(t, testenv.Options{DataDir: dir})
-	if s.App.FirstStart == nil {
+	if s.App.Info().FirstStart == nil {
 		t.Fatal("first start must mint the admin key")
 	}
-	account := s.App.Account.ID
+	account := s.App.Info().Account.ID
 	ws := s.CreateWorkspace(t, "persist")
 	now := time.Now()
 	push(t, s.Admin, ws, sample(now, 5, "__name__", "persisted"))
 	s.Stop()
 
 	s2 := testenv.Start(t, testenv.Options{DataDir: dir})
-	if s2.App.FirstStart != nil || s2.App.Account.ID != account {
-		t.Fatalf("restart made a new installation: %+v", s2.App.Account)
+	if s2.App.Info().FirstStart != nil || s2.App.Info().Account.ID != account {
+		t.Fatalf("restart made a new installation: %+v", s2.App.Info().Account)
 	}
 	_, r := get(t, s2.Admin, "/workspaces/"+ws+"/api/v1/query", url.Values{"query": {"persisted"}, "time": {fmt.Sprint(now.Unix() + 1)}})
 	if !strings.Contains(string(r.Data), `"5"`) {

@@ -110,10 +110,11 @@ func TestKeyForOneWorkspace(t *testing.T) {
 	}
 }
 
-// TestSeedOneNamespacePolicy uses the source documentation's
-// one-namespace policy exactly as written (its "aps>Delete..." and
+// TestAMPOneNamespacePolicy uses the one-namespace policy of AMP's user
+// guide (https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-ruler-IAM-permissions.html,
+// its 2024 edition) exactly as written (its "aps>Delete..." and
 // "rulegroupnamespace" spellings included).
-func TestSeedOneNamespacePolicy(t *testing.T) {
+func TestAMPOneNamespacePolicy(t *testing.T) {
 	s := testenv.Start(t, testenv.Options{})
 	ws := s.CreateWorkspace(t, "ns")
 	doc := `{
@@ -138,7 +139,7 @@ func TestSeedOneNamespacePolicy(t *testing.T) {
     }
   ]
 }`
-	doc = strings.NewReplacer("<account>", s.App.Account.ID, "<region>", s.App.Account.Region, "<workspace-id>", ws, "<namespace-name>", "team-a").Replace(doc)
+	doc = strings.NewReplacer("<account>", s.App.Info().Account.ID, "<region>", s.App.Info().Account.Region, "<workspace-id>", ws, "<namespace-name>", "team-a").Replace(doc)
 	c := s.User(t, "team-a-admin", createPolicy(t, s, "one-namespace", doc))
 	base := "/workspaces/" + ws + "/rulegroupsnamespaces"
 	if err := c.JSON(ctx, "POST", base, nil, map[string]any{"name": "team-a", "data": b64(validRules)}, nil); err != nil {

@@ -59,7 +59,7 @@ func BenchmarkAWSPoll(b *testing.B) {
 				c.AWS.Poll = false // this benchmark polls with its own service
 			}})
 			ws := s.CreateWorkspace(b, "bench")
-			svc := awsint.New(awsint.Options{Store: s.App.Meta, Workspaces: s.App.Workspaces, Hosts: s.App.Hosts, Pusher: s.App.Distributor,
+			svc := awsint.New(awsint.Options{Store: s.App.Meta(), Workspaces: s.App.Workspaces(), Hosts: s.App.Hosts(), Pusher: s.App.Distributor(),
 				EndpointURL: srv.URL, BaseCredentials: credentials.NewStaticCredentialsProvider(kansokuKeyID, kansokuSecret, ""), QueriesPerCall: mode.per})
 			services := map[string]awsint.ServiceSettings{}
 			for _, k := range []string{"ec2", "sqs", "dynamodb", "lambda"} {

@@ -132,7 +132,7 @@ func (e *awsEnv) setRole(t *testing.T, externalID string, policies ...string) {
 func (e *awsEnv) poll(t *testing.T, id string, at time.Time) awsint.PollReport {
 	t.Helper()
 	e.sim.SetNow(func() time.Time { return at })
-	rep, err := e.s.App.AWS.Poll(ctx, id, at)
+	rep, err := e.s.App.AWS().Poll(ctx, id, at)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +301,8 @@ func TestAWSIntegrationCollectsAndBuildsHosts(t *testing.T) {
 	if err != nil || resp.StatusCode != 200 || !strings.Contains(string(body), `kansoku_aws_api_calls_total{action="GetMetricData",integration="`+i.ID+`",result="ok",service="CloudWatch"}`) {
 		t.Errorf("/metrics lacks the API call counter")
 	}
-	// Only seed 000's actions (and tag:GetResources) were used, each allowed.
+	// Only the actions of Mackerel's policies (and tag:GetResources) were
+	// used, each allowed.
 	seen := map[string]bool{}
 	for _, c := range e.sim.Calls() {
 		if c.ErrorCode != "" && c.Action != "CreateInternetGateway" {
@@ -433,7 +434,7 @@ func TestAWSIntegrationSetupErrors(t *testing.T) {
 }
 
 // TestAWSTagFiltersAndMetricSelection: resources outside the tag filter
-// (seed syntax, with quoting) get no metric requested; only chosen metrics
+// (Mackerel's syntax, with quoting) get no metric requested; only chosen metrics
 // are requested; "add new metrics automatically" picks up a metric AWS
 // adds, and off it does not.
 func TestAWSTagFiltersAndMetricSelection(t *testing.T) {
@@ -511,7 +512,8 @@ func TestAWSTagFiltersAndMetricSelection(t *testing.T) {
 }
 
 // TestAWSAutoRetirement: a deleted resource's host is retired, except with
-// seed 000's exceptions: excluded by the tag filter, service disabled,
+// the exceptions Mackerel documents ("Configure automatic retirement",
+// https://mackerel.io/docs/entry/integrations/aws): excluded by the tag filter, service disabled,
 // integration deleted; judged once at detection; any one integration is
 // enough.
 func TestAWSAutoRetirement(t *testing.T) {

@@ -130,7 +130,7 @@ func TestConsoleSessions(t *testing.T) {
 		}
 	}
 	waitFor(t, func() bool {
-		_ = s.App.Audit.Flush(ctx)
+		_ = s.App.Audit().Flush(ctx)
 		if err := s.Admin.JSON(ctx, "GET", "/admin/v1/audit", map[string][]string{"eventName": {"ConsoleLogin"}}, nil, &ev); err != nil {
 			return false
 		}

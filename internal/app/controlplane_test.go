@@ -90,7 +90,7 @@ func TestRuleGroupsNamespaces(t *testing.T) {
 	if put.Status.StatusCode != "UPDATE_FAILED" || !strings.Contains(put.Status.StatusReason, "unclosed left parenthesis") {
 		t.Fatalf("invalid put: %+v", put)
 	}
-	active, err := s.App.RuleGroups.Active(ctx, ws)
+	active, err := s.App.RuleGroups().Active(ctx, ws)
 	if err != nil || string(active["team-a"]) != validRules {
 		t.Fatalf("active rules changed by a failed update: %q %v", active["team-a"], err)
 	}
@@ -100,7 +100,7 @@ func TestRuleGroupsNamespaces(t *testing.T) {
 		t.Fatalf("put: %+v %v", put, err)
 	}
 	waitNamespace(t, s, ws, "team-a", "ACTIVE")
-	if active, _ := s.App.RuleGroups.Active(ctx, ws); string(active["team-a"]) != newRules {
+	if active, _ := s.App.RuleGroups().Active(ctx, ws); string(active["team-a"]) != newRules {
 		t.Fatal("the new rules are not active")
 	}
 
@@ -165,14 +165,14 @@ func TestAlertManagerDefinition(t *testing.T) {
 	if e := apiErr(t, s.Admin.JSON(ctx, "GET", path, nil, nil, nil)); e.Status != 404 {
 		t.Fatalf("describe before create: %v", e)
 	}
-	if e := apiErr(t, s.Admin.JSON(ctx, "PUT", path, nil, map[string]any{"data": b64(seedAM)}, nil)); e.Status != 404 {
+	if e := apiErr(t, s.Admin.JSON(ctx, "PUT", path, nil, map[string]any{"data": b64(ampBasicAM)}, nil)); e.Status != 404 {
 		t.Fatalf("put before create: %v", e)
 	}
 	var st statusResp
-	if err := s.Admin.JSON(ctx, "POST", path, nil, map[string]any{"data": b64(seedAM)}, &st); err != nil || st.Status.StatusCode != "CREATING" {
+	if err := s.Admin.JSON(ctx, "POST", path, nil, map[string]any{"data": b64(ampBasicAM)}, &st); err != nil || st.Status.StatusCode != "CREATING" {
 		t.Fatalf("create: %+v %v", st, err)
 	}
-	if e := apiErr(t, s.Admin.JSON(ctx, "POST", path, nil, map[string]any{"data": b64(seedAM)}, nil)); e.Status != 409 {
+	if e := apiErr(t, s.Admin.JSON(ctx, "POST", path, nil, map[string]any{"data": b64(ampBasicAM)}, nil)); e.Status != 409 {
 		t.Fatalf("second create: %v", e)
 	}
 	waitFor(t, func() bool {
@@ -182,7 +182,7 @@ func TestAlertManagerDefinition(t *testing.T) {
 				Data string `json:"data"`
 			} `json:"alertManagerDefinition"`
 		}
-		return s.Admin.JSON(ctx, "GET", path, nil, nil, &d) == nil && d.D.Status.StatusCode == "ACTIVE" && d.D.Data == b64(seedAM)
+		return s.Admin.JSON(ctx, "GET", path, nil, nil, &d) == nil && d.D.Status.StatusCode == "ACTIVE" && d.D.Data == b64(ampBasicAM)
 	})
 	if err := s.Admin.JSON(ctx, "PUT", path, nil, map[string]any{"data": b64("alertmanager_config: |\n  route:\n    receiver: nope\n")}, &st); err != nil {
 		t.Fatal(err)
@@ -190,7 +190,7 @@ func TestAlertManagerDefinition(t *testing.T) {
 	if st.Status.StatusCode != "UPDATE_FAILED" || !strings.Contains(st.Status.StatusReason, "undefined receiver") {
 		t.Fatalf("invalid put: %+v", st)
 	}
-	if active, _ := s.App.AMConfig.Active(ctx, ws); string(active) != seedAM {
+	if active, _ := s.App.AMConfig().Active(ctx, ws); string(active) != ampBasicAM {
 		t.Fatal("a failed update replaced the active configuration")
 	}
 	if err := s.Admin.JSON(ctx, "DELETE", path, nil, nil, nil); err != nil {
@@ -201,7 +201,9 @@ func TestAlertManagerDefinition(t *testing.T) {
 	}
 }
 
-const seedAM = `alertmanager_config: |
+// ampBasicAM is the basic alert manager definition of AMP's user guide
+// (https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-alertmanager-config.html).
+const ampBasicAM = `alertmanager_config: |
   route:
     receiver: 'default'
   receivers:
@@ -230,7 +232,7 @@ func TestLoggingConfigurationAndWorkspaceLog(t *testing.T) {
 	s := testenv.Start(t, testenv.Options{})
 	ws := s.CreateWorkspace(t, "logs")
 	path := "/workspaces/" + ws + "/logging"
-	group := fmt.Sprintf("arn:aws:logs:us-east-1:%s:log-group:/kansoku/%s:*", s.App.Account.ID, ws)
+	group := fmt.Sprintf("arn:aws:logs:us-east-1:%s:log-group:/kansoku/%s:*", s.App.Info().Account.ID, ws)
 	if e := apiErr(t, s.Admin.JSON(ctx, "POST", path, nil, map[string]any{"logGroupArn": "arn:aws:logs:us-east-1:1:log-group:x"}, nil)); e.Status != 400 {
 		t.Fatalf("bad ARN: %v", e)
 	}
@@ -306,7 +308,7 @@ func TestTags(t *testing.T) {
 	if err := s.Admin.JSON(ctx, "POST", "/workspaces/"+ws+"/rulegroupsnamespaces", nil, map[string]any{"name": "ns", "data": b64(validRules)}, nil); err != nil {
 		t.Fatal(err)
 	}
-	nsPath := "/tags/" + url.PathEscape(s.App.RuleGroups.ARN(ws, "ns"))
+	nsPath := "/tags/" + url.PathEscape(s.App.RuleGroups().ARN(ws, "ns"))
 	if err := s.Admin.JSON(ctx, "POST", nsPath, nil, map[string]any{"tags": map[string]string{"k": "v"}}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -320,8 +322,8 @@ func TestTags(t *testing.T) {
 	}
 	for name, p := range map[string]string{
 		"unknown workspace": "/tags/" + url.PathEscape(s.WorkspaceARN("ws-nope")),
-		"other account":     "/tags/" + url.PathEscape(strings.Replace(arn, s.App.Account.ID, "999999999999", 1)),
-		"unknown namespace": "/tags/" + url.PathEscape(s.App.RuleGroups.ARN(ws, "nope")),
+		"other account":     "/tags/" + url.PathEscape(strings.Replace(arn, s.App.Info().Account.ID, "999999999999", 1)),
+		"unknown namespace": "/tags/" + url.PathEscape(s.App.RuleGroups().ARN(ws, "nope")),
 	} {
 		if e := apiErr(t, s.Admin.JSON(ctx, "GET", p, nil, nil, nil)); e.Status != 404 {
 			t.Errorf("%s: %v", name, e)

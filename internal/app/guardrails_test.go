@@ -79,12 +79,15 @@ func TestLimitsAPI(t *testing.T) {
 	}
 }
 
-// TestSelfMetrics: the seed's self-check queries answer for a workspace.
+// TestSelfMetricsInWorkspace: the queries AMP's troubleshooting guide gives to
+// check a Prometheus server's output against the quotas
+// (https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-troubleshooting.html)
+// answer for a workspace.
 func TestSelfMetricsInWorkspace(t *testing.T) {
 	s := testenv.Start(t, testenv.Options{Config: func(c *config.Config) { c.Usage.SelfMetrics = true }})
 	ws := s.CreateWorkspace(t, "self")
 	push(t, s.Admin, ws, sample(time.Now(), 1, "__name__", "up", "job", "a"), sample(time.Now(), 1, "__name__", "up", "job", "b"))
-	s.App.Usage.Tick(ctx, time.Now())
+	s.App.Usage().Tick(ctx, time.Now())
 	var r struct {
 		Data struct {
 			Result []struct {

@@ -71,7 +71,7 @@ func TestExpiredConsoleSessionsAreRemoved(t *testing.T) {
 	db.Close()
 	s2 := testenv.Start(t, testenv.Options{DataDir: dir})
 	waitFor(t, func() bool {
-		_, err := s2.App.Meta.GetConsoleSession(context.Background(), "expired1")
+		_, err := s2.App.Meta().GetConsoleSession(context.Background(), "expired1")
 		return errors.Is(err, metastore.ErrNotFound)
 	})
 }

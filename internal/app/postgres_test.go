@@ -65,17 +65,17 @@ func TestPostgresNodesStartTogether(t *testing.T) {
 			t.Fatalf("node %d: %v", i, errs[i])
 		}
 		t.Cleanup(func() { a.Close() })
-		if a.FirstStart != nil {
+		if a.Info().FirstStart != nil {
 			initialised++
 		}
-		if a.Account.ID != apps[0].Account.ID {
-			t.Fatalf("node %d has account %s, node 0 %s", i, a.Account.ID, apps[0].Account.ID)
+		if a.Info().Account.ID != apps[0].Info().Account.ID {
+			t.Fatalf("node %d has account %s, node 0 %s", i, a.Info().Account.ID, apps[0].Info().Account.ID)
 		}
 	}
 	if initialised != 1 {
 		t.Fatalf("%d nodes initialised the installation, want 1", initialised)
 	}
-	if v, err := apps[0].Meta.SchemaVersion(t.Context()); err != nil || v == 0 {
+	if v, err := apps[0].Meta().SchemaVersion(t.Context()); err != nil || v == 0 {
 		t.Fatalf("schema version %d %v", v, err)
 	}
 
@@ -100,8 +100,8 @@ func TestPostgresControlPlaneAcrossNodes(t *testing.T) {
 	}
 	a := testenv.Start(t, testenv.Options{Config: cfg})
 	b := testenv.Start(t, testenv.Options{Config: cfg, AdminCredentialsFile: filepath.Join(a.DataDir, app.AdminCredentialsFile)})
-	if a.App.Account != b.App.Account {
-		t.Fatalf("two installations: %+v and %+v", a.App.Account, b.App.Account)
+	if a.App.Info().Account != b.App.Info().Account {
+		t.Fatalf("two installations: %+v and %+v", a.App.Info().Account, b.App.Info().Account)
 	}
 
 	// A workspace created on A is listed and described by B.

@@ -22,12 +22,12 @@ func closedFirewall(c *config.Config) { c.Alertmanager.ReceiverFirewall.AllowNet
 // logs nothing without one).
 func enableWorkspaceLog(t *testing.T, s *testenv.Server, ws string) {
 	t.Helper()
-	group := fmt.Sprintf("arn:aws:logs:us-east-1:%s:log-group:/kansoku/%s:*", s.App.Account.ID, ws)
+	group := fmt.Sprintf("arn:aws:logs:us-east-1:%s:log-group:/kansoku/%s:*", s.App.Info().Account.ID, ws)
 	if err := s.Admin.JSON(ctx, "POST", "/workspaces/"+ws+"/logging", nil, map[string]any{"logGroupArn": group}, nil); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool {
-		_, err := s.App.Logging.Describe(ctx, ws)
+		_, err := s.App.Logging().Describe(ctx, ws)
 		return err == nil
 	})
 }
@@ -35,7 +35,7 @@ func enableWorkspaceLog(t *testing.T, s *testenv.Server, ws string) {
 // workspaceLog returns the workspace log as the tenant reads it.
 func workspaceLog(t *testing.T, s *testenv.Server, ws string) string {
 	t.Helper()
-	_ = s.App.Logging.Flush(ctx)
+	_ = s.App.Logging().Flush(ctx)
 	var out struct {
 		Events []json.RawMessage `json:"events"`
 	}
@@ -91,7 +91,7 @@ func TestHeaderFromServerFileIsRefused(t *testing.T) {
 	if code != "CREATION_FAILED" || !strings.Contains(reason, "http_headers[X-Leak].files") {
 		t.Fatalf("status %s (%s); want CREATION_FAILED naming http_headers[X-Leak].files", code, reason)
 	}
-	if s.App.Alertmanager.Running(ws) {
+	if s.App.Alertmanager().Running(ws) {
 		t.Fatal("an Alertmanager runs the refused definition")
 	}
 	if v := leaked.Load(); v != nil {
@@ -126,10 +126,10 @@ func TestReceiverFirewallRefusesAtConnectTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool { code, _ := definitionStatus(t, s, ws); return code == "ACTIVE" })
-	if err := s.App.Alertmanager.SyncNow(ctx, ws); err != nil {
+	if err := s.App.Alertmanager().SyncNow(ctx, ws); err != nil {
 		t.Fatal(err)
 	}
-	postAlerts(t, s, ws, seedAlert)
+	postAlerts(t, s, ws, ampExampleAlert)
 	waitFor(t, func() bool { return strings.Contains(workspaceLog(t, s, ws), "receiver firewall refuses") })
 	if n := hits.Load(); n != 0 {
 		t.Fatalf("the loopback listener got %d requests", n)
@@ -148,7 +148,7 @@ func TestFailedNotificationBodyIsNotShownToTheTenant(t *testing.T) {
 	ws := s.CreateWorkspace(t, "body")
 	enableWorkspaceLog(t, s, ws)
 	putAlertmanager(t, s, ws, groupPerAlertname(fail.URL+"/fail"))
-	postAlerts(t, s, ws, seedAlert)
+	postAlerts(t, s, ws, ampExampleAlert)
 	waitFor(t, func() bool { return strings.Contains(workspaceLog(t, s, ws), "unexpected status code 500") })
 	if l := workspaceLog(t, s, ws); strings.Contains(l, "SECRET-LOOKING-DATA") {
 		t.Fatalf("the response body reached the workspace log:\n%s", l)
@@ -171,7 +171,7 @@ func TestEmailReceiverIsFirewalled(t *testing.T) {
       smarthost: localhost:25
       require_tls: false
 `)
-	postAlerts(t, s, ws, seedAlert)
+	postAlerts(t, s, ws, ampExampleAlert)
 	waitFor(t, func() bool {
 		l := workspaceLog(t, s, ws)
 		return strings.Contains(l, "receiver firewall refuses") && strings.Contains(l, "localhost")
@@ -196,7 +196,7 @@ func TestSNSAPIURLIsFirewalled(t *testing.T) {
       api_url: http://localhost:%s/
       sigv4: {region: us-east-1, access_key: AKIDTENANTKEY0000001, secret_key: tenant-secret}
 `, port))
-	postAlerts(t, s, ws, seedAlert)
+	postAlerts(t, s, ws, ampExampleAlert)
 	waitFor(t, func() bool { return strings.Contains(workspaceLog(t, s, ws), "receiver firewall refuses") })
 	if n := hits.Load(); n != 0 {
 		t.Fatalf("the loopback listener got %d requests", n)

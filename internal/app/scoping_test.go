@@ -22,7 +22,7 @@ type tenants struct {
 func newTenants(t *testing.T) *tenants {
 	s := testenv.Start(t, testenv.Options{})
 	a, b := s.CreateWorkspace(t, "A"), s.CreateWorkspace(t, "B")
-	acct := s.App.Account.ID
+	acct := s.App.Info().Account.ID
 	ns := func(ws string) string {
 		return fmt.Sprintf("arn:aws:aps:us-east-1:%s:rulegroupsnamespace/%s/*", acct, ws)
 	}
@@ -57,7 +57,7 @@ func TestTrailingDataCannotBypassADeny(t *testing.T) {
 			t.Fatalf("with trailing %q: %d %s", trail, code, b)
 		}
 	}
-	if list, _ := x.s.App.AWS.List(ctx, x.b); len(list) != 0 {
+	if list, _ := x.s.App.AWS().List(ctx, x.b); len(list) != 0 {
 		t.Fatalf("an integration was created in the denied workspace: %+v", list)
 	}
 	// The same decoder for AMP's shapes: trailing data is refused there too.
@@ -106,7 +106,7 @@ func TestTenantsCannotLiftTheirOwnLimits(t *testing.T) {
 	x := newTenants(t)
 	path := "/admin/v1/workspaces/" + x.a + "/limits"
 	code, b := rawJSON(t, x.u1, "PATCH", path, `{"ingestion_rate": 1e9}`)
-	limitsARN := fmt.Sprintf("arn:aws:kansoku:us-east-1:%s:limits/%s", x.s.App.Account.ID, x.a)
+	limitsARN := fmt.Sprintf("arn:aws:kansoku:us-east-1:%s:limits/%s", x.s.App.Info().Account.ID, x.a)
 	if code != 403 || !strings.Contains(b, limitsARN) {
 		t.Fatalf("u1 lifting A's limits: %d %s", code, b)
 	}
@@ -137,7 +137,7 @@ func TestTagsNeedTheCanonicalARN(t *testing.T) {
 	if code, b := rawJSON(t, x.u2, "POST", "/tags/"+url.PathEscape(canon), `{"tags":{"pwn":"1"}}`); code != 403 {
 		t.Fatalf("canonical ARN of B: %d %s", code, b)
 	}
-	other := strings.Replace(canon, x.s.App.Account.ID, "999999999999", 1)
+	other := strings.Replace(canon, x.s.App.Info().Account.ID, "999999999999", 1)
 	if code, b := rawJSON(t, x.u2, "POST", "/tags/"+url.PathEscape(other), `{"tags":{"a":"1"}}`); code != 404 {
 		t.Fatalf("another account's ARN: %d %s", code, b)
 	}
@@ -150,7 +150,7 @@ func TestPasswordAndTokenPermissionsAreScoped(t *testing.T) {
 	s := testenv.Start(t, testenv.Options{})
 	self := createPolicy(t, s, "self", fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
 		"Action":["kansoku:SetConsolePassword","kansoku:DeleteAPIToken","kansoku:CreateAPIToken"],"Resource":"arn:aws:iam::%s:user/${aws:username}"},
-		{"Effect":"Allow","Action":"aps:ListWorkspaces","Resource":"*"}]}`, s.App.Account.ID))
+		{"Effect":"Allow","Action":"aps:ListWorkspaces","Resource":"*"}]}`, s.App.Info().Account.ID))
 	u5 := s.User(t, "u5", self)
 	if code, b := rawJSON(t, u5, "PUT", "/admin/v1/users/u5/console-password", `{"password":"u5 password one"}`); code != 204 {
 		t.Fatalf("u5 setting its own password: %d %s", code, b)

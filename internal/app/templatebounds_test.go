@@ -98,7 +98,7 @@ alertmanager_config: |
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	rssBefore := rss(t)
-	postAlerts(t, s, ws, seedAlert)
+	postAlerts(t, s, ws, ampExampleAlert)
 	waitFor(t, func() bool {
 		return strings.Contains(workspaceLog(t, s, ws), "notification not sent: template output exceeds max_template_output_bytes (4194304 bytes)")
 	})
@@ -128,7 +128,7 @@ alertmanager_config: |
       channel: '#alerts'
       text: '{{ template "text" . }}'
 `, nestedTemplates(10, 2, "y"), sink.URL))
-	postAlerts(t, s, ws, strings.Replace(seedAlert, `"alertname": "`, `"alertname": "Second`, 1))
+	postAlerts(t, s, ws, strings.Replace(ampExampleAlert, `"alertname": "`, `"alertname": "Second`, 1))
 	deadline := time.Now().Add(10 * time.Second)
 	for len(sink.received()) == 0 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)

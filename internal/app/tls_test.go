@@ -44,8 +44,8 @@ func TestTLS(t *testing.T) {
 	pool.AddCert(cert)
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	s := testenv.Start(t, testenv.Options{HTTPClient: hc, Config: func(c *config.Config) { c.Web.ConfigFile = webCfg }})
-	if !strings.HasPrefix(s.URL, "https://") || !s.App.TLS || !strings.HasPrefix(s.App.ExternalURL, "https://") {
-		t.Fatalf("TLS not on: %s %s", s.URL, s.App.ExternalURL)
+	if !strings.HasPrefix(s.URL, "https://") || !s.App.Info().TLS || !strings.HasPrefix(s.App.Info().ExternalURL, "https://") {
+		t.Fatalf("TLS not on: %s %s", s.URL, s.App.Info().ExternalURL)
 	}
 	ws := s.CreateWorkspace(t, "tls")
 	var d struct {

@@ -126,7 +126,7 @@ type Policies struct {
 	KansokuAccountID string         `json:"kansokuAccountId,omitempty"`
 	TrustPolicy      catalog.Policy `json:"trustPolicy"`
 	// PermissionPolicy is the least-privilege policy for the chosen
-	// services; FullPolicy covers every product (seed 000's list).
+	// services; FullPolicy covers every product Mackerel supports.
 	PermissionPolicy catalog.Policy `json:"permissionPolicy"`
 	FullPolicy       catalog.Policy `json:"fullPolicy"`
 }
@@ -281,8 +281,9 @@ func (s *Service) validate(ctx context.Context, rec metastore.AWSIntegration) (s
 const overPrivilegedReason = "the credentials are allowed ec2:CreateInternetGateway (checked with a dry run): they can change the account, " +
 	"so nothing is collected until only read permissions remain (attach the permission policy instead of broad ones such as AdministratorAccess or PowerUserAccess)"
 
-// overPrivileged runs seed 000's check: a dry-run CreateInternetGateway
-// that read-only credentials must be refused.
+// overPrivileged runs Mackerel's check of over-privileged credentials (its
+// FAQ on CreateInternetGateway, https://mackerel.io/docs/entry/integrations/aws): a dry-run
+// CreateInternetGateway that read-only credentials must be refused.
 func overPrivileged(ctx context.Context, cfg aws.Config) (bool, error) {
 	_, err := ec2.NewFromConfig(cfg).CreateInternetGateway(ctx, &ec2.CreateInternetGatewayInput{DryRun: aws.Bool(true)})
 	var ae smithy.APIError

@@ -75,12 +75,14 @@ type Integration struct {
 	UpdatedAt    time.Time   `json:"updatedAt"`
 }
 
-// Settings are an integration's choices (seed 000's options).
+// Settings are an integration's choices, those of Mackerel's AWS
+// integration (https://mackerel.io/docs/entry/integrations/aws).
 type Settings struct {
 	Regions []string `json:"regions"`
 	// Services are the products collected, by catalog key.
 	Services map[string]ServiceSettings `json:"services"`
-	// TagFilter selects resources by tag (seed 000's syntax); applied before
+	// TagFilter selects resources by tag (Mackerel's "Filter by tag"
+	// syntax, see TagFilter); applied before
 	// any metric is requested. Empty: every resource.
 	TagFilter string `json:"tagFilter,omitempty"`
 	// PollInterval is how often metrics are pulled (default 5m).
@@ -531,8 +533,9 @@ func (s *Service) Update(ctx context.Context, id string, in UpdateInput) (Integr
 	}
 }
 
-// Delete removes an integration. Its hosts stay (seed 000: deleting the
-// integration does not retire them).
+// Delete removes an integration. Its hosts stay: as in Mackerel, hosts an
+// integration linked are retired only automatically or by hand ("FAQ",
+// https://mackerel.io/docs/entry/integrations/aws).
 func (s *Service) Delete(ctx context.Context, id string) error {
 	if _, err := s.get(ctx, id); err != nil {
 		return err

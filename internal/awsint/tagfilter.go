@@ -10,7 +10,8 @@ import (
 // TagPair is one key:value of a tag filter.
 type TagPair struct{ Key, Value string }
 
-// TagFilter is a parsed tag filter in seed 000's syntax:
+// TagFilter is a parsed tag filter in the syntax of Mackerel's "Filter by
+// tag" (https://mackerel.io/docs/entry/integrations/aws):
 // "service:foo, service:bar" selects resources tagged service=foo OR
 // service=bar; keys and values containing ":" or "," are quoted with " or '
 // ("service:role": "foo,bar"). The empty filter selects everything.

@@ -16,7 +16,7 @@ func TestParseTagFilter(t *testing.T) {
 		{"   ", nil, ""},
 		{"service:foo, service:bar", TagFilter{{"service", "foo"}, {"service", "bar"}}, ""},
 		{"service:foo,service:bar", TagFilter{{"service", "foo"}, {"service", "bar"}}, ""},
-		// The seed's quoting example: key service:role, value foo,bar.
+		// Mackerel's quoting example: key service:role, value foo,bar.
 		{`"service:role": "foo,bar"`, TagFilter{{"service:role", "foo,bar"}}, ""},
 		{`'env': 'prod', "a,b":'c:d'`, TagFilter{{"env", "prod"}, {"a,b", "c:d"}}, ""},
 		{`team: "data platform" , tier : web`, TagFilter{{"team", "data platform"}, {"tier", "web"}}, ""},

@@ -58,7 +58,7 @@ type Timing struct {
 	Margin time.Duration
 }
 
-// DefaultTiming: a dead node's work restarts elsewhere within TTL + Renew
+// DefaultTiming is the lease timing: a dead node's work restarts elsewhere within TTL + Renew
 // (about 20 s).
 func DefaultTiming() Timing {
 	return Timing{TTL: 15 * time.Second, Renew: 3 * time.Second, Margin: 3 * time.Second}

@@ -108,7 +108,7 @@ func Setup(ctx context.Context, a *app.App, sim *Simulator, logger *slog.Logger)
 }
 
 func demoWorkspace(ctx context.Context, a *app.App) (string, error) {
-	list, _, err := a.Workspaces.List(ctx, workspace.ListInput{AliasPrefix: WorkspaceName})
+	list, _, err := a.Workspaces().List(ctx, workspace.ListInput{AliasPrefix: WorkspaceName})
 	if err != nil {
 		return "", err
 	}
@@ -118,12 +118,12 @@ func demoWorkspace(ctx context.Context, a *app.App) (string, error) {
 		}
 	}
 	alias := WorkspaceName
-	w, err := a.Workspaces.Create(ctx, workspace.CreateInput{Alias: &alias, Tags: map[string]string{"kansoku:demo": "true"}})
+	w, err := a.Workspaces().Create(ctx, workspace.CreateInput{Alias: &alias, Tags: map[string]string{"kansoku:demo": "true"}})
 	if err != nil {
 		return "", err
 	}
 	for i := 0; i < 300; i++ {
-		got, err := a.Workspaces.Get(ctx, w.ID)
+		got, err := a.Workspaces().Get(ctx, w.ID)
 		if err == nil && got.Status == metastore.WorkspaceActive {
 			return w.ID, nil
 		}
@@ -133,7 +133,7 @@ func demoWorkspace(ctx context.Context, a *app.App) (string, error) {
 }
 
 func integration(ctx context.Context, a *app.App, sim *Simulator, ws string) (string, error) {
-	list, err := a.AWS.List(ctx, ws)
+	list, err := a.AWS().List(ctx, ws)
 	if err != nil {
 		return "", err
 	}
@@ -152,7 +152,7 @@ func integration(ctx context.Context, a *app.App, sim *Simulator, ws string) (st
 			}
 			services[k] = ss
 		}
-		i, err = a.AWS.Create(ctx, awsint.CreateInput{Name: "demo", AWSAccountID: Account, WorkspaceID: ws, Settings: &awsint.Settings{
+		i, err = a.AWS().Create(ctx, awsint.CreateInput{Name: "demo", AWSAccountID: Account, WorkspaceID: ws, Settings: &awsint.Settings{
 			Regions: []string{"ap-northeast-1", "us-east-1"}, Services: services, PollInterval: awsint.Duration(time.Minute)}})
 		if err != nil {
 			return "", err
@@ -163,18 +163,18 @@ func integration(ctx context.Context, a *app.App, sim *Simulator, ws string) (st
 		return "", err
 	}
 	role := Role
-	if _, err := a.AWS.Update(ctx, i.ID, awsint.UpdateInput{RoleARN: &role}); err != nil {
+	if _, err := a.AWS().Update(ctx, i.ID, awsint.UpdateInput{RoleARN: &role}); err != nil {
 		return "", err
 	}
 	// A first poll now, so that hosts and graphs are there when the demo
 	// says it is ready (the scheduler takes over from here).
-	if _, err := a.AWS.Poll(ctx, i.ID, time.Now()); err != nil {
+	if _, err := a.AWS().Poll(ctx, i.ID, time.Now()); err != nil {
 		if !strings.Contains(err.Error(), "is being polled") {
 			return "", fmt.Errorf("demo: first poll: %w", err)
 		}
 		// The scheduler got there first: wait for its report.
 		for k := 0; k < 600; k++ {
-			if got, err := a.AWS.Get(ctx, i.ID); err == nil && got.LastPoll != nil {
+			if got, err := a.AWS().Get(ctx, i.ID); err == nil && got.LastPoll != nil {
 				break
 			}
 			time.Sleep(100 * time.Millisecond)
@@ -209,13 +209,13 @@ const demoAlertmanager = `alertmanager_config: |
 `
 
 func alerting(ctx context.Context, a *app.App, ws string) error {
-	if _, err := a.RuleGroups.Describe(ctx, ws, "demo"); err != nil {
-		if _, err := a.RuleGroups.Create(ctx, rulegroups.CreateInput{WorkspaceID: ws, Name: "demo", Data: []byte(demoRules)}); err != nil {
+	if _, err := a.RuleGroups().Describe(ctx, ws, "demo"); err != nil {
+		if _, err := a.RuleGroups().Create(ctx, rulegroups.CreateInput{WorkspaceID: ws, Name: "demo", Data: []byte(demoRules)}); err != nil {
 			return fmt.Errorf("demo rules: %w", err)
 		}
 	}
-	if _, err := a.AMConfig.Describe(ctx, ws); err != nil {
-		if _, err := a.AMConfig.Create(ctx, ws, []byte(demoAlertmanager), ""); err != nil {
+	if _, err := a.AMConfig().Describe(ctx, ws); err != nil {
+		if _, err := a.AMConfig().Create(ctx, ws, []byte(demoAlertmanager), ""); err != nil {
 			return fmt.Errorf("demo alertmanager definition: %w", err)
 		}
 	}

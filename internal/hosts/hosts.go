@@ -225,7 +225,8 @@ func setLink(links []Link, l Link) []Link {
 
 // DeletionDetected records that an integration found a host's resource
 // deleted. The auto-retirement judgement is made here, once per
-// integration (seed 000): autoRetire is the integration's setting at this
+// integration, as Mackerel makes it ("Configure automatic retirement",
+// https://mackerel.io/docs/entry/integrations/aws): autoRetire is the integration's setting at this
 // moment; turning it on later does not retire the host; any one
 // integration that judges so retires it. A host whose link is excluded by
 // the integration's tag filter is never retired by it. It reports whether

@@ -65,20 +65,27 @@ func logger(r *http.Request) *slog.Logger {
 // Identity is the authenticated caller.
 func Identity(r *http.Request) *auth.Identity { return auth.IdentityFrom(r.Context()) }
 
-// Allowed reports whether the caller may do action on every resource (a
-// listing keeps only the items it is allowed to see). Without an
-// authorizer in the context nothing is allowed.
-func Allowed(r *http.Request, action string, resources ...string) bool {
+// Authorize checks, with the authorizer the middleware used, that the
+// caller may do action on every resource: a handler that does more than
+// its route's action (attaching policies while creating a user) asks for
+// each. Without an authorizer in the context nothing is allowed.
+func Authorize(r *http.Request, action string, resources ...string) error {
 	a, ok := r.Context().Value(authorizerKey).(Authorizer)
 	if !ok || a == nil {
-		return false
+		return apierr.AccessDenied("User is not authorized to perform: %s (no authorizer)", action)
 	}
 	for _, res := range resources {
-		if a.Authorize(r.Context(), Identity(r), action, res) != nil {
-			return false
+		if err := a.Authorize(r.Context(), Identity(r), action, res); err != nil {
+			return err
 		}
 	}
-	return true
+	return nil
+}
+
+// Allowed reports whether the caller may do action on every resource (a
+// listing keeps only the items it is allowed to see).
+func Allowed(r *http.Request, action string, resources ...string) bool {
+	return Authorize(r, action, resources...) == nil
 }
 
 // AWSTime renders a timestamp as rest-json does: epoch seconds, fractions allowed.

@@ -9,6 +9,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
 )
 
 // Plane says which error format a route speaks.
@@ -22,6 +23,22 @@ const (
 	Alertmanager              // Alertmanager API v2 JSON
 	Public                    // health, no auth
 )
+
+func (p Plane) String() string {
+	switch p {
+	case Control:
+		return "control"
+	case Data:
+		return "data"
+	case Write:
+		return "write"
+	case Alertmanager:
+		return "alertmanager"
+	case Public:
+		return "public"
+	}
+	return "plane(" + strconv.Itoa(int(p)) + ")"
+}
 
 // Body size limits.
 const (
@@ -46,8 +63,9 @@ type Route struct {
 	// instance and its subnet); the first is the one audited. An error (a
 	// body that does not parse, an object that does not exist) answers
 	// the request before authorization: there is no fallback to another
-	// resource. nil: the workspace's ARN when the route has {workspaceId},
-	// else the account's.
+	// resource. nil: the workspace's ARN when the pattern has
+	// {workspaceId}, else the account's (arn:aws:aps:<region>:<account>:*)
+	// for aps: actions and "*" for the others.
 	Resources func(r *http.Request) ([]string, error)
 	// Workspace: {workspaceId} must name an ACTIVE workspace, which the
 	// request context then carries.
@@ -87,6 +105,25 @@ type ARNs struct{ Region, AccountID string }
 // arn:aws:kansoku:<region>:<account>:<kind>/<id>.
 func (a ARNs) Kansoku(kind, id string) string {
 	return "arn:aws:kansoku:" + a.Region + ":" + a.AccountID + ":" + kind + "/" + id
+}
+
+// Workspace is a workspace's ARN, the resource of the calls on it.
+func (a ARNs) Workspace(id string) string {
+	return "arn:aws:aps:" + a.Region + ":" + a.AccountID + ":workspace/" + id
+}
+
+// Collection authorizes a listing of Kansoku resources of a kind: on the
+// collection (<kind>/*) and, when the request asks for one workspace's
+// (?workspace=), on that workspace. Each item listed is then authorized
+// on its own (Allowed).
+func (a ARNs) Collection(kind string) func(*http.Request) ([]string, error) {
+	return func(r *http.Request) ([]string, error) {
+		res := []string{a.Kansoku(kind, "*")}
+		if ws := r.URL.Query().Get("workspace"); ws != "" {
+			res = append(res, a.Workspace(ws))
+		}
+		return res, nil
+	}
 }
 
 // Account is the account-wide resource of AMP actions.

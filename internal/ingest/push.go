@@ -91,7 +91,8 @@ type Distributor struct {
 
 // CustomIdentifierLabel names, on a remote-written series, a host of the
 // inventory by one of its identifiers (endpoint, DNS name, ARN): the series
-// then gets that host's HostIDLabel (seed 000's custom_identifier).
+// then gets that host's HostIDLabel (Mackerel's custom_identifier, its FAQ
+// on aggregating plugin metrics into integration hosts: https://mackerel.io/docs/entry/integrations/aws).
 const (
 	CustomIdentifierLabel = "custom_identifier"
 	HostIDLabel           = "host_id"
@@ -397,8 +398,9 @@ func appendError(err error, ts int64, lset labels.Labels) *Error {
 	}
 	var sl *seriesLimitError
 	if errors.As(err, &sl) {
-		// The seed's troubleshooting shows these as 400: the sender must not
-		// resend (and the rest of the request was stored).
+		// AMP's troubleshooting guide shows these as 400
+		// (https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-troubleshooting.html):
+		// the sender must not resend (and the rest of the request was stored).
 		return &Error{Status: http.StatusBadRequest, Reason: sl.reason, Msg: sl.msg + " (series " + series + ")"}
 	}
 	var he histogram.Error

@@ -79,7 +79,8 @@ type Limits struct {
 	MaxTemplateBytes       int `yaml:"max_template_bytes" json:"max_template_bytes"` // one rule label or annotation's template text
 }
 
-// Defaults returns AMP's default quotas (seed 001, "Service Quotas").
+// Defaults returns AMP's default quotas
+// (https://docs.aws.amazon.com/prometheus/latest/userguide/AMP_quotas.html).
 func Defaults() Limits {
 	return Limits{
 		IngestionRate:           170000,

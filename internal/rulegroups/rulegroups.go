@@ -343,6 +343,12 @@ func (s *Service) Describe(ctx context.Context, ws, name string) (Namespace, err
 	return s.withTags(ctx, n)
 }
 
+// Exists returns the error Describe would: nil when the namespace exists.
+func (s *Service) Exists(ctx context.Context, ws, name string) error {
+	_, err := s.Describe(ctx, ws, name)
+	return err
+}
+
 // List returns one page of a workspace's namespaces.
 func (s *Service) List(ctx context.Context, ws, prefix string, maxResults int, next string) ([]Namespace, string, error) {
 	if _, err := s.workspaces.Get(ctx, ws); err != nil {

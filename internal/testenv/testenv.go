@@ -79,7 +79,7 @@ func Start(t testing.TB, o Options) *Server {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	scheme := "http://"
-	if a.TLS {
+	if a.Info().TLS {
 		scheme = "https://"
 	}
 	hc := o.HTTPClient
@@ -97,7 +97,7 @@ func Start(t testing.TB, o Options) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Admin = client.New(s.URL, a.Account.Region, aws.Credentials{AccessKeyID: creds["AWS_ACCESS_KEY_ID"], SecretAccessKey: creds["AWS_SECRET_ACCESS_KEY"]})
+	s.Admin = client.New(s.URL, a.Info().Account.Region, aws.Credentials{AccessKeyID: creds["AWS_ACCESS_KEY_ID"], SecretAccessKey: creds["AWS_SECRET_ACCESS_KEY"]})
 	s.Admin.HTTP = hc
 	s.waitReady(t)
 	return s
@@ -170,7 +170,7 @@ func (s *Server) Token(t testing.TB) *client.Client {
 	if err := s.Admin.JSON(context.Background(), "POST", "/admin/v1/tokens", nil, map[string]any{"name": "test"}, &out); err != nil {
 		t.Fatal(err)
 	}
-	c := client.New(s.URL, s.App.Account.Region, aws.Credentials{})
+	c := client.New(s.URL, s.App.Info().Account.Region, aws.Credentials{})
 	c.Token = out.APIToken.Token
 	return c
 }
@@ -214,12 +214,12 @@ func (s *Server) User(t testing.TB, name string, policies ...string) *client.Cli
 	if err := s.Admin.JSON(context.Background(), "POST", "/admin/v1/keys", nil, map[string]any{"userName": name, "policyArns": policies}, &out); err != nil {
 		t.Fatal(err)
 	}
-	c := client.New(s.URL, s.App.Account.Region, aws.Credentials{AccessKeyID: out.AccessKey.AccessKeyID, SecretAccessKey: out.AccessKey.SecretAccessKey})
+	c := client.New(s.URL, s.App.Info().Account.Region, aws.Credentials{AccessKeyID: out.AccessKey.AccessKeyID, SecretAccessKey: out.AccessKey.SecretAccessKey})
 	c.HTTP = s.http
 	return c
 }
 
 // WorkspaceARN returns the ARN of a workspace of this server.
 func (s *Server) WorkspaceARN(ws string) string {
-	return "arn:aws:aps:" + s.App.Account.Region + ":" + s.App.Account.ID + ":workspace/" + ws
+	return "arn:aws:aps:" + s.App.Info().Account.Region + ":" + s.App.Info().Account.ID + ":workspace/" + ws
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/kansoku/kansoku/internal/apierr"
+	"github.com/kansoku/kansoku/internal/httpapi"
 	"github.com/kansoku/kansoku/internal/metastore"
 	"github.com/kansoku/kansoku/internal/tagging"
 )
@@ -121,7 +122,7 @@ func (s *Service) AddListener(l Listener) { s.listeners = append(s.listeners, l)
 
 // ARN returns the ARN of workspace id.
 func (s *Service) ARN(id string) string {
-	return fmt.Sprintf("arn:aws:aps:%s:%s:workspace/%s", s.opts.Region, s.opts.AccountID, id)
+	return httpapi.ARNs{Region: s.opts.Region, AccountID: s.opts.AccountID}.Workspace(id)
 }
 
 // ChildARNPrefix is the ARN prefix of a workspace's rule-groups namespaces.
@@ -297,6 +298,12 @@ func (s *Service) Get(ctx context.Context, id string) (metastore.Workspace, erro
 		return w, fmt.Errorf("read workspace %s: %w", id, err)
 	}
 	return w, nil
+}
+
+// Exists returns the error Get would: nil when workspace id exists.
+func (s *Service) Exists(ctx context.Context, id string) error {
+	_, err := s.Get(ctx, id)
+	return err
 }
 
 // Describe returns a workspace with its tags and endpoint.

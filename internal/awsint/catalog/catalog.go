@@ -37,7 +37,8 @@ type Product struct {
 	// Key names the product in settings and APIs: ec2, elb, alb, nlb, rds,
 	// lambda, sqs, dynamodb.
 	Key string
-	// Name is how people call it (seed 000's list).
+	// Name is how people call it (as Mackerel's list of supported products
+	// does: https://mackerel.io/docs/entry/integrations/aws).
 	Name string
 	// HostKind is standard or micro.
 	HostKind string
@@ -47,8 +48,9 @@ type Product struct {
 	TagTypes []string
 	// Actions are the IAM actions its discovery needs (least privilege).
 	Actions []string
-	// SeedPolicy is the AWS managed policy seed 000's table names for it.
-	SeedPolicy string
+	// AWSManagedPolicy is the AWS managed policy Mackerel's table of
+	// required policies names for it ("Grant policies", https://mackerel.io/docs/entry/integrations/aws).
+	AWSManagedPolicy string
 	// MetricSets are the metrics collected per kind of resource of the
 	// product ("" for products with one kind; RDS has "instance" and
 	// "cluster").
@@ -272,11 +274,11 @@ func PermissionPolicy(keys []string) (Policy, error) {
 	return Policy{Version: "2012-10-17", Statement: []Statement{{Sid: "KansokuAWSIntegration", Effect: "Allow", Action: actions, Resource: "*"}}}, nil
 }
 
-// FullPolicy is seed 000's policy for every product Mackerel supports
-// ("AWS インテグレーションで使用するIAMポリシー"), plus tag:GetResources,
+// FullPolicy is Mackerel's policy for every product it supports ("IAM
+// policies used in AWS Integration", https://mackerel.io/docs/entry/integrations/aws), plus tag:GetResources,
 // which Kansoku uses to read tags in one call per region.
 func FullPolicy() Policy {
-	actions := append([]string{}, seedFullPolicyActions...)
+	actions := append([]string{}, mackerelFullPolicyActions...)
 	actions = append(actions, "tag:GetResources")
 	sort.Strings(actions)
 	return Policy{Version: "2012-10-17", Statement: []Statement{{Effect: "Allow", Action: actions, Resource: "*"}}}
@@ -293,7 +295,7 @@ func TrustPolicy(kansokuAccountID, externalID string) Policy {
 	}}}
 }
 
-var seedFullPolicyActions = []string{
+var mackerelFullPolicyActions = []string{
 	"apigateway:Get*", "application-autoscaling:DescribeScalableTargets", "athena:ListWorkGroups", "athena:ListTagsForResource",
 	"batch:Describe*", "batch:ListJobs", "budgets:ViewBudget", "cloudfront:Get*", "cloudfront:List*", "cloudwatch:Get*",
 	"cloudwatch:List*", "codebuild:BatchGetProjects", "codebuild:ListProjects", "connect:ListInstances", "connect:ListTagsForResource",

@@ -50,7 +50,7 @@ func TestCatalog(t *testing.T) {
 			t.Errorf("%s: host kind %s", p.Key, p.HostKind)
 		}
 	}
-	// Every discovery action is in seed 000's full policy (the tagging API
+	// Every discovery action is in Mackerel's full policy (the tagging API
 	// is Kansoku's one addition).
 	full := FullPolicy()
 	allowed := full.Statement[0].Action.([]string)

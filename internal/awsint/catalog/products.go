@@ -33,7 +33,7 @@ const (
 
 func init() {
 	register(&Product{
-		Key: "ec2", Name: "EC2", HostKind: Standard, SeedPolicy: "AmazonEC2ReadOnlyAccess",
+		Key: "ec2", Name: "EC2", HostKind: Standard, AWSManagedPolicy: "AmazonEC2ReadOnlyAccess",
 		Actions: []string{"ec2:DescribeInstances"},
 		MetricSets: map[string]MetricSet{"": {Namespace: "AWS/EC2", Period: fiveMinutes, Metrics: []Metric{
 			m("CPUUtilization", "Average", "Maximum"),
@@ -45,7 +45,7 @@ func init() {
 		Discover: discoverEC2,
 	})
 	register(&Product{
-		Key: "elb", Name: "CLB (ELB)", HostKind: Micro, SeedPolicy: "AmazonEC2ReadOnlyAccess",
+		Key: "elb", Name: "CLB (ELB)", HostKind: Micro, AWSManagedPolicy: "AmazonEC2ReadOnlyAccess",
 		TagTypes: []string{"elasticloadbalancing:loadbalancer"},
 		Actions:  []string{"elasticloadbalancing:DescribeLoadBalancers"},
 		MetricSets: map[string]MetricSet{"": {Namespace: "AWS/ELB", Period: oneMinute, Metrics: []Metric{
@@ -57,7 +57,7 @@ func init() {
 		Discover: discoverCLB,
 	})
 	register(&Product{
-		Key: "alb", Name: "ALB", HostKind: Micro, SeedPolicy: "AmazonEC2ReadOnlyAccess",
+		Key: "alb", Name: "ALB", HostKind: Micro, AWSManagedPolicy: "AmazonEC2ReadOnlyAccess",
 		TagTypes: []string{"elasticloadbalancing:loadbalancer"},
 		Actions:  []string{"elasticloadbalancing:DescribeLoadBalancers"},
 		MetricSets: map[string]MetricSet{"": {Namespace: "AWS/ApplicationELB", Period: oneMinute, Metrics: []Metric{
@@ -71,7 +71,7 @@ func init() {
 		},
 	})
 	register(&Product{
-		Key: "nlb", Name: "NLB", HostKind: Micro, SeedPolicy: "AmazonEC2ReadOnlyAccess",
+		Key: "nlb", Name: "NLB", HostKind: Micro, AWSManagedPolicy: "AmazonEC2ReadOnlyAccess",
 		TagTypes: []string{"elasticloadbalancing:loadbalancer"},
 		Actions:  []string{"elasticloadbalancing:DescribeLoadBalancers"},
 		MetricSets: map[string]MetricSet{"": {Namespace: "AWS/NetworkELB", Period: oneMinute, Metrics: []Metric{
@@ -83,7 +83,7 @@ func init() {
 		},
 	})
 	register(&Product{
-		Key: "rds", Name: "RDS", HostKind: Micro, SeedPolicy: "AmazonRDSReadOnlyAccess",
+		Key: "rds", Name: "RDS", HostKind: Micro, AWSManagedPolicy: "AmazonRDSReadOnlyAccess",
 		Actions: []string{"rds:DescribeDBInstances", "rds:DescribeDBClusters"},
 		MetricSets: map[string]MetricSet{
 			"instance": {Namespace: "AWS/RDS", Period: oneMinute, Metrics: []Metric{
@@ -100,7 +100,7 @@ func init() {
 		Discover: discoverRDS,
 	})
 	register(&Product{
-		Key: "lambda", Name: "Lambda", HostKind: Micro, SeedPolicy: "AWSLambda_ReadOnlyAccess",
+		Key: "lambda", Name: "Lambda", HostKind: Micro, AWSManagedPolicy: "AWSLambda_ReadOnlyAccess",
 		TagTypes: []string{"lambda:function"},
 		Actions:  []string{"lambda:ListFunctions"},
 		MetricSets: map[string]MetricSet{"": {Namespace: "AWS/Lambda", Period: oneMinute, Metrics: []Metric{
@@ -110,7 +110,7 @@ func init() {
 		Discover: discoverLambda,
 	})
 	register(&Product{
-		Key: "sqs", Name: "SQS", HostKind: Micro, SeedPolicy: "AmazonSQSReadOnlyAccess",
+		Key: "sqs", Name: "SQS", HostKind: Micro, AWSManagedPolicy: "AmazonSQSReadOnlyAccess",
 		TagTypes: []string{"sqs"},
 		Actions:  []string{"sqs:ListQueues"},
 		MetricSets: map[string]MetricSet{"": {Namespace: "AWS/SQS", Period: oneMinute, Metrics: []Metric{
@@ -122,7 +122,7 @@ func init() {
 		Discover: discoverSQS,
 	})
 	register(&Product{
-		Key: "dynamodb", Name: "DynamoDB", HostKind: Micro, SeedPolicy: "AmazonDynamoDBReadOnlyAccess",
+		Key: "dynamodb", Name: "DynamoDB", HostKind: Micro, AWSManagedPolicy: "AmazonDynamoDBReadOnlyAccess",
 		TagTypes: []string{"dynamodb:table"},
 		Actions:  []string{"dynamodb:ListTables"},
 		MetricSets: map[string]MetricSet{"": {Namespace: "AWS/DynamoDB", Period: oneMinute, Metrics: []Metric{
