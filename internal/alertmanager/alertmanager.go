@@ -68,6 +68,10 @@ type Options struct {
 	// MaintenanceInterval is how often silences and the notification log
 	// are garbage-collected and snapshotted besides after each change (15m).
 	MaintenanceInterval time.Duration
+	// Owns, when set, says whether this node runs a workspace's
+	// Alertmanager (a cluster node runs those of the workspaces it holds
+	// the lease of).
+	Owns func(ws string) bool
 	// ResyncInterval is how often every workspace's definition is re-read
 	// as a safety net behind change notifications (1m).
 	ResyncInterval time.Duration
@@ -140,7 +144,7 @@ func (m *Manager) Run(ctx context.Context, workspaces func(context.Context) ([]s
 	m.mu.Unlock()
 	defer m.stopAll()
 	return reconcile.PerWorkspace{
-		Name: "alertmanager", List: workspaces, Running: m.runningWorkspaces, Remove: m.Remove, Pending: m.pending,
+		Name: "alertmanager", List: workspaces, Running: m.runningWorkspaces, Remove: m.Remove, Pending: m.pending, Owns: m.o.Owns,
 		Sync:     func(ctx context.Context, ws string) { _ = m.sync(ctx, ws) },
 		Interval: m.o.ResyncInterval, Logger: m.o.Logger,
 		Ready: func() { m.readyOnce.Do(func() { close(m.ready) }) },

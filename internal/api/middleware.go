@@ -104,6 +104,9 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, rt route) ([]b
 	return b, nil
 }
 
+// forwardedHeader marks a request another node forwarded (cluster).
+const forwardedHeader = "X-Kansoku-Forwarded"
+
 // wrap builds the pipeline of one route: request id, metrics, recovery,
 // body, authentication, workspace, authorization, handler, audit.
 func (s *Server) wrap(rt route) http.Handler {
@@ -155,6 +158,29 @@ func (s *Server) wrap(rt route) http.Handler {
 			return
 		}
 
+		if s.opts.Peers != nil && r.Header.Get(forwardedHeader) != "" {
+			// Another node of the cluster authenticated this request and
+			// forwarded it to the node that owns its workspace: the node's
+			// signature stands for the client's credential; authorization
+			// runs here as everywhere.
+			body, err := s.readBody(rec, r, rt)
+			if err != nil {
+				httpapi.WriteError(rec, r, rt.Plane, apierr.Validation(apierr.ReasonCannotParse, "%v", err))
+				return
+			}
+			id, info, err := s.opts.Peers.Verify(r, body)
+			if err != nil {
+				s.metrics.authFailures.WithLabelValues("ForwardedRequestRefused").Inc()
+				s.refuse(rec, r, rt, nil, "", &auth.Error{Code: auth.CodeMissingAuth, Message: err.Error()})
+				return
+			}
+			info.Region = s.opts.ARNs.Region
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			r = r.WithContext(auth.WithIdentity(auth.WithRequestInfo(httpapi.WithBody(r.Context(), body), info), id))
+			s.serveAuthenticated(rec, out, capture, r, rt, id)
+			return
+		}
+
 		// Authenticate from the headers first: a request that fails is
 		// refused before its body is read, so an unauthenticated client
 		// cannot make the server buffer anything.
@@ -187,57 +213,62 @@ func (s *Server) wrap(rt route) http.Handler {
 			return
 		}
 		r = r.WithContext(auth.WithIdentity(r.Context(), id))
-
-		if rt.Workspace {
-			wsID := r.PathValue("workspaceId")
-			if err := workspace.ValidateID(wsID); err != nil {
-				httpapi.WriteError(rec, r, rt.Plane, err)
-				return
-			}
-			if _, ok := s.opts.Workspaces.Active(wsID); !ok {
-				if s.opts.Ready != nil && !s.opts.Ready() {
-					// At start the workspaces' storage opens after the
-					// listener: a known workspace is not gone, it is not
-					// open yet, and clients (remote_write) must retry.
-					httpapi.WriteError(rec, r, rt.Plane, apierr.Unavailable(1, "the server is starting; retry"))
-					return
-				}
-				httpapi.WriteError(rec, r, rt.Plane, apierr.NotFound(workspace.ResourceType, wsID, "workspace %s does not exist or is not ACTIVE", wsID))
-				return
-			}
-			r = r.WithContext(tenant.WithWorkspace(r.Context(), wsID))
-		}
-
-		resource := ""
-		if !rt.AuthOnly {
-			resources, err := s.resourcesFor(rt, r)
-			if err != nil {
-				httpapi.WriteError(rec, r, rt.Plane, err)
-				return
-			}
-			resource = resources[0]
-			if denied, err := s.authorizeAll(r.Context(), id, rt.Action, resources); err != nil {
-				s.metrics.authzFailures.WithLabelValues(rt.Action).Inc()
-				s.refuse(rec, r, rt, id, denied, err)
-				return
-			}
-		}
-		rt.Handler.ServeHTTP(out, r)
-		if capture != nil && s.opts.Audit != nil && !rt.NoAudit {
-			code := rec.status
-			if code == 0 {
-				code = http.StatusOK
-			}
-			errCode, errMsg := "", ""
-			if code >= 400 {
-				errCode = rec.Header().Get("X-Amzn-ErrorType")
-				var m struct{ Message string }
-				_ = json.Unmarshal(capture.buf.Bytes(), &m)
-				errMsg = m.Message
-			}
-			s.opts.Audit.Record(s.auditEvent(r, rt, id, resource, code, errCode, errMsg, capture.buf.Bytes()))
-		}
+		s.serveAuthenticated(rec, out, capture, r, rt, id)
 	})
+}
+
+// serveAuthenticated runs the rest of a route's pipeline for an
+// authenticated request: workspace, authorization, handler, audit.
+func (s *Server) serveAuthenticated(rec *statusRecorder, out http.ResponseWriter, capture *captureWriter, r *http.Request, rt route, id *auth.Identity) {
+	if rt.Workspace {
+		wsID := r.PathValue("workspaceId")
+		if err := workspace.ValidateID(wsID); err != nil {
+			httpapi.WriteError(rec, r, rt.Plane, err)
+			return
+		}
+		if _, ok := s.opts.Workspaces.Active(wsID); !ok {
+			if s.opts.Ready != nil && !s.opts.Ready() {
+				// At start the workspaces' storage opens after the
+				// listener: a known workspace is not gone, it is not
+				// open yet, and clients (remote_write) must retry.
+				httpapi.WriteError(rec, r, rt.Plane, apierr.Unavailable(1, "the server is starting; retry"))
+				return
+			}
+			httpapi.WriteError(rec, r, rt.Plane, apierr.NotFound(workspace.ResourceType, wsID, "workspace %s does not exist or is not ACTIVE", wsID))
+			return
+		}
+		r = r.WithContext(tenant.WithWorkspace(r.Context(), wsID))
+	}
+
+	resource := ""
+	if !rt.AuthOnly {
+		resources, err := s.resourcesFor(rt, r)
+		if err != nil {
+			httpapi.WriteError(rec, r, rt.Plane, err)
+			return
+		}
+		resource = resources[0]
+		if denied, err := s.authorizeAll(r.Context(), id, rt.Action, resources); err != nil {
+			s.metrics.authzFailures.WithLabelValues(rt.Action).Inc()
+			s.refuse(rec, r, rt, id, denied, err)
+			return
+		}
+	}
+	rt.Handler.ServeHTTP(out, r)
+	if capture != nil && s.opts.Audit != nil && !rt.NoAudit {
+		code := rec.status
+		if code == 0 {
+			code = http.StatusOK
+		}
+		errCode, errMsg := "", ""
+		if code >= 400 {
+			errCode = rec.Header().Get("X-Amzn-ErrorType")
+			var m struct{ Message string }
+			_ = json.Unmarshal(capture.buf.Bytes(), &m)
+			errMsg = m.Message
+		}
+		s.opts.Audit.Record(s.auditEvent(r, rt, id, resource, code, errCode, errMsg, capture.buf.Bytes()))
+	}
 }
 
 // refuse answers an authentication or authorization failure, logs it and

@@ -62,6 +62,18 @@ type Options struct {
 	// BodyReadTimeout bounds how long a client may take to send a request
 	// body (0: no bound).
 	BodyReadTimeout time.Duration
+	// Peers, in a cluster, checks requests another node authenticated and
+	// forwarded here (nil: a forwarded request is authenticated like any
+	// other, and fails).
+	Peers Peers
+}
+
+// Peers verifies requests the other nodes of a cluster forward
+// (cluster.Forwarder).
+type Peers interface {
+	// Verify returns the identity and the client's request information
+	// the forwarding node vouches for, or an error for anything else.
+	Verify(r *http.Request, body []byte) (*auth.Identity, auth.RequestInfo, error)
 }
 
 // Server is the HTTP handler of the whole service.

@@ -36,8 +36,10 @@ import (
 	"github.com/kansoku/kansoku/internal/audit"
 	"github.com/kansoku/kansoku/internal/auth"
 	"github.com/kansoku/kansoku/internal/awsint"
+	"github.com/kansoku/kansoku/internal/cluster"
 	"github.com/kansoku/kansoku/internal/config"
 	"github.com/kansoku/kansoku/internal/console"
+	"github.com/kansoku/kansoku/internal/cortex"
 	"github.com/kansoku/kansoku/internal/egress"
 	"github.com/kansoku/kansoku/internal/hosts"
 	"github.com/kansoku/kansoku/internal/httpapi"
@@ -48,6 +50,7 @@ import (
 	"github.com/kansoku/kansoku/internal/query"
 	"github.com/kansoku/kansoku/internal/rulegroups"
 	"github.com/kansoku/kansoku/internal/ruler"
+	"github.com/kansoku/kansoku/internal/samplestore"
 	"github.com/kansoku/kansoku/internal/secrets"
 	"github.com/kansoku/kansoku/internal/tagging"
 	"github.com/kansoku/kansoku/internal/telemetry"
@@ -66,13 +69,23 @@ const AdminCredentialsFile = "admin-credentials"
 // get what they need through Info and a few accessors (the demo's
 // set-up), tests through export_internal_test.go.
 type App struct {
-	cfg           config.Config
-	logger        *slog.Logger
-	registry      *prometheus.Registry
-	meta          *metastore.DB
-	account       metastore.Account
-	iam           *iam.Service
-	tsdb          *tenantdb.Manager
+	cfg      config.Config
+	logger   *slog.Logger
+	registry *prometheus.Registry
+	meta     *metastore.DB
+	account  metastore.Account
+	iam      *iam.Service
+	// samples is where workspaces' samples live: tsdb (embedded) or
+	// cortex (scale-out); the other one is nil.
+	samples samplestore.Store
+	tsdb    *tenantdb.Manager
+	cortex  *cortex.Store
+	// own says which singletons this node runs: all of them on one node,
+	// those whose lease it holds in a cluster (coord; forwarder sends
+	// requests for the others to their owner).
+	own           cluster.Ownership
+	coord         *cluster.Coordinator
+	forwarder     *cluster.Forwarder
 	workspaces    *workspace.Service
 	limits        *limits.Overrides
 	limitsService *limits.Service // persists per-workspace overrides
@@ -176,22 +189,42 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		return nil, err
 	}
 	a.seriesLimits = ingest.NewSeriesLimiters(a.limits, !cfg.Ingest.Guardrails)
-	a.tsdb = tenantdb.New(tenantdb.Options{Dir: filepath.Join(dataDir, "workspaces"), Logger: logger.With("component", "tsdb"), Series: a.seriesLimits.Hooks()})
-	a.closers = append(a.closers, a.tsdb.CloseAll)
+	if cfg.Cortex.Enabled() {
+		if a.cortex, err = cortex.New(cortex.Options{Config: cfg.Cortex, Logger: logger.With("component", "cortex")}); err != nil {
+			return nil, err
+		}
+		a.samples = a.cortex
+		// The adaptive active-series limit follows the tenant's series as
+		// Cortex counts them.
+		a.seriesLimits.SetCounter(a.cortex.HeadSeries)
+	} else {
+		a.tsdb = tenantdb.New(tenantdb.Options{Dir: filepath.Join(dataDir, "workspaces"), Logger: logger.With("component", "tsdb"), Series: a.seriesLimits.Hooks()})
+		a.closers = append(a.closers, a.tsdb.CloseAll)
+		a.samples = a.tsdb
+	}
+	if err := a.initCluster(key); err != nil {
+		return nil, err
+	}
 
+	wsResync := time.Duration(0) // the default
+	if cfg.Cluster.Enabled {
+		wsResync = 5 * time.Second // other nodes create and delete workspaces too
+	}
 	a.workspaces = workspace.New(workspace.Options{
 		AccountID: a.account.ID, Region: a.account.Region, ExternalURL: a.externalURL,
 		MaxWorkspaces: cfg.Workspace.MaxPerAccount, RetentionDays: cfg.Limits.RetentionDays,
+		ResyncInterval: wsResync, Shared: cfg.Cluster.Enabled,
 		Logger: logger.With("component", "workspace"),
-	}, a.meta, a.tsdb)
+	}, a.meta, a.samples)
 
 	ingestMetrics := ingest.NewMetrics(a.registry)
 	a.ha = ingest.NewHATracker(a.meta, a.registry, logger.With("component", "ha"))
 	if err := a.ha.Load(ctx); err != nil {
 		return nil, err
 	}
-	a.distributor = ingest.NewDistributor(ingest.DistributorOptions{Storage: a.tsdb, Limits: a.limits, Metadata: a.meta,
-		Metrics: ingestMetrics, HA: a.ha, Guardrails: cfg.Ingest.Guardrails, Logger: logger.With("component", "ingest")})
+	a.distributor = ingest.NewDistributor(ingest.DistributorOptions{Storage: a.samples, Limits: a.limits, Metadata: a.meta,
+		Metrics: ingestMetrics, HA: a.ha, Guardrails: cfg.Ingest.Guardrails, StoreRateLimits: a.cortex != nil,
+		Logger: logger.With("component", "ingest")})
 	a.workspaces.AddListener(forgetOnDelete{a})
 	a.hosts = hosts.New(a.meta, logger.With("component", "hosts"))
 	if err := a.hosts.Load(ctx); err != nil {
@@ -202,8 +235,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 	a.query = query.New(query.Options{
 		Logger: logger.With("component", "query"), Registerer: a.registry, Limits: a.limits,
 		LookbackDelta: time.Duration(cfg.Query.LookbackDelta), MaxConcurrent: cfg.Query.MaxConcurrent, MaxInflightSamples: cfg.Query.MaxInflightSamples,
-		Rules: func(ctx context.Context) v1.RulesRetriever { return a.ruler.RulesFor(ctx) },
-	}, a.tsdb, a.meta)
+		Rules:  func(ctx context.Context) v1.RulesRetriever { return a.ruler.RulesFor(ctx) },
+		Remote: a.remoteQueries(),
+	}, a.samples, a.meta)
 
 	a.logging = wslog.New(a.meta, a.workspaces, time.Duration(cfg.WorkspaceLogs.Retention), logger.With("component", "wslog"))
 	a.aws = awsint.New(awsint.Options{
@@ -212,6 +246,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		Delay: time.Duration(cfg.AWS.CloudWatchDelay), MaxConcurrentPolls: cfg.AWS.MaxConcurrentPolls,
 		DefaultPollInterval: time.Duration(cfg.AWS.DefaultPollInterval), Backfill: time.Duration(cfg.AWS.Backfill),
 		BaseCredentials: staticAWSCredentials(cfg.AWS),
+		Owns:            func(id string) bool { return a.own.Owns(cluster.GroupAWS, id) },
 	})
 	a.ruleGroups = rulegroups.New(a.meta, a.workspaces, a.limits, a.logging, a.account.Region, a.account.ID, logger.With("component", "rulegroups"))
 	firewall, err := egress.New(cfg.Alertmanager.ReceiverFirewall)
@@ -227,7 +262,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 	a.amConfig = amconfig.New(amStore, a.workspaces, a.limits, a.logging, logger.With("component", "amconfig"))
 	a.amConfig.SetFirewall(firewall)
 	a.alertmanager = alertmanager.New(alertmanager.Options{
-		Logger: logger.With("component", "alertmanager"), WorkspaceDir: a.tsdb.WorkspaceDir,
+		Logger: logger.With("component", "alertmanager"), WorkspaceDir: a.workspaceDir, State: a.alertmanagerState(),
+		Owns: a.ownsWorkspace, Epoch: func(ws string) int64 { return a.own.Epoch(cluster.GroupWorkspace, ws) },
 		Source: a.amConfig, Limits: a.limits, Logs: a.logging, Registries: telemetry.NewRegistries(),
 		ExternalURL: a.externalURL, Retention: time.Duration(cfg.Alertmanager.Retention),
 		SNS:      snsnotify.Options{Endpoint: cfg.Alertmanager.SNSEndpoint, STSEndpoint: cfg.Alertmanager.STSEndpoint},
@@ -236,7 +272,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 	a.registry.MustRegister(a.alertmanager)
 	a.ruler = ruler.New(ruler.Options{
 		Logger: logger.With("component", "ruler"), Engine: a.query.Engine(), Queryable: a.query.Queryable(),
-		Storage: a.tsdb, Source: a.ruleGroups, Limits: a.limits, Notify: a.alertmanager.Send,
+		Storage: a.samples, Source: a.ruleGroups, Limits: a.limits, Notify: a.alertmanager.Send, Owns: a.ownsWorkspace,
 		Logs: a.logging, Registries: telemetry.NewRegistries(), ExternalURL: a.externalURL,
 		OutageTolerance: time.Duration(cfg.Ruler.OutageTolerance), ForGracePeriod: time.Duration(cfg.Ruler.ForGracePeriod),
 		ResendDelay: time.Duration(cfg.Ruler.ResendDelay), DefaultInterval: time.Duration(cfg.Ruler.DefaultEvaluationInterval),
@@ -244,8 +280,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 	a.ruleGroups.OnChange(func(_ context.Context, ws string) { a.ruler.Sync(ws) })
 	a.amConfig.OnChange(func(_ context.Context, ws string) { a.alertmanager.Sync(ws) })
 	a.audit = audit.NewRecorder(a.meta, a.registry, logger.With("component", "audit"))
-	a.usage = usage.New(usage.Options{Workspaces: a.workspaces, Storage: a.tsdb, Series: a.seriesLimits, Ingest: ingestMetrics,
-		SelfMetrics: cfg.Usage.SelfMetrics, Logger: logger.With("component", "usage")})
+	a.usage = usage.New(usage.Options{Workspaces: a.workspaces, Storage: a.samples, Series: a.seriesLimits, Ingest: ingestMetrics,
+		SelfMetrics: cfg.Usage.SelfMetrics, Logger: logger.With("component", "usage"),
+		Node: a.nodeName(), Owns: a.ownsWorkspace})
 	a.usage.AddExtra(a.ruler.Usage)
 	a.usage.AddExtra(a.alertmanager.Usage)
 	a.registry.MustRegister(a.usage)
@@ -258,11 +295,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 	arns := httpapi.ARNs{Region: a.account.Region, AccountID: a.account.ID}
 	a.api = api.New(api.Options{
 		Logger: logger.With("component", "api"), Registerer: a.registry,
-		Gatherer: prometheus.Gatherers{a.registry, a.tsdb.Gatherer(), a.ruler.Gatherer(), a.alertmanager.Gatherer()},
+		Gatherer: a.gatherers(),
 		ARNs:     arns, Authn: authn, Authz: a.iam,
 		Workspaces: a.workspaces, Limits: a.limits, Audit: a.audit,
 		Ready:           a.ready.Load,
 		BodyReadTimeout: time.Duration(cfg.Web.BodyReadTimeout),
+		Peers:           a.peers(),
 	}, api.Routes{
 		Workspaces:   a.workspaces.Routes(),
 		RuleGroups:   a.ruleGroups.Routes(),
@@ -270,8 +308,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		Logging:      a.logging.Routes(),
 		Tags:         tagging.Routes(arns, a.meta, a.workspaces, a.ruleGroups),
 		Ingest:       a.distributor.Routes(ingest.NewInflight(cfg.Ingest.MaxInflightBytes, a.registry)),
-		Query:        a.query.Routes(),
-		Alertmanager: a.alertmanager.Routes(),
+		Query:        a.toOwner(a.query.Routes(), "ListRules", "ListAlerts"),
+		Alertmanager: a.toOwner(a.alertmanager.Routes()),
 		IAM:          a.iam.Routes(),
 		Audit:        a.audit.Routes(),
 		Limits:       a.limitsService.Routes(arns, a.workspaces),
@@ -281,6 +319,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		Console: console.HTTP{Sessions: a.sessions, Dashboards: a.dashboards, Workspaces: a.workspaces, UserARN: a.iam.UserARN,
 			Audit: a.audit, ARNs: arns, Logger: logger.With("component", "console")}.Routes(),
 	})
+	a.addClusterGroups()
 	return a, nil
 }
 
@@ -573,9 +612,16 @@ func (a *App) loops() []loop {
 			case <-ctx.Done():
 				return nil
 			}
-			return a.ruler.Run(ctx, a.activeWorkspaces)
+			return a.ruler.Run(ctx, a.ownedWorkspaces)
 		})},
-		{"alertmanager", a.afterStorage(func(ctx context.Context) error { return a.alertmanager.Run(ctx, a.activeWorkspaces) })},
+		{"alertmanager", a.afterStorage(func(ctx context.Context) error { return a.alertmanager.Run(ctx, a.ownedWorkspaces) })},
+	}
+	if a.coord != nil {
+		// Stops after rules and Alertmanagers, releasing their leases.
+		ls = append(ls, loop{"cluster", a.afterStorage(a.coord.Run)})
+	}
+	if a.cortex != nil {
+		ls = append(ls, loop{"cortex-overrides", a.syncCortexOverrides})
 	}
 	if a.cfg.AWS.Poll {
 		ls = append(ls, loop{"aws", a.afterStorage(a.aws.Run)})
@@ -615,7 +661,9 @@ func (a *App) haCleanup(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case now := <-t.C:
-			a.ha.Cleanup(ctx, now)
+			if a.own.Owns(cluster.GroupGlobal, globalMaintenance) {
+				a.ha.Cleanup(ctx, now)
+			}
 		}
 	}
 }

@@ -159,6 +159,9 @@ type LogSink interface {
 
 // Options configure the service.
 type Options struct {
+	// Owns, when set, says whether this node polls an integration (a
+	// cluster node polls those it holds the lease of); nil: all.
+	Owns       func(integrationID string) bool
 	Logger     *slog.Logger
 	Store      Store
 	Workspaces Workspaces

@@ -63,7 +63,7 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 		now := s.o.Now()
 		for _, rec := range recs {
-			if !s.due(rec, now) {
+			if !s.due(rec, now) || (s.o.Owns != nil && !s.o.Owns(rec.ID)) {
 				continue
 			}
 			s.mu.Lock()

@@ -26,6 +26,16 @@ type Ownership interface {
 	Epoch(group, key string) int64
 }
 
+// The groups of singletons a Kansoku node runs.
+const (
+	// GroupWorkspace: a workspace's rule evaluation and Alertmanager.
+	GroupWorkspace = "workspace"
+	// GroupAWS: an AWS integration's polls.
+	GroupAWS = "awsint"
+	// GroupGlobal: chores done once for the whole cluster.
+	GroupGlobal = "global"
+)
+
 // Everything is the ownership of a single node: it runs every singleton.
 type Everything struct{}
 
@@ -152,6 +162,9 @@ func (c *Coordinator) Epoch(group, key string) int64 {
 	}
 	return 0
 }
+
+// Self is this node.
+func (c *Coordinator) Self() NodeInfo { return c.self }
 
 // Live returns the live nodes as last seen.
 func (c *Coordinator) Live() []NodeInfo {

@@ -32,12 +32,13 @@ const maxForwardAge = 30 * time.Second
 // authenticated and authorized to the node that owns the request's
 // singleton (a workspace's Alertmanager or ruler).
 type forwarded struct {
-	Identity *auth.Identity `json:"identity"`
-	From     string         `json:"from"`
-	Method   string         `json:"method"`
-	Path     string         `json:"path"` // with the raw query
-	BodyHash string         `json:"bodyHash"`
-	Time     int64          `json:"time"` // unix ms
+	Identity *auth.Identity   `json:"identity"`
+	Request  auth.RequestInfo `json:"request"` // the client's address, TLS
+	From     string           `json:"from"`
+	Method   string           `json:"method"`
+	Path     string           `json:"path"` // with the raw query
+	BodyHash string           `json:"bodyHash"`
+	Time     int64            `json:"time"` // unix ms
 }
 
 // Forwarder sends requests to their owner and checks those it receives.
@@ -75,7 +76,8 @@ func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, to NodeInfo,
 	if err != nil {
 		return fmt.Errorf("owner node %s has no usable URL %q: %w", to.ID, to.URL, err)
 	}
-	fw := forwarded{Identity: id, From: f.self, Method: r.Method, Path: r.URL.RequestURI(), BodyHash: bodyHash(body), Time: f.now().UnixMilli()}
+	info, _ := auth.RequestInfoFrom(r.Context())
+	fw := forwarded{Identity: id, Request: info, From: f.self, Method: r.Method, Path: r.URL.RequestURI(), BodyHash: bodyHash(body), Time: f.now().UnixMilli()}
 	raw, err := json.Marshal(fw)
 	if err != nil {
 		return err
@@ -109,30 +111,31 @@ func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, to NodeInfo,
 func IsForwarded(r *http.Request) bool { return r.Header.Get(ForwardedHeader) != "" }
 
 // Verify checks a forwarded request and returns the identity the
-// forwarding node authenticated. body is the request's body as received.
-func (f *Forwarder) Verify(r *http.Request, body []byte) (*auth.Identity, error) {
+// forwarding node authenticated and what it knew of the client's request
+// (its address, for aws:SourceIp). body is the request's body as received.
+func (f *Forwarder) Verify(r *http.Request, body []byte) (*auth.Identity, auth.RequestInfo, error) {
 	payload := r.Header.Get(ForwardedHeader)
 	sig := r.Header.Get(ForwardedSignatureHeader)
 	if payload == "" || sig == "" {
-		return nil, errors.New("not a forwarded request")
+		return nil, auth.RequestInfo{}, errors.New("not a forwarded request")
 	}
 	if !hmac.Equal([]byte(f.sign(payload)), []byte(sig)) {
-		return nil, errors.New("forwarded request: bad signature")
+		return nil, auth.RequestInfo{}, errors.New("forwarded request: bad signature")
 	}
 	raw, err := base64.StdEncoding.DecodeString(payload)
 	if err != nil {
-		return nil, errors.New("forwarded request: bad payload")
+		return nil, auth.RequestInfo{}, errors.New("forwarded request: bad payload")
 	}
 	var fw forwarded
 	if err := json.Unmarshal(raw, &fw); err != nil || fw.Identity == nil {
-		return nil, errors.New("forwarded request: bad payload")
+		return nil, auth.RequestInfo{}, errors.New("forwarded request: bad payload")
 	}
 	age := f.now().Sub(time.UnixMilli(fw.Time))
 	if age > maxForwardAge || age < -maxForwardAge {
-		return nil, errors.New("forwarded request: too old (" + strconv.FormatInt(int64(age/time.Second), 10) + " s)")
+		return nil, auth.RequestInfo{}, errors.New("forwarded request: too old (" + strconv.FormatInt(int64(age/time.Second), 10) + " s)")
 	}
 	if fw.Method != r.Method || fw.Path != r.URL.RequestURI() || fw.BodyHash != bodyHash(body) {
-		return nil, errors.New("forwarded request: it is not the request that was signed")
+		return nil, auth.RequestInfo{}, errors.New("forwarded request: it is not the request that was signed")
 	}
-	return fw.Identity, nil
+	return fw.Identity, fw.Request, nil
 }

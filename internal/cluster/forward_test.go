@@ -19,7 +19,7 @@ func TestForwardCarriesTheIdentityAndRefusesForgeries(t *testing.T) {
 	var gotErr error
 	owner := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		got, gotErr = b.Verify(r, body)
+		got, _, gotErr = b.Verify(r, body)
 		w.Header().Set("X-From-Owner", "yes")
 		w.WriteHeader(http.StatusCreated)
 		_, _ = w.Write([]byte("served " + string(body)))
@@ -49,20 +49,20 @@ func TestForwardCarriesTheIdentityAndRefusesForgeries(t *testing.T) {
 		_ = f.Forward(httptest.NewRecorder(), req, NodeInfo{ID: "b", URL: srv.URL}, id, body)
 		return captured
 	}
-	if _, err := b.Verify(signed(other, "/p", []byte("x")), []byte("x")); err == nil {
+	if _, _, err := b.Verify(signed(other, "/p", []byte("x")), []byte("x")); err == nil {
 		t.Error("a request signed with another key was accepted")
 	}
-	if _, err := b.Verify(signed(a, "/p", []byte("x")), []byte("y")); err == nil {
+	if _, _, err := b.Verify(signed(a, "/p", []byte("x")), []byte("y")); err == nil {
 		t.Error("a request with another body was accepted")
 	}
 	req := signed(a, "/p", []byte("x"))
 	req.URL.Path = "/q"
-	if _, err := b.Verify(req, []byte("x")); err == nil {
+	if _, _, err := b.Verify(req, []byte("x")); err == nil {
 		t.Error("a request for another path was accepted")
 	}
 	old := signed(a, "/p", []byte("x"))
 	b.now = func() time.Time { return time.Now().Add(time.Minute) }
-	if _, err := b.Verify(old, []byte("x")); err == nil {
+	if _, _, err := b.Verify(old, []byte("x")); err == nil {
 		t.Error("a replayed request was accepted")
 	}
 	if IsForwarded(httptest.NewRequest(http.MethodGet, "/", nil)) {

@@ -19,6 +19,8 @@ import (
 	"github.com/kansoku/kansoku/internal/audit"
 	"github.com/kansoku/kansoku/internal/awsint"
 	"github.com/kansoku/kansoku/internal/cliflag"
+	"github.com/kansoku/kansoku/internal/cluster"
+	"github.com/kansoku/kansoku/internal/cortex"
 	"github.com/kansoku/kansoku/internal/ingest"
 	"github.com/kansoku/kansoku/internal/limits"
 	"github.com/kansoku/kansoku/internal/metastore"
@@ -49,6 +51,10 @@ type Config struct {
 	WorkspaceLogs wslog.Config `yaml:"workspace_logs"`
 	// Limits are the default per-workspace limits (AMP's quotas).
 	Limits limits.Limits `yaml:"limits"`
+	// Cortex, when configured, stores samples instead of the embedded TSDB.
+	Cortex cortex.Config `yaml:"cortex"`
+	// Cluster makes the server one node of several.
+	Cluster cluster.Config `yaml:"cluster"`
 }
 
 // WebConfig configures the HTTP listener.
@@ -118,6 +124,8 @@ func Default() Config {
 		AWS:           awsint.DefaultConfig(),
 		WorkspaceLogs: wslog.DefaultConfig(),
 		Limits:        limits.Defaults(),
+		Cortex:        cortex.DefaultConfig(),
+		Cluster:       cluster.DefaultConfig(),
 	}
 }
 
@@ -159,6 +167,8 @@ func (c *Config) RegisterFlags(f *cliflag.Flags) {
 	c.Usage.RegisterFlags(f)
 	c.Alertmanager.RegisterFlags(f)
 	c.AWS.RegisterFlags(f)
+	c.Cortex.RegisterFlags(f)
+	c.Cluster.RegisterFlags(f)
 }
 
 var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
@@ -190,9 +200,20 @@ func (c *Config) Validate() error {
 	}{
 		{"storage.metadata", &c.Storage.Metadata}, {"workspace", &c.Workspace}, {"query", &c.Query}, {"ingest", &c.Ingest}, {"audit", &c.Audit}, {"ruler", &c.Ruler},
 		{"alertmanager", &c.Alertmanager}, {"aws_integration", &c.AWS}, {"workspace_logs", &c.WorkspaceLogs},
+		{"cortex", &c.Cortex}, {"cluster", &c.Cluster},
 	} {
 		if err := v.v.Validate(); err != nil {
 			return fmt.Errorf("%s: %w", v.key, err)
+		}
+	}
+	if c.Cluster.Enabled {
+		// Nodes share everything they serve: metadata in PostgreSQL,
+		// samples in Cortex.
+		if c.Storage.Metadata.Driver != "postgres" {
+			return fmt.Errorf("cluster.enabled needs storage.metadata.driver: postgres (nodes share their metadata)")
+		}
+		if !c.Cortex.Enabled() {
+			return fmt.Errorf("cluster.enabled needs a Cortex cluster (cortex.distributor_urls ...): nodes share their samples")
 		}
 	}
 	switch c.Log.Level {

@@ -72,6 +72,9 @@ func LimitsFor(l *limits.Limits, activeSeries int) TenantLimits {
 	return t
 }
 
+// Days renders a retention in days as Cortex's duration (0: keep forever).
+func Days(n int) model.Duration { return model.Duration(time.Duration(n) * 24 * time.Hour) }
+
 // Overrides is Cortex's runtime configuration file as Kansoku keeps it:
 // one entry per workspace. Every change rewrites the file atomically
 // (temporary file, fsync, rename), so Cortex, which reloads it every
@@ -164,6 +167,18 @@ func (o *Overrides) Remove(ws string) error {
 	}
 	delete(o.tenants, ws)
 	return o.write()
+}
+
+// Tenants lists the workspaces with an entry.
+func (o *Overrides) Tenants() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	_ = o.load()
+	out := make([]string, 0, len(o.tenants))
+	for ws := range o.tenants {
+		out = append(out, ws)
+	}
+	return out
 }
 
 // Get returns a workspace's entry.

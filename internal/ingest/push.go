@@ -84,6 +84,7 @@ type Distributor struct {
 	ha         *HATracker
 	rate       *rateLimiters
 	guardrails bool
+	storeRate  bool
 	logger     *slog.Logger
 	now        func() time.Time
 	hostIDs    func(ws, identifier string) (string, bool)
@@ -113,7 +114,12 @@ type DistributorOptions struct {
 	// Guardrails enables rate limiting and HA deduplication (series
 	// limits are armed by SeriesLimiters). Off only for benchmarks.
 	Guardrails bool
-	Logger     *slog.Logger
+	// StoreRateLimits: the sample store enforces each workspace's ingestion
+	// rate itself, across every node that writes to it (Cortex with its
+	// global rate strategy), so this node's token bucket is not used: with
+	// several nodes it would let through a multiple of the rate.
+	StoreRateLimits bool
+	Logger          *slog.Logger
 }
 
 // NewDistributor returns a distributor.
@@ -122,7 +128,7 @@ func NewDistributor(o DistributorOptions) *Distributor {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Distributor{storage: o.Storage, limits: o.Limits, metadata: newMetadataWriter(o.Metadata), metrics: o.Metrics,
-		ha: o.HA, rate: newRateLimiters(), guardrails: o.Guardrails, logger: o.Logger, now: time.Now}
+		ha: o.HA, rate: newRateLimiters(), guardrails: o.Guardrails, storeRate: o.StoreRateLimits, logger: o.Logger, now: time.Now}
 }
 
 // acceptedSeries is one validated series of a request.
@@ -172,7 +178,7 @@ func (d *Distributor) Push(ctx context.Context, ws string, req *prompb.WriteRequ
 
 	// Throttling: a request that does not fit the token bucket is refused
 	// whole (429, so the sender backs off and retries), before any work.
-	if d.guardrails {
+	if d.guardrails && !d.storeRate {
 		if e := d.rate.take(ws, lim, total, len(req.Metadata), now); e != nil {
 			d.metrics.SamplesDiscarded.WithLabelValues(ws, e.Reason).Add(float64(total))
 			return e

@@ -35,6 +35,9 @@ type SeriesLimiter struct {
 	armed     atomic.Bool // false during WAL replay: replay never hits limits
 	effective atomic.Int64
 	head      atomic.Pointer[tsdb.DB]
+	// counter counts the workspace's series when they live in another
+	// store than an embedded TSDB (Cortex, which enforces the limit).
+	counter atomic.Pointer[func(ws string) (uint64, error)]
 
 	mu        sync.Mutex
 	perMetric map[string]int
@@ -68,6 +71,11 @@ func (s *SeriesLimiter) Disarm() { s.armed.Store(false) }
 func (s *SeriesLimiter) headSeries() uint64 {
 	if db := s.head.Load(); db != nil {
 		return db.Head().NumSeries()
+	}
+	if c := s.counter.Load(); c != nil {
+		if n, err := (*c)(s.ws); err == nil {
+			return n
+		}
 	}
 	return 0
 }
@@ -163,8 +171,9 @@ type SeriesLimiters struct {
 	limits *limits.Overrides
 	off    bool
 
-	mu sync.Mutex
-	m  map[string]*SeriesLimiter
+	mu      sync.Mutex
+	m       map[string]*SeriesLimiter
+	counter func(ws string) (uint64, error)
 }
 
 // NewSeriesLimiters returns the registry; disabled turns enforcement off.
@@ -180,9 +189,21 @@ func (r *SeriesLimiters) For(ws string) *SeriesLimiter {
 	s, ok := r.m[ws]
 	if !ok {
 		s = NewSeriesLimiter(ws, r.limits)
+		if r.counter != nil {
+			s.counter.Store(&r.counter)
+		}
 		r.m[ws] = s
 	}
 	return s
+}
+
+// SetCounter makes the limiters count series with count instead of a TSDB
+// head: the store (Cortex) enforces the limit these limiters compute.
+// Call before the first workspace is opened.
+func (r *SeriesLimiters) SetCounter(count func(ws string) (uint64, error)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.counter = count
 }
 
 // Opened arms a workspace's limiter after its WAL replay.

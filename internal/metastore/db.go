@@ -116,6 +116,20 @@ func openSQLite(ctx context.Context, path string, maxConns int) (*DB, error) {
 	}
 	db.SetMaxOpenConns(maxConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
+	// Switching a new file to WAL takes an exclusive lock that SQLite may
+	// refuse at once, without the busy handler, while another process
+	// does the same: retry the first connection for a while.
+	for wait := 10 * time.Millisecond; ; wait *= 2 {
+		err := db.PingContext(ctx)
+		var le *sqlite.Error
+		if err == nil || !errors.As(err, &le) || le.Code()&0xff != sqlite3.SQLITE_BUSY || wait > 2*time.Second {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+	}
 	return open(ctx, db, SQLite)
 }
 

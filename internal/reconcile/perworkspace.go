@@ -20,7 +20,11 @@ type PerWorkspace struct {
 	Sync    func(ctx context.Context, ws string)
 	Remove  func(ws string)
 	// Pending carries requests to sync one workspace.
-	Pending  <-chan string
+	Pending <-chan string
+	// Owns, when set, says whether this node runs a workspace's state (a
+	// cluster node runs only the workspaces it holds the lease of): a
+	// request for one it does not own removes its state instead.
+	Owns     func(ws string) bool
 	Interval time.Duration
 	// Ready, if set, is called once after the first full pass.
 	Ready  func()
@@ -59,6 +63,10 @@ func (p PerWorkspace) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case ws := <-p.Pending:
+			if p.Owns != nil && !p.Owns(ws) {
+				p.Remove(ws)
+				continue
+			}
 			p.Sync(ctx, ws)
 		case <-t.C:
 			full()

@@ -77,6 +77,9 @@ type Options struct {
 	// DefaultInterval is the evaluation interval of groups that set none
 	// (Prometheus' global evaluation_interval). Default 1m, as AMP.
 	DefaultInterval time.Duration
+	// Owns, when set, says whether this node runs a workspace's rules (a
+	// cluster node runs those of the workspaces it holds the lease of).
+	Owns func(ws string) bool
 	// ResyncInterval is how often every workspace is re-synced as a safety
 	// net behind change notifications. Default 1m.
 	ResyncInterval time.Duration
@@ -145,7 +148,7 @@ func (r *Ruler) Run(ctx context.Context, workspaces func(context.Context) ([]str
 	r.mu.Unlock()
 	defer r.stopAll()
 	return reconcile.PerWorkspace{
-		Name: "ruler", List: workspaces, Running: r.running, Remove: r.Remove, Pending: r.pending,
+		Name: "ruler", List: workspaces, Running: r.running, Remove: r.Remove, Pending: r.pending, Owns: r.o.Owns,
 		Sync:     func(ctx context.Context, ws string) { _ = r.sync(ctx, ws) },
 		Interval: r.o.ResyncInterval, Logger: r.o.Logger,
 		Ready: func() { r.readyOnce.Do(func() { close(r.ready) }) },

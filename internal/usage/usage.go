@@ -17,8 +17,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
 
 	"github.com/kansoku/kansoku/internal/ingest"
 )
@@ -32,6 +34,7 @@ type Workspaces interface {
 type Storage interface {
 	HeadSeries(ws string) (uint64, error)
 	Appender(ctx context.Context, ws string) (storage.Appender, error)
+	Querier(ws string, mint, maxt int64) (storage.Querier, error)
 }
 
 // Extra contributes more usage figures (the ruler and Alertmanager add
@@ -48,7 +51,19 @@ type Options struct {
 	SelfMetrics bool
 	Interval    time.Duration
 	Logger      *slog.Logger
+	// Node, in a cluster, is this node's name: each node counts only what
+	// it ingested, so its self-monitoring series carry NodeLabel=Node, and
+	// reports add up every node's latest figures from those series.
+	Node string
+	// Owns, in a cluster, says whether this node writes a workspace's
+	// workspace-wide series (active series and their limit), which one
+	// node writes.
+	Owns func(ws string) bool
 }
+
+// NodeLabel names, on a cluster node's self-monitoring series, the node
+// that wrote them.
+const NodeLabel = "kansoku_node"
 
 // Tracker computes usage periodically.
 type Tracker struct {
@@ -167,18 +182,23 @@ func (t *Tracker) writeSelf(ctx context.Context, ws string, now time.Time, serie
 		return
 	}
 	ts := now.UnixMilli()
-	add := func(value float64, kv ...string) {
-		lset := labels.FromStrings(append(kv, "job", "kansoku", "instance", ws)...)
-		if _, err := app.Append(0, lset, ts, value); err != nil {
+	add := func(perNode bool, value float64, kv ...string) {
+		kv = append(kv, "job", "kansoku", "instance", ws)
+		if perNode && t.opts.Node != "" {
+			kv = append(kv, NodeLabel, t.opts.Node)
+		}
+		if _, err := app.Append(0, labels.FromStrings(kv...), ts, value); err != nil {
 			t.opts.Logger.Debug("append usage series", "workspace", ws, "err", err)
 		}
 	}
-	add(float64(series), "__name__", "prometheus_tsdb_head_series")
-	add(ingested, "__name__", "prometheus_tsdb_head_samples_appended_total")
-	add(rate, "__name__", "kansoku_usage_ingestion_rate")
-	add(float64(limit), "__name__", "kansoku_usage_active_series_limit")
+	if t.opts.Owns == nil || t.opts.Owns(ws) {
+		add(false, float64(series), "__name__", "prometheus_tsdb_head_series")
+		add(false, float64(limit), "__name__", "kansoku_usage_active_series_limit")
+	}
+	add(true, ingested, "__name__", "prometheus_tsdb_head_samples_appended_total")
+	add(true, rate, "__name__", "kansoku_usage_ingestion_rate")
 	for reason, n := range counterValues(t.opts.Ingest.SamplesDiscarded, ws, "reason") {
-		add(n, "__name__", "kansoku_discarded_samples_total", "reason", reason)
+		add(true, n, "__name__", "kansoku_discarded_samples_total", "reason", reason)
 	}
 	if err := app.Commit(); err != nil {
 		t.opts.Logger.Debug("commit usage series", "workspace", ws, "err", err)
@@ -209,6 +229,9 @@ func (t *Tracker) Report(ws string) Report {
 		r.IngestionRate = st.rate
 	}
 	t.mu.Unlock()
+	if t.opts.Node != "" && t.opts.SelfMetrics {
+		t.clusterTotals(&r)
+	}
 	for _, e := range t.extras {
 		for k, v := range e(ws) {
 			if r.Other == nil {
@@ -248,4 +271,48 @@ func (t *Tracker) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descLimit, prometheus.GaugeValue, float64(st.seriesLimit), ws)
 	}
 	t.mu.Unlock()
+}
+
+// clusterTotals replaces r's per-node figures (ingestion rate, samples
+// ingested, discarded samples) with the sum over every node's latest
+// self-monitoring series in the workspace (written within the last two
+// intervals, so a dead node drops out).
+func (t *Tracker) clusterTotals(r *Report) {
+	now := time.Now()
+	q, err := t.opts.Storage.Querier(r.Workspace, now.Add(-2*t.opts.Interval-time.Minute).UnixMilli(), now.UnixMilli())
+	if err != nil {
+		t.opts.Logger.Debug("read usage series", "workspace", r.Workspace, "err", err)
+		return
+	}
+	defer q.Close()
+	latest := func(name string, by string) (map[string]float64, bool) {
+		ss := q.Select(context.Background(), false, nil,
+			labels.MustNewMatcher(labels.MatchEqual, model.MetricNameLabel, name),
+			labels.MustNewMatcher(labels.MatchEqual, "job", "kansoku"),
+			labels.MustNewMatcher(labels.MatchNotEqual, NodeLabel, ""))
+		out := map[string]float64{}
+		var it chunkenc.Iterator
+		for ss.Next() {
+			it = ss.At().Iterator(it)
+			var v float64
+			seen := false
+			for it.Next() == chunkenc.ValFloat {
+				_, v = it.At()
+				seen = true
+			}
+			if seen {
+				out[ss.At().Labels().Get(by)] += v
+			}
+		}
+		return out, ss.Err() == nil && len(out) > 0
+	}
+	if m, ok := latest("kansoku_usage_ingestion_rate", ""); ok {
+		r.IngestionRate = m[""]
+	}
+	if m, ok := latest("prometheus_tsdb_head_samples_appended_total", ""); ok {
+		r.SamplesIngested = m[""]
+	}
+	if m, ok := latest("kansoku_discarded_samples_total", "reason"); ok {
+		r.DiscardedSamples = m
+	}
 }

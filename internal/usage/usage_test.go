@@ -3,6 +3,7 @@ package usage
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
@@ -64,6 +65,11 @@ func (s *store) HeadSeries(ws string) (uint64, error) {
 
 func (s *store) Appender(_ context.Context, ws string) (storage.Appender, error) {
 	return &appender{s: s, ws: ws}, nil
+}
+
+// Querier is not read on one node (Options.Node is empty).
+func (s *store) Querier(string, int64, int64) (storage.Querier, error) {
+	return nil, errors.New("the fake store cannot be read")
 }
 
 // appender implements the two calls writeSelf makes; the embedded

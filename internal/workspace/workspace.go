@@ -80,7 +80,12 @@ type Options struct {
 	// ResyncInterval re-reads all workspaces from the store, to pick up
 	// changes made by other nodes.
 	ResyncInterval time.Duration
-	Logger         *slog.Logger
+	// Shared: other nodes create and delete workspaces too. A workspace
+	// the data plane does not know yet is looked up in the store (at most
+	// once a second per id) instead of being answered 404 until the next
+	// resync.
+	Shared bool
+	Logger *slog.Logger
 }
 
 // Service is the workspace lifecycle.
@@ -93,6 +98,10 @@ type Service struct {
 	mu        sync.RWMutex
 	active    map[string]metastore.Workspace
 	listeners []Listener
+	// looked is when an unknown id was last looked up, fetched what the
+	// lookups found ACTIVE until the reconciler activates it here (Shared).
+	looked  map[string]time.Time
+	fetched map[string]metastore.Workspace
 
 	kick  chan struct{}
 	ready chan struct{}
@@ -114,7 +123,7 @@ func New(opts Options, store TxStore, storage Storage) *Service {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Service{opts: opts, store: store, storage: storage, now: time.Now,
-		active: map[string]metastore.Workspace{}, kick: make(chan struct{}, 1), ready: make(chan struct{})}
+		active: map[string]metastore.Workspace{}, looked: map[string]time.Time{}, fetched: map[string]metastore.Workspace{}, kick: make(chan struct{}, 1), ready: make(chan struct{})}
 }
 
 // AddListener registers a lifecycle listener; call before Run.
@@ -433,11 +442,42 @@ func (s *Service) Delete(ctx context.Context, id, clientToken string) error {
 }
 
 // Active returns an ACTIVE workspace from memory, for the data plane.
+// Shared: one it does not know is looked up in the store, so a workspace
+// another node just activated is served at once.
 func (s *Service) Active(id string) (metastore.Workspace, bool) {
 	s.mu.RLock()
 	w, ok := s.active[id]
+	if !ok && s.opts.Shared {
+		w, ok = s.fetched[id]
+	}
 	s.mu.RUnlock()
-	return w, ok
+	if ok || !s.opts.Shared {
+		return w, ok
+	}
+	now := s.now()
+	s.mu.Lock()
+	if last, seen := s.looked[id]; seen && now.Sub(last) < time.Second {
+		s.mu.Unlock()
+		return metastore.Workspace{}, false
+	}
+	if len(s.looked) > 10000 { // ids that do not exist, from authenticated callers: bounded
+		clear(s.looked)
+	}
+	s.looked[id] = now
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	w, err := s.store.GetWorkspace(ctx, id)
+	if err != nil || w.Status != metastore.WorkspaceActive {
+		return metastore.Workspace{}, false
+	}
+	// Its storage is shared (Cortex) and opened by whichever node saw it
+	// first; this node's reconciler activates it here at its next pass.
+	s.mu.Lock()
+	s.fetched[id] = w
+	s.mu.Unlock()
+	s.Kick()
+	return w, true
 }
 
 // ActiveIDs lists the ACTIVE workspaces known in memory.
@@ -537,6 +577,13 @@ func (s *Service) reconcile(ctx context.Context, starting bool) error {
 		}
 	}
 	s.mu.RUnlock()
+	s.mu.Lock()
+	for id := range s.fetched {
+		if !seen[id] {
+			delete(s.fetched, id)
+		}
+	}
+	s.mu.Unlock()
 	for _, id := range gone {
 		s.mu.Lock()
 		delete(s.active, id)
@@ -554,13 +601,20 @@ func (s *Service) activate(ctx context.Context, w metastore.Workspace) error {
 	}
 	if w.Status != metastore.WorkspaceActive {
 		if err := s.store.SetWorkspaceStatus(ctx, w.ID, metastore.WorkspaceActive, s.now().UTC(), metastore.WorkspaceCreating); err != nil {
-			return fmt.Errorf("mark %s ACTIVE: %w", w.ID, err)
+			// Another node may have activated it first (shared metadata).
+			cur, gerr := s.store.GetWorkspace(ctx, w.ID)
+			if gerr != nil || cur.Status != metastore.WorkspaceActive {
+				return fmt.Errorf("mark %s ACTIVE: %w", w.ID, err)
+			}
+			w = cur
+		} else {
+			w.Status = metastore.WorkspaceActive
+			s.opts.Logger.Info("workspace active", "workspace", w.ID)
 		}
-		w.Status = metastore.WorkspaceActive
-		s.opts.Logger.Info("workspace active", "workspace", w.ID)
 	}
 	s.mu.Lock()
 	s.active[w.ID] = w
+	delete(s.fetched, w.ID)
 	s.mu.Unlock()
 	for _, l := range s.listeners {
 		l.WorkspaceActivated(ctx, w)
@@ -573,6 +627,7 @@ func (s *Service) finishDelete(ctx context.Context, w metastore.Workspace) {
 	ctx = context.WithoutCancel(ctx)
 	s.mu.Lock()
 	delete(s.active, w.ID)
+	delete(s.fetched, w.ID)
 	s.mu.Unlock()
 	for _, l := range s.listeners {
 		l.WorkspaceDeleted(ctx, w.ID)
