@@ -9,7 +9,12 @@
 #
 # It writes DIR/cluster.env (KANSOKU_URLS, LB_URL, CORTEX_URLS, PG_DSN),
 # DIR/admin-credentials (the first admin key), DIR/pids/<name>.pid for every
-# process and DIR/logs/<name>.log. scripts/cluster-down.sh DIR stops it all.
+# process, DIR/logs/<name>.log, and DIR/run/<name>.sh, which starts a
+# process again after it was killed. scripts/cluster-down.sh DIR stops it
+# all.
+#
+# KANSOKU_EXTRA_FLAGS, if set, is added to both Kansoku nodes' command line
+# (the tests open the receiver firewall to loopback with it).
 #
 # Needs: Go, and Debian's postgresql and haproxy (scripts/install-test-deps.sh
 # installs them); builds Cortex (scripts/build-cortex.sh) and Kansoku.
@@ -29,7 +34,7 @@ used_ports=" "
 free_port() {
   local p
   while :; do
-    p=$(( (RANDOM % 20000) + 30000 ))
+    p=$(( (RANDOM % 12000) + 20000 )) # below the ephemeral range (32768-), so no outgoing connection holds it
     case "$used_ports" in *" $p "*) continue ;; esac
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       used_ports="$used_ports$p "
@@ -55,11 +60,20 @@ wait_url() { # wait_url NAME URL SECONDS
   exit 1
 }
 
-start() { # start NAME COMMAND...
+start() { # start NAME COMMAND...: also writes DIR/run/NAME.sh, which starts it again
   local name=$1
   shift
-  setsid "$@" >"$dir/logs/$name.log" 2>&1 < /dev/null &
-  echo $! >"$dir/pids/$name.pid"
+  mkdir -p "$dir/run"
+  {
+    echo '#!/usr/bin/env bash'
+    echo "# starts $name again as scripts/cluster-up.sh did"
+    printf 'setsid'
+    printf ' %q' "$@"
+    printf ' >>%q 2>&1 </dev/null &\n' "$dir/logs/$name.log"
+    printf 'echo $! >%q\n' "$dir/pids/$name.pid"
+  } >"$dir/run/$name.sh"
+  chmod +x "$dir/run/$name.sh"
+  "$dir/run/$name.sh"
 }
 
 for tool in haproxy curl envsubst; do
@@ -94,7 +108,7 @@ for i in 1 2 3; do
     CORTEX_OBSERVE_PERIOD=2s CORTEX_REPLICATION_FACTOR=3 CORTEX_BUCKET_DIR="$dir/cortex/bucket" \
     CORTEX_DATA_DIR="$dir/cortex/$name" CORTEX_RUNTIME_CONFIG="$runtime_config" CORTEX_RUNTIME_RELOAD=2s \
     envsubst <deploy/cortex/cortex.yaml >"$dir/cortex/$name.yaml"
-  start "$name" .cache/cortex/cortex -config.file="$dir/cortex/$name.yaml"
+  start "$name" "$root/.cache/cortex/cortex" -config.file="$dir/cortex/$name.yaml"
   cortex_urls+=("http://127.0.0.1:${chttp[$i]}")
 done
 for i in 1 2 3; do wait_url "cortex-$i" "http://127.0.0.1:${chttp[$i]}/ready" 120; done
@@ -118,7 +132,8 @@ for i in 1 2; do
     --metastore.driver=postgres --metastore.dsn="$pg_dsn" \
     "${cortex_flags[@]}" --cortex.query-frontend-url="${cortex_urls[$i - 1]}" \
     --cortex.runtime-config-file="$runtime_config" \
-    --cluster.enabled --cluster.node-name="$name" --cluster.advertise-url="$url"
+    --cluster.enabled --cluster.node-name="$name" --cluster.advertise-url="$url" \
+    ${KANSOKU_EXTRA_FLAGS:-}
   wait_url "$name" "$url/-/ready" 120
   kansoku_urls+=("$url")
   if [ "$i" = 1 ]; then

@@ -9,6 +9,8 @@ packages=(
   awscli                  # aws amp ... --endpoint-url
   chromium chromium-driver # console end-to-end tests
   victoria-metrics        # benchmark peer
+  haproxy                 # the load balancer in front of a cluster's nodes (scripts/cluster-up.sh)
+  gettext-base            # envsubst: fills deploy/cortex/cortex.yaml in scripts/cluster-up.sh
   postgresql              # the metastore's PostgreSQL backend: tests start throwaway clusters (internal/testenv/pgtest)
   ca-certificates curl
 )

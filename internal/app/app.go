@@ -371,7 +371,7 @@ func (a *App) initAccountAttempt(ctx context.Context, box *secrets.Box, attempt 
 	if key == nil && acct.Region != a.cfg.Region {
 		return fmt.Errorf("this installation's region is %s (set at first start); --region=%s does not match", acct.Region, a.cfg.Region)
 	}
-	a.iam = iam.New(a.meta, box, acct.ID, a.logger.With("component", "iam"), 10*time.Second)
+	a.iam = iam.New(a.meta, box, acct.ID, a.logger.With("component", "iam"), a.sharedRefresh(10*time.Second))
 	a.account = acct
 	if key != nil {
 		if err := writeAdminCredentials(filepath.Join(a.cfg.Storage.DataDir, AdminCredentialsFile), *key, acct.Region); err != nil {
@@ -629,7 +629,7 @@ func (a *App) loops() []loop {
 	ls = append(ls,
 		loop{"rulegroups", a.ruleGroups.Run},
 		loop{"amconfig", a.amConfig.Run},
-		loop{"limits", func(ctx context.Context) error { return a.limitsService.Run(ctx, 30*time.Second) }},
+		loop{"limits", func(ctx context.Context) error { return a.limitsService.Run(ctx, a.sharedRefresh(30*time.Second)) }},
 		loop{"usage", a.usage.Run},
 		loop{"ha-cleanup", a.haCleanup},
 		loop{"console-sessions", a.sessions.Run},

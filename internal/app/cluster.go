@@ -101,6 +101,15 @@ func (a *App) nodeName() string {
 	return a.coord.Self().ID
 }
 
+// sharedRefresh is how often a cache of metadata other nodes change is
+// re-read: d on one node, at most 5 s in a cluster.
+func (a *App) sharedRefresh(d time.Duration) time.Duration {
+	if a.cfg.Cluster.Enabled && d > 5*time.Second {
+		return 5 * time.Second
+	}
+	return d
+}
+
 // ownsWorkspace reports whether this node runs ws's rules and Alertmanager.
 func (a *App) ownsWorkspace(ws string) bool { return a.own.Owns(cluster.GroupWorkspace, ws) }
 
@@ -210,6 +219,10 @@ func (a *App) syncCortexOverrides(ctx context.Context) error {
 }
 
 func (a *App) writeCortexOverrides(ctx context.Context) error {
+	// Limits may have been changed through another node: read them anew.
+	if err := a.limitsService.Load(ctx); err != nil {
+		return fmt.Errorf("read limits: %w", err)
+	}
 	all, _, err := a.meta.ListWorkspaces(ctx, metastore.WorkspaceFilter{})
 	if err != nil {
 		return fmt.Errorf("list workspaces: %w", err)

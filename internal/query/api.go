@@ -209,6 +209,18 @@ func (a *API) serveRemote(w http.ResponseWriter, r *http.Request) {
 			WriteError(w, http.StatusBadRequest, ErrorBadData, err.Error())
 			return
 		}
+		// An instant query without a time is evaluated now, to the
+		// millisecond, as Prometheus does (Cortex would take the second).
+		if r.URL.Path == "/api/v1/query" && r.Form.Get("time") == "" {
+			now := strconv.FormatFloat(float64(time.Now().UnixMilli())/1000, 'f', 3, 64)
+			if r.Method == http.MethodPost {
+				r.PostForm.Set("time", now)
+			} else {
+				q := r.URL.Query()
+				q.Set("time", now)
+				r.URL.RawQuery = q.Encode()
+			}
+		}
 		// The form was read: send it on as the body.
 		if r.Method == http.MethodPost {
 			body := r.PostForm.Encode()

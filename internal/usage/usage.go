@@ -146,7 +146,7 @@ func (t *Tracker) Tick(ctx context.Context, now time.Time) {
 		ingested := counterValues(t.opts.Ingest.SamplesIngested, ws, "")[""]
 		series, _ := t.opts.Storage.HeadSeries(ws)
 		var limit int64
-		if l, ok := t.opts.Series.Get(ws); ok {
+		if l := t.opts.Series.For(ws); l != nil {
 			limit = l.Limit()
 		}
 		t.mu.Lock()
@@ -221,7 +221,7 @@ func (t *Tracker) Report(ws string) Report {
 	r := Report{Workspace: ws, DiscardedSamples: counterValues(t.opts.Ingest.SamplesDiscarded, ws, "reason")}
 	r.SamplesIngested = counterValues(t.opts.Ingest.SamplesIngested, ws, "")[""]
 	r.ActiveSeries, _ = t.opts.Storage.HeadSeries(ws)
-	if l, ok := t.opts.Series.Get(ws); ok {
+	if l := t.opts.Series.For(ws); l != nil {
 		r.ActiveSeriesLimit = l.Limit()
 	}
 	t.mu.Lock()
