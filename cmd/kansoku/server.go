@@ -130,7 +130,14 @@ func printBanner(w io.Writer, a app.Info, tty bool) {
 	case k != nil:
 		fmt.Fprintf(&b, "\nAdmin access key %s created; its secret is in %s (mode 0600), not printed because stdout is not a terminal.\n", k.AccessKeyID, credFile)
 	default:
-		fmt.Fprintf(&b, "  admin credentials: %s\n", credFile)
+		if _, err := os.Stat(credFile); err == nil {
+			fmt.Fprintf(&b, "  admin credentials: %s\n", credFile)
+		} else {
+			// Another node of the installation created the admin key (a
+			// cluster shares one database): its credentials file is there.
+			credFile = "<the admin-credentials file of the node that initialised the installation>"
+			fmt.Fprintf(&b, "  admin credentials: in the data directory of the node that initialised the installation\n")
+		}
 	}
 	fmt.Fprintf(&b, `
 Use it:

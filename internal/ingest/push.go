@@ -343,8 +343,14 @@ func (d *Distributor) appendSeries(ctx context.Context, ws string, lim *limits.L
 			// for the client: its status and message are AMP's. A 429
 			// stored nothing; a 400 stored the valid samples and Cortex
 			// counts what it discarded.
-			if ref.HTTPStatus() == http.StatusTooManyRequests {
+			switch {
+			case ref.HTTPStatus() == http.StatusTooManyRequests:
 				d.metrics.SamplesDiscarded.WithLabelValues(ws, ref.Reason()).Add(float64(ingested))
+			case ref.Reason() != "":
+				// Cortex names the first refused sample only: counted
+				// as one (a lower bound of what it discarded).
+				d.metrics.SamplesDiscarded.WithLabelValues(ws, ref.Reason()).Inc()
+				d.metrics.SamplesIngested.WithLabelValues(ws).Add(float64(ingested - 1))
 			}
 			return &Error{Status: ref.HTTPStatus(), Reason: ref.Reason(), Msg: ref.Error()}
 		}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/grafana/regexp"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/common/route"
 	"github.com/prometheus/prometheus/config"
 	"github.com/prometheus/prometheus/promql"
@@ -209,17 +210,25 @@ func (a *API) serveRemote(w http.ResponseWriter, r *http.Request) {
 			WriteError(w, http.StatusBadRequest, ErrorBadData, err.Error())
 			return
 		}
+		// The workspace's query timeout bounds the client's.
+		timeout := eng.key.timeout
+		if s := r.Form.Get("timeout"); s != "" {
+			d, err := parseDuration(s)
+			if err != nil {
+				WriteError(w, http.StatusBadRequest, ErrorBadData, fmt.Sprintf("invalid parameter \"timeout\": %v", err))
+				return
+			}
+			if timeout == 0 || d < timeout {
+				timeout = d
+			}
+		}
+		if timeout > 0 {
+			setForm(r, "timeout", strconv.FormatFloat(timeout.Seconds(), 'f', -1, 64)+"s")
+		}
 		// An instant query without a time is evaluated now, to the
 		// millisecond, as Prometheus does (Cortex would take the second).
 		if r.URL.Path == "/api/v1/query" && r.Form.Get("time") == "" {
-			now := strconv.FormatFloat(float64(time.Now().UnixMilli())/1000, 'f', 3, 64)
-			if r.Method == http.MethodPost {
-				r.PostForm.Set("time", now)
-			} else {
-				q := r.URL.Query()
-				q.Set("time", now)
-				r.URL.RawQuery = q.Encode()
-			}
+			setForm(r, "time", strconv.FormatFloat(float64(time.Now().UnixMilli())/1000, 'f', 3, 64))
 		}
 		// The form was read: send it on as the body.
 		if r.Method == http.MethodPost {
@@ -230,6 +239,33 @@ func (a *API) serveRemote(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	a.remote.ServeHTTP(w, r)
+}
+
+// setForm sets a parameter where the request carries its parameters: the
+// body of a POST form, the URL of a GET.
+func setForm(r *http.Request, k, v string) {
+	if r.Method == http.MethodPost {
+		r.PostForm.Set(k, v)
+		return
+	}
+	q := r.URL.Query()
+	q.Set(k, v)
+	r.URL.RawQuery = q.Encode()
+}
+
+// parseDuration reads a Prometheus API duration: seconds, or 1m30s.
+func parseDuration(s string) (time.Duration, error) {
+	if d, err := strconv.ParseFloat(s, 64); err == nil {
+		if d <= 0 || d > float64(math.MaxInt64/int64(time.Second)) {
+			return 0, fmt.Errorf("cannot parse %q to a valid duration", s)
+		}
+		return time.Duration(d * float64(time.Second)), nil
+	}
+	d, err := model.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("cannot parse %q to a valid duration", s)
+	}
+	return time.Duration(d), nil
 }
 
 // parseTime reads a Prometheus API time: RFC 3339 or Unix seconds.
