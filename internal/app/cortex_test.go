@@ -2,8 +2,8 @@ package app_test
 
 import (
 	"context"
-	"net/http"
 	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
