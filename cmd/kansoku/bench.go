@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -31,7 +33,14 @@ func registerBench(a *kingpin.Application, commands map[string]func(context.Cont
 	jsonOut := rw.Flag("json-out", "Also write the result as JSON to this file.").String()
 	rw.Flag("series-label", "Extra label name=value added to every series (e.g. cluster=a, __replica__=r1); repeatable.").StringMapVar(&o.ExtraLabels)
 	rw.Flag("backoff-on-429", "On 429, wait and resend the batch like Prometheus with retry_on_http_429 (30 ms doubling to 5 s).").BoolVar(&o.Backoff429)
+	rwHeaders := rw.Flag("header", "Extra request header Name=Value (e.g. X-Scope-OrgID=tenant for Cortex); repeatable.").StringMap()
 	commands["bench remote-write"] = func(ctx context.Context) error {
+		if len(*rwHeaders) > 0 {
+			o.ExtraHeaders = http.Header{}
+			for k, v := range *rwHeaders {
+				o.ExtraHeaders.Set(k, v)
+			}
+		}
 		switch *auth {
 		case "sigv4", "token":
 			s, err := client.Settings{}.Resolve(*dataDir + "/admin-credentials")
@@ -55,6 +64,71 @@ func registerBench(a *kingpin.Application, commands map[string]func(context.Cont
 			}
 		}
 		return err
+	}
+
+	var qo bench.QueryOptions
+	qc := b.Command("query", "Run a set of Grafana-like PromQL queries against any Prometheus API and report latency percentiles.")
+	qc.Flag("url", "Base of the Prometheus API: /api/v1/query is under it (a Kansoku workspace URL, http://prometheus:9090, Cortex's .../prometheus).").Required().StringVar(&qo.BaseURL)
+	qauth := qc.Flag("auth", "Authentication: sigv4 (AWS_* env or --data.dir admin-credentials), token (KANSOKU_TOKEN), none.").Default("none").Enum("sigv4", "token", "none")
+	qDataDir := qc.Flag("data.dir", "Where to find admin-credentials for --auth=sigv4.").Default("./data").String()
+	qc.Flag("runs", "Runs of each query.").Default("10").IntVar(&qo.Runs)
+	qc.Flag("window", "Range of range queries, ending now.").Default("1h").DurationVar(&qo.Window)
+	qc.Flag("step", "Step of range queries.").Default("15s").DurationVar(&qo.Step)
+	qc.Flag("stats", "Ask for stats=all.").BoolVar(&qo.Stats)
+	qc.Flag("label", "Name of the target in the report.").StringVar(&qo.Label)
+	qHeaders := qc.Flag("header", "Extra request header Name=Value (e.g. X-Scope-OrgID=tenant); repeatable.").StringMap()
+	qJSON := qc.Flag("json-out", "Also write the result as JSON to this file.").String()
+	commands["bench query"] = func(ctx context.Context) error {
+		if qo.Label == "" {
+			qo.Label = qo.BaseURL
+		}
+		qo.Headers = http.Header{}
+		for k, v := range *qHeaders {
+			qo.Headers.Set(k, v)
+		}
+		if *qauth != "none" {
+			s, err := client.Settings{}.Resolve(*qDataDir + "/admin-credentials")
+			if err != nil {
+				return err
+			}
+			if *qauth == "sigv4" {
+				s.Token = ""
+			}
+			u, err := url.Parse(qo.BaseURL)
+			if err != nil {
+				return err
+			}
+			s.URL = u.Scheme + "://" + u.Host
+			qo.Signer = client.FromSettings(s)
+		}
+		res, err := bench.RunQueries(ctx, qo)
+		if err != nil {
+			return err
+		}
+		bench.ReportQueries(stdout, []bench.QueryResult{res})
+		if *qJSON != "" {
+			b, _ := json.MarshalIndent(res, "", "  ")
+			return os.WriteFile(*qJSON, b, 0o644)
+		}
+		return nil
+	}
+	qrep := b.Command("query-report", "Print query results written with --json-out side by side, with p50 ratios against the first.")
+	qfiles := qrep.Arg("files", "Result files.").Required().ExistingFiles()
+	commands["bench query-report"] = func(context.Context) error {
+		var results []bench.QueryResult
+		for _, f := range *qfiles {
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				return err
+			}
+			var r bench.QueryResult
+			if err := json.Unmarshal(raw, &r); err != nil {
+				return fmt.Errorf("%s: %w", f, err)
+			}
+			results = append(results, r)
+		}
+		bench.ReportQueries(stdout, results)
+		return nil
 	}
 
 	rep := b.Command("report", "Print results written with --json-out side by side, with throughput ratios against the first.")

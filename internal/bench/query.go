@@ -1,0 +1,209 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/kansoku/kansoku/internal/client"
+)
+
+// Query is one PromQL query of a query benchmark.
+type Query struct {
+	Name  string
+	Expr  string
+	Range bool // query_range over the window, else an instant query at its end
+}
+
+// DashboardQueries are nine Grafana-like queries over the series
+// MakeSeries writes: rates, aggregations by label, top-k, quantiles, a
+// regular-expression selector and counts.
+func DashboardQueries() []Query {
+	return []Query{
+		{"rate-sum", `sum(rate(bench_metric_00_total[5m]))`, true},
+		{"rate-by-job", `sum by (job) (rate(bench_metric_01_total[5m]))`, true},
+		{"topk-pods", `topk(5, sum by (pod) (rate(bench_metric_02_total[5m])))`, false},
+		{"avg-by-namespace", `avg by (namespace) (bench_metric_03_total)`, false},
+		{"count-regex", `count({__name__=~"bench_metric_1.*"})`, false},
+		{"increase-by-code", `sum by (code) (increase(bench_metric_04_total[1h]))`, false},
+		{"max-over-time", `max(max_over_time(bench_metric_05_total[10m]))`, true},
+		{"rate-filtered-by-zone", `sum by (zone) (rate(bench_metric_06_total{env="env-1"}[5m]))`, true},
+		{"quantile", `quantile(0.9, rate(bench_metric_07_total[5m]))`, true},
+	}
+}
+
+// QueryOptions configure a query benchmark.
+type QueryOptions struct {
+	// BaseURL is where the Prometheus API lives: /api/v1/query is under it
+	// (a Kansoku workspace URL, http://prometheus:9090, a Cortex
+	// query-frontend's /prometheus).
+	BaseURL string
+	Signer  *client.Client // SigV4 or token; nil: none
+	Headers http.Header    // e.g. X-Scope-OrgID for Cortex
+	Queries []Query
+	Runs    int           // runs of each query
+	Window  time.Duration // range of range queries, ending at End
+	Step    time.Duration
+	End     time.Time
+	Stats   bool // stats=all
+	Label   string
+}
+
+// QueryTiming is one query's latencies.
+type QueryTiming struct {
+	Name     string
+	P50, P90 time.Duration
+	Errors   int
+	// Result is the first run's result, for comparing targets.
+	Result string `json:"-"`
+}
+
+// QueryResult is a query benchmark's outcome.
+type QueryResult struct {
+	Label   string
+	Queries []QueryTiming
+	// GeomeanP50 is the geometric mean of the queries' p50s.
+	GeomeanP50 time.Duration
+}
+
+// RunQueries runs each query Runs times, one at a time, and reports its
+// latency percentiles.
+func RunQueries(ctx context.Context, o QueryOptions) (QueryResult, error) {
+	if o.Runs <= 0 {
+		o.Runs = 10
+	}
+	if o.Window == 0 {
+		o.Window = time.Hour
+	}
+	if o.Step == 0 {
+		o.Step = 15 * time.Second
+	}
+	if o.End.IsZero() {
+		o.End = time.Now()
+	}
+	if len(o.Queries) == 0 {
+		o.Queries = DashboardQueries()
+	}
+	res := QueryResult{Label: o.Label}
+	logSum := 0.0
+	for _, q := range o.Queries {
+		qt := QueryTiming{Name: q.Name}
+		var lat []time.Duration
+		for run := 0; run < o.Runs; run++ {
+			d, body, err := o.do(ctx, q)
+			if err != nil {
+				qt.Errors++
+				if qt.Errors == 1 {
+					qt.Result = "error: " + err.Error()
+				}
+				continue
+			}
+			if run == 0 {
+				qt.Result = body
+			}
+			lat = append(lat, d)
+		}
+		if len(lat) == 0 {
+			return res, fmt.Errorf("query %s failed every run: %s", q.Name, qt.Result)
+		}
+		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+		qt.P50, qt.P90 = lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*9/10)]
+		logSum += math.Log(float64(qt.P50))
+		res.Queries = append(res.Queries, qt)
+	}
+	res.GeomeanP50 = time.Duration(math.Exp(logSum / float64(len(res.Queries))))
+	return res, nil
+}
+
+func (o QueryOptions) do(ctx context.Context, q Query) (time.Duration, string, error) {
+	v := url.Values{"query": {q.Expr}}
+	path := "/api/v1/query"
+	ts := func(t time.Time) string { return strconv.FormatFloat(float64(t.UnixMilli())/1000, 'f', 3, 64) }
+	if q.Range {
+		path = "/api/v1/query_range"
+		v.Set("start", ts(o.End.Add(-o.Window)))
+		v.Set("end", ts(o.End))
+		v.Set("step", strconv.FormatFloat(o.Step.Seconds(), 'f', -1, 64))
+	} else {
+		v.Set("time", ts(o.End))
+	}
+	if o.Stats {
+		v.Set("stats", "all")
+	}
+	base, err := url.Parse(o.BaseURL)
+	if err != nil {
+		return 0, "", err
+	}
+	start := time.Now()
+	var status int
+	var body []byte
+	if o.Signer != nil {
+		resp, b, err := o.Signer.Raw(ctx, http.MethodGet, base.Path+path, v, "", nil, o.Headers)
+		if err != nil {
+			return 0, "", err
+		}
+		status, body = resp.StatusCode, b
+	} else {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(o.BaseURL, "/")+path+"?"+v.Encode(), nil)
+		if err != nil {
+			return 0, "", err
+		}
+		for k, vs := range o.Headers {
+			req.Header[k] = vs
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, "", err
+		}
+		body, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return 0, "", err
+		}
+		status = resp.StatusCode
+	}
+	d := time.Since(start)
+	if status != http.StatusOK {
+		return 0, "", fmt.Errorf("HTTP %d: %.200s", status, body)
+	}
+	return d, string(body), nil
+}
+
+// ReportQueries prints query results side by side, with each target's
+// p50 as a ratio of the first target's (lower is faster).
+func ReportQueries(w io.Writer, results []QueryResult) {
+	if len(results) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprint(tw, "query")
+	for _, r := range results {
+		fmt.Fprintf(tw, "\t%s p50\tratio", r.Label)
+	}
+	fmt.Fprintln(tw)
+	for i, q := range results[0].Queries {
+		fmt.Fprint(tw, q.Name)
+		for _, r := range results {
+			if i >= len(r.Queries) {
+				fmt.Fprint(tw, "\t-\t-")
+				continue
+			}
+			fmt.Fprintf(tw, "\t%s\t%.2f", r.Queries[i].P50.Round(10*time.Microsecond), float64(r.Queries[i].P50)/float64(q.P50))
+		}
+		fmt.Fprintln(tw)
+	}
+	fmt.Fprint(tw, "geomean")
+	for _, r := range results {
+		fmt.Fprintf(tw, "\t%s\t%.2f", r.GeomeanP50.Round(10*time.Microsecond), float64(r.GeomeanP50)/float64(results[0].GeomeanP50))
+	}
+	fmt.Fprintln(tw)
+	_ = tw.Flush()
+}
