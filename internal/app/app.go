@@ -314,7 +314,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		Audit:        a.audit.Routes(),
 		Limits:       a.limitsService.Routes(arns, a.workspaces),
 		Usage:        a.usage.Routes(a.workspaces, a.limits, a.ha),
-		AWS:          a.aws.Routes(arns),
+		AWS:          a.toOwnerOf(a.aws.Routes(arns), cluster.GroupAWS, "id", "PollAWSIntegration"),
 		Hosts:        a.hosts.Routes(arns, a.workspaces),
 		Console: console.HTTP{Sessions: a.sessions, Dashboards: a.dashboards, Workspaces: a.workspaces, UserARN: a.iam.UserARN,
 			Audit: a.audit, ARNs: arns, Logger: logger.With("component", "console")}.Routes(),

@@ -125,6 +125,12 @@ func (a *App) ownedWorkspaces(context.Context) ([]string, error) {
 // there, with the identity it authenticated. Not in a cluster, the routes
 // are unchanged.
 func (a *App) toOwner(routes []httpapi.Route, names ...string) []httpapi.Route {
+	return a.toOwnerOf(routes, cluster.GroupWorkspace, "workspaceId", names...)
+}
+
+// toOwnerOf is toOwner for the singletons of group, keyed by the path
+// value named key (an AWS integration's id ...).
+func (a *App) toOwnerOf(routes []httpapi.Route, group, key string, names ...string) []httpapi.Route {
 	if a.coord == nil {
 		return routes
 	}
@@ -135,21 +141,21 @@ func (a *App) toOwner(routes []httpapi.Route, names ...string) []httpapi.Route {
 		}
 		local := rt.Handler
 		out[i].Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ws := r.PathValue("workspaceId")
-			if a.ownsWorkspace(ws) || r.Header.Get(cluster.ForwardedHeader) != "" {
+			k := r.PathValue(key)
+			if a.own.Owns(group, k) || r.Header.Get(cluster.ForwardedHeader) != "" {
 				// Here, or already forwarded once: never forward twice.
 				local.ServeHTTP(w, r)
 				return
 			}
-			owner, ok := a.coord.Owner(cluster.GroupWorkspace, ws)
+			owner, ok := a.coord.Owner(group, k)
 			if !ok || owner.ID == a.coord.Self().ID {
 				// This node is to own it and will within a renewal period.
-				httpapi.WriteError(w, r, rt.Plane, apierr.Unavailable(1, "workspace %s is moving to this node; retry", ws))
+				httpapi.WriteError(w, r, rt.Plane, apierr.Unavailable(1, "%s is moving to this node; retry", k))
 				return
 			}
 			if err := a.forwarder.Forward(w, r, owner, httpapi.Identity(r), httpapi.Body(r)); err != nil {
-				a.logger.Warn("forward to the workspace's owner", "workspace", ws, "owner", owner.ID, "err", err)
-				httpapi.WriteError(w, r, rt.Plane, apierr.Unavailable(1, "the node running workspace %s is unreachable; retry", ws))
+				a.logger.Warn("forward to the owner", "group", group, "key", k, "owner", owner.ID, "err", err)
+				httpapi.WriteError(w, r, rt.Plane, apierr.Unavailable(1, "the node running %s is unreachable; retry", k))
 			}
 		})
 	}
