@@ -266,8 +266,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		Owns: a.ownsWorkspace, Epoch: func(ws string) int64 { return a.own.Epoch(cluster.GroupWorkspace, ws) },
 		Source: a.amConfig, Limits: a.limits, Logs: a.logging, Registries: telemetry.NewRegistries(),
 		ExternalURL: a.externalURL, Retention: time.Duration(cfg.Alertmanager.Retention),
-		SNS:      snsnotify.Options{Endpoint: cfg.Alertmanager.SNSEndpoint, STSEndpoint: cfg.Alertmanager.STSEndpoint},
-		Firewall: firewall,
+		SNS:            snsnotify.Options{Endpoint: cfg.Alertmanager.SNSEndpoint, STSEndpoint: cfg.Alertmanager.STSEndpoint},
+		Firewall:       firewall,
+		ResyncInterval: a.sharedRefresh(time.Minute),
 	})
 	a.registry.MustRegister(a.alertmanager)
 	a.ruler = ruler.New(ruler.Options{
@@ -276,6 +277,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		Logs: a.logging, Registries: telemetry.NewRegistries(), ExternalURL: a.externalURL,
 		OutageTolerance: time.Duration(cfg.Ruler.OutageTolerance), ForGracePeriod: time.Duration(cfg.Ruler.ForGracePeriod),
 		ResendDelay: time.Duration(cfg.Ruler.ResendDelay), DefaultInterval: time.Duration(cfg.Ruler.DefaultEvaluationInterval),
+		// Another node may activate a namespace of a workspace this node
+		// runs: re-read them often enough in a cluster.
+		ResyncInterval: a.sharedRefresh(time.Minute),
 	})
 	a.ruleGroups.OnChange(func(_ context.Context, ws string) { a.ruler.Sync(ws) })
 	a.amConfig.OnChange(func(_ context.Context, ws string) { a.alertmanager.Sync(ws) })
