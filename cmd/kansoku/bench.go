@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 
@@ -75,10 +76,14 @@ func registerBench(a *kingpin.Application, commands map[string]func(context.Cont
 	qc.Flag("window", "Range of range queries, ending now.").Default("1h").DurationVar(&qo.Window)
 	qc.Flag("step", "Step of range queries.").Default("15s").DurationVar(&qo.Step)
 	qc.Flag("stats", "Ask for stats=all.").BoolVar(&qo.Stats)
+	qAt := qc.Flag("at", "Unix time the queries are evaluated at (range queries end there); default now.").Int64()
 	qc.Flag("label", "Name of the target in the report.").StringVar(&qo.Label)
 	qHeaders := qc.Flag("header", "Extra request header Name=Value (e.g. X-Scope-OrgID=tenant); repeatable.").StringMap()
 	qJSON := qc.Flag("json-out", "Also write the result as JSON to this file.").String()
 	commands["bench query"] = func(ctx context.Context) error {
+		if *qAt > 0 {
+			qo.End = time.Unix(*qAt, 0)
+		}
 		if qo.Label == "" {
 			qo.Label = qo.BaseURL
 		}

@@ -43,9 +43,14 @@ type limitedQuerier struct {
 	cq       storage.ChunkQuerier
 	lim      *limits.Limits
 	counters *queryCounters
+	// count, when the storage can, counts a selection's chunks and bytes
+	// from its index alone (tenantdb.Manager.CountChunks), instead of
+	// a pass over the chunks themselves before they are read again.
+	count    func(ctx context.Context, mint, maxt int64, matchers ...*labels.Matcher) (int64, int64, error)
+	min, max int64
 }
 
-func newLimitedQuerier(q storage.Querier, chunkQuerier func() (storage.ChunkQuerier, error), lim *limits.Limits) storage.Querier {
+func newLimitedQuerier(q storage.Querier, chunkQuerier func() (storage.ChunkQuerier, error), lim *limits.Limits) *limitedQuerier {
 	return &limitedQuerier{q: q, chunks: chunkQuerier, lim: lim, counters: &queryCounters{}}
 }
 
@@ -75,6 +80,23 @@ func (q *limitedQuerier) Select(ctx context.Context, sortSeries bool, hints *sto
 
 // countChunks adds a selection's chunks and bytes to the query's counts.
 func (q *limitedQuerier) countChunks(ctx context.Context, hints *storage.SelectHints, matchers []*labels.Matcher) error {
+	if q.count != nil {
+		mint, maxt := q.min, q.max
+		if hints != nil {
+			mint, maxt = hints.Start, hints.End
+		}
+		n, bytes, err := q.count(ctx, mint, maxt, matchers...)
+		if err != nil {
+			return err
+		}
+		if max := q.lim.MaxChunksPerQuery; max > 0 && q.counters.chunks.Add(n) > int64(max) {
+			return &limitError{fmt.Sprintf("the query hit the max number of chunks limit while fetching chunks from ingesters (limit: %d chunks)", max)}
+		}
+		if max := q.lim.MaxBytesPerQuery; max > 0 && q.counters.bytes.Add(bytes) > max {
+			return &limitError{fmt.Sprintf("the query hit the aggregated data size limit (limit: %d bytes)", max)}
+		}
+		return nil
+	}
 	if q.cq == nil {
 		cq, err := q.chunks()
 		if err != nil {

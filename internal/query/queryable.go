@@ -20,6 +20,12 @@ type Storage interface {
 	ChunkQuerier(ws string, mint, maxt int64) (storage.ChunkQuerier, error)
 }
 
+// ChunkCounter is a storage that counts, from its index alone, the chunks
+// and bytes a selection would read (tenantdb.Manager).
+type ChunkCounter interface {
+	CountChunks(ctx context.Context, ws string, mint, maxt int64, matchers ...*labels.Matcher) (chunks, bytes int64, err error)
+}
+
 // Queryable is a storage.Queryable over every workspace that reads the
 // workspace to query from the request context (package tenant). The PromQL
 // engine and the HTTP API use it like any Prometheus storage; every read
@@ -72,7 +78,14 @@ func (t *tenantQuerier) get(ctx context.Context) (storage.Querier, error) {
 	inner, err := t.parent.Storage.Querier(ws, t.mint, t.maxt)
 	if err == nil {
 		mint, maxt := t.mint, t.maxt
-		inner = newLimitedQuerier(inner, func() (storage.ChunkQuerier, error) { return t.parent.Storage.ChunkQuerier(ws, mint, maxt) }, lim)
+		lq := newLimitedQuerier(inner, func() (storage.ChunkQuerier, error) { return t.parent.Storage.ChunkQuerier(ws, mint, maxt) }, lim)
+		if c, ok := t.parent.Storage.(ChunkCounter); ok {
+			lq.count = func(ctx context.Context, from, to int64, ms ...*labels.Matcher) (int64, int64, error) {
+				return c.CountChunks(ctx, ws, from, to, ms...)
+			}
+			lq.min, lq.max = mint, maxt
+		}
+		inner = lq
 	}
 	t.inner, t.err = inner, err
 	return inner, err

@@ -1,0 +1,81 @@
+package tenantdb
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb"
+	"github.com/prometheus/prometheus/tsdb/chunks"
+)
+
+// CountChunks counts from the index exactly the chunks a chunk querier
+// reads, in the head and in blocks, for any range and selector.
+func TestCountChunksMatchesTheChunksRead(t *testing.T) {
+	m := New(Options{Dir: t.TempDir()})
+	t.Cleanup(func() { _ = m.CloseAll() })
+	const ws = "ws-11111111-2222-4333-8444-555555555555"
+	if err := m.Open(ws, 365*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	base := time.Now().Add(-3 * time.Hour).Truncate(time.Hour).UnixMilli()
+	app, _ := m.Appender(context.Background(), ws)
+	for s := 0; s < 20; s++ {
+		l := labels.FromStrings("__name__", fmt.Sprintf("m%d", s%4), "s", fmt.Sprint(s))
+		var ref storage.SeriesRef
+		for i := 0; i < 900; i++ { // 900 samples, 10 s apart: several chunks per series
+			var err error
+			if ref, err = app.Append(ref, l, base+int64(i)*10000, float64(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := app.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	check := func(stage string) {
+		t.Helper()
+		for _, tc := range []struct {
+			mint, maxt int64
+			ms         []*labels.Matcher
+		}{
+			{base, base + 9000*1000, []*labels.Matcher{labels.MustNewMatcher(labels.MatchEqual, "__name__", "m1")}},
+			{base + 3600*1000, base + 5400*1000, []*labels.Matcher{labels.MustNewMatcher(labels.MatchRegexp, "__name__", "m.*")}},
+			{base - 1000, base + 10, []*labels.Matcher{labels.MustNewMatcher(labels.MatchRegexp, "s", "1.*")}},
+		} {
+			n, bytes, err := m.CountChunks(context.Background(), ws, tc.mint, tc.maxt, tc.ms...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cq, err := m.ChunkQuerier(ws, tc.mint, tc.maxt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := 0
+			css := cq.Select(context.Background(), false, nil, tc.ms...)
+			var it chunks.Iterator
+			for css.Next() {
+				it = css.At().Iterator(it)
+				for it.Next() {
+					want++
+				}
+			}
+			cq.Close()
+			if int(n) != want || (n > 0 && bytes <= 0) {
+				t.Errorf("%s [%d, %d] %v: counted %d chunks (%d bytes), the querier reads %d", stage, tc.mint, tc.maxt, tc.ms, n, bytes, want)
+			}
+		}
+	}
+	check("head")
+	db, _ := m.DB(ws)
+	if err := db.CompactHead(tsdb.NewRangeHead(db.Head(), base, base+2*3600*1000-1)); err != nil {
+		t.Fatal(err)
+	}
+	if len(db.Blocks()) == 0 {
+		t.Fatal("no block after compacting the head")
+	}
+	check("head and block")
+}
