@@ -22,7 +22,16 @@ type CredentialStore interface {
 	AccessKeySecret(ctx context.Context, accessKeyID string) (Principal, string, error)
 	// APIToken returns the owner and stored hash of a token.
 	APIToken(ctx context.Context, tokenID string) (Principal, []byte, error)
+	// SessionCredentials opens the session token of temporary credentials
+	// (an ASIA access key id) and returns whom they stand for and their
+	// secret; *Error when the token is not this key's, was tampered with,
+	// has expired, or its role or user is gone.
+	SessionCredentials(ctx context.Context, accessKeyID, token string) (*Identity, string, error)
 }
+
+// IsTemporaryKey reports whether an access key id is temporary
+// credentials' (AWS's ASIA prefix).
+func IsTemporaryKey(id string) bool { return strings.HasPrefix(id, "ASIA") }
 
 // SessionStore resolves web console sessions (package console).
 type SessionStore interface {
@@ -59,7 +68,11 @@ func NewAuthenticator(accountID, region string, store CredentialStore, now func(
 		Service: "aps",
 		MaxSkew: 15 * time.Minute,
 		Now:     now,
-		Secret: func(ctx context.Context, id string) (string, error) {
+		Secret: func(ctx context.Context, id, token string) (string, error) {
+			if token != "" || IsTemporaryKey(id) {
+				_, secret, err := store.SessionCredentials(ctx, id, token)
+				return secret, err
+			}
 			_, secret, err := store.AccessKeySecret(ctx, id)
 			return secret, err
 		},
@@ -105,14 +118,20 @@ func (at *Attempt) ClaimedKey() string {
 // "Authorization: Bearer <token>" and, for clients that only do basic auth
 // (promtool's URL user info, Grafana), as the password of HTTP basic auth.
 func (a *Authenticator) Begin(ctx context.Context, r *http.Request) (*Attempt, error) {
+	return a.BeginFor(ctx, r, nil)
+}
+
+// BeginFor is Begin for a route that accepts SigV4 scopes of the given
+// services (nil: aps only).
+func (a *Authenticator) BeginFor(ctx context.Context, r *http.Request, services []string) (*Attempt, error) {
 	if IsSigV4(r) {
-		p, err := a.SigV4.Begin(ctx, r)
+		p, err := a.SigV4.BeginScoped(ctx, r, services)
 		if err != nil {
 			return nil, err
 		}
 		at := &Attempt{a: a, sig: p}
 		if p.Verified() {
-			id, err := a.sigV4Identity(ctx, p.KeyID())
+			id, err := a.sigV4Identity(ctx, p)
 			if err != nil {
 				return nil, err
 			}
@@ -149,16 +168,25 @@ func (at *Attempt) Finish(ctx context.Context, body []byte) (*Identity, error) {
 	if at.id != nil {
 		return at.id, nil
 	}
-	return at.a.sigV4Identity(ctx, at.sig.KeyID())
+	return at.a.sigV4Identity(ctx, at.sig)
 }
 
-func (a *Authenticator) sigV4Identity(ctx context.Context, keyID string) (*Identity, error) {
+func (a *Authenticator) sigV4Identity(ctx context.Context, sig *Pending) (*Identity, error) {
+	keyID, token := sig.KeyID(), sig.SessionToken()
+	if token != "" || IsTemporaryKey(keyID) {
+		id, _, err := a.Store.SessionCredentials(ctx, keyID, token)
+		if err != nil {
+			return nil, err
+		}
+		id.AccountID, id.AccessKeyID, id.Method, id.Service = a.AccountID, keyID, MethodSigV4, sig.Service()
+		return id, nil
+	}
 	p, _, err := a.Store.AccessKeySecret(ctx, keyID)
 	if err != nil {
 		return nil, err
 	}
 	return &Identity{AccountID: a.AccountID, PrincipalID: p.ID, PrincipalName: p.Name, PrincipalARN: p.ARN,
-		AccessKeyID: keyID, Method: MethodSigV4}, nil
+		AccessKeyID: keyID, Method: MethodSigV4, Type: TypeUser, Service: sig.Service()}, nil
 }
 
 // authenticateSession accepts a console session cookie. Requests that may
