@@ -223,6 +223,19 @@ func (s *Server) wrap(declared route) http.Handler {
 				return
 			}
 			rt.Action, rt.AuthOnly, dispatched = d.Action, d.AuthOnly, &d
+			if d.RequestTags != nil {
+				r = r.WithContext(auth.WithRequestTags(r.Context(), *d.RequestTags))
+			}
+		}
+		if rt.RequestTags != nil {
+			tags, err := rt.RequestTags(r)
+			if err != nil {
+				httpapi.WriteError(rec, r, rt.Plane, err)
+				return
+			}
+			if tags != nil {
+				r = r.WithContext(auth.WithRequestTags(r.Context(), *tags))
+			}
 		}
 
 		if rt.Workspace {

@@ -19,6 +19,7 @@ import (
 	"github.com/kansoku/kansoku/internal/audit"
 	"github.com/kansoku/kansoku/internal/awsint"
 	"github.com/kansoku/kansoku/internal/cliflag"
+	"github.com/kansoku/kansoku/internal/iam"
 	"github.com/kansoku/kansoku/internal/ingest"
 	"github.com/kansoku/kansoku/internal/limits"
 	"github.com/kansoku/kansoku/internal/metastore"
@@ -45,6 +46,8 @@ type Config struct {
 	Ruler        ruler.Config        `yaml:"ruler"`
 	AWS          awsint.Config       `yaml:"aws_integration"`
 	Alertmanager alertmanager.Config `yaml:"alertmanager"`
+	// IAM configures roles, STS and OIDC providers.
+	IAM iam.Config `yaml:"iam"`
 	// WorkspaceLogs is the log store behind AMP's logging configuration.
 	WorkspaceLogs wslog.Config `yaml:"workspace_logs"`
 	// Limits are the default per-workspace limits (AMP's quotas).
@@ -115,6 +118,7 @@ func Default() Config {
 		Audit:         audit.DefaultConfig(),
 		Ruler:         ruler.DefaultConfig(),
 		Alertmanager:  alertmanager.DefaultConfig(),
+		IAM:           iam.DefaultConfig(),
 		AWS:           awsint.DefaultConfig(),
 		WorkspaceLogs: wslog.DefaultConfig(),
 		Limits:        limits.Defaults(),
@@ -158,6 +162,7 @@ func (c *Config) RegisterFlags(f *cliflag.Flags) {
 	c.Ingest.RegisterFlags(f)
 	c.Usage.RegisterFlags(f)
 	c.Alertmanager.RegisterFlags(f)
+	c.IAM.RegisterFlags(f)
 	c.AWS.RegisterFlags(f)
 }
 
@@ -189,7 +194,7 @@ func (c *Config) Validate() error {
 		v   interface{ Validate() error }
 	}{
 		{"storage.metadata", &c.Storage.Metadata}, {"workspace", &c.Workspace}, {"query", &c.Query}, {"ingest", &c.Ingest}, {"audit", &c.Audit}, {"ruler", &c.Ruler},
-		{"alertmanager", &c.Alertmanager}, {"aws_integration", &c.AWS}, {"workspace_logs", &c.WorkspaceLogs},
+		{"alertmanager", &c.Alertmanager}, {"iam", &c.IAM}, {"aws_integration", &c.AWS}, {"workspace_logs", &c.WorkspaceLogs},
 	} {
 		if err := v.v.Validate(); err != nil {
 			return fmt.Errorf("%s: %w", v.key, err)

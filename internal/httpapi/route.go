@@ -10,6 +10,8 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
+
+	"github.com/kansoku/kansoku/internal/auth"
 )
 
 // Plane says which error format a route speaks.
@@ -100,6 +102,11 @@ type Route struct {
 	// AuthOnly, and authorizes the request itself.
 	Unsigned        func(r *http.Request) bool
 	UnsignedMaxBody int64
+	// RequestTags returns the tags a request sets or names, for the
+	// aws:RequestTag/* and aws:TagKeys condition keys (nil: none). It runs
+	// after the body is read and before authorization; an error answers
+	// the request.
+	RequestTags func(r *http.Request) (*auth.RequestTags, error)
 }
 
 // Dispatched is the operation a request of a Dispatch route asks for.
@@ -112,6 +119,9 @@ type Dispatched struct {
 	// (AssumeRole's trust policy) or needs no permission
 	// (GetCallerIdentity, as on AWS).
 	AuthOnly bool
+	// RequestTags are the tags the operation sets (aws:RequestTag/*,
+	// aws:TagKeys).
+	RequestTags *auth.RequestTags
 }
 
 // ControlRoute returns a control-plane route (AWS errors, 4 MiB bodies).

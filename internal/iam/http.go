@@ -26,7 +26,7 @@ func (s *Service) Routes() []httpapi.Route {
 	anyUser := httpapi.One(func(*http.Request) string { return s.UserARN("*") })
 	pol := httpapi.One(func(r *http.Request) string { return r.PathValue("policyArn") })
 	anyPolicy := httpapi.One(func(*http.Request) string { return s.PolicyARN("*") })
-	return []httpapi.Route{
+	return append([]httpapi.Route{
 		adm("CreateUser", "POST", "/admin/v1/iam/users", "iam:CreateUser", h.userFromBody, h.createUser),
 		adm("ListUsers", "GET", "/admin/v1/iam/users", "iam:ListUsers", anyUser, h.listUsers),
 		adm("GetUser", "GET", "/admin/v1/iam/users/{userName}", "iam:GetUser", user, h.getUser),
@@ -48,7 +48,8 @@ func (s *Service) Routes() []httpapi.Route {
 		adm("CreateAPIToken", "POST", "/admin/v1/tokens", "kansoku:CreateAPIToken", h.userFromBody, h.createAPIToken),
 		adm("ListAPITokens", "GET", "/admin/v1/tokens", "kansoku:ListAPITokens", httpapi.One(h.userFromQuery), h.listAPITokens),
 		adm("DeleteAPIToken", "DELETE", "/admin/v1/tokens/{tokenId}", "kansoku:DeleteAPIToken", h.tokenOwner, h.deleteAPIToken),
-	}
+		s.queryRoute(),
+	}, s.resourcePolicyRoutes()...)
 }
 
 // handlers decode the admin API's JSON and call the Service.

@@ -110,6 +110,7 @@ type Service struct {
 	policies policyCache
 	versions versionStore
 	oidc     *oidcKeys
+	ops      map[string]queryOp
 }
 
 type cachedKey struct {
@@ -138,6 +139,7 @@ func New(store Store, box *secrets.Box, accountID string, logger *slog.Logger, c
 		policies: policyCache{m: map[string]cachedPolicies{}},
 	}
 	s.versions, _ = store.(versionStore)
+	s.ops = queryOperations()
 	s.oidc = newOIDCKeys(OIDCOptions{}, s.now)
 	return s
 }

@@ -83,7 +83,6 @@ func (s *Service) CreatePolicy(ctx context.Context, name, description, document 
 	return PolicyInfo{ARN: p.ARN, Name: name, Description: description, Document: document, CreatedAt: now, UpdatedAt: now}, nil
 }
 
-
 // Policy returns a policy by ARN.
 func (s *Service) Policy(ctx context.Context, arn string) (PolicyInfo, error) {
 	if m, ok := policy.Managed()[arn]; ok {
@@ -245,4 +244,3 @@ func (s *Service) AttachedUserPolicies(ctx context.Context, userName string) ([]
 	}
 	return out, nil
 }
-

@@ -64,27 +64,27 @@ func policyChars(doc string) int {
 
 // IAM's query-protocol errors, with the statuses of its service model.
 func noSuchEntity(format string, args ...any) error {
-	return &apierr.Error{Type: "NoSuchEntity", Status: 404, Message: fmt.Sprintf(format, args...)}
+	return &apierr.Error{Type: "NoSuchEntityException", Status: 404, Message: fmt.Sprintf(format, args...)}
 }
 
 func entityExists(format string, args ...any) error {
-	return &apierr.Error{Type: "EntityAlreadyExists", Status: 409, Message: fmt.Sprintf(format, args...)}
+	return &apierr.Error{Type: "EntityAlreadyExistsException", Status: 409, Message: fmt.Sprintf(format, args...)}
 }
 
 func limitExceeded(format string, args ...any) error {
-	return &apierr.Error{Type: "LimitExceeded", Status: 409, Message: fmt.Sprintf(format, args...)}
+	return &apierr.Error{Type: "LimitExceededException", Status: 409, Message: fmt.Sprintf(format, args...)}
 }
 
 func deleteConflict(format string, args ...any) error {
-	return &apierr.Error{Type: "DeleteConflict", Status: 409, Message: fmt.Sprintf(format, args...)}
+	return &apierr.Error{Type: "DeleteConflictException", Status: 409, Message: fmt.Sprintf(format, args...)}
 }
 
 func invalidInput(format string, args ...any) error {
-	return &apierr.Error{Type: "InvalidInput", Status: 400, Message: fmt.Sprintf(format, args...)}
+	return &apierr.Error{Type: "InvalidInputException", Status: 400, Message: fmt.Sprintf(format, args...)}
 }
 
 func malformedDoc(format string, args ...any) error {
-	return &apierr.Error{Type: "MalformedPolicyDocument", Status: 400, Message: fmt.Sprintf(format, args...)}
+	return &apierr.Error{Type: "MalformedPolicyDocumentException", Status: 400, Message: fmt.Sprintf(format, args...)}
 }
 
 // parseDoc checks a policy document's size and syntax.
