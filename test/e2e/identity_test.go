@@ -115,7 +115,9 @@ func TestRolesWithAWSCLI(t *testing.T) {
 
 	// A user with no policy at all.
 	admin.ok(nil, "iam", "create-user", "--user-name", "dev", "--tags", "Key=team,Value=obs")
-	var key struct{ AccessKey struct{ AccessKeyId, SecretAccessKey string } }
+	var key struct {
+		AccessKey struct{ AccessKeyId, SecretAccessKey string }
+	}
 	admin.ok(&key, "iam", "create-access-key", "--user-name", "dev")
 	dev := cli{t: t, bin: admin.bin, env: awsEnv(t, key.AccessKey.AccessKeyId, key.AccessKey.SecretAccessKey, "us-east-1"), url: s.URL}
 	dev.fails("AccessDeniedException", "amp", "list-workspaces")
@@ -228,7 +230,9 @@ func TestRolesWithAWSCLI(t *testing.T) {
 	v1 := cli{t: t, bin: awsV1(t), url: s.URL, env: []string{"HOME=" + home, "PATH=/usr/bin:/bin", "AWS_CONFIG_FILE=" + cfg,
 		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "none"), "AWS_PAGER=", "AWS_EC2_METADATA_DISABLED=true", "AWS_MAX_ATTEMPTS=1",
 		"AWS_ENDPOINT_URL_STS=" + s.URL, "AWS_PROFILE=writer"}}
-	var viaProfile struct{ Workspaces []struct{ WorkspaceId string } }
+	var viaProfile struct {
+		Workspaces []struct{ WorkspaceId string }
+	}
 	v1.ok(&viaProfile, "amp", "list-workspaces")
 	if len(viaProfile.Workspaces) != 1 || viaProfile.Workspaces[0].WorkspaceId != ws.WorkspaceId {
 		t.Fatalf("amp list-workspaces through the profile's role: %+v", viaProfile)
