@@ -303,3 +303,13 @@ func flipChar(s string, i int) string {
 	}
 	return string(b)
 }
+
+func stsCredsFromKeys(id, secret string) stsCreds {
+	var c stsCreds
+	c.Credentials.AccessKeyID, c.Credentials.SecretAccessKey = id, secret
+	return c
+}
+
+func clientFor(baseURL string, c stsCreds) *client.Client {
+	return client.New(baseURL, "us-east-1", c.aws())
+}
