@@ -19,6 +19,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/kansoku/kansoku/internal/egress"
 	"github.com/kansoku/kansoku/internal/metastore"
 )
 
@@ -119,6 +120,9 @@ func (k *oidcKeys) getJSON(ctx context.Context, u string, v any) error {
 	req.Header.Set("Accept", "application/json")
 	resp, err := k.client.Do(req)
 	if err != nil {
+		if egress.IsRefused(err) {
+			return fmt.Errorf("fetch %s: the issuer's address is refused (an internal address; an operator can open its network with iam.oidc.allow_networks)", u)
+		}
 		return fmt.Errorf("fetch %s: %w", u, err)
 	}
 	defer resp.Body.Close()
