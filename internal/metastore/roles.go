@@ -3,6 +3,7 @@ package metastore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -239,7 +240,7 @@ func (q *Queries) GetPolicyVersion(ctx context.Context, arn, versionID string) (
 }
 
 // ErrLimitExceeded is returned when a policy already has maxVersions versions.
-var ErrLimitExceeded = fmt.Errorf("limit exceeded")
+var ErrLimitExceeded = errors.New("limit exceeded")
 
 // CreatePolicyVersion adds a version to a policy (v2, v3 ...), at most
 // maxVersions of them, making it the default when asked. It returns the
@@ -419,7 +420,7 @@ func (q *Queries) PutResourcePolicy(ctx context.Context, p ResourcePolicy, expec
 	default:
 		err := q.execOne(ctx, `UPDATE resource_policies SET document = ?, revision_id = ?, updated_at = ? WHERE workspace_id = ? AND revision_id = ?`,
 			p.Document, p.RevisionID, millis(p.UpdatedAt), p.WorkspaceID, expectRevision)
-		if err == ErrNotFound {
+		if errors.Is(err, ErrNotFound) {
 			return ErrConflict
 		}
 		return err
@@ -469,7 +470,7 @@ func (q *Queries) DeleteResourcePolicy(ctx context.Context, workspaceID, expectR
 		return err
 	}
 	err := q.execOne(ctx, `DELETE FROM resource_policies WHERE workspace_id = ? AND revision_id = ?`, workspaceID, expectRevision)
-	if err == ErrNotFound {
+	if errors.Is(err, ErrNotFound) {
 		return ErrConflict
 	}
 	return err

@@ -283,7 +283,7 @@ func parseStatement(raw []byte, path string, vars bool, kind Kind) (Statement, e
 	return st, nil
 }
 
-func (st *Statement) parsePrincipal(fields map[string][]byte, path string) error {
+func (s *Statement) parsePrincipal(fields map[string][]byte, path string) error {
 	rp, hasP := fields["Principal"]
 	rn, hasN := fields["NotPrincipal"]
 	var err error
@@ -291,9 +291,9 @@ func (st *Statement) parsePrincipal(fields map[string][]byte, path string) error
 	case hasP && hasN:
 		return errorf(path, `"Principal" and "NotPrincipal" are mutually exclusive; use one of them`)
 	case hasP:
-		st.principal, err = parsePrincipals(rp, path, "Principal")
+		s.principal, err = parsePrincipals(rp, path, "Principal")
 	case hasN:
-		st.notPrincipal, err = parsePrincipals(rn, path, "NotPrincipal")
+		s.notPrincipal, err = parsePrincipals(rn, path, "NotPrincipal")
 	default:
 		return errorf(path, `missing "Principal": a resource or trust policy says whom each statement applies to`)
 	}
