@@ -35,9 +35,10 @@ func IsTemporaryKey(id string) bool { return strings.HasPrefix(id, "ASIA") }
 
 // SessionStore resolves web console sessions (package console).
 type SessionStore interface {
-	// Session returns the owner and CSRF token of the session a cookie value
-	// names; *Error for unknown, expired or forged values.
-	Session(ctx context.Context, cookie string) (Principal, string, error)
+	// Session returns who signed in (a user, or a role session signed in
+	// with temporary credentials) and the CSRF token of the session a
+	// cookie value names; *Error for unknown, expired or forged values.
+	Session(ctx context.Context, cookie string) (*Identity, string, error)
 }
 
 // Web console session: the cookie that carries it, and the header that
@@ -194,7 +195,7 @@ func (a *Authenticator) sigV4Identity(ctx context.Context, sig *Pending) (*Ident
 // when the browser sends an Origin, come from this server's own origin
 // (the cookie is also SameSite=Strict).
 func (a *Authenticator) authenticateSession(ctx context.Context, r *http.Request, cookie string) (*Identity, error) {
-	p, csrf, err := a.Sessions.Session(ctx, cookie)
+	id, csrf, err := a.Sessions.Session(ctx, cookie)
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +209,11 @@ func (a *Authenticator) authenticateSession(ctx context.Context, r *http.Request
 			return nil, authErr(CodeMissingAuth, "The console request comes from another origin (%s)", o)
 		}
 	}
-	return &Identity{AccountID: a.AccountID, PrincipalID: p.ID, PrincipalName: p.Name, PrincipalARN: p.ARN, Method: MethodSession}, nil
+	id.AccountID, id.Method = a.AccountID, MethodSession
+	if id.Type == "" {
+		id.Type = TypeUser
+	}
+	return id, nil
 }
 
 // sameOrigin reports whether a browser's Origin is this server: the

@@ -209,4 +209,26 @@ func contractIdentity(t *testing.T, open opener) {
 	if _, err := db.GetResourcePolicy(ctx, "ws-1"); !errors.Is(err, metastore.ErrNotFound) {
 		t.Fatalf("a deleted workspace's policy: %v", err)
 	}
+
+	// Console sessions signed in with temporary credentials.
+	cs := metastore.ConsoleRoleSession{ID: "r1", SecretHash: []byte{1}, AccessKeyID: "ASIA1", SessionToken: "tok", CSRFToken: "c",
+		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := db.CreateConsoleRoleSession(ctx, cs); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateConsoleRoleSession(ctx, cs); !errors.Is(err, metastore.ErrConflict) {
+		t.Fatalf("twice: %v", err)
+	}
+	if err := db.TouchConsoleRoleSession(ctx, "r1", now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.GetConsoleRoleSession(ctx, "r1"); err != nil || got.SessionToken != "tok" || !got.LastSeenAt.Equal(now.Add(time.Minute)) {
+		t.Fatalf("round trip: %+v %v", got, err)
+	}
+	if n, err := db.DeleteExpiredConsoleRoleSessions(ctx, now.Add(2*time.Hour)); err != nil || n != 1 {
+		t.Fatalf("expired: %d %v", n, err)
+	}
+	if _, err := db.GetConsoleRoleSession(ctx, "r1"); !errors.Is(err, metastore.ErrNotFound) {
+		t.Fatalf("gone: %v", err)
+	}
 }

@@ -468,6 +468,26 @@ var migrations = []migration{
 		revision_id TEXT NOT NULL,
 		updated_at BIGINT NOT NULL
 	)`},
+		{sql: `CREATE TABLE console_role_sessions (
+		id TEXT PRIMARY KEY,
+		secret_hash BLOB NOT NULL,
+		access_key_id TEXT NOT NULL,
+		session_token TEXT NOT NULL,
+		csrf_token TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		last_seen_at BIGINT NOT NULL,
+		expires_at BIGINT NOT NULL
+	)`,
+			postgres: `CREATE TABLE console_role_sessions (
+		id TEXT PRIMARY KEY,
+		secret_hash BYTEA NOT NULL,
+		access_key_id TEXT NOT NULL,
+		session_token TEXT NOT NULL,
+		csrf_token TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		last_seen_at BIGINT NOT NULL,
+		expires_at BIGINT NOT NULL
+	)`},
 	},
 }
 

@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -280,12 +282,29 @@ func TestRolesWithAWSCLI(t *testing.T) {
 	dev.ok(&fresh, "sts", "assume-role", "--role-arn", roleARN("Writer"), "--role-session-name", "fresh")
 	dev.with(fresh.env()...).ok(nil, "amp", "list-workspaces")
 
+	// The console signs in with the same temporary credentials.
+	console := signInConsole(t, s.URL, map[string]string{"accessKeyId": fresh.Credentials.AccessKeyID,
+		"secretAccessKey": fresh.Credentials.SecretAccessKey, "sessionToken": fresh.Credentials.SessionToken})
+	if console.arn != "arn:aws:sts::"+acct+":assumed-role/Writer/fresh" {
+		t.Fatalf("console session of a role: %+v", console)
+	}
+	if code := console.get(t, "/workspaces"); code != 200 {
+		t.Fatalf("console request with a role session: %d", code)
+	}
+	if code := signInConsoleStatus(t, s.URL, map[string]string{"accessKeyId": fresh.Credentials.AccessKeyID,
+		"secretAccessKey": "wrong" + fresh.Credentials.SecretAccessKey[5:], "sessionToken": fresh.Credentials.SessionToken}); code != 401 {
+		t.Fatalf("console sign-in with a wrong secret: %d", code)
+	}
+
 	// Deleting the role ends its sessions.
 	admin.fails("DeleteConflict", "iam", "delete-role", "--role-name", "Writer")
 	admin.ok(nil, "iam", "delete-role-policy", "--role-name", "Writer", "--policy-name", "AWSRevokeOlderSessions")
 	admin.ok(nil, "iam", "detach-role-policy", "--role-name", "Writer", "--policy-arn", "arn:aws:iam::aws:policy/AmazonPrometheusFullAccess")
 	admin.ok(nil, "iam", "delete-role", "--role-name", "Writer")
 	dev.with(fresh.env()...).fails("UnrecognizedClientException", "amp", "list-workspaces")
+	if code := console.get(t, "/workspaces"); code != 403 {
+		t.Fatalf("the console session of a deleted role: %d", code)
+	}
 	// A new role of the same name does not revive them.
 	admin.ok(nil, "iam", "create-role", "--role-name", "Writer", "--assume-role-policy-document", trustDoc(`{"AWS":"arn:aws:iam::`+acct+`:user/dev"}`))
 	dev.with(fresh.env()...).fails("UnrecognizedClientException", "amp", "list-workspaces")
@@ -312,4 +331,53 @@ func stsCredsFromKeys(id, secret string) stsCreds {
 
 func clientFor(baseURL string, c stsCreds) *client.Client {
 	return client.New(baseURL, "us-east-1", c.aws())
+}
+
+// consoleSession is a signed-in web console session.
+type consoleSession struct {
+	base, cookie, csrf, arn string
+}
+
+func signInConsoleStatus(t *testing.T, base string, creds map[string]string) int {
+	t.Helper()
+	b, _ := json.Marshal(creds)
+	resp, err := http.Post(base+"/console/api/session", "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func signInConsole(t *testing.T, base string, creds map[string]string) consoleSession {
+	t.Helper()
+	b, _ := json.Marshal(creds)
+	resp, err := http.Post(base+"/console/api/session", "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct{ Arn, CsrfToken string }
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("console sign-in: %d %v", resp.StatusCode, err)
+	}
+	s := consoleSession{base: base, csrf: out.CsrfToken, arn: out.Arn}
+	for _, c := range resp.Cookies() {
+		if c.Name == "kansoku_session" {
+			s.cookie = c.Value
+		}
+	}
+	return s
+}
+
+func (s consoleSession) get(t *testing.T, path string) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", s.base+path, nil)
+	req.AddCookie(&http.Cookie{Name: "kansoku_session", Value: s.cookie})
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
