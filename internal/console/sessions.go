@@ -124,8 +124,8 @@ type SignInInput struct {
 	SecretAccessKey string `json:"secretAccessKey,omitempty"`
 	// SessionToken comes with temporary credentials (aws sts assume-role).
 	SessionToken string `json:"sessionToken,omitempty"`
-	User            string `json:"user,omitempty"`
-	Password        string `json:"password,omitempty"`
+	User         string `json:"user,omitempty"`
+	Password     string `json:"password,omitempty"`
 }
 
 // Session is a new session: the cookie value to set and its CSRF token.
