@@ -167,6 +167,25 @@ func TestWebIdentityIRSA(t *testing.T) {
 	}
 	irsa.ok(nil, "amp", "list-workspaces")
 
+	// An issuer Kansoku cannot reach (air-gapped): its keys given inline
+	// with `kansoku iam set-oidc-keys`.
+	const offline = "https://oidc.cluster.invalid/id/AIRGAP"
+	var offProv struct{ OpenIDConnectProviderArn string }
+	admin.ok(&offProv, "iam", "create-open-id-connect-provider", "--url", offline, "--client-id-list", "sts.amazonaws.com", "--thumbprint-list", "9e99a48a9960b14926bb7f3b02e22da2b0ab7280")
+	offTrust := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":%q},"Action":"sts:AssumeRoleWithWebIdentity",
+	  "Condition":{"StringEquals":{"oidc.cluster.invalid/id/AIRGAP:sub":%q}}}]}`, offProv.OpenIDConnectProviderArn, sub)
+	admin.ok(nil, "iam", "create-role", "--role-name", "airgapped", "--assume-role-policy-document", offTrust)
+	offTok := iss.token(t, nil, offline, sub, "sts.amazonaws.com", time.Now().Add(time.Hour))
+	anon.fails("IDPCommunicationError", "sts", "assume-role-with-web-identity", "--role-arn", "arn:aws:iam::"+me.Account+":role/airgapped",
+		"--role-session-name", "off", "--web-identity-token", offTok)
+	jwks, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &iss.key.PublicKey, KeyID: "k1", Use: "sig", Algorithm: "RS256"}}})
+	jwksFile := writeToken(t, string(jwks))
+	if out, code := s.kansoku(t, "iam", "set-oidc-keys", offProv.OpenIDConnectProviderArn, "--jwks", jwksFile); code != 0 {
+		t.Fatalf("kansoku iam set-oidc-keys: %s", out)
+	}
+	anon.ok(nil, "sts", "assume-role-with-web-identity", "--role-arn", "arn:aws:iam::"+me.Account+":role/airgapped",
+		"--role-session-name", "off", "--web-identity-token", offTok)
+
 	// Prometheus 3.15 as on EKS: the token file, the role, remote_write with sigv4.
 	cfg := fmt.Sprintf(`
 global:
@@ -196,4 +215,10 @@ remote_write:
 	if l := p.log(); strings.Contains(l, "HTTP status 4") {
 		t.Fatalf("Prometheus was refused:\n%s", lastLines(l, 20))
 	}
+
+	// `kansoku iam revoke-role-sessions` ends the sessions issued so far.
+	if out, code := s.kansoku(t, "iam", "revoke-role-sessions", "amp-ingest"); code != 0 || !strings.Contains(out, "AWSRevokeOlderSessions") {
+		t.Fatalf("kansoku iam revoke-role-sessions: %s", out)
+	}
+	admin.with(wi.env()...).fails("AccessDeniedException", "amp", "list-workspaces")
 }
