@@ -2,6 +2,8 @@ package iam
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -165,7 +167,8 @@ func (s *Service) sessionPolicies(ctx context.Context, sess *auth.Session) ([]po
 	}
 	var out []policy.NamedPolicy
 	if sess.Policy != "" {
-		key := "session:" + sess.Policy
+		sum := sha256.Sum256([]byte(sess.Policy))
+		key := "session:" + hex.EncodeToString(sum[:])
 		now := s.now()
 		s.mu.Lock()
 		p, ok := s.docCache.get(key, now, s.cacheTTL)

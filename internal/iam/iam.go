@@ -137,6 +137,9 @@ func New(store Store, box *secrets.Box, accountID string, logger *slog.Logger, c
 		store: store, box: box, accountID: accountID, logger: logger, now: time.Now, cacheTTL: cacheTTL,
 		keys: map[string]cachedKey{}, tokens: map[string]cachedToken{},
 		policies: policyCache{m: map[string]cachedPolicies{}},
+		// Session policies are cached by their hash: callers choose them,
+		// so fewer are kept.
+		docCache: ttlCache[policy.Policy]{max: 10000},
 	}
 	s.versions, _ = store.(versionStore)
 	s.ops = queryOperations()

@@ -138,9 +138,12 @@ type cachedEntry[T any] struct {
 	at time.Time
 }
 
-// ttlCache is a small map whose entries live for the IAM cache's TTL.
+// ttlCache is a small map whose entries live for the IAM cache's TTL. It
+// holds at most max entries (default 100,000) and starts afresh beyond, so
+// a caller spraying keys bounds its memory, not its correctness.
 type ttlCache[T any] struct {
-	m map[string]cachedEntry[T]
+	m   map[string]cachedEntry[T]
+	max int
 }
 
 func (c *ttlCache[T]) get(key string, now time.Time, ttl time.Duration) (*T, bool) {
@@ -152,7 +155,11 @@ func (c *ttlCache[T]) get(key string, now time.Time, ttl time.Duration) (*T, boo
 }
 
 func (c *ttlCache[T]) put(key string, v *T, now time.Time) {
-	if c.m == nil || len(c.m) > 100000 { // bound memory against id spraying
+	limit := c.max
+	if limit == 0 {
+		limit = 100000
+	}
+	if c.m == nil || len(c.m) >= limit { // bound memory against id spraying
 		c.m = map[string]cachedEntry[T]{}
 	}
 	c.m[key] = cachedEntry[T]{v: v, at: now}

@@ -381,3 +381,118 @@ func (s consoleSession) get(t *testing.T, path string) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// TestIAMPoliciesWithAWSCLI: managed policies and their versions, inline
+// policies, tags, access keys and the simulator through `aws iam`, with
+// IAM's error codes.
+func TestIAMPoliciesWithAWSCLI(t *testing.T) {
+	s := startServer(t, "")
+	admin := cli{t: t, bin: need(t, "/usr/bin/aws"), env: awsEnv(t, s.Creds["AWS_ACCESS_KEY_ID"], s.Creds["AWS_SECRET_ACCESS_KEY"], "us-east-1"), url: s.URL}
+	var me struct{ Account string }
+	admin.ok(&me, "sts", "get-caller-identity")
+	doc := func(action string) string {
+		return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"` + action + `","Resource":"*"}]}`
+	}
+	var pol struct {
+		Policy struct{ Arn, DefaultVersionId string }
+	}
+	admin.ok(&pol, "iam", "create-policy", "--policy-name", "readers", "--policy-document", doc("aps:ListWorkspaces"))
+	if pol.Policy.Arn != "arn:aws:iam::"+me.Account+":policy/readers" || pol.Policy.DefaultVersionId != "v1" {
+		t.Fatalf("create-policy: %+v", pol)
+	}
+	admin.fails("EntityAlreadyExists", "iam", "create-policy", "--policy-name", "readers", "--policy-document", doc("aps:ListWorkspaces"))
+	admin.fails("MalformedPolicyDocument", "iam", "create-policy", "--policy-name", "bad", "--policy-document", `{"Statement":[{"Effect":"Maybe"}]}`)
+	admin.fails("LimitExceeded", "iam", "create-policy", "--policy-name", "big", "--policy-document",
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"aps:ListWorkspaces","Resource":"arn:aws:aps:us-east-1:`+me.Account+`:workspace/`+strings.Repeat("w", 6200)+`"}]}`)
+	var v struct{ PolicyVersion struct{ VersionId string } }
+	admin.ok(&v, "iam", "create-policy-version", "--policy-arn", pol.Policy.Arn, "--policy-document", doc("aps:*"), "--set-as-default")
+	if v.PolicyVersion.VersionId != "v2" {
+		t.Fatalf("create-policy-version: %+v", v)
+	}
+	var got struct {
+		PolicyVersion struct {
+			Document         struct{ Statement []struct{ Action string } }
+			IsDefaultVersion bool
+		}
+	}
+	admin.ok(&got, "iam", "get-policy-version", "--policy-arn", pol.Policy.Arn, "--version-id", "v2")
+	if !got.PolicyVersion.IsDefaultVersion || len(got.PolicyVersion.Document.Statement) != 1 || got.PolicyVersion.Document.Statement[0].Action != "aps:*" {
+		t.Fatalf("get-policy-version: %+v", got)
+	}
+	admin.fails("DeleteConflict", "iam", "delete-policy-version", "--policy-arn", pol.Policy.Arn, "--version-id", "v2")
+	admin.ok(nil, "iam", "set-default-policy-version", "--policy-arn", pol.Policy.Arn, "--version-id", "v1")
+	admin.ok(nil, "iam", "delete-policy-version", "--policy-arn", pol.Policy.Arn, "--version-id", "v2")
+	var versions struct{ Versions []struct{ VersionId string } }
+	admin.ok(&versions, "iam", "list-policy-versions", "--policy-arn", pol.Policy.Arn)
+	if len(versions.Versions) != 1 {
+		t.Fatalf("list-policy-versions: %+v", versions)
+	}
+
+	// A user with the policy, inline policies and tags; the simulator.
+	admin.ok(nil, "iam", "create-user", "--user-name", "carol")
+	admin.ok(nil, "iam", "attach-user-policy", "--user-name", "carol", "--policy-arn", pol.Policy.Arn)
+	admin.fails("DeleteConflict", "iam", "delete-policy", "--policy-arn", pol.Policy.Arn)
+	admin.ok(nil, "iam", "put-user-policy", "--user-name", "carol", "--policy-name", "deny-delete", "--policy-document",
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"aps:DeleteWorkspace","Resource":"*"}]}`)
+	var names struct{ PolicyNames []string }
+	admin.ok(&names, "iam", "list-user-policies", "--user-name", "carol")
+	if len(names.PolicyNames) != 1 || names.PolicyNames[0] != "deny-delete" {
+		t.Fatalf("list-user-policies: %+v", names)
+	}
+	var inline struct {
+		PolicyDocument struct{ Statement []struct{ Effect string } }
+	}
+	admin.ok(&inline, "iam", "get-user-policy", "--user-name", "carol", "--policy-name", "deny-delete")
+	if len(inline.PolicyDocument.Statement) != 1 || inline.PolicyDocument.Statement[0].Effect != "Deny" {
+		t.Fatalf("get-user-policy: %+v", inline)
+	}
+	var sim struct {
+		EvaluationResults []struct{ EvalActionName, EvalDecision string }
+	}
+	admin.ok(&sim, "iam", "simulate-principal-policy", "--policy-source-arn", "arn:aws:iam::"+me.Account+":user/carol",
+		"--action-names", "aps:ListWorkspaces", "aps:DeleteWorkspace", "aps:CreateWorkspace")
+	decisions := map[string]string{}
+	for _, r := range sim.EvaluationResults {
+		decisions[r.EvalActionName] = r.EvalDecision
+	}
+	if decisions["aps:ListWorkspaces"] != "allowed" || decisions["aps:DeleteWorkspace"] != "explicitDeny" || decisions["aps:CreateWorkspace"] != "implicitDeny" {
+		t.Fatalf("simulate-principal-policy: %+v", sim)
+	}
+	admin.ok(nil, "iam", "tag-user", "--user-name", "carol", "--tags", "Key=team,Value=obs")
+	var tags struct{ Tags []struct{ Key, Value string } }
+	admin.ok(&tags, "iam", "list-user-tags", "--user-name", "carol")
+	if len(tags.Tags) != 1 || tags.Tags[0].Value != "obs" {
+		t.Fatalf("list-user-tags: %+v", tags)
+	}
+	admin.ok(nil, "iam", "untag-user", "--user-name", "carol", "--tag-keys", "team")
+	var key struct{ AccessKey struct{ AccessKeyId string } }
+	admin.ok(&key, "iam", "create-access-key", "--user-name", "carol")
+	admin.ok(nil, "iam", "update-access-key", "--user-name", "carol", "--access-key-id", key.AccessKey.AccessKeyId, "--status", "Inactive")
+	var keys struct {
+		AccessKeyMetadata []struct{ AccessKeyId, Status string }
+	}
+	admin.ok(&keys, "iam", "list-access-keys", "--user-name", "carol")
+	if len(keys.AccessKeyMetadata) != 1 || keys.AccessKeyMetadata[0].Status != "Inactive" {
+		t.Fatalf("list-access-keys: %+v", keys)
+	}
+	admin.ok(nil, "iam", "delete-access-key", "--user-name", "carol", "--access-key-id", key.AccessKey.AccessKeyId)
+	var users struct{ Users []struct{ UserName string } }
+	admin.ok(&users, "iam", "list-users")
+	if len(users.Users) != 2 {
+		t.Fatalf("list-users: %+v", users)
+	}
+	var pols struct{ Policies []struct{ PolicyName string } }
+	admin.ok(&pols, "iam", "list-policies", "--scope", "Local")
+	if len(pols.Policies) != 1 || pols.Policies[0].PolicyName != "readers" {
+		t.Fatalf("list-policies --scope Local: %+v", pols)
+	}
+	admin.fails("NoSuchEntity", "iam", "get-user", "--user-name", "nobody")
+	admin.ok(nil, "iam", "delete-user-policy", "--user-name", "carol", "--policy-name", "deny-delete")
+	admin.ok(nil, "iam", "detach-user-policy", "--user-name", "carol", "--policy-arn", pol.Policy.Arn)
+	admin.ok(nil, "iam", "delete-policy", "--policy-arn", pol.Policy.Arn)
+	admin.ok(nil, "iam", "delete-user", "--user-name", "carol")
+	// The kansoku CLI sees the same users.
+	if out, code := s.kansoku(t, "iam", "list-users"); code != 0 || strings.Contains(out, "carol") || !strings.Contains(out, "admin") {
+		t.Fatalf("kansoku iam list-users: %s", out)
+	}
+}
