@@ -68,6 +68,9 @@ func (s *Server) auditEvent(r *http.Request, rt route, id *auth.Identity, resour
 		}
 	} else {
 		e.UserIdentity = audit.UserIdentity{Type: "Unknown", AccessKeyID: claimedAccessKey(r)}
+		if rt.Action == "sts:AssumeRoleWithWebIdentity" {
+			e.UserIdentity.Type = "WebIdentityUser" // as CloudTrail records the unsigned call
+		}
 	}
 	params := map[string]any{}
 	for _, p := range patternParams(rt.Pattern) {
