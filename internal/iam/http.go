@@ -51,7 +51,9 @@ func (s *Service) Routes() []httpapi.Route {
 		adm("ListAPITokens", "GET", "/admin/v1/tokens", "kansoku:ListAPITokens", httpapi.One(h.userFromQuery), h.listAPITokens),
 		adm("DeleteAPIToken", "DELETE", "/admin/v1/tokens/{tokenId}", "kansoku:DeleteAPIToken", h.tokenOwner, h.deleteAPIToken),
 		adm("RevokeRoleSessions", "POST", "/admin/v1/iam/roles/{roleName}/revoke-sessions", "iam:PutRolePolicy",
-			func(r *http.Request) ([]string, error) { return roleARNByName(s, r, url.Values{"RoleName": {r.PathValue("roleName")}}) }, h.revokeRoleSessions),
+			func(r *http.Request) ([]string, error) {
+				return roleARNByName(s, r, url.Values{"RoleName": {r.PathValue("roleName")}})
+			}, h.revokeRoleSessions),
 		adm("SetOIDCProviderKeys", "PUT", "/admin/v1/iam/oidc-providers/{providerArn}/keys", "iam:UpdateOpenIDConnectProviderThumbprint",
 			httpapi.One(func(r *http.Request) string { return r.PathValue("providerArn") }), h.setOIDCProviderKeys),
 		s.queryRoute(),
