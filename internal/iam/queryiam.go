@@ -472,6 +472,17 @@ func iamOps() map[string]queryOp {
 		"UntagRole": {service: "iam", resources: roleARNByName, tags: tagKeys, handle: func(s *Service, r *http.Request, f url.Values) (any, error) {
 			return nil, s.UntagPrincipal(r.Context(), OwnerRole, f.Get("RoleName"), members(f, "TagKeys", ""))
 		}},
+		// Kansoku has no instance profiles; tools that clean up a role
+		// (Terraform) list them before DeleteRole.
+		"ListInstanceProfilesForRole": {service: "iam", resources: roleARNByName, handle: func(s *Service, r *http.Request, f url.Values) (any, error) {
+			if _, err := s.Role(r.Context(), f.Get("RoleName")); err != nil {
+				return nil, err
+			}
+			return struct {
+				InstanceProfiles httpapi.Members[string] `xml:"InstanceProfiles"`
+				IsTruncated      bool                    `xml:"IsTruncated"`
+			}{httpapi.Members[string]{}, false}, nil
+		}},
 		"ListRoleTags": {service: "iam", resources: roleARNByName, handle: func(s *Service, r *http.Request, f url.Values) (any, error) {
 			t, err := s.PrincipalTags(r.Context(), OwnerRole, f.Get("RoleName"))
 			if err != nil {
