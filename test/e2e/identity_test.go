@@ -189,6 +189,17 @@ func TestRolesWithAWSCLI(t *testing.T) {
 		t.Fatalf("temporary key without its token: %v", err)
 	}
 
+	// GetSessionToken: temporary credentials of the user itself, which
+	// cannot ask for more of their kind.
+	var st stsCreds
+	dev.ok(&st, "sts", "get-session-token", "--duration-seconds", "900")
+	devSession := dev.with(st.env()...)
+	devSession.ok(&me, "sts", "get-caller-identity")
+	if !strings.HasPrefix(st.Credentials.AccessKeyID, "ASIA") || me.Arn != "arn:aws:iam::"+acct+":user/dev" {
+		t.Fatalf("get-session-token: %+v %+v", st, me)
+	}
+	devSession.fails("AccessDenied", "sts", "get-session-token")
+
 	// Trust: a role that trusts only admin; a duration over the role's maximum.
 	admin.ok(nil, "iam", "create-role", "--role-name", "AdminOnly", "--assume-role-policy-document", trustDoc(`{"AWS":"arn:aws:iam::`+acct+`:user/admin"}`))
 	dev.fails("AccessDenied", "sts", "assume-role", "--role-arn", roleARN("AdminOnly"), "--role-session-name", "xx")
