@@ -170,6 +170,30 @@ func registerIAM(a *kingpin.Application, commands map[string]func(context.Contex
 			return printJSON(ctx, f, http.MethodPost, "/admin/v1/iam/simulate", nil, map[string]any{"userName": *user, "actionName": *action, "resourceArn": *resource})
 		}
 	}
+	{
+		c := iam.Command("revoke-role-sessions", "Revoke every session of a role issued until now (AWS's AWSRevokeOlderSessions policy).")
+		f := addClientFlags(c)
+		role := c.Arg("role", "Role name.").Required().String()
+		commands["iam revoke-role-sessions"] = func(ctx context.Context) error {
+			return printJSON(ctx, f, http.MethodPost, "/admin/v1/iam/roles/"+esc(*role)+"/revoke-sessions", nil, nil)
+		}
+	}
+	{
+		c := iam.Command("set-oidc-keys", "Give an OIDC provider its signing keys (a JSON Web Key Set) for an issuer Kansoku cannot reach.")
+		f := addClientFlags(c)
+		provider := c.Arg("provider-arn", "The provider's ARN.").Required().String()
+		jwks := c.Flag("jwks", "The key set: a file path, file://path, or the JSON itself; empty: fetch the keys from the issuer.").Required().String()
+		commands["iam set-oidc-keys"] = func(ctx context.Context) error {
+			d := ""
+			if *jwks != "" {
+				var err error
+				if d, err = readDocument(*jwks); err != nil {
+					return err
+				}
+			}
+			return callJSON(ctx, f, http.MethodPut, "/admin/v1/iam/oidc-providers/"+esc(*provider)+"/keys", nil, map[string]any{"jwks": d}, nil)
+		}
+	}
 }
 
 // readDocument reads a policy document given as a path, file://path or inline JSON.

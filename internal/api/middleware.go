@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -109,8 +110,9 @@ const forwardedHeader = "X-Kansoku-Forwarded"
 
 // wrap builds the pipeline of one route: request id, metrics, recovery,
 // body, authentication, workspace, authorization, handler, audit.
-func (s *Server) wrap(rt route) http.Handler {
+func (s *Server) wrap(declared route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rt := declared // a Dispatch route names each request's own action
 		start := time.Now()
 		reqID := newRequestID()
 		w.Header().Set("x-amzn-RequestId", reqID)
@@ -119,7 +121,7 @@ func (s *Server) wrap(rt route) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w}
 		var out http.ResponseWriter = rec
 		var capture *captureWriter
-		if rt.Plane == httpapi.Control {
+		if rt.Plane == httpapi.Control || rt.Plane == httpapi.Query {
 			capture = &captureWriter{statusRecorder: rec}
 			out = capture
 		}
@@ -177,15 +179,23 @@ func (s *Server) wrap(rt route) http.Handler {
 			info.Region = s.opts.ARNs.Region
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			r = r.WithContext(auth.WithIdentity(auth.WithRequestInfo(httpapi.WithBody(r.Context(), body), info), id))
-			s.serveAuthenticated(rec, out, capture, r, rt, id)
+			s.serveAuthenticated(rec, out, capture, r, rt, id, false)
 			return
 		}
 
 		// Authenticate from the headers first: a request that fails is
 		// refused before its body is read, so an unauthenticated client
 		// cannot make the server buffer anything.
-		attempt, err := s.opts.Authn.Begin(r.Context(), r)
-		if err != nil {
+		attempt, err := s.opts.Authn.BeginFor(r.Context(), r, rt.SigV4Services)
+		anonymous := false
+		if err != nil && rt.Unsigned != nil && rt.Dispatch != nil && authFailureCode(err) == auth.CodeMissingAuth && !hasCredentials(r) {
+			// No credentials at all: the one operation that is unsigned
+			// on AWS too (AssumeRoleWithWebIdentity) may follow, in a
+			// small body.
+			anonymous = true
+			rt.MaxBody = min(rt.MaxBody, rt.UnsignedMaxBody)
+		}
+		if err != nil && !anonymous {
 			if r.Body != nil {
 				r.Body.Close() // not read: the connection closes after the answer
 			}
@@ -193,7 +203,16 @@ func (s *Server) wrap(rt route) http.Handler {
 			s.refuse(rec, r, rt, nil, "", err)
 			return
 		}
-		body, err := s.readBody(rec, r, rt)
+		body, readErr := s.readBody(rec, r, rt)
+		if anonymous && readErr == nil {
+			r = r.WithContext(httpapi.WithBody(r.Context(), body))
+			if !rt.Unsigned(r) {
+				s.metrics.authFailures.WithLabelValues(authFailureCode(err)).Inc()
+				s.refuse(rec, r, rt, nil, "", err)
+				return
+			}
+		}
+		err = readErr
 		if err != nil {
 			var tooLarge errBodyTooLarge
 			if errors.As(err, &tooLarge) {
@@ -206,20 +225,53 @@ func (s *Server) wrap(rt route) http.Handler {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r = r.WithContext(httpapi.WithBody(r.Context(), body))
 
-		id, err := attempt.Finish(r.Context(), body)
-		if err != nil {
-			s.metrics.authFailures.WithLabelValues(authFailureCode(err)).Inc()
-			s.refuse(rec, r, rt, nil, "", err)
-			return
+		var id *auth.Identity
+		if !anonymous {
+			id, err = attempt.Finish(r.Context(), body)
+			if err != nil {
+				s.metrics.authFailures.WithLabelValues(authFailureCode(err)).Inc()
+				s.refuse(rec, r, rt, nil, "", err)
+				return
+			}
+			r = r.WithContext(auth.WithIdentity(r.Context(), id))
 		}
-		r = r.WithContext(auth.WithIdentity(r.Context(), id))
-		s.serveAuthenticated(rec, out, capture, r, rt, id)
+
+		s.serveAuthenticated(rec, out, capture, r, rt, id, anonymous)
 	})
 }
 
 // serveAuthenticated runs the rest of a route's pipeline for an
-// authenticated request: workspace, authorization, handler, audit.
-func (s *Server) serveAuthenticated(rec *statusRecorder, out http.ResponseWriter, capture *captureWriter, r *http.Request, rt route, id *auth.Identity) {
+// authenticated (or, for the one unsigned operation, anonymous) request:
+// dispatch, request tags, workspace, authorization, handler, audit.
+func (s *Server) serveAuthenticated(rec *statusRecorder, out http.ResponseWriter, capture *captureWriter, r *http.Request, rt route, id *auth.Identity, anonymous bool) {
+	var dispatched *httpapi.Dispatched
+	if rt.Dispatch != nil {
+		d, err := rt.Dispatch(r)
+		if err != nil {
+			httpapi.WriteError(rec, r, rt.Plane, err)
+			return
+		}
+		if anonymous && !d.AuthOnly {
+			s.metrics.authFailures.WithLabelValues(auth.CodeMissingAuth).Inc()
+			s.refuse(rec, r, rt, nil, "", auth.AuthErr(auth.CodeMissingAuth, "Request is missing Authentication Token: %s must be signed", d.Action))
+			return
+		}
+		rt.Action, rt.AuthOnly, dispatched = d.Action, d.AuthOnly, &d
+		if d.RequestTags != nil {
+			r = r.WithContext(auth.WithRequestTags(r.Context(), *d.RequestTags))
+		}
+	}
+	if rt.RequestTags != nil {
+		tags, err := rt.RequestTags(r)
+		if err != nil {
+			httpapi.WriteError(rec, r, rt.Plane, err)
+			return
+		}
+		if tags != nil {
+			r = r.WithContext(auth.WithRequestTags(r.Context(), *tags))
+		}
+	}
+
 	if rt.Workspace {
 		wsID := r.PathValue("workspaceId")
 		if err := workspace.ValidateID(wsID); err != nil {
@@ -241,11 +293,20 @@ func (s *Server) serveAuthenticated(rec *statusRecorder, out http.ResponseWriter
 	}
 
 	resource := ""
+	if dispatched != nil && len(dispatched.Resources) > 0 {
+		resource = dispatched.Resources[0]
+	}
 	if !rt.AuthOnly {
 		resources, err := s.resourcesFor(rt, r)
+		if dispatched != nil {
+			resources, err = dispatched.Resources, nil
+		}
 		if err != nil {
 			httpapi.WriteError(rec, r, rt.Plane, err)
 			return
+		}
+		if len(resources) == 0 {
+			resources = []string{"*"}
 		}
 		resource = resources[0]
 		if denied, err := s.authorizeAll(r.Context(), id, rt.Action, resources); err != nil {
@@ -264,7 +325,15 @@ func (s *Server) serveAuthenticated(rec *statusRecorder, out http.ResponseWriter
 		if code >= 400 {
 			errCode = rec.Header().Get("X-Amzn-ErrorType")
 			var m struct{ Message string }
-			_ = json.Unmarshal(capture.buf.Bytes(), &m)
+			if rt.Plane == httpapi.Query {
+				var x struct {
+					Error struct{ Message string }
+				}
+				_ = xml.Unmarshal(capture.buf.Bytes(), &x)
+				m.Message = x.Error.Message
+			} else {
+				_ = json.Unmarshal(capture.buf.Bytes(), &m)
+			}
 			errMsg = m.Message
 		}
 		s.opts.Audit.Record(s.auditEvent(r, rt, id, resource, code, errCode, errMsg, capture.buf.Bytes()))
@@ -291,6 +360,17 @@ func (s *Server) authorizeAll(ctx context.Context, id *auth.Identity, action str
 		}
 	}
 	return "", nil
+}
+
+// hasCredentials reports whether a request offers any credential (a
+// signature, a token, a console cookie): only a request with none may be
+// an unsigned operation.
+func hasCredentials(r *http.Request) bool {
+	if r.Header.Get("Authorization") != "" || auth.IsSigV4(r) {
+		return true
+	}
+	_, err := r.Cookie(auth.SessionCookie)
+	return err == nil
 }
 
 func authFailureCode(err error) string {

@@ -44,6 +44,10 @@ func (c creds) AccessKeySecret(_ context.Context, id string) (auth.Principal, st
 	return auth.Principal{}, "", auth.ErrUnknownAccessKey(id)
 }
 
+func (c creds) SessionCredentials(_ context.Context, id, _ string) (*auth.Identity, string, error) {
+	return nil, "", auth.ErrUnknownAccessKey(id)
+}
+
 func (c creds) APIToken(_ context.Context, id string) (auth.Principal, []byte, error) {
 	if id != c.tokenID {
 		return auth.Principal{}, nil, auth.ErrUnknownToken()

@@ -28,7 +28,7 @@ type route = httpapi.Route
 //	Ingest        ingest        /workspaces/{workspaceId}/api/v1/remote_write
 //	Query         query         /workspaces/{workspaceId}/api/v1/... (Prometheus HTTP API)
 //	Alertmanager  alertmanager  /workspaces/{workspaceId}/alertmanager/api/v2/...
-//	IAM           iam           /admin/v1/iam/..., /admin/v1/keys, /admin/v1/tokens
+//	IAM           iam           /admin/v1/iam/..., /admin/v1/keys, /admin/v1/tokens, POST / (IAM and STS query APIs), /workspaces/{workspaceId}/policy
 //	Audit         audit         /admin/v1/audit
 //	Limits        limits        /admin/v1/workspaces/{workspaceId}/limits
 //	Usage         usage         /admin/v1/workspaces/{workspaceId}/usage

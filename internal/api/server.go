@@ -142,6 +142,7 @@ func (s *Server) Routes() []RouteInfo {
 	for _, rt := range s.routes {
 		out = append(out, RouteInfo{Name: rt.Name, Method: rt.Method, Pattern: rt.Pattern, Action: rt.Action, Plane: rt.Plane,
 			MaxBody: rt.MaxBody, Workspace: rt.Workspace, AuthOnly: rt.AuthOnly, NoAudit: rt.NoAudit, Public: rt.Plane == httpapi.Public,
+			SigV4Services: rt.SigV4Services, Dispatch: rt.Dispatch != nil, Unsigned: rt.Unsigned != nil,
 			Resources: func(r *http.Request) ([]string, error) { return s.resourcesFor(rt, r) }})
 	}
 	return out
@@ -154,6 +155,11 @@ type RouteInfo struct {
 	MaxBody                       int64
 	Workspace, AuthOnly, NoAudit  bool
 	Public                        bool
+	// SigV4Services are the credential scopes accepted besides aps.
+	SigV4Services []string
+	// Dispatch: each request names its operation (the query API's
+	// Action); Unsigned: some operations take no credentials.
+	Dispatch, Unsigned bool
 	// Resources are the ARNs a request is authorized on (the route's own
 	// resolver, or the middleware's default).
 	Resources func(r *http.Request) ([]string, error)

@@ -376,6 +376,11 @@ func (a *App) initAccountAttempt(ctx context.Context, box *secrets.Box, attempt 
 		return fmt.Errorf("this installation's region is %s (set at first start); --region=%s does not match", acct.Region, a.cfg.Region)
 	}
 	a.iam = iam.New(a.meta, box, acct.ID, a.logger.With("component", "iam"), a.sharedRefresh(10*time.Second))
+	oidc, err := a.cfg.IAM.OIDCOptions()
+	if err != nil {
+		return err
+	}
+	a.iam.SetOIDCOptions(oidc)
 	a.account = acct
 	if key != nil {
 		if err := writeAdminCredentials(filepath.Join(a.cfg.Storage.DataDir, AdminCredentialsFile), *key, acct.Region); err != nil {

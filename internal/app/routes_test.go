@@ -40,7 +40,17 @@ func TestRouteTable(t *testing.T) {
 				line += " " + f.name
 			}
 		}
-		if !r.Public && !r.AuthOnly {
+		if len(r.SigV4Services) > 0 {
+			line += " sigv4=" + strings.Join(r.SigV4Services, ",")
+		}
+		if r.Dispatch {
+			// Each operation names its own action and resources (the
+			// query API's Action): TestQueryActions lists them.
+			line += " dispatch-by-action"
+			if r.Unsigned {
+				line += " unsigned-operations"
+			}
+		} else if !r.Public && !r.AuthOnly {
 			line += " resources=" + resources(t, r.Pattern, r.Resources, acct.ID, acct.Region)
 		}
 		lines = append(lines, strings.TrimRight(line, " "))

@@ -56,6 +56,26 @@ type UserIdentity struct {
 	UserName    string `json:"userName,omitempty"`
 	// AuthMethod says how the caller authenticated: sigv4, token, session.
 	AuthMethod string `json:"authMethod,omitempty"`
+	// SessionContext describes temporary credentials (role sessions).
+	SessionContext *SessionContext `json:"sessionContext,omitempty"`
+}
+
+// SessionContext is CloudTrail's account of temporary credentials: the
+// role (or user) that issued them and when.
+type SessionContext struct {
+	SessionIssuer SessionIssuer     `json:"sessionIssuer"`
+	Attributes    map[string]string `json:"attributes"`
+	// WebIDFederationData names the identity provider of a web identity.
+	WebIDFederationData map[string]string `json:"webIdFederationData,omitempty"`
+}
+
+// SessionIssuer is the role or user that issued a session.
+type SessionIssuer struct {
+	Type        string `json:"type"`
+	PrincipalID string `json:"principalId"`
+	ARN         string `json:"arn"`
+	AccountID   string `json:"accountId"`
+	UserName    string `json:"userName"`
 }
 
 // Resource is an ARN the call was about.
@@ -235,6 +255,7 @@ const Hidden = "HIDDEN_DUE_TO_SECURITY_REASONS"
 var secretKeys = map[string]bool{
 	"secretaccesskey": true, "secret_access_key": true, "secretkey": true, "secret_key": true, "password": true,
 	"token": true, "sessiontoken": true, "session_token": true, "authorization": true, "credentials": true,
+	"webidentitytoken": true, "samlassertion": true, "x-amz-security-token": true,
 }
 
 // blobKeys are members holding whole files (rule files, Alertmanager

@@ -22,13 +22,23 @@ type CredentialStore interface {
 	AccessKeySecret(ctx context.Context, accessKeyID string) (Principal, string, error)
 	// APIToken returns the owner and stored hash of a token.
 	APIToken(ctx context.Context, tokenID string) (Principal, []byte, error)
+	// SessionCredentials opens the session token of temporary credentials
+	// (an ASIA access key id) and returns whom they stand for and their
+	// secret; *Error when the token is not this key's, was tampered with,
+	// has expired, or its role or user is gone.
+	SessionCredentials(ctx context.Context, accessKeyID, token string) (*Identity, string, error)
 }
+
+// IsTemporaryKey reports whether an access key id is temporary
+// credentials' (AWS's ASIA prefix).
+func IsTemporaryKey(id string) bool { return strings.HasPrefix(id, "ASIA") }
 
 // SessionStore resolves web console sessions (package console).
 type SessionStore interface {
-	// Session returns the owner and CSRF token of the session a cookie value
-	// names; *Error for unknown, expired or forged values.
-	Session(ctx context.Context, cookie string) (Principal, string, error)
+	// Session returns who signed in (a user, or a role session signed in
+	// with temporary credentials) and the CSRF token of the session a
+	// cookie value names; *Error for unknown, expired or forged values.
+	Session(ctx context.Context, cookie string) (*Identity, string, error)
 }
 
 // Web console session: the cookie that carries it, and the header that
@@ -59,7 +69,11 @@ func NewAuthenticator(accountID, region string, store CredentialStore, now func(
 		Service: "aps",
 		MaxSkew: 15 * time.Minute,
 		Now:     now,
-		Secret: func(ctx context.Context, id string) (string, error) {
+		Secret: func(ctx context.Context, id, token string) (string, error) {
+			if token != "" || IsTemporaryKey(id) {
+				_, secret, err := store.SessionCredentials(ctx, id, token)
+				return secret, err
+			}
 			_, secret, err := store.AccessKeySecret(ctx, id)
 			return secret, err
 		},
@@ -105,14 +119,20 @@ func (at *Attempt) ClaimedKey() string {
 // "Authorization: Bearer <token>" and, for clients that only do basic auth
 // (promtool's URL user info, Grafana), as the password of HTTP basic auth.
 func (a *Authenticator) Begin(ctx context.Context, r *http.Request) (*Attempt, error) {
+	return a.BeginFor(ctx, r, nil)
+}
+
+// BeginFor is Begin for a route that accepts SigV4 scopes of the given
+// services (nil: aps only).
+func (a *Authenticator) BeginFor(ctx context.Context, r *http.Request, services []string) (*Attempt, error) {
 	if IsSigV4(r) {
-		p, err := a.SigV4.Begin(ctx, r)
+		p, err := a.SigV4.BeginScoped(ctx, r, services)
 		if err != nil {
 			return nil, err
 		}
 		at := &Attempt{a: a, sig: p}
 		if p.Verified() {
-			id, err := a.sigV4Identity(ctx, p.KeyID())
+			id, err := a.sigV4Identity(ctx, p)
 			if err != nil {
 				return nil, err
 			}
@@ -149,16 +169,25 @@ func (at *Attempt) Finish(ctx context.Context, body []byte) (*Identity, error) {
 	if at.id != nil {
 		return at.id, nil
 	}
-	return at.a.sigV4Identity(ctx, at.sig.KeyID())
+	return at.a.sigV4Identity(ctx, at.sig)
 }
 
-func (a *Authenticator) sigV4Identity(ctx context.Context, keyID string) (*Identity, error) {
+func (a *Authenticator) sigV4Identity(ctx context.Context, sig *Pending) (*Identity, error) {
+	keyID, token := sig.KeyID(), sig.SessionToken()
+	if token != "" || IsTemporaryKey(keyID) {
+		id, _, err := a.Store.SessionCredentials(ctx, keyID, token)
+		if err != nil {
+			return nil, err
+		}
+		id.AccountID, id.AccessKeyID, id.Method, id.Service = a.AccountID, keyID, MethodSigV4, sig.Service()
+		return id, nil
+	}
 	p, _, err := a.Store.AccessKeySecret(ctx, keyID)
 	if err != nil {
 		return nil, err
 	}
 	return &Identity{AccountID: a.AccountID, PrincipalID: p.ID, PrincipalName: p.Name, PrincipalARN: p.ARN,
-		AccessKeyID: keyID, Method: MethodSigV4}, nil
+		AccessKeyID: keyID, Method: MethodSigV4, Type: TypeUser, Service: sig.Service()}, nil
 }
 
 // authenticateSession accepts a console session cookie. Requests that may
@@ -166,7 +195,7 @@ func (a *Authenticator) sigV4Identity(ctx context.Context, keyID string) (*Ident
 // when the browser sends an Origin, come from this server's own origin
 // (the cookie is also SameSite=Strict).
 func (a *Authenticator) authenticateSession(ctx context.Context, r *http.Request, cookie string) (*Identity, error) {
-	p, csrf, err := a.Sessions.Session(ctx, cookie)
+	id, csrf, err := a.Sessions.Session(ctx, cookie)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +209,11 @@ func (a *Authenticator) authenticateSession(ctx context.Context, r *http.Request
 			return nil, authErr(CodeMissingAuth, "The console request comes from another origin (%s)", o)
 		}
 	}
-	return &Identity{AccountID: a.AccountID, PrincipalID: p.ID, PrincipalName: p.Name, PrincipalARN: p.ARN, Method: MethodSession}, nil
+	id.AccountID, id.Method = a.AccountID, MethodSession
+	if id.Type == "" {
+		id.Type = TypeUser
+	}
+	return id, nil
 }
 
 // sameOrigin reports whether a browser's Origin is this server: the

@@ -40,8 +40,8 @@ type vectorFile struct {
 	} `json:"requests"`
 }
 
-func staticSecrets(m map[string]string) func(context.Context, string) (string, error) {
-	return func(_ context.Context, id string) (string, error) {
+func staticSecrets(m map[string]string) func(context.Context, string, string) (string, error) {
+	return func(_ context.Context, id, _ string) (string, error) {
 		s, ok := m[id]
 		if !ok {
 			return "", ErrUnknownAccessKey(id)

@@ -21,6 +21,7 @@ import (
 	"github.com/kansoku/kansoku/internal/cliflag"
 	"github.com/kansoku/kansoku/internal/cluster"
 	"github.com/kansoku/kansoku/internal/cortex"
+	"github.com/kansoku/kansoku/internal/iam"
 	"github.com/kansoku/kansoku/internal/ingest"
 	"github.com/kansoku/kansoku/internal/limits"
 	"github.com/kansoku/kansoku/internal/metastore"
@@ -47,6 +48,8 @@ type Config struct {
 	Ruler        ruler.Config        `yaml:"ruler"`
 	AWS          awsint.Config       `yaml:"aws_integration"`
 	Alertmanager alertmanager.Config `yaml:"alertmanager"`
+	// IAM configures roles, STS and OIDC providers.
+	IAM iam.Config `yaml:"iam"`
 	// WorkspaceLogs is the log store behind AMP's logging configuration.
 	WorkspaceLogs wslog.Config `yaml:"workspace_logs"`
 	// Limits are the default per-workspace limits (AMP's quotas).
@@ -121,6 +124,7 @@ func Default() Config {
 		Audit:         audit.DefaultConfig(),
 		Ruler:         ruler.DefaultConfig(),
 		Alertmanager:  alertmanager.DefaultConfig(),
+		IAM:           iam.DefaultConfig(),
 		AWS:           awsint.DefaultConfig(),
 		WorkspaceLogs: wslog.DefaultConfig(),
 		Limits:        limits.Defaults(),
@@ -166,6 +170,7 @@ func (c *Config) RegisterFlags(f *cliflag.Flags) {
 	c.Ingest.RegisterFlags(f)
 	c.Usage.RegisterFlags(f)
 	c.Alertmanager.RegisterFlags(f)
+	c.IAM.RegisterFlags(f)
 	c.AWS.RegisterFlags(f)
 	c.Cortex.RegisterFlags(f)
 	c.Cluster.RegisterFlags(f)
@@ -199,7 +204,7 @@ func (c *Config) Validate() error {
 		v   interface{ Validate() error }
 	}{
 		{"storage.metadata", &c.Storage.Metadata}, {"workspace", &c.Workspace}, {"query", &c.Query}, {"ingest", &c.Ingest}, {"audit", &c.Audit}, {"ruler", &c.Ruler},
-		{"alertmanager", &c.Alertmanager}, {"aws_integration", &c.AWS}, {"workspace_logs", &c.WorkspaceLogs},
+		{"alertmanager", &c.Alertmanager}, {"iam", &c.IAM}, {"aws_integration", &c.AWS}, {"workspace_logs", &c.WorkspaceLogs},
 		{"cortex", &c.Cortex}, {"cluster", &c.Cluster},
 	} {
 		if err := v.v.Validate(); err != nil {

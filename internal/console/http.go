@@ -82,7 +82,7 @@ func (h HTTP) record(ev audit.Event) {
 
 func (h HTTP) signIn(w http.ResponseWriter, r *http.Request) {
 	var in SignInInput
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8*httpapi.KiB))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 24*httpapi.KiB)) // a session token is up to 12 KiB
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
 		httpapi.WriteError(w, r, httpapi.Control, apierr.Validation(apierr.ReasonCannotParse, "the body must be a JSON object with accessKeyId and secretAccessKey, or user and password"))

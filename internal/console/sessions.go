@@ -40,18 +40,29 @@ type Store interface {
 	GetConsolePassword(ctx context.Context, principalID string) (metastore.ConsolePassword, error)
 	GetPrincipal(ctx context.Context, id string) (metastore.Principal, error)
 	GetPrincipalByName(ctx context.Context, name string) (metastore.Principal, error)
+	CreateConsoleRoleSession(ctx context.Context, s metastore.ConsoleRoleSession) error
+	GetConsoleRoleSession(ctx context.Context, id string) (metastore.ConsoleRoleSession, error)
+	TouchConsoleRoleSession(ctx context.Context, id string, at time.Time) error
+	DeleteConsoleRoleSession(ctx context.Context, id string) error
+	DeleteExpiredConsoleRoleSessions(ctx context.Context, now time.Time) (int64, error)
 }
 
-// Credentials verifies access keys (iam.Service).
+// Credentials verifies access keys and temporary credentials (iam.Service).
 type Credentials interface {
 	AccessKeySecret(ctx context.Context, accessKeyID string) (auth.Principal, string, error)
+	SessionCredentials(ctx context.Context, accessKeyID, token string) (*auth.Identity, string, error)
 }
 
 // Sign-in methods.
 const (
-	MethodAccessKey = "access-key"
-	MethodPassword  = "password"
+	MethodAccessKey   = "access-key"
+	MethodPassword    = "password"
+	MethodRoleSession = "role-session"
 )
+
+// roleCookie starts the cookie of a console session signed in with
+// temporary credentials.
+const roleCookie = "sts."
 
 // Options configure sessions.
 type Options struct {
@@ -111,8 +122,10 @@ var ErrThrottled = errors.New("too many failed sign-in attempts from this addres
 type SignInInput struct {
 	AccessKeyID     string `json:"accessKeyId,omitempty"`
 	SecretAccessKey string `json:"secretAccessKey,omitempty"`
-	User            string `json:"user,omitempty"`
-	Password        string `json:"password,omitempty"`
+	// SessionToken comes with temporary credentials (aws sts assume-role).
+	SessionToken string `json:"sessionToken,omitempty"`
+	User         string `json:"user,omitempty"`
+	Password     string `json:"password,omitempty"`
 }
 
 // Session is a new session: the cookie value to set and its CSRF token.
@@ -223,6 +236,8 @@ func (s *Sessions) signIn(ctx context.Context, in SignInInput) (Session, error) 
 	var p auth.Principal
 	method := ""
 	switch {
+	case in.AccessKeyID != "" && (in.SessionToken != "" || auth.IsTemporaryKey(in.AccessKeyID)):
+		return s.signInRoleSession(ctx, in)
 	case in.AccessKeyID != "":
 		principal, secret, err := s.creds.AccessKeySecret(ctx, in.AccessKeyID)
 		if err != nil || subtle.ConstantTimeCompare([]byte(secret), []byte(in.SecretAccessKey)) != 1 {
@@ -290,27 +305,103 @@ func (s *Sessions) lookup(ctx context.Context, cookie string) (metastore.Console
 }
 
 // Session implements auth.SessionStore.
-func (s *Sessions) Session(ctx context.Context, cookie string) (auth.Principal, string, error) {
+func (s *Sessions) Session(ctx context.Context, cookie string) (*auth.Identity, string, error) {
+	if rest, ok := strings.CutPrefix(cookie, roleCookie); ok {
+		rec, id, err := s.lookupRole(ctx, rest)
+		if err != nil {
+			return nil, "", err
+		}
+		return id, rec.CSRFToken, nil
+	}
 	rec, err := s.lookup(ctx, cookie)
 	if err != nil {
-		return auth.Principal{}, "", err
+		return nil, "", err
 	}
 	mp, err := s.store.GetPrincipal(ctx, rec.PrincipalID)
 	if err != nil {
-		return auth.Principal{}, "", sessionErr("The console session's user no longer exists")
+		return nil, "", sessionErr("The console session's user no longer exists")
 	}
-	return auth.Principal{ID: mp.ID, Name: mp.Name, ARN: mp.ARN}, rec.CSRFToken, nil
+	return &auth.Identity{PrincipalID: mp.ID, PrincipalName: mp.Name, PrincipalARN: mp.ARN, Type: auth.TypeUser}, rec.CSRFToken, nil
 }
 
 // Info describes the session a cookie names (for the console after a reload).
 func (s *Sessions) Info(ctx context.Context, cookie string) (metastore.ConsoleSession, error) {
+	if rest, ok := strings.CutPrefix(cookie, roleCookie); ok {
+		rec, _, err := s.lookupRole(ctx, rest)
+		if err != nil {
+			return metastore.ConsoleSession{}, err
+		}
+		return metastore.ConsoleSession{ID: rec.ID, CSRFToken: rec.CSRFToken, Method: MethodRoleSession, CreatedAt: rec.CreatedAt,
+			LastSeenAt: rec.LastSeenAt, ExpiresAt: rec.ExpiresAt}, nil
+	}
 	return s.lookup(ctx, cookie)
 }
 
 // SignOut ends the session a cookie names.
 func (s *Sessions) SignOut(ctx context.Context, cookie string) error {
+	if rest, ok := strings.CutPrefix(cookie, roleCookie); ok {
+		id, _, _ := strings.Cut(rest, ".")
+		return s.store.DeleteConsoleRoleSession(ctx, id)
+	}
 	id, _, _ := strings.Cut(cookie, ".")
 	return s.store.DeleteConsoleSession(ctx, id)
+}
+
+// signInRoleSession opens a console session with temporary credentials
+// (the key id, secret and session token of aws sts assume-role). It ends
+// when they expire, and every request checks them again (their role must
+// still exist).
+func (s *Sessions) signInRoleSession(ctx context.Context, in SignInInput) (Session, error) {
+	id, secret, err := s.creds.SessionCredentials(ctx, in.AccessKeyID, in.SessionToken)
+	if err != nil || subtle.ConstantTimeCompare([]byte(secret), []byte(in.SecretAccessKey)) != 1 {
+		return Session{}, ErrSignIn
+	}
+	now := s.o.Now().UTC()
+	expires := now.Add(s.o.TTL)
+	if id.Session != nil && id.Session.Expires.Before(expires) {
+		expires = id.Session.Expires
+	}
+	sid, cookieSecret, csrf := randomToken(12), randomToken(24), randomToken(24)
+	rec := metastore.ConsoleRoleSession{ID: sid, SecretHash: hashSecret(cookieSecret), AccessKeyID: in.AccessKeyID, SessionToken: in.SessionToken,
+		CSRFToken: csrf, CreatedAt: now, LastSeenAt: now, ExpiresAt: expires}
+	if err := s.store.CreateConsoleRoleSession(ctx, rec); err != nil {
+		return Session{}, err
+	}
+	return Session{Cookie: roleCookie + sid + "." + cookieSecret, CSRFToken: csrf, Method: MethodRoleSession, ExpiresAt: expires,
+		Principal: auth.Principal{ID: id.PrincipalID, Name: id.PrincipalName, ARN: id.PrincipalARN}}, nil
+}
+
+// lookupRole resolves a role session's cookie (after its prefix) and
+// checks its credentials again.
+func (s *Sessions) lookupRole(ctx context.Context, cookie string) (metastore.ConsoleRoleSession, *auth.Identity, error) {
+	sid, secret, ok := strings.Cut(cookie, ".")
+	if !ok || sid == "" || secret == "" {
+		return metastore.ConsoleRoleSession{}, nil, sessionErr("The console session is invalid: sign in again")
+	}
+	rec, err := s.store.GetConsoleRoleSession(ctx, sid)
+	if err != nil {
+		if errors.Is(err, metastore.ErrNotFound) {
+			return rec, nil, sessionErr("The console session has ended: sign in again")
+		}
+		return rec, nil, err
+	}
+	if subtle.ConstantTimeCompare(hashSecret(secret), rec.SecretHash) != 1 {
+		return rec, nil, sessionErr("The console session is invalid: sign in again")
+	}
+	now := s.o.Now()
+	if !now.Before(rec.ExpiresAt) || now.Sub(rec.LastSeenAt) > s.o.Idle {
+		_ = s.store.DeleteConsoleRoleSession(ctx, sid)
+		return rec, nil, sessionErr("The console session has expired: sign in again")
+	}
+	id, _, err := s.creds.SessionCredentials(ctx, rec.AccessKeyID, rec.SessionToken)
+	if err != nil {
+		_ = s.store.DeleteConsoleRoleSession(ctx, sid)
+		return rec, nil, sessionErr("The console session's credentials no longer work: sign in again")
+	}
+	if now.Sub(rec.LastSeenAt) > time.Minute {
+		_ = s.store.TouchConsoleRoleSession(ctx, sid, now.UTC())
+	}
+	return rec, id, nil
 }
 
 // ErrCurrentPassword is returned when a user changing their own password
@@ -388,6 +479,9 @@ func (s *Sessions) Run(ctx context.Context) error {
 	for {
 		if _, err := s.store.DeleteExpiredConsoleSessions(ctx, s.o.Now()); err != nil && ctx.Err() == nil {
 			s.o.Logger.Warn("remove expired console sessions", "err", err)
+		}
+		if _, err := s.store.DeleteExpiredConsoleRoleSessions(ctx, s.o.Now()); err != nil && ctx.Err() == nil {
+			s.o.Logger.Warn("remove expired console role sessions", "err", err)
 		}
 		select {
 		case <-ctx.Done():

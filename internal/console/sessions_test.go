@@ -40,6 +40,10 @@ type keys map[string]string // access key id -> secret, all alice's
 
 var alice = metastore.Principal{ID: "AIDAALICE0000000000", Name: "alice", ARN: "arn:aws:iam::123456789012:user/alice"}
 
+func (k keys) SessionCredentials(_ context.Context, id, _ string) (*auth.Identity, string, error) {
+	return nil, "", auth.ErrUnknownAccessKey(id)
+}
+
 func (k keys) AccessKeySecret(_ context.Context, id string) (auth.Principal, string, error) {
 	s, ok := k[id]
 	if !ok {
@@ -104,7 +108,7 @@ func TestSignInWithAnAccessKey(t *testing.T) {
 		t.Fatalf("stored session %+v %v", rec, err)
 	}
 	p, csrf, err := f.sessions.Session(ctx, s.Cookie)
-	if err != nil || p.Name != "alice" || csrf != s.CSRFToken {
+	if err != nil || p.PrincipalName != "alice" || csrf != s.CSRFToken {
 		t.Fatalf("Session = %+v %q %v", p, csrf, err)
 	}
 	_, _, err = f.sessions.Session(ctx, id+".forged")

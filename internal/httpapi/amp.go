@@ -5,12 +5,14 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/kansoku/kansoku/internal/apierr"
+	"github.com/kansoku/kansoku/internal/auth"
 )
 
 // Status is AMP's status member: a code, and the reason of a failure.
@@ -81,4 +83,33 @@ func SourceIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// BodyTags are the tags of an AMP request body ({"tags": {...}}: create
+// calls, TagResource), for aws:RequestTag/* and aws:TagKeys.
+func BodyTags(r *http.Request) (*auth.RequestTags, error) {
+	var in struct {
+		Tags map[string]string `json:"tags"`
+	}
+	if err := DecodeJSON(r, &in); err != nil {
+		return nil, err
+	}
+	if len(in.Tags) == 0 {
+		return nil, nil
+	}
+	keys := make([]string, 0, len(in.Tags))
+	for k := range in.Tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return &auth.RequestTags{Tags: in.Tags, Keys: keys}, nil
+}
+
+// QueryTagKeys are UntagResource's tagKeys, for aws:TagKeys.
+func QueryTagKeys(r *http.Request) (*auth.RequestTags, error) {
+	keys := r.URL.Query()["tagKeys"]
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	return &auth.RequestTags{Keys: keys}, nil
 }

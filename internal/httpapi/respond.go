@@ -221,6 +221,8 @@ func WriteError(w http.ResponseWriter, r *http.Request, p Plane, err error) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(e.Status)
 		_, _ = io.WriteString(w, e.Message+"\n") // the client may be gone
+	case Query:
+		WriteQueryError(w, r, e)
 	default:
 		WriteAWSError(w, e)
 	}

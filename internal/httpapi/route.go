@@ -10,6 +10,8 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
+
+	"github.com/kansoku/kansoku/internal/auth"
 )
 
 // Plane says which error format a route speaks.
@@ -22,6 +24,7 @@ const (
 	Write                     // remote_write: plain text
 	Alertmanager              // Alertmanager API v2 JSON
 	Public                    // health, no auth
+	Query                     // AWS query protocol (IAM, STS): form in, XML out
 )
 
 func (p Plane) String() string {
@@ -36,6 +39,8 @@ func (p Plane) String() string {
 		return "alertmanager"
 	case Public:
 		return "public"
+	case Query:
+		return "query"
 	}
 	return "plane(" + strconv.Itoa(int(p)) + ")"
 }
@@ -79,6 +84,44 @@ type Route struct {
 	// NoAudit keeps a read-only route out of the audit trail (the console's
 	// session and permission checks, made on every page).
 	NoAudit bool
+	// SigV4Services are the services a SigV4 credential scope may name on
+	// this route (nil: "aps" only). The IAM and STS query endpoint takes
+	// "iam" and "sts", and no other route does.
+	SigV4Services []string
+	// Dispatch, for a route that serves several operations (the query
+	// protocol's POST / with an Action parameter), names the operation of
+	// a request from its body after authentication: the action that is
+	// authorized and audited instead of Action, and its resources. An
+	// error (a body that does not parse, an unknown action) answers
+	// before authorization.
+	Dispatch func(r *http.Request) (Dispatched, error)
+	// Unsigned, with Dispatch, admits a request that carries no
+	// credentials at all when it says yes for the request's body (read
+	// within UnsignedMaxBody): AssumeRoleWithWebIdentity, which is
+	// unsigned on AWS too. The operation it dispatches to must be
+	// AuthOnly, and authorizes the request itself.
+	Unsigned        func(r *http.Request) bool
+	UnsignedMaxBody int64
+	// RequestTags returns the tags a request sets or names, for the
+	// aws:RequestTag/* and aws:TagKeys condition keys (nil: none). It runs
+	// after the body is read and before authorization; an error answers
+	// the request.
+	RequestTags func(r *http.Request) (*auth.RequestTags, error)
+}
+
+// Dispatched is the operation a request of a Dispatch route asks for.
+type Dispatched struct {
+	// Action is the IAM action authorized and audited ("sts:AssumeRole").
+	Action string
+	// Resources are the ARNs Action is authorized on (the first audited).
+	Resources []string
+	// AuthOnly: no policy check by the middleware; the operation decides
+	// (AssumeRole's trust policy) or needs no permission
+	// (GetCallerIdentity, as on AWS).
+	AuthOnly bool
+	// RequestTags are the tags the operation sets (aws:RequestTag/*,
+	// aws:TagKeys).
+	RequestTags *auth.RequestTags
 }
 
 // ControlRoute returns a control-plane route (AWS errors, 4 MiB bodies).

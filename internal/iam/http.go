@@ -3,12 +3,14 @@ package iam
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/kansoku/kansoku/internal/apierr"
 	"github.com/kansoku/kansoku/internal/auth"
 	"github.com/kansoku/kansoku/internal/httpapi"
 	"github.com/kansoku/kansoku/internal/iam/policy"
+	"github.com/kansoku/kansoku/internal/metastore"
 )
 
 // Routes are Kansoku's admin API for what AWS keeps in IAM: users,
@@ -26,7 +28,7 @@ func (s *Service) Routes() []httpapi.Route {
 	anyUser := httpapi.One(func(*http.Request) string { return s.UserARN("*") })
 	pol := httpapi.One(func(r *http.Request) string { return r.PathValue("policyArn") })
 	anyPolicy := httpapi.One(func(*http.Request) string { return s.PolicyARN("*") })
-	return []httpapi.Route{
+	return append([]httpapi.Route{
 		adm("CreateUser", "POST", "/admin/v1/iam/users", "iam:CreateUser", h.userFromBody, h.createUser),
 		adm("ListUsers", "GET", "/admin/v1/iam/users", "iam:ListUsers", anyUser, h.listUsers),
 		adm("GetUser", "GET", "/admin/v1/iam/users/{userName}", "iam:GetUser", user, h.getUser),
@@ -48,11 +50,48 @@ func (s *Service) Routes() []httpapi.Route {
 		adm("CreateAPIToken", "POST", "/admin/v1/tokens", "kansoku:CreateAPIToken", h.userFromBody, h.createAPIToken),
 		adm("ListAPITokens", "GET", "/admin/v1/tokens", "kansoku:ListAPITokens", httpapi.One(h.userFromQuery), h.listAPITokens),
 		adm("DeleteAPIToken", "DELETE", "/admin/v1/tokens/{tokenId}", "kansoku:DeleteAPIToken", h.tokenOwner, h.deleteAPIToken),
-	}
+		adm("RevokeRoleSessions", "POST", "/admin/v1/iam/roles/{roleName}/revoke-sessions", "iam:PutRolePolicy",
+			func(r *http.Request) ([]string, error) {
+				return roleARNByName(s, r, url.Values{"RoleName": {r.PathValue("roleName")}})
+			}, h.revokeRoleSessions),
+		adm("SetOIDCProviderKeys", "PUT", "/admin/v1/iam/oidc-providers/{providerArn}/keys", "iam:UpdateOpenIDConnectProviderThumbprint",
+			httpapi.One(func(r *http.Request) string { return r.PathValue("providerArn") }), h.setOIDCProviderKeys),
+		s.queryRoute(),
+	}, s.resourcePolicyRoutes()...)
 }
 
 // handlers decode the admin API's JSON and call the Service.
 type handlers struct{ s *Service }
+
+// revokeRoleSessions denies everything to the role's sessions issued so
+// far (AWSRevokeOlderSessions, an inline policy on aws:TokenIssueTime).
+func (h handlers) revokeRoleSessions(w http.ResponseWriter, r *http.Request) {
+	at, err := h.s.RevokeRoleSessions(r.Context(), r.PathValue("roleName"))
+	if err != nil {
+		httpapi.WriteError(w, r, httpapi.Control, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"roleName": r.PathValue("roleName"), "policyName": RevokeSessionsPolicy,
+		"revokedBefore": at.Format(time.RFC3339)})
+}
+
+// setOIDCProviderKeys gives a provider its signing keys inline (a JSON Web
+// Key Set) for installations that cannot reach the issuer; an empty set
+// ("jwks": "") goes back to fetching them.
+func (h handlers) setOIDCProviderKeys(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		JWKS string `json:"jwks"`
+	}
+	if err := httpapi.DecodeStrictJSON(r, &in); err != nil {
+		httpapi.WriteError(w, r, httpapi.Control, err)
+		return
+	}
+	if err := h.s.UpdateOIDCProvider(r.Context(), r.PathValue("providerArn"), func(p *metastore.OIDCProvider) { p.JWKS = in.JWKS }); err != nil {
+		httpapi.WriteError(w, r, httpapi.Control, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
 
 // callerOr returns name, or the caller's own user name when name is empty.
 func callerOr(r *http.Request, name string) string {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kansoku/kansoku/internal/auth"
+	"github.com/kansoku/kansoku/internal/iam/policy"
 	"github.com/kansoku/kansoku/internal/metastore"
 	"github.com/kansoku/kansoku/internal/secrets"
 )
@@ -47,6 +48,38 @@ type Store interface {
 	ListAPITokens(ctx context.Context, principalID string) ([]metastore.APIToken, error)
 	DeleteAPIToken(ctx context.Context, id string) error
 	PolicyStore
+	RoleStore
+}
+
+// RoleStore is the part of the metadata store that holds roles, inline
+// policies, tags, OIDC providers and workspace resource policies.
+type RoleStore interface {
+	CreateRole(ctx context.Context, r metastore.Role) error
+	GetRole(ctx context.Context, id string) (metastore.Role, error)
+	GetRoleByName(ctx context.Context, name string) (metastore.Role, error)
+	ListRoles(ctx context.Context) ([]metastore.Role, error)
+	UpdateRole(ctx context.Context, id, description string, maxSessionSeconds int64) error
+	UpdateRoleTrustPolicy(ctx context.Context, id, doc string) error
+	DeleteRole(ctx context.Context, id string) error
+	AttachRolePolicy(ctx context.Context, roleID, policyARN string, at time.Time) error
+	DetachRolePolicy(ctx context.Context, roleID, policyARN string) error
+	RoleAttachedPolicies(ctx context.Context, roleID string) ([]string, error)
+	PutInlinePolicy(ctx context.Context, ownerID, name, doc string, at time.Time) error
+	GetInlinePolicy(ctx context.Context, ownerID, name string) (metastore.InlinePolicy, error)
+	ListInlinePolicies(ctx context.Context, ownerID string) ([]metastore.InlinePolicy, error)
+	DeleteInlinePolicy(ctx context.Context, ownerID, name string) error
+	ListPolicyVersions(ctx context.Context, arn string) ([]metastore.PolicyVersion, error)
+	Tags(ctx context.Context, arn string) (map[string]string, error)
+	SetTags(ctx context.Context, arn string, tags map[string]string) error
+	RemoveTags(ctx context.Context, arn string, keys []string) error
+	CreateOIDCProvider(ctx context.Context, p metastore.OIDCProvider) error
+	GetOIDCProvider(ctx context.Context, arn string) (metastore.OIDCProvider, error)
+	ListOIDCProviders(ctx context.Context) ([]metastore.OIDCProvider, error)
+	UpdateOIDCProvider(ctx context.Context, p metastore.OIDCProvider) error
+	DeleteOIDCProvider(ctx context.Context, arn string) error
+	PutResourcePolicy(ctx context.Context, p metastore.ResourcePolicy, expectRevision string) error
+	GetResourcePolicy(ctx context.Context, workspaceID string) (metastore.ResourcePolicy, error)
+	DeleteResourcePolicy(ctx context.Context, workspaceID, expectRevision string) error
 }
 
 // Errors a caller maps to API errors.
@@ -65,11 +98,19 @@ type Service struct {
 	now       func() time.Time
 	cacheTTL  time.Duration
 
-	mu     sync.Mutex
-	keys   map[string]cachedKey
-	tokens map[string]cachedToken
+	mu        sync.Mutex
+	keys      map[string]cachedKey
+	tokens    map[string]cachedToken
+	roleCache ttlCache[metastore.Role]
+	userCache ttlCache[metastore.Principal]
+	tagCache  ttlCache[map[string]string]
+	rpCache   ttlCache[policy.Policy]
+	docCache  ttlCache[policy.Policy]
 
 	policies policyCache
+	versions versionStore
+	oidc     *oidcKeys
+	ops      map[string]queryOp
 }
 
 type cachedKey struct {
@@ -92,12 +133,22 @@ type cachedToken struct {
 // by another node takes to be seen here (changes made through this node are
 // seen at once).
 func New(store Store, box *secrets.Box, accountID string, logger *slog.Logger, cacheTTL time.Duration) *Service {
-	return &Service{
+	s := &Service{
 		store: store, box: box, accountID: accountID, logger: logger, now: time.Now, cacheTTL: cacheTTL,
 		keys: map[string]cachedKey{}, tokens: map[string]cachedToken{},
 		policies: policyCache{m: map[string]cachedPolicies{}},
+		// Session policies are cached by their hash: callers choose them,
+		// so fewer are kept.
+		docCache: ttlCache[policy.Policy]{max: 10000},
 	}
+	s.versions, _ = store.(versionStore)
+	s.ops = queryOperations()
+	s.oidc = newOIDCKeys(OIDCOptions{}, s.now)
+	return s
 }
+
+// AccountID is the installation's account id.
+func (s *Service) AccountID() string { return s.accountID }
 
 // UserARN returns the ARN of a user of this account.
 func (s *Service) UserARN(name string) string {
@@ -461,6 +512,7 @@ func (s *Service) flushCache() {
 	s.mu.Lock()
 	s.keys = map[string]cachedKey{}
 	s.tokens = map[string]cachedToken{}
+	s.userCache.flush()
 	s.mu.Unlock()
 }
 

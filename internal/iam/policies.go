@@ -7,11 +7,9 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/kansoku/kansoku/internal/apierr"
-	"github.com/kansoku/kansoku/internal/auth"
 	"github.com/kansoku/kansoku/internal/iam/policy"
 	"github.com/kansoku/kansoku/internal/metastore"
 )
@@ -71,8 +69,8 @@ func (s *Service) CreatePolicy(ctx context.Context, name, description, document 
 	if !policyNameRE.MatchString(name) {
 		return PolicyInfo{}, fmt.Errorf("%w: policy names are 1-128 characters of letters, digits and +=,.@_-", ErrInvalidName)
 	}
-	if _, err := policy.Parse([]byte(document)); err != nil {
-		return PolicyInfo{}, malformed(err)
+	if _, err := parseDoc(document, policy.Identity, MaxManagedPolicyChars, "PolicySize"); err != nil {
+		return PolicyInfo{}, err
 	}
 	now := s.now().UTC()
 	p := metastore.Policy{ARN: s.PolicyARN(name), Name: name, Description: description, Document: document, CreatedAt: now, UpdatedAt: now}
@@ -83,10 +81,6 @@ func (s *Service) CreatePolicy(ctx context.Context, name, description, document 
 		return PolicyInfo{}, err
 	}
 	return PolicyInfo{ARN: p.ARN, Name: name, Description: description, Document: document, CreatedAt: now, UpdatedAt: now}, nil
-}
-
-func malformed(err error) error {
-	return &apierr.Error{Type: "MalformedPolicyDocumentException", Status: 400, Message: err.Error()}
 }
 
 // Policy returns a policy by ARN.
@@ -142,23 +136,38 @@ func (s *Service) Policies(ctx context.Context) ([]PolicyInfo, error) {
 	return out, nil
 }
 
-// UpdatePolicy replaces a customer policy's document; it takes effect at
-// once for every principal it is attached to.
+// UpdatePolicy replaces a customer policy's document: a new default
+// version (the oldest other version makes room when there are five); it
+// takes effect at once for every principal it is attached to.
 func (s *Service) UpdatePolicy(ctx context.Context, arn, document string) error {
 	if _, ok := policy.Managed()[arn]; ok {
 		return apierr.Validation(apierr.ReasonFieldValidation, "built-in policy %s cannot be changed", arn)
 	}
-	if _, err := policy.Parse([]byte(document)); err != nil {
-		return malformed(err)
-	}
-	if err := s.store.UpdatePolicyDocument(ctx, arn, document, s.now().UTC()); err != nil {
-		if errors.Is(err, metastore.ErrNotFound) {
-			return fmt.Errorf("policy %s: %w", arn, ErrNotFound)
-		}
+	if _, err := parseDoc(document, policy.Identity, MaxManagedPolicyChars, "PolicySize"); err != nil {
 		return err
 	}
-	s.flushPolicies()
-	return nil
+	if _, err := s.store.GetPolicy(ctx, arn); errors.Is(err, metastore.ErrNotFound) {
+		return fmt.Errorf("policy %s: %w", arn, ErrNotFound)
+	}
+	if s.versions == nil {
+		return s.store.UpdatePolicyDocument(ctx, arn, document, s.now().UTC())
+	}
+	vs, err := s.store.ListPolicyVersions(ctx, arn)
+	if err != nil {
+		return err
+	}
+	if len(vs) >= MaxPolicyVersions {
+		for i := len(vs) - 1; i >= 0; i-- { // oldest first
+			if !vs[i].IsDefault {
+				if err := s.versions.DeletePolicyVersion(ctx, arn, vs[i].VersionID); err != nil {
+					return err
+				}
+				break
+			}
+		}
+	}
+	_, err = s.CreatePolicyVersion(ctx, arn, document, true)
+	return err
 }
 
 // DeletePolicy removes a customer policy that is attached to nobody.
@@ -171,7 +180,7 @@ func (s *Service) DeletePolicy(ctx context.Context, arn string) error {
 		return err
 	}
 	if n > 0 {
-		return fmt.Errorf("policy %s is attached to %d users; detach it first: %w", arn, n, ErrInUse)
+		return fmt.Errorf("policy %s is attached to %d users or roles; detach it first: %w", arn, n, ErrInUse)
 	}
 	if err := s.store.DeletePolicy(ctx, arn); err != nil {
 		if errors.Is(err, metastore.ErrNotFound) {
@@ -234,128 +243,4 @@ func (s *Service) AttachedUserPolicies(ctx context.Context, userName string) ([]
 		out = append(out, info)
 	}
 	return out, nil
-}
-
-// policyCache holds each principal's parsed policies for a short time.
-type policyCache struct {
-	mu sync.Mutex
-	m  map[string]cachedPolicies
-}
-
-type cachedPolicies struct {
-	policies []policy.NamedPolicy
-	at       time.Time
-}
-
-func (s *Service) forgetPolicies(principalID string) {
-	s.policies.mu.Lock()
-	delete(s.policies.m, principalID)
-	s.policies.mu.Unlock()
-}
-
-func (s *Service) flushPolicies() {
-	s.policies.mu.Lock()
-	s.policies.m = map[string]cachedPolicies{}
-	s.policies.mu.Unlock()
-}
-
-func (s *Service) principalPolicies(ctx context.Context, principalID string) ([]policy.NamedPolicy, error) {
-	now := s.now()
-	s.policies.mu.Lock()
-	c, ok := s.policies.m[principalID]
-	s.policies.mu.Unlock()
-	if ok && now.Sub(c.at) <= s.cacheTTL {
-		return c.policies, nil
-	}
-	arns, err := s.store.AttachedPolicies(ctx, principalID)
-	if err != nil {
-		return nil, fmt.Errorf("read attached policies: %w", err)
-	}
-	var out []policy.NamedPolicy
-	for _, a := range arns {
-		if m, ok := policy.Managed()[a]; ok {
-			out = append(out, policy.NamedPolicy{Name: a, Policy: m.Policy})
-			continue
-		}
-		p, err := s.store.GetPolicy(ctx, a)
-		if errors.Is(err, metastore.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		parsed, err := policy.Parse([]byte(p.Document))
-		if err != nil {
-			s.logger.Error("stored policy does not parse; ignoring it", "policy", a, "err", err)
-			continue
-		}
-		out = append(out, policy.NamedPolicy{Name: a, Policy: parsed})
-	}
-	s.policies.mu.Lock()
-	if len(s.policies.m) > 100000 {
-		s.policies.m = map[string]cachedPolicies{}
-	}
-	s.policies.m[principalID] = cachedPolicies{policies: out, at: now}
-	s.policies.mu.Unlock()
-	return out, nil
-}
-
-// requestContext builds the condition keys of a request.
-func requestContext(ctx context.Context, id *auth.Identity) map[string][]string {
-	c := map[string][]string{
-		"aws:username":         {id.PrincipalName},
-		"aws:userid":           {id.PrincipalID},
-		"aws:PrincipalArn":     {id.PrincipalARN},
-		"aws:PrincipalAccount": {id.AccountID},
-		"aws:PrincipalType":    {"User"},
-	}
-	if info, ok := auth.RequestInfoFrom(ctx); ok {
-		if info.SourceIP != "" {
-			c["aws:SourceIp"] = []string{info.SourceIP}
-		}
-		c["aws:SecureTransport"] = []string{fmt.Sprint(info.Secure)}
-		if info.Region != "" {
-			c["aws:RequestedRegion"] = []string{info.Region}
-		}
-	}
-	return c
-}
-
-// Authorize implements the API's authorizer: the caller's attached policies
-// decide, deny by default, explicit Deny wins.
-func (s *Service) Authorize(ctx context.Context, id *auth.Identity, action, resource string) error {
-	if id == nil || id.AccountID != s.accountID {
-		return apierr.AccessDenied("User is not authorized to perform: %s on resource: %s", action, resource)
-	}
-	d, err := s.decide(ctx, id, action, resource)
-	if err != nil {
-		return err
-	}
-	switch d.Effect {
-	case policy.Allow:
-		return nil
-	case policy.ExplicitDeny:
-		return apierr.AccessDenied("User: %s is not authorized to perform: %s on resource: %s with an explicit deny in an identity-based policy (%s)",
-			id.PrincipalARN, action, resource, d.PolicyName)
-	}
-	return apierr.AccessDenied("User: %s is not authorized to perform: %s on resource: %s because no identity-based policy allows the %s action",
-		id.PrincipalARN, action, resource, action)
-}
-
-func (s *Service) decide(ctx context.Context, id *auth.Identity, action, resource string) (policy.Decision, error) {
-	pols, err := s.principalPolicies(ctx, id.PrincipalID)
-	if err != nil {
-		return policy.Decision{}, err
-	}
-	return policy.Evaluate(pols, policy.Request{Action: action, Resource: resource, Context: requestContext(ctx, id)}), nil
-}
-
-// Simulate answers "may user do action on resource?" without doing it.
-func (s *Service) Simulate(ctx context.Context, userName, action, resource string) (policy.Decision, error) {
-	p, err := s.User(ctx, userName)
-	if err != nil {
-		return policy.Decision{}, err
-	}
-	id := &auth.Identity{AccountID: s.accountID, PrincipalID: p.ID, PrincipalName: p.Name, PrincipalARN: p.ARN}
-	return s.decide(ctx, id, action, resource)
 }

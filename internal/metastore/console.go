@@ -173,3 +173,60 @@ func (q *Queries) UpdateDashboard(ctx context.Context, d Dashboard, expectVersio
 func (q *Queries) DeleteDashboard(ctx context.Context, ws, id string) error {
 	return q.execOne(ctx, `DELETE FROM dashboards WHERE workspace_id = ? AND id = ?`, ws, id)
 }
+
+// ConsoleRoleSession is a console session signed in with temporary
+// credentials (a role session): the access key id and the session token
+// (sealed by STS; useless without the secret, which is not stored) are
+// kept so that every request checks the credentials again, and the
+// console session ends with them.
+type ConsoleRoleSession struct {
+	ID           string
+	SecretHash   []byte
+	AccessKeyID  string
+	SessionToken string
+	CSRFToken    string
+	CreatedAt    time.Time
+	LastSeenAt   time.Time
+	ExpiresAt    time.Time
+}
+
+// CreateConsoleRoleSession stores a role session of the console.
+func (q *Queries) CreateConsoleRoleSession(ctx context.Context, s ConsoleRoleSession) error {
+	_, err := q.exec(ctx, `INSERT INTO console_role_sessions (id, secret_hash, access_key_id, session_token, csrf_token, created_at, last_seen_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		s.ID, s.SecretHash, s.AccessKeyID, s.SessionToken, s.CSRFToken, millis(s.CreatedAt), millis(s.LastSeenAt), millis(s.ExpiresAt))
+	return err
+}
+
+// GetConsoleRoleSession returns a role session of the console.
+func (q *Queries) GetConsoleRoleSession(ctx context.Context, id string) (ConsoleRoleSession, error) {
+	var s ConsoleRoleSession
+	var c, l, e int64
+	err := q.queryRow(ctx, `SELECT id, secret_hash, access_key_id, session_token, csrf_token, created_at, last_seen_at, expires_at
+		FROM console_role_sessions WHERE id = ?`, id).Scan(&s.ID, &s.SecretHash, &s.AccessKeyID, &s.SessionToken, &s.CSRFToken, &c, &l, &e)
+	if err != nil {
+		return ConsoleRoleSession{}, mapErr(err)
+	}
+	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = fromMillis(c), fromMillis(l), fromMillis(e)
+	return s, nil
+}
+
+// TouchConsoleRoleSession records activity on a role session.
+func (q *Queries) TouchConsoleRoleSession(ctx context.Context, id string, at time.Time) error {
+	return q.execOne(ctx, `UPDATE console_role_sessions SET last_seen_at = ? WHERE id = ?`, millis(at), id)
+}
+
+// DeleteConsoleRoleSession signs a role session out.
+func (q *Queries) DeleteConsoleRoleSession(ctx context.Context, id string) error {
+	_, err := q.exec(ctx, `DELETE FROM console_role_sessions WHERE id = ?`, id)
+	return err
+}
+
+// DeleteExpiredConsoleRoleSessions removes role sessions past their expiry.
+func (q *Queries) DeleteExpiredConsoleRoleSessions(ctx context.Context, now time.Time) (int64, error) {
+	res, err := q.exec(ctx, `DELETE FROM console_role_sessions WHERE expires_at <= ?`, millis(now))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}

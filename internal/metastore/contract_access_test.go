@@ -21,7 +21,7 @@ func contractPolicies(t *testing.T, open opener) {
 	}
 	pol := func(name string) metastore.Policy {
 		return metastore.Policy{ARN: "arn:aws:iam::1:policy/" + name, Name: name, Description: "about " + name,
-			Document: `{"Version":"2012-10-17","Statement":[]}`, CreatedAt: now, UpdatedAt: now}
+			Document: `{"Version":"2012-10-17","Statement":[]}`, CreatedAt: now, UpdatedAt: now, DefaultVersion: "v1"}
 	}
 	for _, n := range []string{"Writers", "Readers", "admins"} {
 		if err := db.CreatePolicy(ctx, pol(n)); err != nil {

@@ -116,20 +116,6 @@ func openSQLite(ctx context.Context, path string, maxConns int) (*DB, error) {
 	}
 	db.SetMaxOpenConns(maxConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	// Switching a new file to WAL takes an exclusive lock that SQLite may
-	// refuse at once, without the busy handler, while another process
-	// does the same: retry the first connection for a while.
-	for wait := 10 * time.Millisecond; ; wait *= 2 {
-		err := db.PingContext(ctx)
-		var le *sqlite.Error
-		if err == nil || !errors.As(err, &le) || le.Code()&0xff != sqlite3.SQLITE_BUSY || wait > 2*time.Second {
-			break
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(wait):
-		}
-	}
 	return open(ctx, db, SQLite)
 }
 
@@ -139,9 +125,25 @@ func OpenSQL(ctx context.Context, db *sql.DB, d Dialect) (*DB, error) {
 }
 
 func open(ctx context.Context, db *sql.DB, d Dialect) (*DB, error) {
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("connect to metadata database: %w", err)
+	// A new SQLite file that several processes open at once can answer
+	// SQLITE_BUSY to the first connection's switch to WAL, which
+	// busy_timeout does not cover: try again for as long as it would wait.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := db.PingContext(ctx)
+		if err == nil {
+			break
+		}
+		if d != SQLite || !isBusy(err) || time.Now().After(deadline) {
+			db.Close()
+			return nil, fmt.Errorf("connect to metadata database: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			db.Close()
+			return nil, fmt.Errorf("connect to metadata database: %w", ctx.Err())
+		case <-time.After(time.Duration(10+rand.IntN(40)) * time.Millisecond):
+		}
 	}
 	m := &DB{Queries: Queries{ex: db, dialect: d}, sql: db}
 	if err := m.migrate(ctx); err != nil {
@@ -271,6 +273,16 @@ const (
 	pgSerializationFailure = "40001"
 	pgDeadlockDetected     = "40P01"
 )
+
+// isBusy reports whether SQLite answered SQLITE_BUSY (or SQLITE_LOCKED).
+func isBusy(err error) bool {
+	var liteErr *sqlite.Error
+	if !errors.As(err, &liteErr) {
+		return false
+	}
+	code := liteErr.Code() & 0xff // the primary code of an extended one
+	return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
+}
 
 // mapErr turns the engines' constraint violations into ErrConflict,
 // sql.ErrNoRows into ErrNotFound, and PostgreSQL's serialization failures

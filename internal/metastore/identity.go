@@ -89,8 +89,19 @@ func (q *Queries) ListPrincipals(ctx context.Context) ([]Principal, error) {
 	return out, rows.Err()
 }
 
-// DeletePrincipal removes a principal and, by cascade, its credentials.
+// DeletePrincipal removes a principal and, by cascade, its credentials and
+// attachments; its inline policies and tags go too.
 func (q *Queries) DeletePrincipal(ctx context.Context, id string) error {
+	p, err := q.GetPrincipal(ctx, id)
+	if err != nil {
+		return err
+	}
+	if _, err := q.exec(ctx, `DELETE FROM inline_policies WHERE owner_id = ?`, id); err != nil {
+		return err
+	}
+	if err := q.DeleteTags(ctx, p.ARN); err != nil {
+		return err
+	}
 	return q.execOne(ctx, `DELETE FROM principals WHERE id = ?`, id)
 }
 

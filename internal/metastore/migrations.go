@@ -408,6 +408,87 @@ var migrations = []migration{
 		PRIMARY KEY (workspace_id, kind)
 	)`},
 	},
+
+	// 7: identity beyond access keys: roles and their trust policies,
+	// inline policies, versions of managed policies, OIDC providers and
+	// workspace resource policies. Tags of users and roles are rows of
+	// tags (keyed by the principal's ARN).
+	{
+		{sql: `CREATE TABLE roles (
+		id TEXT PRIMARY KEY,
+		name TEXT NOT NULL,
+		name_key TEXT NOT NULL UNIQUE,
+		arn TEXT NOT NULL,
+		path TEXT NOT NULL,
+		description TEXT NOT NULL,
+		trust_policy TEXT NOT NULL,
+		max_session_seconds BIGINT NOT NULL,
+		created_at BIGINT NOT NULL
+	)`},
+		{sql: `CREATE TABLE role_policy_attachments (
+		role_id TEXT NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
+		policy_arn TEXT NOT NULL,
+		attached_at BIGINT NOT NULL,
+		PRIMARY KEY (role_id, policy_arn)
+	)`},
+		{sql: `CREATE TABLE inline_policies (
+		owner_id TEXT NOT NULL,
+		name TEXT NOT NULL,
+		document TEXT NOT NULL,
+		updated_at BIGINT NOT NULL,
+		PRIMARY KEY (owner_id, name)
+	)`},
+		{sql: `CREATE TABLE policy_version_state (
+		policy_arn TEXT PRIMARY KEY REFERENCES policies(arn) ON DELETE CASCADE,
+		default_version TEXT NOT NULL,
+		next_version BIGINT NOT NULL
+	)`},
+		{sql: `INSERT INTO policy_version_state (policy_arn, default_version, next_version)
+		SELECT arn, 'v1', 2 FROM policies`},
+		{sql: `CREATE TABLE policy_versions (
+		policy_arn TEXT NOT NULL REFERENCES policies(arn) ON DELETE CASCADE,
+		version_id TEXT NOT NULL,
+		document TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		PRIMARY KEY (policy_arn, version_id)
+	)`},
+		{sql: `INSERT INTO policy_versions (policy_arn, version_id, document, created_at)
+		SELECT arn, 'v1', document, updated_at FROM policies`},
+		{sql: `CREATE TABLE oidc_providers (
+		arn TEXT PRIMARY KEY,
+		url TEXT NOT NULL,
+		client_ids TEXT NOT NULL,
+		thumbprints TEXT NOT NULL,
+		jwks TEXT NOT NULL,
+		created_at BIGINT NOT NULL
+	)`},
+		{sql: `CREATE TABLE resource_policies (
+		workspace_id TEXT PRIMARY KEY REFERENCES workspaces(id) ON DELETE CASCADE,
+		document TEXT NOT NULL,
+		revision_id TEXT NOT NULL,
+		updated_at BIGINT NOT NULL
+	)`},
+		{sql: `CREATE TABLE console_role_sessions (
+		id TEXT PRIMARY KEY,
+		secret_hash BLOB NOT NULL,
+		access_key_id TEXT NOT NULL,
+		session_token TEXT NOT NULL,
+		csrf_token TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		last_seen_at BIGINT NOT NULL,
+		expires_at BIGINT NOT NULL
+	)`,
+			postgres: `CREATE TABLE console_role_sessions (
+		id TEXT PRIMARY KEY,
+		secret_hash BYTEA NOT NULL,
+		access_key_id TEXT NOT NULL,
+		session_token TEXT NOT NULL,
+		csrf_token TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		last_seen_at BIGINT NOT NULL,
+		expires_at BIGINT NOT NULL
+	)`},
+	},
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serializes

@@ -13,35 +13,49 @@ type Policy struct {
 	Document    string
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	// DefaultVersion is the version in force ("v1" ...); Document is its text.
+	DefaultVersion string
 }
 
 const policyCols = `arn, name, description, document, created_at, updated_at`
 
+// policySelect reads a policy with its default version.
+const policySelect = `SELECT ` + policyCols + `, COALESCE(s.default_version, 'v1')
+	FROM policies LEFT JOIN policy_version_state s ON s.policy_arn = policies.arn`
+
 func scanPolicy(s interface{ Scan(...any) error }) (Policy, error) {
 	var p Policy
 	var c, u int64
-	if err := s.Scan(&p.ARN, &p.Name, &p.Description, &p.Document, &c, &u); err != nil {
+	if err := s.Scan(&p.ARN, &p.Name, &p.Description, &p.Document, &c, &u, &p.DefaultVersion); err != nil {
 		return Policy{}, mapErr(err)
 	}
 	p.CreatedAt, p.UpdatedAt = fromMillis(c), fromMillis(u)
 	return p, nil
 }
 
-// CreatePolicy inserts a policy; ErrConflict if the name is taken.
+// CreatePolicy inserts a policy and its version v1; ErrConflict if the
+// name is taken.
 func (q *Queries) CreatePolicy(ctx context.Context, p Policy) error {
-	_, err := q.exec(ctx, `INSERT INTO policies (`+policyCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
-		p.ARN, p.Name, p.Description, p.Document, millis(p.CreatedAt), millis(p.UpdatedAt))
+	if _, err := q.exec(ctx, `INSERT INTO policies (`+policyCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
+		p.ARN, p.Name, p.Description, p.Document, millis(p.CreatedAt), millis(p.UpdatedAt)); err != nil {
+		return err
+	}
+	if _, err := q.exec(ctx, `INSERT INTO policy_version_state (policy_arn, default_version, next_version) VALUES (?, 'v1', 2)`, p.ARN); err != nil {
+		return err
+	}
+	_, err := q.exec(ctx, `INSERT INTO policy_versions (policy_arn, version_id, document, created_at) VALUES (?, 'v1', ?, ?)`,
+		p.ARN, p.Document, millis(p.CreatedAt))
 	return err
 }
 
 // GetPolicy returns a customer policy by ARN.
 func (q *Queries) GetPolicy(ctx context.Context, arn string) (Policy, error) {
-	return scanPolicy(q.queryRow(ctx, `SELECT `+policyCols+` FROM policies WHERE arn = ?`, arn))
+	return scanPolicy(q.queryRow(ctx, policySelect+` WHERE policies.arn = ?`, arn))
 }
 
 // ListPolicies returns the customer policies by name.
 func (q *Queries) ListPolicies(ctx context.Context) ([]Policy, error) {
-	rows, err := q.query(ctx, `SELECT `+policyCols+` FROM policies ORDER BY name`)
+	rows, err := q.query(ctx, policySelect+` ORDER BY policies.name`)
 	if err != nil {
 		return nil, err
 	}
@@ -97,9 +111,10 @@ func (q *Queries) AttachedPolicies(ctx context.Context, principalID string) ([]s
 	return out, rows.Err()
 }
 
-// CountPolicyAttachments counts the principals a policy is attached to.
+// CountPolicyAttachments counts the users and roles a policy is attached to.
 func (q *Queries) CountPolicyAttachments(ctx context.Context, policyARN string) (int, error) {
 	var n int
-	err := q.queryRow(ctx, `SELECT COUNT(*) FROM policy_attachments WHERE policy_arn = ?`, policyARN).Scan(&n)
+	err := q.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM policy_attachments WHERE policy_arn = ?)
+		+ (SELECT COUNT(*) FROM role_policy_attachments WHERE policy_arn = ?)`, policyARN, policyARN).Scan(&n)
 	return n, mapErr(err)
 }

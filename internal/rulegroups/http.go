@@ -17,7 +17,7 @@ func (s *Service) Routes() []httpapi.Route {
 	}
 	cp := httpapi.ControlRoute
 	return []httpapi.Route{
-		ns(cp("CreateRuleGroupsNamespace", "POST", "/workspaces/{workspaceId}/rulegroupsnamespaces", "aps:CreateRuleGroupsNamespace", h.create)),
+		withTags(ns(cp("CreateRuleGroupsNamespace", "POST", "/workspaces/{workspaceId}/rulegroupsnamespaces", "aps:CreateRuleGroupsNamespace", h.create))),
 		cp("ListRuleGroupsNamespaces", "GET", "/workspaces/{workspaceId}/rulegroupsnamespaces", "aps:ListRuleGroupsNamespaces", h.list),
 		ns(cp("DescribeRuleGroupsNamespace", "GET", "/workspaces/{workspaceId}/rulegroupsnamespaces/{name}", "aps:DescribeRuleGroupsNamespace", h.describe)),
 		ns(cp("PutRuleGroupsNamespace", "PUT", "/workspaces/{workspaceId}/rulegroupsnamespaces/{name}", "aps:PutRuleGroupsNamespace", h.put)),
@@ -138,4 +138,11 @@ func (h handlers) delete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// withTags gives a create call's body tags to conditions (aws:RequestTag/*,
+// aws:TagKeys).
+func withTags(rt httpapi.Route) httpapi.Route {
+	rt.RequestTags = httpapi.BodyTags
+	return rt
 }

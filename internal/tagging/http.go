@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/kansoku/kansoku/internal/apierr"
+	"github.com/kansoku/kansoku/internal/auth"
 	"github.com/kansoku/kansoku/internal/httpapi"
 )
 
@@ -42,9 +43,13 @@ func Routes(arns httpapi.ARNs, store Store, ws Workspaces, ns Namespaces) []http
 		return rt
 	}
 	cp := httpapi.ControlRoute
+	withTags := func(rt httpapi.Route, f func(*http.Request) (*auth.RequestTags, error)) httpapi.Route {
+		rt.RequestTags = f // aws:RequestTag/*, aws:TagKeys
+		return rt
+	}
 	return []httpapi.Route{
-		tagged(cp("TagResource", "POST", "/tags/{resourceArn}", "aps:TagResource", h.tag)),
-		tagged(cp("UntagResource", "DELETE", "/tags/{resourceArn}", "aps:UntagResource", h.untag)),
+		withTags(tagged(cp("TagResource", "POST", "/tags/{resourceArn}", "aps:TagResource", h.tag)), httpapi.BodyTags),
+		withTags(tagged(cp("UntagResource", "DELETE", "/tags/{resourceArn}", "aps:UntagResource", h.untag)), httpapi.QueryTagKeys),
 		tagged(cp("ListTagsForResource", "GET", "/tags/{resourceArn}", "aps:ListTagsForResource", h.list)),
 	}
 }

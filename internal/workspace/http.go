@@ -17,7 +17,7 @@ func (s *Service) Routes() []httpapi.Route {
 	h := handlers{s}
 	cp := httpapi.ControlRoute
 	return []httpapi.Route{
-		cp("CreateWorkspace", "POST", "/workspaces", "aps:CreateWorkspace", h.create),
+		withTags(cp("CreateWorkspace", "POST", "/workspaces", "aps:CreateWorkspace", h.create)),
 		cp("ListWorkspaces", "GET", "/workspaces", "aps:ListWorkspaces", h.list),
 		cp("DescribeWorkspace", "GET", "/workspaces/{workspaceId}", "aps:DescribeWorkspace", h.describe),
 		cp("UpdateWorkspaceAlias", "POST", "/workspaces/{workspaceId}/alias", "aps:UpdateWorkspaceAlias", h.updateAlias),
@@ -169,4 +169,11 @@ func (h handlers) updateConfiguration(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpapi.WriteJSON(w, http.StatusAccepted, map[string]any{"status": httpapi.Status{StatusCode: "ACTIVE"}})
+}
+
+// withTags gives a create call's body tags to conditions (aws:RequestTag/*,
+// aws:TagKeys).
+func withTags(rt httpapi.Route) httpapi.Route {
+	rt.RequestTags = httpapi.BodyTags
+	return rt
 }

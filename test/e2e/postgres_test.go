@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestPostgresMetastore runs two kansoku processes on one PostgreSQL
@@ -69,5 +70,42 @@ func TestPostgresMetastore(t *testing.T) {
 	waitFor(t, 0, "the workspace gone on node A", func() bool {
 		out, code := run(t, env, aws, "amp", "list-workspaces", "--endpoint-url", a.URL, "--output", "json")
 		return code == 0 && !strings.Contains(out, ws.WorkspaceID)
+	})
+}
+
+// TestRoleSessionsAcrossNodes: a session minted by one node works on the
+// other (nothing is stored: both open the token with the installation's
+// key), and deleting its role on one node ends it on the other within the
+// IAM cache's 10 s.
+func TestRoleSessionsAcrossNodes(t *testing.T) {
+	dsn := pg.Get(t).NewDatabase(t)
+	flags := []string{"--metastore.driver=postgres", "--metastore.dsn=" + dsn, "--storage.secret-key-file=" + filepath.Join(t.TempDir(), "secret.key")}
+	a := startServer(t, "", flags...)
+	dirB := t.TempDir()
+	creds, err := os.ReadFile(filepath.Join(a.dataDir, "admin-credentials"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dirB, "admin-credentials"), creds, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b := startServer(t, dirB, flags...)
+	adminA := cli{t: t, bin: need(t, "/usr/bin/aws"), env: awsEnv(t, a.Creds["AWS_ACCESS_KEY_ID"], a.Creds["AWS_SECRET_ACCESS_KEY"], "us-east-1"), url: a.URL}
+	adminB := adminA
+	adminB.url = b.URL
+	var me struct{ Account string }
+	adminA.ok(&me, "sts", "get-caller-identity")
+	adminA.ok(nil, "iam", "create-role", "--role-name", "Shared", "--assume-role-policy-document", trustDoc(`{"AWS":"arn:aws:iam::`+me.Account+`:user/admin"}`))
+	adminA.ok(nil, "iam", "put-role-policy", "--role-name", "Shared", "--policy-name", "list", "--policy-document",
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"aps:ListWorkspaces","Resource":"*"}]}`)
+	var sess stsCreds
+	adminA.ok(&sess, "sts", "assume-role", "--role-arn", "arn:aws:iam::"+me.Account+":role/Shared", "--role-session-name", "roaming")
+	onB := adminB.with(sess.env()...)
+	onB.ok(nil, "amp", "list-workspaces")
+	adminA.ok(nil, "iam", "delete-role-policy", "--role-name", "Shared", "--policy-name", "list")
+	adminA.ok(nil, "iam", "delete-role", "--role-name", "Shared")
+	waitFor(t, 15*time.Second, "the deleted role's session refused by node B", func() bool {
+		out, code := onB.run("amp", "list-workspaces")
+		return code != 0 && strings.Contains(out, "UnrecognizedClientException")
 	})
 }

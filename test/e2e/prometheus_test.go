@@ -26,6 +26,13 @@ type prometheusProcess struct {
 
 func startPrometheus(t *testing.T, config string, extraArgs ...string) *prometheusProcess {
 	t.Helper()
+	return startPrometheusEnv(t, config, nil, extraArgs...)
+}
+
+// startPrometheusEnv starts Prometheus with the given environment (nil:
+// this process's).
+func startPrometheusEnv(t *testing.T, config string, env []string, extraArgs ...string) *prometheusProcess {
+	t.Helper()
 	bin := need(t, filepath.Join(peersDir, "prometheus"))
 	dir := t.TempDir()
 	cfgFile := filepath.Join(dir, "prometheus.yml")
@@ -38,6 +45,7 @@ func startPrometheus(t *testing.T, config string, extraArgs ...string) *promethe
 	args := append([]string{"--config.file=" + cfgFile, "--storage.tsdb.path=" + filepath.Join(dir, "data"),
 		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port)}, extraArgs...)
 	p.cmd = exec.Command(bin, args...)
+	p.cmd.Env = env
 	p.cmd.Stdout, p.cmd.Stderr = lf, lf
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -49,6 +49,10 @@ type Request struct {
 	// are case-insensitive. Policy variables (${aws:username}) take the
 	// first value of their key.
 	Context map[string][]string
+	// Caller is who asks, for the Principal elements of resource and trust
+	// policies (identity policies have none). A statement with a Principal
+	// never applies to a nil Caller.
+	Caller *Caller
 }
 
 // Decision is the result of Evaluate.
@@ -61,6 +65,10 @@ type Decision struct {
 	// StatementID is the deciding statement's Sid, or "Statement[i]" (its
 	// index) when it has none; empty for ImplicitDeny.
 	StatementID string
+	// ViaAccount: the allowing statement names the caller only through
+	// its account (the account's root), which in IAM leaves the decision
+	// to the caller's own identity policies.
+	ViaAccount bool
 }
 
 // Allowed reports whether the request is allowed.
@@ -102,13 +110,20 @@ func Evaluate(policies []NamedPolicy, req Request) Decision {
 		for i := range np.Policy.Statements {
 			st := &np.Policy.Statements[i]
 			deny := st.Effect == effectDeny
-			if !deny && (allow != nil || st.Effect != effectAllow) {
+			if !deny && ((allow != nil && !allow.ViaAccount) || st.Effect != effectAllow) {
 				continue // already allowed: only a Deny can change the outcome
 			}
 			if !st.applies(&r) {
 				continue
 			}
-			d := Decision{Effect: Allow, PolicyName: np.Name, StatementID: st.id(i)}
+			viaAccount := false
+			if st.principal != nil {
+				_, viaAccount = st.principal.match(req.Caller)
+			}
+			if !deny && allow != nil && viaAccount {
+				continue // a named allow was being looked for
+			}
+			d := Decision{Effect: Allow, PolicyName: np.Name, StatementID: st.id(i), ViaAccount: viaAccount && !deny}
 			if deny {
 				d.Effect = ExplicitDeny
 				return d
@@ -128,11 +143,12 @@ type prepared struct {
 	hasColon bool
 	resource string
 	ctx      map[string][]string
+	caller   *Caller
 }
 
 func prepare(req Request) prepared {
 	svc, act, ok := strings.Cut(strings.ToLower(req.Action), ":")
-	return prepared{svc: svc, act: act, hasColon: ok, resource: req.Resource, ctx: req.Context}
+	return prepared{svc: svc, act: act, hasColon: ok, resource: req.Resource, ctx: req.Context, caller: req.Caller}
 }
 
 func (s *Statement) id(i int) string {
@@ -146,6 +162,16 @@ func (s *Statement) id(i int) string {
 func (s *Statement) applies(r *prepared) bool {
 	if len(s.actions) == 0 || len(s.resources) == 0 {
 		return false // not from Parse: never applies
+	}
+	if s.principal != nil {
+		if m, _ := s.principal.match(r.caller); !m {
+			return false
+		}
+	}
+	if s.notPrincipal != nil {
+		if m, _ := s.notPrincipal.match(r.caller); m || r.caller == nil {
+			return false
+		}
 	}
 	if s.matchAction(r) != (len(s.NotAction) == 0) {
 		return false

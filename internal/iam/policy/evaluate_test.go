@@ -247,9 +247,9 @@ func TestDecisionNamesTheStatement(t *testing.T) {
 		want   Decision
 		str    string
 	}{
-		{"aps:QueryMetrics", Decision{Allow, "A", "Statement[0]"}, `allowed by statement "Statement[0]" of policy "A"`},
-		{"kansoku:ListUsers", Decision{Allow, "A", "Second"}, `allowed by statement "Second" of policy "A"`},
-		{"aps:RemoteWrite", Decision{ExplicitDeny, "B", "NoWrite"}, `explicitly denied by statement "NoWrite" of policy "B"`},
+		{"aps:QueryMetrics", Decision{Effect: Allow, PolicyName: "A", StatementID: "Statement[0]"}, `allowed by statement "Statement[0]" of policy "A"`},
+		{"kansoku:ListUsers", Decision{Effect: Allow, PolicyName: "A", StatementID: "Second"}, `allowed by statement "Second" of policy "A"`},
+		{"aps:RemoteWrite", Decision{Effect: ExplicitDeny, PolicyName: "B", StatementID: "NoWrite"}, `explicitly denied by statement "NoWrite" of policy "B"`},
 	}
 	for _, tc := range tests {
 		d := Evaluate(pols, Request{Action: tc.action, Resource: ws})

@@ -184,6 +184,14 @@ func (s *Statement) marshal(b *bytes.Buffer) {
 	}
 	b.WriteString(`"Effect":`)
 	writeJSON(b, s.Effect)
+	if s.principal != nil {
+		b.WriteString(`,"Principal":`)
+		writeJSON(b, s.principal.marshal())
+	}
+	if s.notPrincipal != nil {
+		b.WriteString(`,"NotPrincipal":`)
+		writeJSON(b, s.notPrincipal.marshal())
+	}
 	list := func(name string, l []string) {
 		if len(l) == 0 {
 			return

@@ -51,6 +51,10 @@ type Statement struct {
 	// and key, in document order. All must hold.
 	Conditions []Condition
 
+	// principal and notPrincipal are the Principal and NotPrincipal
+	// elements of resource and trust policies.
+	principal, notPrincipal *principals
+
 	label     string // Sid, or Statement[i]
 	actions   []actionPattern
 	resources []template
@@ -81,6 +85,12 @@ func errorf(path, format string, args ...any) *ParseError {
 // Parse parses and validates a policy document. The error, if any, is a
 // *ParseError that names the offending element.
 func Parse(doc []byte) (*Policy, error) {
+	return ParseKind(doc, Identity)
+}
+
+// ParseKind parses and validates a policy document of the given kind
+// (identity, resource or trust policy).
+func ParseKind(doc []byte, kind Kind) (*Policy, error) {
 	top, err := decodeDocument(doc)
 	if err != nil {
 		return nil, err
@@ -119,7 +129,7 @@ func Parse(doc []byte) (*Policy, error) {
 	sids := map[string]int{}
 	for i, raw := range raws {
 		path := fmt.Sprintf("Statement[%d]", i)
-		st, err := parseStatement(raw, path, p.Version == Version2012)
+		st, err := parseStatement(raw, path, p.Version == Version2012, kind)
 		if err != nil {
 			return nil, err
 		}
@@ -168,7 +178,7 @@ func statementList(raw []byte) ([][]byte, error) {
 
 var statementKeys = []string{"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"}
 
-func parseStatement(raw []byte, path string, vars bool) (Statement, error) {
+func parseStatement(raw []byte, path string, vars bool, kind Kind) (Statement, error) {
 	var st Statement
 	if kindOf(raw) != "object" {
 		return st, errorf(path, "a statement must be a JSON object, got %s", kindOf(raw))
@@ -183,7 +193,10 @@ func parseStatement(raw []byte, path string, vars bool) (Statement, error) {
 		case "Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition":
 			fields[m.key] = m.val
 		case "Principal", "NotPrincipal":
-			return st, errorf(path, "%q is not allowed: identity-based policies cannot name a Principal (the policy applies to the identity it is attached to)", m.key)
+			if kind == Identity {
+				return st, errorf(path, "%q is not allowed: identity-based policies cannot name a Principal (the policy applies to the identity it is attached to)", m.key)
+			}
+			fields[m.key] = m.val
 		default:
 			return st, errorf(path, "%s", unknownKey(m.key, statementKeys...))
 		}
@@ -224,6 +237,26 @@ func parseStatement(raw []byte, path string, vars bool) (Statement, error) {
 		st.NotAction = list
 	}
 
+	if kind != Identity {
+		if err := st.parsePrincipal(fields, path); err != nil {
+			return st, err
+		}
+	}
+	_, hasRes := fields["Resource"]
+	_, hasNotRes := fields["NotResource"]
+	if kind == Trust && (hasRes || hasNotRes) {
+		return st, errorf(path, "Has prohibited field Resource: a trust policy's resource is its role")
+	}
+	if kind != Identity && !hasRes && !hasNotRes {
+		// The resource the policy is attached to.
+		st.resources = append(st.resources, template{static: glob{{kind: tokStar}}})
+		if raw, ok := fields["Condition"]; ok {
+			if st.Conditions, err = parseConditionBlock(raw, path+".Condition", vars); err != nil {
+				return st, err
+			}
+		}
+		return st, nil
+	}
 	name, list, err = exactlyOne(fields, path, "Resource", "NotResource")
 	if err != nil {
 		return st, err
@@ -248,6 +281,23 @@ func parseStatement(raw []byte, path string, vars bool) (Statement, error) {
 		}
 	}
 	return st, nil
+}
+
+func (s *Statement) parsePrincipal(fields map[string][]byte, path string) error {
+	rp, hasP := fields["Principal"]
+	rn, hasN := fields["NotPrincipal"]
+	var err error
+	switch {
+	case hasP && hasN:
+		return errorf(path, `"Principal" and "NotPrincipal" are mutually exclusive; use one of them`)
+	case hasP:
+		s.principal, err = parsePrincipals(rp, path, "Principal")
+	case hasN:
+		s.notPrincipal, err = parsePrincipals(rn, path, "NotPrincipal")
+	default:
+		return errorf(path, `missing "Principal": a resource or trust policy says whom each statement applies to`)
+	}
+	return err
 }
 
 // exactlyOne returns the name and values of whichever of a and b (such as

@@ -110,9 +110,16 @@ function showLogin(message) {
   session.user = '';
   api.setCSRF('');
   const err = h('div');
-  const keyForm = h('form', { id: 'login-key', onsubmit: (e) => { e.preventDefault(); login({ accessKeyId: keyForm.accessKeyId.value.trim(), secretAccessKey: keyForm.secretAccessKey.value }); } },
+  const keyForm = h('form', { id: 'login-key', onsubmit: (e) => {
+    e.preventDefault();
+    const creds = { accessKeyId: keyForm.accessKeyId.value.trim(), secretAccessKey: keyForm.secretAccessKey.value };
+    const token = keyForm.sessionToken.value.trim();
+    if (token) creds.sessionToken = token; // temporary credentials (aws sts assume-role)
+    login(creds);
+  } },
     h('label', null, 'Access key ID', h('input', { name: 'accessKeyId', autocomplete: 'username', required: true, style: { width: '100%' } })),
     h('label', null, 'Secret access key', h('input', { name: 'secretAccessKey', type: 'password', autocomplete: 'current-password', required: true, style: { width: '100%' } })),
+    h('label', null, 'Session token (temporary credentials only)', h('input', { name: 'sessionToken', type: 'password', autocomplete: 'off', style: { width: '100%' } })),
     h('div', { class: 'row', style: { marginTop: '12px' } }, h('button', { class: 'primary', type: 'submit' }, 'Sign in')));
   const pwForm = h('form', { id: 'login-password', onsubmit: (e) => { e.preventDefault(); login({ user: pwForm.user.value.trim(), password: pwForm.password.value }); } },
     h('label', null, 'User', h('input', { name: 'user', autocomplete: 'username', required: true, style: { width: '100%' } })),
