@@ -63,7 +63,7 @@ func BenchmarkAWSPoll(b *testing.B) {
 				EndpointURL: srv.URL, BaseCredentials: credentials.NewStaticCredentialsProvider(kansokuKeyID, kansokuSecret, ""), QueriesPerCall: mode.per})
 			services := map[string]awsint.ServiceSettings{}
 			for _, k := range []string{"ec2", "sqs", "dynamodb", "lambda"} {
-				services[k] = awsint.DefaultServiceSettings()
+				services[k] = awsint.DefaultServiceSettings(k)
 				ss := services[k]
 				ss.AutoAddNewMetrics = false // exactly the catalog's metrics, no ListMetrics
 				services[k] = ss

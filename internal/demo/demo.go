@@ -146,7 +146,7 @@ func integration(ctx context.Context, a *app.App, sim *Simulator, ws string) (st
 	if i.ID == "" {
 		services := map[string]awsint.ServiceSettings{}
 		for _, k := range []string{"ec2", "elb", "alb", "nlb", "rds", "lambda", "sqs", "dynamodb"} {
-			ss := awsint.DefaultServiceSettings()
+			ss := awsint.DefaultServiceSettings(k)
 			if k == "ec2" {
 				ss.DefaultRole = "infra:ec2"
 			}
