@@ -49,6 +49,11 @@ type groupKey struct {
 func (s *Service) collect(ctx context.Context, rec metastore.AWSIntegration, i Integration, cfg aws.Config, targets []target, now time.Time, report *PollReport) []string {
 	byRegion := map[string][]*target{}
 	for ti := range targets {
+		// A stopped resource (an EC2 instance, an RDS instance) publishes
+		// nothing: asking would be billed for no data.
+		if targets[ti].res.Status == catalog.StatusPoweroff {
+			continue
+		}
 		byRegion[targets[ti].res.Region] = append(byRegion[targets[ti].res.Region], &targets[ti])
 	}
 	regions := make([]string, 0, len(byRegion))

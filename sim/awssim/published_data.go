@@ -226,7 +226,8 @@ func publishedElastiCache() Namespace {
 			"SaveInProgress").needs("redis"),
 		g(nodeOnly, statsGauge, "ReplicationLag", "MasterLinkHealthStatus").needs("redis", "replica"),
 		g(nodeOnly, statsCounter, "ReplicationBytes").needs("redis", "primary"),
-		g(nodeOnly, statsGauge, "GlobalDatastoreReplicationLag").needs("redis", "global_datastore"),
+		// Published by the primary node of a global datastore's cluster.
+		g(nodeOnly, statsGauge, "GlobalDatastoreReplicationLag").needs("redis", "global_datastore", "primary"),
 		g(node, statsCounter, "BytesReadFromDisk", "BytesWrittenToDisk", "NumItemsReadFromDisk", "NumItemsWrittenToDisk").needs("redis", "data_tiering"),
 		g(node, statsCounter, valkeyCmds...).needs("valkey"),
 		g(node, statsLatency, valkeyLatencies...).needs("valkey"),

@@ -74,6 +74,7 @@ func shortRegion(region string) string {
 
 func newElastiCacheService(s *Server) *queryAPI {
 	return &queryAPI{s: s, xmlns: "http://elasticache.amazonaws.com/doc/2015-02-02/", ops: map[string]func(url.Values, *request) (any, *apiError){
+		"DescribeReplicationGroups": func(params url.Values, req *request) (any, *apiError) { return describeReplicationGroups(s, params, req) },
 		"DescribeCacheClusters": func(params url.Values, req *request) (any, *apiError) {
 			if e := s.authorize(req, "elasticache:DescribeCacheClusters", "*"); e != nil {
 				return nil, e
@@ -117,6 +118,105 @@ func newElastiCacheService(s *Server) *queryAPI {
 			return res, nil
 		},
 	}}
+}
+
+type ecReplicationGroup struct {
+	ReplicationGroupID         string `xml:"ReplicationGroupId"`
+	Description                string `xml:"Description"`
+	Status                     string `xml:"Status"`
+	ARN                        string `xml:"ARN"`
+	Engine                     string `xml:"Engine"`
+	GlobalReplicationGroupInfo *struct {
+		GlobalReplicationGroupID         string `xml:"GlobalReplicationGroupId"`
+		GlobalReplicationGroupMemberRole string `xml:"GlobalReplicationGroupMemberRole"`
+	} `xml:"GlobalReplicationGroupInfo,omitempty"`
+	MemberClusters struct {
+		ClusterID []string `xml:"ClusterId"`
+	} `xml:"MemberClusters"`
+	NodeGroups struct {
+		NodeGroup []struct {
+			NodeGroupID      string `xml:"NodeGroupId"`
+			Status           string `xml:"Status"`
+			NodeGroupMembers struct {
+				NodeGroupMember []struct {
+					CacheClusterID string `xml:"CacheClusterId"`
+					CacheNodeID    string `xml:"CacheNodeId"`
+					CurrentRole    string `xml:"CurrentRole"`
+				} `xml:"NodeGroupMember"`
+			} `xml:"NodeGroupMembers"`
+		} `xml:"NodeGroup"`
+	} `xml:"NodeGroups"`
+}
+
+type ecDescribeReplicationGroupsResult struct {
+	Marker            string `xml:"Marker,omitempty"`
+	ReplicationGroups struct {
+		ReplicationGroup []ecReplicationGroup `xml:"ReplicationGroup"`
+	} `xml:"ReplicationGroups"`
+}
+
+// describeReplicationGroups groups the cache clusters by their attribute
+// replication_group (members' roles: attribute role, primary or replica).
+func describeReplicationGroups(s *Server, params url.Values, req *request) (any, *apiError) {
+	if e := s.authorize(req, "elasticache:DescribeReplicationGroups", "*"); e != nil {
+		return nil, e
+	}
+	max, aerr := queryMax(params, "MaxRecords", 100, 20, 100)
+	if aerr != nil {
+		return nil, aerr
+	}
+	groups := map[string][]regionalResource{}
+	var names []regionalResource
+	for _, r := range s.kindResources(req, "elasticache:cluster", false) {
+		g := r.attr("replication_group", "")
+		if g == "" {
+			continue
+		}
+		if len(groups[g]) == 0 {
+			names = append(names, regionalResource{Resource: Resource{Name: g}, Region: r.Region, Account: r.Account})
+		}
+		groups[g] = append(groups[g], r)
+	}
+	marker, _, _ := singleParam(params, "Marker")
+	page, next, aerr := pageOf(names, byName, "elasticache-rg", marker, max)
+	if aerr != nil {
+		return nil, aerr
+	}
+	var res ecDescribeReplicationGroupsResult
+	res.Marker = next
+	for _, g := range page {
+		members := groups[g.Name]
+		rg := ecReplicationGroup{ReplicationGroupID: g.Name, Description: g.Name, Status: "available", Engine: members[0].attr("engine", "redis"),
+			ARN: partitionARN("elasticache", g.Region, g.Account, "replicationgroup:"+g.Name)}
+		ng := struct {
+			NodeGroupID      string `xml:"NodeGroupId"`
+			Status           string `xml:"Status"`
+			NodeGroupMembers struct {
+				NodeGroupMember []struct {
+					CacheClusterID string `xml:"CacheClusterId"`
+					CacheNodeID    string `xml:"CacheNodeId"`
+					CurrentRole    string `xml:"CurrentRole"`
+				} `xml:"NodeGroupMember"`
+			} `xml:"NodeGroupMembers"`
+		}{NodeGroupID: "0001", Status: "available"}
+		for _, m := range members {
+			rg.MemberClusters.ClusterID = append(rg.MemberClusters.ClusterID, m.Name)
+			ng.NodeGroupMembers.NodeGroupMember = append(ng.NodeGroupMembers.NodeGroupMember, struct {
+				CacheClusterID string `xml:"CacheClusterId"`
+				CacheNodeID    string `xml:"CacheNodeId"`
+				CurrentRole    string `xml:"CurrentRole"`
+			}{CacheClusterID: m.Name, CacheNodeID: "0001", CurrentRole: m.attr("role", "replica")})
+			if m.has("global_datastore") && rg.GlobalReplicationGroupInfo == nil {
+				rg.GlobalReplicationGroupInfo = &struct {
+					GlobalReplicationGroupID         string `xml:"GlobalReplicationGroupId"`
+					GlobalReplicationGroupMemberRole string `xml:"GlobalReplicationGroupMemberRole"`
+				}{GlobalReplicationGroupID: "ldgnf-" + g.Name, GlobalReplicationGroupMemberRole: "PRIMARY"}
+			}
+		}
+		rg.NodeGroups.NodeGroup = append(rg.NodeGroups.NodeGroup, ng)
+		res.ReplicationGroups.ReplicationGroup = append(res.ReplicationGroups.ReplicationGroup, rg)
+	}
+	return res, nil
 }
 
 // queryMax reads a Query page size parameter (def when absent).

@@ -317,8 +317,9 @@ func firehoseProduct() *Product {
 			needs(traits("processing"), ms("processing", avg, "ExecuteProcessing.Duration", "ExecuteProcessing.Success"),
 				ms("processing", sum, "SucceedProcessing.Records", "SucceedProcessing.Bytes")),
 			needs(traits("conversion"), ms("conversion", sum, "SucceedConversion.Records", "SucceedConversion.Bytes", "FailedConversion.Records", "FailedConversion.Bytes")),
+			// KinesisMillisBehindLatest is a lag: Maximum (Mackerel sums it).
 			needs(traits("kinesis_source"), ms("kinesis_source", sum, "DataReadFromKinesisStream.Bytes", "DataReadFromKinesisStream.Records",
-				"ThrottledDescribeStream", "ThrottledGetRecords", "ThrottledGetShardIterator", "KinesisMillisBehindLatest")),
+				"ThrottledDescribeStream", "ThrottledGetRecords", "ThrottledGetShardIterator"), ms("kinesis_source", maximum, "KinesisMillisBehindLatest")),
 			needs(traits("dynamic_partitioning"), ms("partitioning", avg, "JQProcessing.Duration"), ms("partitioning", maximum, "PartitionCount", "PartitionCountExceeded"),
 				ms("partitioning", minAvgMax, "PerPartitionThroughput")),
 			needs(traits("s3"), ms("delivery_objects", sum, "DeliveryToS3.ObjectCount")),

@@ -390,7 +390,7 @@ func elastiCacheProduct() *Product {
 				ms("valkey_errors", sum, "ErrorCount", "IamAuthenticationExpirations", "IamAuthenticationThrottling", "ChannelAuthorizationFailures"),
 				ms("valkey", avg, "DatabaseMemoryUsageCountedForEvictPercentage", "DatabaseCapacityUsagePercentage",
 					"DatabaseCapacityUsageCountedForEvictPercentage", "TrafficManagementActive", "SuccessfulWriteRequestLatency", "SuccessfulReadRequestLatency")),
-			needs(traits("redis", "global_datastore"), ms("redis_replication", avg, "GlobalDatastoreReplicationLag")),
+			needs(traits("redis", "global_datastore", "primary"), ms("redis_replication", avg, "GlobalDatastoreReplicationLag")),
 		)}},
 	}
 }
