@@ -74,7 +74,9 @@ func shortRegion(region string) string {
 
 func newElastiCacheService(s *Server) *queryAPI {
 	return &queryAPI{s: s, xmlns: "http://elasticache.amazonaws.com/doc/2015-02-02/", ops: map[string]func(url.Values, *request) (any, *apiError){
-		"DescribeReplicationGroups": func(params url.Values, req *request) (any, *apiError) { return describeReplicationGroups(s, params, req) },
+		"DescribeReplicationGroups": func(params url.Values, req *request) (any, *apiError) {
+			return describeReplicationGroups(s, params, req)
+		},
 		"DescribeCacheClusters": func(params url.Values, req *request) (any, *apiError) {
 			if e := s.authorize(req, "elasticache:DescribeCacheClusters", "*"); e != nil {
 				return nil, e
