@@ -1,7 +1,6 @@
 package awssim
 
 import (
-	"encoding/json"
 	"encoding/xml"
 	"net/http"
 	"net/url"
@@ -330,10 +329,4 @@ func tagMapOf(t Tags) map[string]string {
 		out[k] = v
 	}
 	return out
-}
-
-// mustJSON marshals v for a response (only well-formed values reach it).
-func mustJSON(v any) json.RawMessage {
-	b, _ := json.Marshal(v)
-	return b
 }

@@ -20,11 +20,10 @@ import (
 // gauges and latencies are not summed, and percentiles are offered where
 // the documentation says so.
 var (
-	statsCounter    = []string{"Sum", "Average", "Minimum", "Maximum", "SampleCount"}
-	statsGauge      = []string{"Average", "Minimum", "Maximum", "SampleCount"}
-	statsGaugeSum   = []string{"Average", "Minimum", "Maximum", "Sum", "SampleCount"} // gauges whose sum over nodes means something
-	statsLatency    = []string{"Average", "Minimum", "Maximum", "SampleCount", "p"}   // "p": percentiles pNN
-	statsCounterPct = []string{"Sum", "Average", "Minimum", "Maximum", "SampleCount", "p"}
+	statsCounter  = []string{"Sum", "Average", "Minimum", "Maximum", "SampleCount"}
+	statsGauge    = []string{"Average", "Minimum", "Maximum", "SampleCount"}
+	statsGaugeSum = []string{"Average", "Minimum", "Maximum", "Sum", "SampleCount"} // gauges whose sum over nodes means something
+	statsLatency  = []string{"Average", "Minimum", "Maximum", "SampleCount", "p"}   // "p": percentiles pNN
 )
 
 // Namespace is what one CloudWatch namespace publishes.

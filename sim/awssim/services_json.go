@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -396,7 +395,9 @@ func newWAFv2Service(s *Server) *jsonRPC {
 		},
 		"GetWebACL": func(req *request) (any, *apiError) {
 			in, aerr := jsonInput[struct {
-				Name, Scope, Id string
+				Name  string `json:"Name"`
+				Scope string `json:"Scope"`
+				ID    string `json:"Id"`
 			}](req)
 			if aerr != nil {
 				return nil, aerr
@@ -405,7 +406,7 @@ func newWAFv2Service(s *Server) *jsonRPC {
 				return nil, aerr
 			}
 			for _, r := range scoped(req, in.Scope) {
-				if r.Name != in.Name || WAFv2ACLID(r.Region, r.Account, &r.Resource) != in.Id {
+				if r.Name != in.Name || WAFv2ACLID(r.Region, r.Account, &r.Resource) != in.ID {
 					continue
 				}
 				arn := WAFv2ACLARN(r.Region, r.Account, &r.Resource)
@@ -418,7 +419,7 @@ func newWAFv2Service(s *Server) *jsonRPC {
 						"Statement":        map[string]any{"RateBasedStatement": map[string]any{"Limit": 1000, "AggregateKeyType": "IP"}},
 						"VisibilityConfig": map[string]any{"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": true, "MetricName": rule}})
 				}
-				return map[string]any{"WebACL": map[string]any{"Name": r.Name, "Id": in.Id, "ARN": arn, "DefaultAction": map[string]any{"Allow": map[string]any{}},
+				return map[string]any{"WebACL": map[string]any{"Name": r.Name, "Id": in.ID, "ARN": arn, "DefaultAction": map[string]any{"Allow": map[string]any{}},
 					"Rules": rules, "Capacity": 2 * len(rules), "VisibilityConfig": map[string]any{"SampledRequestsEnabled": true,
 						"CloudWatchMetricsEnabled": true, "MetricName": r.attr("metric_name", r.Name)}}, "LockToken": digestUUID("lock", r.Name)}, nil
 			}
@@ -649,15 +650,5 @@ func batchJobCounts(r *Resource) map[string]int {
 			}
 		}
 	}
-	return out
-}
-
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }

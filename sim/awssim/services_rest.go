@@ -146,9 +146,6 @@ func newEFSService(s *Server) *restJSON {
 
 // ---- AWS Batch (batch) ----
 
-// batchStatuses are the statuses a job goes through (ListJobs' jobStatus).
-var batchStatuses = []string{"SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED"}
-
 func newBatchService(s *Server) *restJSON {
 	queueARN := func(r regionalResource) string {
 		return partitionARN("batch", r.Region, r.Account, "job-queue/"+r.Name)
