@@ -31,7 +31,9 @@ type query struct {
 	period time.Duration
 	// latest > 0: the newest datapoint within it, stamped at the poll.
 	latest time.Duration
-	labels []prompb.Label
+	// name is the series' Prometheus name; its labels are built only for
+	// a query that returns datapoints.
+	name string
 }
 
 // listing is what ListMetrics lists of one namespace in a region: each
@@ -162,8 +164,7 @@ func (s *Service) collectRegion(ctx context.Context, rec metastore.AWSIntegratio
 						continue
 					}
 					for _, dims := range seriesOf(set, &tg.res, m.Name, l) {
-						q := &query{target: tg, ns: set.Namespace, metric: m.Name, stat: st, dims: dims, period: set.PeriodOf(m), latest: set.Latest,
-							labels: seriesLabels(name, tg, dims, rec.AWSAccountID, i.Settings.ExtraTags)}
+						q := &query{target: tg, ns: set.Namespace, metric: m.Name, stat: st, dims: dims, period: set.PeriodOf(m), latest: set.Latest, name: name}
 						groups[groupKey{q.period, q.latest}] = append(groups[groupKey{q.period, q.latest}], q)
 					}
 				}
@@ -180,8 +181,7 @@ func (s *Service) collectRegion(ctx context.Context, rec metastore.AWSIntegratio
 						continue
 					}
 					for _, dims := range listedSeries(set, &tg.res, m, l) {
-						q := &query{target: tg, ns: set.Namespace, metric: m, stat: st, dims: dims, period: set.Period,
-							labels: seriesLabels(name, tg, dims, rec.AWSAccountID, i.Settings.ExtraTags)}
+						q := &query{target: tg, ns: set.Namespace, metric: m, stat: st, dims: dims, period: set.Period, name: name}
 						groups[groupKey{q.period, 0}] = append(groups[groupKey{q.period, 0}], q)
 					}
 				}
@@ -463,7 +463,7 @@ func (s *Service) collectGroup(ctx context.Context, cw *cloudwatch.Client, rec m
 				}
 				ts := points[q.id]
 				if ts == nil {
-					ts = &prompb.TimeSeries{Labels: q.labels}
+					ts = &prompb.TimeSeries{Labels: seriesLabels(q.name, q.target, q.dims, rec.AWSAccountID, i.Settings.ExtraTags)}
 					points[q.id] = ts
 				}
 				for n := range r.Timestamps {
