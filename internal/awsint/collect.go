@@ -36,9 +36,26 @@ type query struct {
 	name string
 }
 
-// listing is what ListMetrics lists of one namespace in a region: each
-// metric's dimension sets.
-type listing map[string][]map[string]string
+// listing is what ListMetrics lists of one namespace in a region, indexed
+// so that a resource finds its series without scanning the namespace: by
+// metric name, by metric and dimension names, and by metric, dimension
+// names and one dimension's value.
+type listing struct {
+	byName  map[string]bool
+	byNames map[string][]map[string]string
+	byValue map[string][]map[string]string
+}
+
+func (l *listing) add(metric string, dims map[string]string) {
+	l.byName[metric] = true
+	names := dimNamesOf(dims)
+	k := metric + "\x00" + names
+	l.byNames[k] = append(l.byNames[k], dims)
+	for d, v := range dims {
+		kv := k + "\x00" + d + "=" + v
+		l.byValue[kv] = append(l.byValue[kv], dims)
+	}
+}
 
 // groupKey groups queries that share a window: period and mode.
 type groupKey struct {
@@ -121,7 +138,7 @@ func (s *Service) collectRegion(ctx context.Context, rec metastore.AWSIntegratio
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(a, b int) bool { return keys[a].ns < keys[b].ns || keys[a].ns == keys[b].ns && keys[a].recent })
-	listings := map[listKey]listing{}
+	listings := map[listKey]*listing{}
 	var errs []string
 	for _, k := range keys {
 		l, err := listMetrics(ctx, cw, k.ns, k.recent)
@@ -235,9 +252,9 @@ func knownMetrics() map[string]map[string]bool {
 	return out
 }
 
-func unknownMetrics(l listing, known map[string]bool) []string {
+func unknownMetrics(l *listing, known map[string]bool) []string {
 	var out []string
-	for m := range l {
+	for m := range l.byName {
 		if !known[m] {
 			out = append(out, m)
 		}
@@ -249,7 +266,7 @@ func unknownMetrics(l listing, known map[string]bool) []string {
 // seriesOf returns the dimension sets a set's metric is asked with for a
 // resource: from ListMetrics where needed, else the resource's own
 // dimensions with each combination of its sub-resources' values.
-func seriesOf(set *catalog.MetricSet, r *catalog.Resource, metric string, l listing) []map[string]string {
+func seriesOf(set *catalog.MetricSet, r *catalog.Resource, metric string, l *listing) []map[string]string {
 	if needsListing(set, r) {
 		return listedSeries(set, r, metric, l)
 	}
@@ -283,13 +300,24 @@ func seriesOf(set *catalog.MetricSet, r *catalog.Resource, metric string, l list
 // listedSeries are the dimension sets ListMetrics lists for a metric with
 // exactly the set's dimension names, agreeing with the resource's own
 // dimensions, the fixed ones and the sub-resources discovery knows.
-func listedSeries(set *catalog.MetricSet, r *catalog.Resource, metric string, l listing) []map[string]string {
-	var out []map[string]string
-	want := dimNames(set.Dimensions)
-	for _, dims := range l[metric] {
-		if len(dims) != len(set.Dimensions) || dimNamesOf(dims) != want {
-			continue
+func listedSeries(set *catalog.MetricSet, r *catalog.Resource, metric string, l *listing) []map[string]string {
+	if l == nil {
+		return nil
+	}
+	k := metric + "\x00" + dimNames(set.Dimensions)
+	candidates := l.byNames[k]
+	for _, d := range set.Dimensions { // narrowed by a value the resource knows
+		v := set.Fixed[d]
+		if v == "" {
+			v = r.Dimensions[d]
 		}
+		if v != "" {
+			candidates = l.byValue[k+"\x00"+d+"="+v]
+			break
+		}
+	}
+	var out []map[string]string
+	for _, dims := range candidates {
 		ok := true
 		for _, d := range set.Dimensions {
 			v := dims[d]
@@ -338,12 +366,12 @@ func dimNamesOf(dims map[string]string) string {
 
 // listMetrics lists a namespace's metrics (recently active ones only, or
 // all), bounded by maxListPages.
-func listMetrics(ctx context.Context, cw *cloudwatch.Client, ns string, recent bool) (listing, error) {
+func listMetrics(ctx context.Context, cw *cloudwatch.Client, ns string, recent bool) (*listing, error) {
 	in := &cloudwatch.ListMetricsInput{Namespace: aws.String(ns)}
 	if recent {
 		in.RecentlyActive = cwtypes.RecentlyActivePt3h
 	}
-	out := listing{}
+	out := &listing{byName: map[string]bool{}, byNames: map[string][]map[string]string{}, byValue: map[string][]map[string]string{}}
 	pg := cloudwatch.NewListMetricsPaginator(cw, in)
 	for pages := 0; pg.HasMorePages(); pages++ {
 		if pages >= maxListPages {
@@ -358,7 +386,7 @@ func listMetrics(ctx context.Context, cw *cloudwatch.Client, ns string, recent b
 			for _, d := range m.Dimensions {
 				dims[aws.ToString(d.Name)] = aws.ToString(d.Value)
 			}
-			out[aws.ToString(m.MetricName)] = append(out[aws.ToString(m.MetricName)], dims)
+			out.add(aws.ToString(m.MetricName), dims)
 		}
 	}
 	return out, nil

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // This file describes how every scenario resource appears to CloudWatch
@@ -104,7 +105,10 @@ func one(v string) []string { return []string{v} }
 // ResourceKinds are the generic kinds a scenario may use, by Kind.
 func ResourceKinds() map[string]ResourceKind { return resourceKinds() }
 
-func resourceKinds() map[string]ResourceKind {
+// resourceKinds is the table of kinds, built once (it never changes).
+func resourceKinds() map[string]ResourceKind { return kindsOnce() }
+
+var kindsOnce = sync.OnceValue(func() map[string]ResourceKind {
 	return map[string]ResourceKind{
 		// attrs: engine (redis, valkey, memcached), node_type, nodes (count),
 		// role (primary, replica); features: global_datastore.
@@ -367,7 +371,7 @@ func resourceKinds() map[string]ResourceKind {
 					traits: traitSet(r.Features...), primary: []string{"WorkGroup"}}}
 			}},
 	}
-}
+})
 
 func subsOr(r *Resource, key string, def ...string) []string {
 	if v := r.Subs[key]; len(v) > 0 {
