@@ -128,3 +128,74 @@ func TestAWSAutoAddAsksOnlyWhatCloudWatchLists(t *testing.T) {
 		t.Errorf("queries CloudWatch has no data for:\n%s", strings.Join(empty, "\n"))
 	}
 }
+
+// TestAWSGlobalProductsExtraTagsAndProductFilters: global products are
+// read once, from us-east-1, whatever the integration's regions (a
+// bucket's metrics from its own region); the integration's extra tags are
+// on every host and series; a product's own tag filter narrows its
+// resources beside the integration's.
+func TestAWSGlobalProductsExtraTagsAndProductFilters(t *testing.T) {
+	e := startAWS(t)
+	if err := e.sim.Update(func(sc *awssim.Scenario) { everyProduct(sc, 1) }); err != nil {
+		t.Fatal(err)
+	}
+	services := map[string]any{}
+	for _, k := range []string{"cloudfront", "route53", "s3", "waf", "billing", "ec2"} {
+		services[k] = map[string]any{"enabled": true, "autoAddNewMetrics": true}
+	}
+	i := e.create(t, map[string]any{"name": "global", "regions": []string{"ap-northeast-1"}, "settings": map[string]any{"services": services,
+		"extraTags": map[string]string{"team": "shop"}}})
+	at := time.Now().Add(-20 * time.Minute)
+	e.sim.ResetCalls()
+	if rep := e.poll(t, i.ID, at); len(rep.Errors) > 0 {
+		t.Fatal(rep.Errors)
+	}
+	hs := e.hosts(t, url.Values{"workspace": {e.ws}, "integration": {i.ID}})
+	regions := map[string]map[string]bool{}
+	for _, h := range hs {
+		if regions[h.Product] == nil {
+			regions[h.Product] = map[string]bool{}
+		}
+		regions[h.Product][h.Region] = true
+		if h.Tags["team"] != "shop" {
+			t.Errorf("%s has no extra tag: %v", h.Name, h.Tags)
+		}
+		if h.Product == "waf" && h.Metadata["scope"] == "REGIONAL" {
+			t.Errorf("a regional web ACL of a region the integration does not poll: %s", h.Name)
+		}
+	}
+	for p, want := range map[string]string{"cloudfront": "us-east-1", "route53": "us-east-1", "billing": "us-east-1", "waf": "us-east-1"} {
+		if len(regions[p]) != 1 || !regions[p][want] {
+			t.Errorf("%s hosts in %v, want %s", p, regions[p], want)
+		}
+	}
+	if !regions["s3"]["us-east-1"] || !regions["s3"]["eu-west-1"] || len(regions["ec2"]) != 0 {
+		t.Errorf("hosts by region: %v", regions)
+	}
+	calls := map[string]int{}
+	for _, c := range e.sim.Calls() {
+		calls[c.Action+" "+c.Region]++
+	}
+	if calls["ListDistributions us-east-1"] != 1 || calls["ListBuckets us-east-1"] != 1 || calls["GetMetricData eu-west-1"] == 0 {
+		t.Errorf("calls: %v", calls)
+	}
+	code, r := get(t, e.s.Admin, "/workspaces/"+e.ws+"/api/v1/query", url.Values{"query": {`count(aws_cloudfront_requests_sum{team="shop"})`},
+		"time": {fmt.Sprint(at.Unix())}})
+	if code != 200 || !strings.Contains(string(r.Data), `"value"`) {
+		t.Errorf("series with the extra tag: %d %s", code, r.Data)
+	}
+
+	// Lambda's own filter excludes resize (service:foo) beside an empty
+	// integration-wide one.
+	j := e.create(t, map[string]any{"name": "lambdas", "settings": map[string]any{"regions": []string{"us-east-1"},
+		"services": map[string]any{"lambda": map[string]any{"enabled": true, "autoAddNewMetrics": true, "tagFilter": "service:bar"}}}})
+	rep := e.poll(t, j.ID, at)
+	if len(rep.Errors) > 0 || rep.Excluded == 0 {
+		t.Fatalf("report: %+v", rep)
+	}
+	for _, h := range e.hosts(t, url.Values{"workspace": {e.ws}, "integration": {j.ID}}) {
+		if h.Tags["service"] != "bar" {
+			t.Errorf("%s passed Lambda's filter: %v", h.Name, h.Tags)
+		}
+	}
+}
