@@ -29,19 +29,28 @@ func TestSettingsBounds(t *testing.T) {
 		edit  func(*Settings)
 		field string
 	}{
-		"too many regions":        {func(s *Settings) { s.Regions = many }, "regions"},
-		"two partitions":          {func(s *Settings) { s.Regions = []string{"us-east-1", "cn-north-1"} }, "regions"},
-		"long tag filter":         {func(s *Settings) { s.TagFilter = strings.Repeat("k:v,", 300) }, "tagFilter"},
-		"too many pairs":          {func(s *Settings) { s.TagFilter = strings.Repeat("k:v,", 51) + "k:v" }, "tagFilter"},
-		"product tag filter":      {func(s *Settings) { ec2 := s.Services["ec2"]; ec2.TagFilter = `"x`; s.Services["ec2"] = ec2 }, "services.ec2.tagFilter"},
-		"filter an untagged one":  {func(s *Settings) { x := s.Services["ses"]; x.TagFilter = "a:b"; s.Services["ses"] = x }, "services.ses.tagFilter"},
-		"reserved extra tag":      {func(s *Settings) { s.ExtraTags = map[string]string{"host_id": "x"} }, "extraTags"},
-		"dimension extra tag":     {func(s *Settings) { s.ExtraTags = map[string]string{"dimension_X": "x"} }, "extraTags"},
-		"bad extra tag key":       {func(s *Settings) { s.ExtraTags = map[string]string{"team-name": "x"} }, "extraTags"},
-		"long extra tag value":    {func(s *Settings) { s.ExtraTags = map[string]string{"team": long} }, "extraTags"},
-		"long metric name":        {func(s *Settings) { ec2 := s.Services["ec2"]; ec2.ExcludedMetrics = []string{long}; s.Services["ec2"] = ec2 }, "services.ec2.excludedMetrics"},
-		"unknown included metric": {func(s *Settings) { ec2 := s.Services["ec2"]; ec2.AutoAddNewMetrics = false; ec2.IncludedMetrics = []string{"x"}; s.Services["ec2"] = ec2 }, "services.ec2.includedMetrics"},
-		"poll too often":          {func(s *Settings) { s.PollInterval = Duration(time.Second) }, "pollInterval"},
+		"too many regions":       {func(s *Settings) { s.Regions = many }, "regions"},
+		"two partitions":         {func(s *Settings) { s.Regions = []string{"us-east-1", "cn-north-1"} }, "regions"},
+		"long tag filter":        {func(s *Settings) { s.TagFilter = strings.Repeat("k:v,", 300) }, "tagFilter"},
+		"too many pairs":         {func(s *Settings) { s.TagFilter = strings.Repeat("k:v,", 51) + "k:v" }, "tagFilter"},
+		"product tag filter":     {func(s *Settings) { ec2 := s.Services["ec2"]; ec2.TagFilter = `"x`; s.Services["ec2"] = ec2 }, "services.ec2.tagFilter"},
+		"filter an untagged one": {func(s *Settings) { x := s.Services["ses"]; x.TagFilter = "a:b"; s.Services["ses"] = x }, "services.ses.tagFilter"},
+		"reserved extra tag":     {func(s *Settings) { s.ExtraTags = map[string]string{"host_id": "x"} }, "extraTags"},
+		"dimension extra tag":    {func(s *Settings) { s.ExtraTags = map[string]string{"dimension_X": "x"} }, "extraTags"},
+		"bad extra tag key":      {func(s *Settings) { s.ExtraTags = map[string]string{"team-name": "x"} }, "extraTags"},
+		"long extra tag value":   {func(s *Settings) { s.ExtraTags = map[string]string{"team": long} }, "extraTags"},
+		"long metric name": {func(s *Settings) {
+			ec2 := s.Services["ec2"]
+			ec2.ExcludedMetrics = []string{long}
+			s.Services["ec2"] = ec2
+		}, "services.ec2.excludedMetrics"},
+		"unknown included metric": {func(s *Settings) {
+			ec2 := s.Services["ec2"]
+			ec2.AutoAddNewMetrics = false
+			ec2.IncludedMetrics = []string{"x"}
+			s.Services["ec2"] = ec2
+		}, "services.ec2.includedMetrics"},
+		"poll too often": {func(s *Settings) { s.PollInterval = Duration(time.Second) }, "pollInterval"},
 	} {
 		st := ok()
 		c.edit(&st)
