@@ -86,8 +86,9 @@ func startAWS(t *testing.T) *awsEnv {
 }
 
 type integrationResp struct {
-	Integration awsint.Integration `json:"integration"`
-	Policies    awsint.Policies    `json:"policies"`
+	Integration   awsint.Integration `json:"integration"`
+	Policies      awsint.Policies    `json:"policies"`
+	PoliciesError string             `json:"policiesError"`
 }
 
 // create registers an integration for the role, lets the "operator" put
@@ -105,7 +106,7 @@ func (e *awsEnv) create(t *testing.T, body map[string]any, rolePolicies ...strin
 	}
 	i := created.Integration
 	if i.Status != awsint.StatusPending || !strings.HasPrefix(i.ExternalID, "kansoku-") || created.Policies.KansokuAccountID != kansokuAWSAccount {
-		t.Fatalf("new role integration: %+v %+v", i, created.Policies)
+		t.Fatalf("new role integration: %s %+v (%s)", i.ID, created.Policies, created.PoliciesError)
 	}
 	perm, _ := json.Marshal(created.Policies.PermissionPolicy)
 	if len(rolePolicies) == 0 {

@@ -1,9 +1,12 @@
 package awsint
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"time"
 
@@ -48,6 +51,8 @@ func (s *Service) baseConfig(ctx context.Context, region string) (aws.Config, er
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load Kansoku's AWS configuration: %w", err)
 	}
+	// Wrapped after loading: the loader adds a CA bundle to a buildable client.
+	cfg.HTTPClient = bufferedBodies{next: cfg.HTTPClient}
 	if s.o.EndpointURL != "" {
 		cfg.BaseEndpoint = aws.String(s.o.EndpointURL)
 	}
@@ -93,6 +98,29 @@ func (s *Service) config(ctx context.Context, rec metastore.AWSIntegration) (aws
 	s.configs[rec.ID] = cachedConfig{version: rec.Version, cfg: cfg}
 	s.mu.Unlock()
 	return cfg, nil
+}
+
+// bufferedBodies sends each request with its body read into memory first
+// (Kansoku's requests to AWS are small: a GetMetricData call of 500
+// queries is about 100 KB). The SDK closes a request's body once the
+// response has come, which can race with net/http's last read of it (the
+// check for bytes beyond Content-Length); losing that race closes the
+// connection under the response being read ("use of closed network
+// connection"), which an endpoint that answers fast (the simulator, a
+// nearby endpoint) makes likely.
+type bufferedBodies struct{ next aws.HTTPClient }
+
+func (b bufferedBodies) Do(r *http.Request) (*http.Response, error) {
+	if r.Body != nil && r.Body != http.NoBody {
+		data, err := io.ReadAll(r.Body)
+		_ = r.Body.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read the request body: %w", err)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(data))
+		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+	}
+	return b.next.Do(r)
 }
 
 // regional returns a copy of cfg for region.

@@ -54,6 +54,7 @@ func newDemoSim(t *testing.T) (*Server, *httptest.Server) {
 // demoConfig is an SDK config for the simulator without retries.
 func demoConfig(ts *httptest.Server, region string, creds aws.CredentialsProvider) aws.Config {
 	return aws.Config{
+		HTTPClient:   bufferedBodies{},
 		Region:       region,
 		BaseEndpoint: aws.String(ts.URL),
 		Credentials:  creds,
