@@ -364,6 +364,34 @@ func dimNamesOf(dims map[string]string) string {
 	return strings.Join(s, "\x00")
 }
 
+// periodWindow is the window a period group reads: from its cursor (or,
+// the first time, backfill before the end) to the last period that is
+// final (now − delay, truncated to the period), but never from before
+// maxWindow ago: ingest refuses samples older than that. lost is the
+// cursor when that cut off periods the cursor had not reached.
+func periodWindow(now time.Time, period, delay, backfill, maxWindow time.Duration, cursor time.Time, hasCursor bool) (start, end, lost time.Time) {
+	end = now.Add(-delay).Truncate(period)
+	start = cursor
+	if !hasCursor {
+		start = end.Add(-max(backfill, period)).Truncate(period)
+	}
+	// The oldest period start whose samples are at most maxWindow old now:
+	// counted from now, not from end, which lies a period and the delay
+	// earlier.
+	limit := now.Add(-maxWindow)
+	oldest := limit.Truncate(period)
+	if oldest.Before(limit) {
+		oldest = oldest.Add(period)
+	}
+	if start.Before(oldest) {
+		if hasCursor {
+			lost = start
+		}
+		start = oldest
+	}
+	return start, end, lost
+}
+
 // listMetrics lists a namespace's metrics (recently active ones only, or
 // all), bounded by maxListPages.
 func listMetrics(ctx context.Context, cw *cloudwatch.Client, ns string, recent bool) (*listing, error) {
@@ -407,27 +435,15 @@ func (s *Service) collectGroup(ctx context.Context, cw *cloudwatch.Client, rec m
 		end = now.Truncate(time.Minute)
 		start = end.Add(-k.latest).Truncate(period)
 	} else {
-		end = now.Add(-s.o.Delay).Truncate(period)
-		var ok bool
-		var err error
-		start, ok, err = s.o.Store.GetAWSCursor(ctx, rec.ID, region, psec)
+		cursor, ok, err := s.o.Store.GetAWSCursor(ctx, rec.ID, region, psec)
 		if err != nil {
 			return err
 		}
-		if !ok {
-			back := max(s.o.Backfill, period)
-			start = end.Add(-back).Truncate(period)
-		}
-		oldest := end.Add(-s.o.MaxWindow).Truncate(period)
-		if oldest.Before(end.Add(-s.o.MaxWindow)) {
-			oldest = oldest.Add(period)
-		}
-		if start.Before(oldest) {
-			if ok {
-				report.Errors = append(report.Errors, fmt.Sprintf("%s: datapoints from %s to %s were not collected (more than %s behind; older samples would be refused)",
-					region, start.Format(time.RFC3339), oldest.Format(time.RFC3339), s.o.MaxWindow))
-			}
-			start = oldest
+		var lost time.Time
+		start, end, lost = periodWindow(now, period, s.o.Delay, s.o.Backfill, s.o.MaxWindow, cursor, ok)
+		if !lost.IsZero() {
+			report.Errors = append(report.Errors, fmt.Sprintf("%s: datapoints from %s to %s were not collected (more than %s behind; older samples would be refused)",
+				region, lost.Format(time.RFC3339), start.Format(time.RFC3339), s.o.MaxWindow))
 		}
 		if !start.Before(end) {
 			return nil // nothing complete since the last poll

@@ -107,3 +107,25 @@ func TestFilters(t *testing.T) {
 		}
 	}
 }
+
+// TestPeriodWindow: a group's window never reaches back past what ingest
+// takes (samples at most maxWindow old at the poll), whatever the period:
+// a 15-minute period's end lies up to 18 minutes before now.
+func TestPeriodWindow(t *testing.T) {
+	base := time.Date(2026, 12, 6, 5, 0, 6, 0, time.UTC)
+	for _, period := range []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute} {
+		for off := time.Duration(0); off < 30*time.Minute; off += 37 * time.Second {
+			now := base.Add(off)
+			start, end, lost := periodWindow(now, period, 3*time.Minute, 45*time.Minute, 50*time.Minute, time.Time{}, false)
+			if now.Sub(start) > 50*time.Minute || !lost.IsZero() || end.After(now.Add(-3*time.Minute)) || start.UnixNano()%int64(period) != 0 {
+				t.Fatalf("period %s at %s: [%s, %s) lost %s", period, now.Format(time.TimeOnly), start.Format(time.TimeOnly), end.Format(time.TimeOnly), lost)
+			}
+		}
+	}
+	// A cursor two hours behind: the first reachable period, and what was lost.
+	now := base
+	start, _, lost := periodWindow(now, time.Minute, 3*time.Minute, 10*time.Minute, 50*time.Minute, now.Add(-2*time.Hour).Truncate(time.Minute), true)
+	if now.Sub(start) > 50*time.Minute || lost.IsZero() {
+		t.Fatalf("behind: start %s lost %s", start, lost)
+	}
+}
