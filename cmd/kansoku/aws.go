@@ -13,6 +13,11 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 )
 
+// awsServiceKeys are the products of the AWS integration (the catalog's
+// keys), for help texts.
+const awsServiceKeys = "ec2, elb, alb, nlb, rds, elasticache, redshift, lambda, sqs, dynamodb, cloudfront, apigateway, kinesis, s3, es, ecs, ses, " +
+	"states, efs, firehose, batch, waf, billing, route53, connect, docdb, codebuild, athena"
+
 // registerAWS adds `kansoku aws ...` (integrations) and `kansoku hosts ...`.
 func registerAWS(a *kingpin.Application, commands map[string]func(context.Context) error) {
 	aw := a.Command("aws", "AWS integrations: pull CloudWatch metrics of other AWS accounts through a role with an External ID.")
@@ -25,17 +30,19 @@ func registerAWS(a *kingpin.Application, commands map[string]func(context.Contex
 		account := c.Flag("account", "AWS account id (12 digits).").Required().String()
 		ws := c.Flag("workspace", "Workspace the metrics go to.").Required().String()
 		regions := c.Flag("aws-region", "AWS region to collect (repeatable).").Required().Strings()
-		services := c.Flag("service", "Service to collect: ec2, elb, alb, nlb, rds, lambda, sqs, dynamodb (repeatable).").Required().Strings()
+		services := c.Flag("service", "Service to collect (repeatable): "+awsServiceKeys+" (kansoku aws services lists them).").Required().Strings()
 		tagFilter := c.Flag("tag-filter", `Only resources with one of these tags, e.g. 'service:foo, service:bar' (quote keys or values with ':' or ',').`).String()
+		extraTags := c.Flag("extra-tag", "A tag added to every host and metric of the integration, key=value (repeatable).").StringMap()
 		roleARN := c.Flag("role-arn", "Role to assume (only if it already trusts an External ID of this integration; usually set later with set-role).").String()
 		keyID := c.Flag("access-key-id", "Access key id instead of a role (discouraged).").String()
 		secret := c.Flag("secret-access-key", "Secret of --access-key-id (or env KANSOKU_AWS_SECRET_ACCESS_KEY).").Envar("KANSOKU_AWS_SECRET_ACCESS_KEY").String()
 		commands["aws create"] = func(ctx context.Context) error {
 			body := map[string]any{"name": *name, "awsAccountId": *account, "workspaceId": *ws, "regions": *regions, "services": *services}
-			if *tagFilter != "" {
-				st := map[string]any{"regions": *regions, "tagFilter": *tagFilter, "services": map[string]any{}}
-				for _, s := range *services {
-					st["services"].(map[string]any)[s] = map[string]any{"enabled": true, "autoAddNewMetrics": true, "autoRetire": true}
+			if *tagFilter != "" || len(*extraTags) > 0 {
+				// The services keep their defaults (the server's).
+				st := map[string]any{"regions": *regions, "tagFilter": *tagFilter}
+				if len(*extraTags) > 0 {
+					st["extraTags"] = *extraTags
 				}
 				body["settings"] = st
 			}
@@ -255,11 +262,17 @@ func printIntegration(ctx context.Context, f *clientFlags, method, path string, 
 		if len(out.Policies) > 0 {
 			var p map[string]json.RawMessage
 			_ = json.Unmarshal(out.Policies, &p)
-			for _, k := range []string{"trustPolicy", "permissionPolicy"} {
+			for _, k := range []string{"trustPolicy", "permissionPolicy", "kansokuPolicy"} {
+				if len(p[k]) == 0 {
+					continue
+				}
 				var v any
 				_ = json.Unmarshal(p[k], &v)
 				b, _ := json.MarshalIndent(v, "", "  ")
-				fmt.Fprintf(stdout, "\n%s:\n%s\n", k, b)
+				title := map[string]string{"trustPolicy": "trustPolicy (the role's trust relationship)",
+					"permissionPolicy": "permissionPolicy (attach to the role)",
+					"kansokuPolicy":    "kansokuPolicy (Kansoku's own identity needs it, in Kansoku's account)"}[k]
+				fmt.Fprintf(stdout, "\n%s:\n%s\n", title, b)
 			}
 			fmt.Fprintf(stdout, "\nThen: kansoku aws set-role %s arn:aws:iam::%s:role/<name>\n", i.ID, i.AWSAccountID)
 		} else if out.PolErr != "" {

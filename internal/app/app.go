@@ -245,8 +245,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		Sealer: box, Registerer: a.registry, Logs: a.logging, EndpointURL: cfg.AWS.EndpointURL, BaseRegion: cfg.AWS.Region,
 		Delay: time.Duration(cfg.AWS.CloudWatchDelay), MaxConcurrentPolls: cfg.AWS.MaxConcurrentPolls,
 		DefaultPollInterval: time.Duration(cfg.AWS.DefaultPollInterval), Backfill: time.Duration(cfg.AWS.Backfill),
-		BaseCredentials: staticAWSCredentials(cfg.AWS),
-		Owns:            func(id string) bool { return a.own.Owns(cluster.GroupAWS, id) },
+		PollTimeout: time.Duration(cfg.AWS.PollTimeout), BaseCredentials: staticAWSCredentials(cfg.AWS),
+		Owns: func(id string) bool { return a.own.Owns(cluster.GroupAWS, id) },
 	})
 	a.ruleGroups = rulegroups.New(a.meta, a.workspaces, a.limits, a.logging, a.account.Region, a.account.ID, logger.With("component", "rulegroups"))
 	firewall, err := egress.New(cfg.Alertmanager.ReceiverFirewall)

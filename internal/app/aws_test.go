@@ -86,8 +86,9 @@ func startAWS(t *testing.T) *awsEnv {
 }
 
 type integrationResp struct {
-	Integration awsint.Integration `json:"integration"`
-	Policies    awsint.Policies    `json:"policies"`
+	Integration   awsint.Integration `json:"integration"`
+	Policies      awsint.Policies    `json:"policies"`
+	PoliciesError string             `json:"policiesError"`
 }
 
 // create registers an integration for the role, lets the "operator" put
@@ -105,7 +106,7 @@ func (e *awsEnv) create(t *testing.T, body map[string]any, rolePolicies ...strin
 	}
 	i := created.Integration
 	if i.Status != awsint.StatusPending || !strings.HasPrefix(i.ExternalID, "kansoku-") || created.Policies.KansokuAccountID != kansokuAWSAccount {
-		t.Fatalf("new role integration: %+v %+v", i, created.Policies)
+		t.Fatalf("new role integration: %s %+v (%s)", i.ID, created.Policies, created.PoliciesError)
 	}
 	perm, _ := json.Marshal(created.Policies.PermissionPolicy)
 	if len(rolePolicies) == 0 {
@@ -287,8 +288,9 @@ func TestAWSIntegrationCollectsAndBuildsHosts(t *testing.T) {
 	}
 
 	// Batching: at most ceil(queries/500) GetMetricData calls per region
-	// and period; every call is counted, per integration and action.
-	if r3.MetricsRequested == 0 || r3.GetMetricDataCalls > 2 || r3.APICalls["CloudWatch:GetMetricData"] != r3.GetMetricDataCalls {
+	// and period group (1 minute, 5 minutes, Aurora's daily backup
+	// storage); every call is counted, per integration and action.
+	if r3.MetricsRequested == 0 || r3.MetricsRequested > 3*500 || r3.GetMetricDataCalls > 3 || r3.APICalls["CloudWatch:GetMetricData"] != r3.GetMetricDataCalls {
 		t.Errorf("third poll: %+v", r3)
 	}
 	if r1.APICalls["EC2:DescribeInstances"] != 1 || r1.APICalls["EC2:CreateInternetGateway"] != 1 || r1.APICalls["Resource Groups Tagging API:GetResources"] != 1 {
@@ -497,13 +499,14 @@ func TestAWSTagFiltersAndMetricSelection(t *testing.T) {
 	if got := requested["resize"]; got["AsyncEventAge/Average"] || !got["Invocations/Sum"] {
 		t.Errorf("Lambda without auto-add: %v", got)
 	}
-	// Filtered resources are hosts all the same, marked excluded.
+	// Filtered resources are no hosts (Mackerel registers only matching
+	// resources).
 	hs := byName(e.hosts(t, url.Values{"workspace": {e.ws}, "integration": {i.ID}}))
-	if h := hs["batch-1"]; len(h.Integrations) != 1 || !h.Integrations[0].Excluded {
-		t.Errorf("batch-1: %+v", h)
+	if h, ok := hs["batch-1"]; ok {
+		t.Errorf("batch-1 is excluded but a host: %+v", h)
 	}
-	if rep.Excluded == 0 || rep.Resources != len(hs) {
-		t.Errorf("report: %+v", rep)
+	if rep.Excluded == 0 || rep.Resources-rep.Excluded != len(hs) {
+		t.Errorf("report: %+v, %d hosts", rep, len(hs))
 	}
 	code, r := get(t, e.s.Admin, "/workspaces/"+e.ws+"/api/v1/query", url.Values{"query": {`count(aws_rds_new_rdsmetric_average)`}, "time": {fmt.Sprint(time.Now().Add(-22 * time.Minute).Unix())}})
 	if code != 200 || !strings.Contains(string(r.Data), `"1"`) {
@@ -528,15 +531,25 @@ func TestAWSAutoRetirement(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	a := e.create(t, map[string]any{"name": "a", "settings": map[string]any{"regions": []string{"us-east-1"}, "services": services,
-		"tagFilter": "service:foo, service:bar"}}, "ReadOnlyAccess")
+	// First without a tag filter: every resource is a host.
+	a := e.create(t, map[string]any{"name": "a", "settings": map[string]any{"regions": []string{"us-east-1"}, "services": services}}, "ReadOnlyAccess")
 	now := time.Now()
-	e.poll(t, a.ID, now)
+	e.poll(t, a.ID, now.Add(-time.Minute))
 	hs := byName(e.hosts(t, url.Values{"workspace": {e.ws}}))
 	for _, n := range []string{"web-1", "batch-1", "legacy-web", "jobs", "sessions", "resize"} {
 		if _, ok := hs[n]; !ok {
 			t.Fatalf("no host %s: %v", n, hs)
 		}
+	}
+	// Then the filter: batch-1 (service:batch) is excluded from now on and
+	// stays a host, which its deletion will not retire.
+	if err := e.s.Admin.JSON(ctx, "PATCH", "/admin/v1/aws/integrations/"+a.ID, nil, map[string]any{"settings": map[string]any{
+		"regions": []string{"us-east-1"}, "services": services, "tagFilter": "service:foo, service:bar"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	e.poll(t, a.ID, now)
+	if h := byName(e.hosts(t, url.Values{"workspace": {e.ws}}))["batch-1"]; len(h.Integrations) != 1 || !h.Integrations[0].Excluded {
+		t.Fatalf("batch-1 once filtered out: %+v", h)
 	}
 	// Disable Lambda, then delete everything the test is about.
 	services["lambda"] = map[string]any{"enabled": false}
@@ -583,7 +596,8 @@ func TestAWSAutoRetirement(t *testing.T) {
 		"regions": []string{"us-east-1"}, "services": services, "tagFilter": "service:foo, service:bar"}}, nil); err != nil {
 		t.Fatal(err)
 	}
-	b := e.create(t, map[string]any{"name": "b", "services": []string{"sqs"}}, "ReadOnlyAccess")
+	b := e.create(t, map[string]any{"name": "b", "settings": map[string]any{"regions": []string{"us-east-1"},
+		"services": map[string]any{"sqs": map[string]any{"enabled": true, "autoAddNewMetrics": true, "autoRetire": true}}}}, "ReadOnlyAccess")
 	e.poll(t, b.ID, now.Add(3*time.Minute))
 	if err := e.sim.Update(func(sc *awssim.Scenario) { sc.Accounts[0].Regions["us-east-1"].Queues = nil }); err != nil {
 		t.Fatal(err)

@@ -1,13 +1,17 @@
 package awsint
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
@@ -37,7 +41,9 @@ func (s *Service) forgetConfig(id string) {
 
 // baseConfig is the SDK configuration with Kansoku's own credentials.
 func (s *Service) baseConfig(ctx context.Context, region string) (aws.Config, error) {
-	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(region), awsconfig.WithRetryMaxAttempts(3)}
+	// Every AWS call is bounded: 60 s per HTTP attempt, 3 attempts.
+	httpClient := awshttp.NewBuildableClient().WithTimeout(60 * time.Second)
+	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(region), awsconfig.WithRetryMaxAttempts(3), awsconfig.WithHTTPClient(httpClient)}
 	if s.o.BaseCredentials != nil {
 		opts = append(opts, awsconfig.WithCredentialsProvider(s.o.BaseCredentials))
 	}
@@ -45,6 +51,8 @@ func (s *Service) baseConfig(ctx context.Context, region string) (aws.Config, er
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load Kansoku's AWS configuration: %w", err)
 	}
+	// Wrapped after loading: the loader adds a CA bundle to a buildable client.
+	cfg.HTTPClient = bufferedBodies{next: cfg.HTTPClient}
 	if s.o.EndpointURL != "" {
 		cfg.BaseEndpoint = aws.String(s.o.EndpointURL)
 	}
@@ -92,6 +100,29 @@ func (s *Service) config(ctx context.Context, rec metastore.AWSIntegration) (aws
 	return cfg, nil
 }
 
+// bufferedBodies sends each request with its body read into memory first
+// (Kansoku's requests to AWS are small: a GetMetricData call of 500
+// queries is about 100 KB). The SDK closes a request's body once the
+// response has come, which can race with net/http's last read of it (the
+// check for bytes beyond Content-Length); losing that race closes the
+// connection under the response being read ("use of closed network
+// connection"), which an endpoint that answers fast (the simulator, a
+// nearby endpoint) makes likely.
+type bufferedBodies struct{ next aws.HTTPClient }
+
+func (b bufferedBodies) Do(r *http.Request) (*http.Response, error) {
+	if r.Body != nil && r.Body != http.NoBody {
+		data, err := io.ReadAll(r.Body)
+		_ = r.Body.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read the request body: %w", err)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(data))
+		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+	}
+	return b.next.Do(r)
+}
+
 // regional returns a copy of cfg for region.
 func regional(cfg aws.Config, region string) aws.Config {
 	c := cfg.Copy()
@@ -123,12 +154,18 @@ func (s *Service) KansokuAccount(ctx context.Context) (string, error) {
 type Policies struct {
 	ExternalID string `json:"externalId,omitempty"`
 	// KansokuAccountID is the account the trust policy names.
-	KansokuAccountID string         `json:"kansokuAccountId,omitempty"`
-	TrustPolicy      catalog.Policy `json:"trustPolicy"`
+	KansokuAccountID string `json:"kansokuAccountId,omitempty"`
+	// Partition is the integration's AWS partition (aws, aws-cn,
+	// aws-us-gov), which every ARN names.
+	Partition   string         `json:"partition"`
+	TrustPolicy catalog.Policy `json:"trustPolicy"`
 	// PermissionPolicy is the least-privilege policy for the chosen
 	// services; FullPolicy covers every product Mackerel supports.
 	PermissionPolicy catalog.Policy `json:"permissionPolicy"`
 	FullPolicy       catalog.Policy `json:"fullPolicy"`
+	// KansokuPolicy is what Kansoku's own identity needs in its account:
+	// sts:AssumeRole on the role (seed 003's "A side").
+	KansokuPolicy *catalog.Policy `json:"kansokuPolicy,omitempty"`
 }
 
 // Policies returns an integration's trust and permission policies.
@@ -147,14 +184,17 @@ func (s *Service) Policies(ctx context.Context, id string) (Policies, error) {
 	if err != nil {
 		return Policies{}, err
 	}
-	p := Policies{PermissionPolicy: perm, FullPolicy: catalog.FullPolicy()}
+	partition := catalog.Partition(i.Settings.Regions[0])
+	p := Policies{PermissionPolicy: perm, FullPolicy: catalog.FullPolicy(), Partition: partition}
 	if i.AuthMode == AuthRole {
 		acct, err := s.KansokuAccount(ctx)
 		if err != nil {
 			return Policies{}, err
 		}
 		p.ExternalID, p.KansokuAccountID = i.ExternalID, acct
-		p.TrustPolicy = catalog.TrustPolicy(acct, i.ExternalID)
+		p.TrustPolicy = catalog.TrustPolicy(partition, acct, i.ExternalID)
+		assume := catalog.AssumePolicy(partition, i.RoleARN, i.AWSAccountID)
+		p.KansokuPolicy = &assume
 	}
 	return p, nil
 }
@@ -207,9 +247,10 @@ func (s *Service) validate(ctx context.Context, rec metastore.AWSIntegration) (s
 			if aerr != nil {
 				return StatusError, aerr.Error()
 			}
-			return StatusError, fmt.Sprintf("AssumeRole on %s was denied (%s). The role's trust policy must allow arn:aws:iam::%s:root to call sts:AssumeRole "+
-				"with the condition sts:ExternalId = %q: either the role does not trust Kansoku's account or its External ID differs "+
-				"(kansoku aws policy %s prints the trust policy)", rec.RoleARN, apiCode(err), acct, rec.ExternalID, rec.ID)
+			return StatusError, fmt.Sprintf("AssumeRole on %s was denied (%s). The role's trust policy must allow arn:%s:iam::%s:root to call sts:AssumeRole "+
+				"with the condition sts:ExternalId = %q: either the role does not trust Kansoku's account or its External ID differs, "+
+				"or Kansoku's own identity may not call sts:AssumeRole on the role "+
+				"(kansoku aws policy %s prints the trust policy and Kansoku's own)", rec.RoleARN, apiCode(err), catalog.Partition(region), acct, rec.ExternalID, rec.ID)
 		}
 		return StatusError, fmt.Sprintf("the access key %s was refused by STS GetCallerIdentity: %s", rec.AccessKeyID, apiMessage(err))
 	}
@@ -260,10 +301,17 @@ func (s *Service) validate(ctx context.Context, rec metastore.AWSIntegration) (s
 		_, err := tagging.NewFromConfig(rcfg).GetResources(ctx, &tagging.GetResourcesInput{ResourcesPerPage: aws.Int32(1)})
 		return err
 	})
-	clients := &catalog.Clients{Config: rcfg, AccountID: rec.AWSAccountID}
+	global := regional(cfg, catalog.GlobalRegion(catalog.Partition(region)))
 	for _, k := range enabledProducts(i.Settings) {
 		p, _ := catalog.Get(k)
-		if _, err := p.Discover(ctx, clients); err != nil {
+		var err error
+		if p.Regional != nil {
+			_, err = p.Regional(ctx, &catalog.Clients{Config: rcfg, AccountID: rec.AWSAccountID})
+		}
+		if err == nil && p.Global != nil {
+			_, err = p.Global(ctx, &catalog.Clients{Config: global, AccountID: rec.AWSAccountID})
+		}
+		if err != nil {
 			action := strings.Join(p.Actions, ", ")
 			if isAccessDenied(err) {
 				missing = append(missing, action+" (for "+p.Name+")")

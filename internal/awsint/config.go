@@ -31,6 +31,8 @@ type Config struct {
 	Poll bool `yaml:"poll"`
 	// Backfill is how far back a new integration's first poll reads.
 	Backfill model.Duration `yaml:"backfill"`
+	// PollTimeout bounds one poll of one integration.
+	PollTimeout model.Duration `yaml:"poll_timeout"`
 	// AccessKeyID and SecretAccessKey, when set, are Kansoku's own AWS
 	// credentials instead of the standard chain (the demo's simulated
 	// account uses them).
@@ -41,7 +43,7 @@ type Config struct {
 // DefaultConfig returns the defaults (Mackerel's 5-minute interval).
 func DefaultConfig() Config {
 	return Config{Region: "us-east-1", CloudWatchDelay: model.Duration(3 * time.Minute), DefaultPollInterval: model.Duration(5 * time.Minute),
-		MaxConcurrentPolls: 2, Backfill: model.Duration(10 * time.Minute), Poll: true}
+		MaxConcurrentPolls: 2, Backfill: model.Duration(10 * time.Minute), PollTimeout: model.Duration(4 * time.Minute), Poll: true}
 }
 
 // RegisterFlags binds the component's flags.
@@ -53,8 +55,8 @@ func (c *Config) RegisterFlags(f *cliflag.Flags) {
 // Validate checks the configuration.
 func (c *Config) Validate() error {
 	if c.DefaultPollInterval < model.Duration(time.Minute) || c.MaxConcurrentPolls < 1 || c.CloudWatchDelay < 0 ||
-		c.Backfill < 0 || c.Backfill > model.Duration(50*time.Minute) {
-		return errors.New("default_poll_interval must be at least 1m, max_concurrent_polls at least 1, cloudwatch_delay not negative, backfill at most 50m")
+		c.Backfill < 0 || c.Backfill > model.Duration(50*time.Minute) || c.PollTimeout < 0 || c.PollTimeout > model.Duration(time.Hour) {
+		return errors.New("default_poll_interval must be at least 1m, max_concurrent_polls at least 1, cloudwatch_delay not negative, backfill at most 50m, poll_timeout at most 1h")
 	}
 	if (c.AccessKeyID == "") != (c.SecretAccessKey == "") {
 		return errors.New("access_key_id and secret_access_key go together")

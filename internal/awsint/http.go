@@ -67,15 +67,35 @@ type serviceInfo struct {
 	Key              string               `json:"key"`
 	Name             string               `json:"name"`
 	HostKind         string               `json:"hostKind"`
+	HostUnit         string               `json:"hostUnit"`
+	Scope            string               `json:"scope"` // regional, global, or both
+	Tagged           bool                 `json:"tagged"`
+	DefaultSettings  ServiceSettings      `json:"defaultSettings"`
 	Actions          []string             `json:"actions"`
 	AWSManagedPolicy string               `json:"awsManagedPolicy"`
+	Labels           map[string]string    `json:"labels"`
 	Metrics          []catalog.Selectable `json:"metrics"`
+}
+
+func scopeOf(p *catalog.Product) string {
+	switch {
+	case p.Regional != nil && p.Global != nil:
+		return "both"
+	case p.Global != nil:
+		return "global"
+	}
+	return "regional"
 }
 
 func (h handlers) listServices(w http.ResponseWriter, r *http.Request) {
 	out := []serviceInfo{}
 	for _, p := range catalog.All() {
-		out = append(out, serviceInfo{Key: p.Key, Name: p.Name, HostKind: p.HostKind, Actions: p.Actions, AWSManagedPolicy: p.AWSManagedPolicy, Metrics: p.Selectables()})
+		labels := p.Labels
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		out = append(out, serviceInfo{Key: p.Key, Name: p.Name, HostKind: p.HostKind, HostUnit: p.HostUnit, Scope: scopeOf(p), Tagged: !p.Untagged,
+			DefaultSettings: DefaultServiceSettings(p.Key), Actions: p.Actions, AWSManagedPolicy: p.AWSManagedPolicy, Labels: labels, Metrics: p.Selectables()})
 	}
 	full := catalog.FullPolicy()
 	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"services": out, "fullPolicy": full, "commonActions": catalog.CommonActions})

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/prometheus/client_golang/prometheus"
@@ -82,9 +83,15 @@ type Settings struct {
 	// Services are the products collected, by catalog key.
 	Services map[string]ServiceSettings `json:"services"`
 	// TagFilter selects resources by tag (Mackerel's "Filter by tag"
-	// syntax, see TagFilter); applied before
-	// any metric is requested. Empty: every resource.
+	// syntax, see TagFilter): only matching resources become hosts and
+	// have metrics requested. Empty: every resource. Products without tags
+	// (SES, Batch, WAF, Route 53, Billing, Connect) are not filtered, as
+	// in Mackerel.
 	TagFilter string `json:"tagFilter,omitempty"`
+	// ExtraTags are added to every host and every metric of the
+	// integration (Datadog's "tags added to all hosts and metrics"): as
+	// host tags, and as labels of the series.
+	ExtraTags map[string]string `json:"extraTags,omitempty"`
 	// PollInterval is how often metrics are pulled (default 5m).
 	PollInterval Duration `json:"pollInterval"`
 }
@@ -101,8 +108,14 @@ type ServiceSettings struct {
 	AutoAddNewMetrics bool     `json:"autoAddNewMetrics"`
 	IncludedMetrics   []string `json:"includedMetrics,omitempty"`
 	ExcludedMetrics   []string `json:"excludedMetrics,omitempty"`
-	// AutoRetire retires a host when its resource is deleted.
+	// AutoRetire retires a host when its resource is deleted (Mackerel
+	// offers it for EC2, RDS and ElastiCache, on by default; Kansoku for
+	// every product, off by default for the others).
 	AutoRetire bool `json:"autoRetire"`
+	// TagFilter restricts this product's resources beyond the
+	// integration's filter, same syntax (Datadog's "to hosts with tag" for
+	// EC2, "to Lambdas with tag").
+	TagFilter string `json:"tagFilter,omitempty"`
 }
 
 // Duration is a time.Duration written as "5m" in JSON.
@@ -192,6 +205,9 @@ type Options struct {
 	MaxConcurrentPolls int
 	// DefaultPollInterval for new integrations (default 5m).
 	DefaultPollInterval time.Duration
+	// PollTimeout bounds one poll of an integration (default 4m): its AWS
+	// calls are cancelled when it is reached.
+	PollTimeout time.Duration
 	// QueriesPerCall is how many metrics one GetMetricData call asks for
 	// (default and maximum: MaxQueriesPerCall). Only the benchmark lowers it,
 	// to measure the one-call-per-metric approach side by side.
@@ -238,6 +254,9 @@ func New(o Options) *Service {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.PollTimeout <= 0 {
+		o.PollTimeout = 4 * time.Minute
+	}
 	if o.QueriesPerCall <= 0 || o.QueriesPerCall > MaxQueriesPerCall {
 		o.QueriesPerCall = MaxQueriesPerCall
 	}
@@ -246,7 +265,7 @@ func New(o Options) *Service {
 
 var (
 	accountRE = regexp.MustCompile(`^[0-9]{12}$`)
-	roleARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:iam::([0-9]{12}):role/[\w+=,.@/-]{1,512}$`)
+	roleARNRE = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):iam::([0-9]{12}):role/[\w+=,.@/-]{1,512}$`)
 	regionRE  = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-[0-9]$`)
 	nameRE2   = regexp.MustCompile(`^[\w .:/=+@-]{1,128}$`)
 )
@@ -257,8 +276,8 @@ type CreateInput struct {
 	AWSAccountID string   `json:"awsAccountId"`
 	WorkspaceID  string   `json:"workspaceId"`
 	Regions      []string `json:"regions"`
-	// Services to enable with their defaults (all metrics, auto-add on,
-	// auto-retire on); Settings.Services may refine them.
+	// Services to enable with their defaults (DefaultServiceSettings);
+	// Settings.Services may refine them.
 	Services []string `json:"services"`
 	// Settings optionally gives every option at once.
 	Settings *Settings `json:"settings,omitempty"`
@@ -271,9 +290,12 @@ type CreateInput struct {
 	SecretAccessKey string `json:"secretAccessKey,omitempty"`
 }
 
-// DefaultServiceSettings are the settings of a newly enabled product.
-func DefaultServiceSettings() ServiceSettings {
-	return ServiceSettings{Enabled: true, AutoAddNewMetrics: true, AutoRetire: true}
+// DefaultServiceSettings are the settings of a newly enabled product:
+// every metric, new ones added automatically, and automatic retirement
+// where Mackerel offers it (EC2, RDS, ElastiCache).
+func DefaultServiceSettings(product string) ServiceSettings {
+	p, _ := catalog.Get(product)
+	return ServiceSettings{Enabled: true, AutoAddNewMetrics: true, AutoRetire: p != nil && p.MackerelRetires}
 }
 
 // Create registers an integration. With keys it is validated at once;
@@ -304,9 +326,12 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Integration, erro
 	if len(in.Regions) > 0 {
 		st.Regions = in.Regions
 	}
+	if len(in.Services) > len(catalog.Keys()) {
+		return Integration{}, apierr.InvalidField("services", "at most %d services", len(catalog.Keys()))
+	}
 	for _, k := range in.Services {
 		if _, ok := st.Services[k]; !ok {
-			st.Services[k] = DefaultServiceSettings()
+			st.Services[k] = DefaultServiceSettings(k)
 		}
 	}
 	if err := validateSettings(&st); err != nil {
@@ -330,7 +355,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Integration, erro
 	default:
 		rec.AuthMode, rec.ExternalID = AuthRole, "kansoku-"+randomHex(16)
 		if in.RoleARN != "" {
-			if err := checkRoleARN(in.RoleARN, in.AWSAccountID); err != nil {
+			if err := checkRoleARN(in.RoleARN, in.AWSAccountID, st.Regions); err != nil {
 				return Integration{}, err
 			}
 			rec.RoleARN = in.RoleARN
@@ -351,20 +376,49 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Integration, erro
 	return fromRecord(rec)
 }
 
-func checkRoleARN(arn, account string) error {
+func checkRoleARN(arn, account string, regions []string) error {
 	m := roleARNRE.FindStringSubmatch(arn)
 	if m == nil {
 		return apierr.InvalidField("roleArn", "%q is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)", arn)
 	}
-	if m[1] != account {
-		return apierr.InvalidField("roleArn", "the role %s is in account %s, not in the integration's account %s", arn, m[1], account)
+	if m[2] != account {
+		return apierr.InvalidField("roleArn", "the role %s is in account %s, not in the integration's account %s", arn, m[2], account)
+	}
+	if len(regions) > 0 && m[1] != catalog.Partition(regions[0]) {
+		return apierr.InvalidField("roleArn", "the role %s is in partition %s, the integration's regions in %s", arn, m[1], catalog.Partition(regions[0]))
 	}
 	return nil
+}
+
+// Bounds of an integration's settings, tenant input.
+const (
+	maxRegions        = 40
+	maxMetricNames    = 5000
+	maxMetricNameLen  = 256
+	maxExtraTags      = 20
+	maxExtraTagValue  = 256
+	maxDefaultRoleLen = 130
+)
+
+// extraTagKeyRE: an extra tag becomes a series label, so its key is a
+// Prometheus label name (and no more than 63 characters).
+var extraTagKeyRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]{0,62}$`)
+
+// reservedLabels are the labels Kansoku's AWS series carry already.
+func reservedLabel(k string) bool {
+	switch k {
+	case "account_id", "host_id", "name", "region", "custom_identifier", "job", "instance":
+		return true
+	}
+	return strings.HasPrefix(k, "__") || strings.HasPrefix(k, "dimension_")
 }
 
 func validateSettings(st *Settings) error {
 	if len(st.Regions) == 0 {
 		return apierr.InvalidField("regions", "name at least one region")
+	}
+	if len(st.Regions) > maxRegions {
+		return apierr.InvalidField("regions", "at most %d regions", maxRegions)
 	}
 	seen := map[string]bool{}
 	for _, r := range st.Regions {
@@ -374,9 +428,15 @@ func validateSettings(st *Settings) error {
 		if seen[r] {
 			return apierr.InvalidField("regions", "%q is listed twice", r)
 		}
+		if p := catalog.Partition(st.Regions[0]); catalog.Partition(r) != p {
+			return apierr.InvalidField("regions", "%q is not in partition %s as %s is: an integration is in one partition", r, p, st.Regions[0])
+		}
 		seen[r] = true
 	}
 	sort.Strings(st.Regions)
+	if len(st.Services) > len(catalog.Keys()) {
+		return apierr.InvalidField("services", "at most %d services", len(catalog.Keys()))
+	}
 	enabled := 0
 	for k, ss := range st.Services {
 		p, ok := catalog.Get(k)
@@ -384,23 +444,42 @@ func validateSettings(st *Settings) error {
 			return apierr.InvalidField("services", "unknown service %q (known: %s)", k, strings.Join(catalog.Keys(), ", "))
 		}
 		if ss.DefaultRole != "" {
+			if len(ss.DefaultRole) > maxDefaultRoleLen {
+				return apierr.InvalidField("services."+k+".defaultRole", "at most %d characters", maxDefaultRoleLen)
+			}
 			if _, err := ParseServiceRole(ss.DefaultRole); err != nil {
 				return apierr.InvalidField("services."+k+".defaultRole", "%v", err)
 			}
 		}
+		if _, err := checkTagFilter(ss.TagFilter); err != nil {
+			return apierr.InvalidField("services."+k+".tagFilter", "%v", err)
+		}
+		if ss.TagFilter != "" && p.Untagged {
+			return apierr.InvalidField("services."+k+".tagFilter", "%s resources have no tags to filter on", p.Name)
+		}
+		for field, names := range map[string][]string{"includedMetrics": ss.IncludedMetrics, "excludedMetrics": ss.ExcludedMetrics} {
+			if len(names) > maxMetricNames {
+				return apierr.InvalidField("services."+k+"."+field, "at most %d metrics", maxMetricNames)
+			}
+			for _, n := range names {
+				if len(n) == 0 || len(n) > maxMetricNameLen {
+					return apierr.InvalidField("services."+k+"."+field, "metric names are 1 to %d characters", maxMetricNameLen)
+				}
+			}
+		}
 		known := map[string]bool{}
 		for _, sel := range p.Selectables() {
-			known[sel.Name] = true
+			known[sel.Key] = true
 		}
 		if !ss.AutoAddNewMetrics && len(ss.IncludedMetrics) == 0 {
 			// Off without a list: today's metrics, and none that come later.
 			for _, sel := range p.Selectables() {
-				ss.IncludedMetrics = append(ss.IncludedMetrics, sel.Name)
+				ss.IncludedMetrics = append(ss.IncludedMetrics, sel.Key)
 			}
 		}
 		for _, n := range ss.IncludedMetrics {
 			if !known[n] {
-				return apierr.InvalidField("services."+k+".includedMetrics", "%q is not a metric of %s (see kansoku aws metrics %s)", n, p.Name, k)
+				return apierr.InvalidField("services."+k+".includedMetrics", "%q is not a metric of %s (see kansoku aws services)", n, p.Name)
 			}
 		}
 		if ss.AutoAddNewMetrics {
@@ -418,11 +497,25 @@ func validateSettings(st *Settings) error {
 	if enabled == 0 {
 		return apierr.InvalidField("services", "enable at least one service (%s)", strings.Join(catalog.Keys(), ", "))
 	}
-	if _, err := ParseTagFilter(st.TagFilter); err != nil {
+	if _, err := checkTagFilter(st.TagFilter); err != nil {
 		return apierr.InvalidField("tagFilter", "%v", err)
 	}
-	if time.Duration(st.PollInterval) < time.Minute {
-		return apierr.InvalidField("pollInterval", "at least 1m (CloudWatch's finest period for most metrics); 5m is the default")
+	if len(st.ExtraTags) > maxExtraTags {
+		return apierr.InvalidField("extraTags", "at most %d tags", maxExtraTags)
+	}
+	for k, v := range st.ExtraTags {
+		if !extraTagKeyRE.MatchString(k) {
+			return apierr.InvalidField("extraTags", "%q: a tag key is a label name: a letter or '_', then up to 62 letters, digits or '_'", k)
+		}
+		if reservedLabel(k) {
+			return apierr.InvalidField("extraTags", "%q is a label Kansoku sets itself", k)
+		}
+		if len(v) > maxExtraTagValue || !utf8.ValidString(v) {
+			return apierr.InvalidField("extraTags", "the value of %q is at most %d bytes of UTF-8", k, maxExtraTagValue)
+		}
+	}
+	if time.Duration(st.PollInterval) < time.Minute || time.Duration(st.PollInterval) > 24*time.Hour {
+		return apierr.InvalidField("pollInterval", "between 1m (CloudWatch's finest period for most metrics) and 24h; 5m is the default")
 	}
 	return nil
 }
@@ -489,7 +582,11 @@ func (s *Service) Update(ctx context.Context, id string, in UpdateInput) (Integr
 			if rec.AuthMode != AuthRole {
 				return Integration{}, apierr.Validation("fieldValidationFailed", "this integration uses access keys; create a new integration to use a role")
 			}
-			if err := checkRoleARN(*in.RoleARN, rec.AWSAccountID); err != nil {
+			cur, err := fromRecord(rec)
+			if err != nil {
+				return Integration{}, err
+			}
+			if err := checkRoleARN(*in.RoleARN, rec.AWSAccountID, cur.Settings.Regions); err != nil {
 				return Integration{}, err
 			}
 			next.RoleARN, revalidate = *in.RoleARN, true

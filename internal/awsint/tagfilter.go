@@ -150,3 +150,50 @@ func RolesFromTags(tags map[string]string) (roles []ServiceRole, bad []string, o
 	}
 	return nil, nil, false
 }
+
+// Bounds of a tag filter, tenant input: its length and its pairs.
+const (
+	maxTagFilterLength = 1024
+	maxTagFilterPairs  = 50
+)
+
+// checkTagFilter parses a tag filter within its bounds.
+func checkTagFilter(s string) (TagFilter, error) {
+	if len(s) > maxTagFilterLength {
+		return nil, fmt.Errorf("a tag filter is at most %d characters", maxTagFilterLength)
+	}
+	f, err := ParseTagFilter(s)
+	if err != nil {
+		return nil, err
+	}
+	if len(f) > maxTagFilterPairs {
+		return nil, fmt.Errorf("a tag filter has at most %d key:value pairs", maxTagFilterPairs)
+	}
+	return f, nil
+}
+
+// filters are an integration's tag filters: its own, for every product,
+// and each product's (Datadog's "to hosts with tag" for EC2, "to Lambdas
+// with tag"). A resource must match both.
+type filters struct {
+	all        TagFilter
+	perProduct map[string]TagFilter
+}
+
+func parseFilters(st Settings) (filters, error) {
+	f := filters{perProduct: map[string]TagFilter{}}
+	var err error
+	if f.all, err = checkTagFilter(st.TagFilter); err != nil {
+		return f, err
+	}
+	for k, ss := range st.Services {
+		if f.perProduct[k], err = checkTagFilter(ss.TagFilter); err != nil {
+			return f, fmt.Errorf("%s: %w", k, err)
+		}
+	}
+	return f, nil
+}
+
+func (f filters) match(product string, tags map[string]string) bool {
+	return f.all.Match(tags) && f.perProduct[product].Match(tags)
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/kansoku/kansoku/internal/app"
 	"github.com/kansoku/kansoku/internal/auth"
 	"github.com/kansoku/kansoku/internal/awsint"
+	"github.com/kansoku/kansoku/internal/awsint/catalog"
 	"github.com/kansoku/kansoku/internal/config"
 	"github.com/kansoku/kansoku/internal/metastore"
 	"github.com/kansoku/kansoku/internal/rulegroups"
@@ -145,8 +146,8 @@ func integration(ctx context.Context, a *app.App, sim *Simulator, ws string) (st
 	}
 	if i.ID == "" {
 		services := map[string]awsint.ServiceSettings{}
-		for _, k := range []string{"ec2", "elb", "alb", "nlb", "rds", "lambda", "sqs", "dynamodb"} {
-			ss := awsint.DefaultServiceSettings()
+		for _, k := range catalog.Keys() {
+			ss := awsint.DefaultServiceSettings(k)
 			if k == "ec2" {
 				ss.DefaultRole = "infra:ec2"
 			}

@@ -62,9 +62,10 @@ type Host struct {
 // Link is an integration's view of a host.
 type Link struct {
 	Integration string `json:"integration"`
-	// Excluded is true while the integration's tag filter excludes the
-	// resource (its metrics are not collected and its deletion does not
-	// retire the host).
+	// Excluded is true while the integration's tag filters exclude the
+	// resource of a host it had already linked (its metrics are not
+	// collected and its deletion does not retire the host). Resources a
+	// filter excludes from the start are no hosts at all, as in Mackerel.
 	Excluded bool `json:"excluded,omitempty"`
 	// DeletionDetectedAt is when this integration found the resource gone
 	// (the auto-retirement judgement is made then, once).
@@ -85,7 +86,6 @@ type Observation struct {
 	Roles        []string
 	Tags         map[string]string
 	Metadata     map[string]string
-	Excluded     bool
 }
 
 // Service is the host inventory.
@@ -182,7 +182,7 @@ func (s *Service) Observe(ctx context.Context, ws string, o Observation) (Host, 
 		h := Host{
 			ID: newID(), WorkspaceID: ws, ARN: o.ARN, Name: o.Name, Kind: o.Kind, Product: o.Product, AWSAccountID: o.AWSAccountID,
 			Region: o.Region, Status: o.Status, Identifiers: o.Identifiers, Roles: o.Roles, Tags: o.Tags, Metadata: o.Metadata,
-			Integrations: []Link{{Integration: o.Integration, Excluded: o.Excluded}}, FirstSeenAt: now, LastSeenAt: now,
+			Integrations: []Link{{Integration: o.Integration}}, FirstSeenAt: now, LastSeenAt: now,
 		}
 		if err := s.store.CreateHost(ctx, toStore(h)); err != nil {
 			return Host{}, err
@@ -199,7 +199,7 @@ func (s *Service) Observe(ctx context.Context, ws string, o Observation) (Host, 
 	h := old
 	h.Name, h.Status, h.Identifiers, h.Roles, h.Tags, h.Metadata = o.Name, o.Status, o.Identifiers, o.Roles, o.Tags, o.Metadata
 	h.Kind, h.LastSeenAt = o.Kind, now
-	h.Integrations = setLink(h.Integrations, Link{Integration: o.Integration, Excluded: o.Excluded})
+	h.Integrations = setLink(h.Integrations, Link{Integration: o.Integration})
 	h.DeletionDetectedAt = nil
 	for _, l := range h.Integrations {
 		if l.DeletionDetectedAt != nil && (h.DeletionDetectedAt == nil || l.DeletionDetectedAt.Before(*h.DeletionDetectedAt)) {
@@ -211,6 +211,41 @@ func (s *Service) Observe(ctx context.Context, ws string, o Observation) (Host, 
 	}
 	s.reindex(&old, h)
 	return h, nil
+}
+
+// MarkExcluded records that an integration's tag filters now exclude the
+// resource of arn: the live host it had linked (if any) stays a host,
+// marked excluded, so that the resource's deletion does not retire it
+// (Mackerel's rule). A resource with no host of this integration gets
+// none. It reports whether a host was marked.
+func (s *Service) MarkExcluded(ctx context.Context, ws, integration, arn string) (bool, error) {
+	mh, err := s.store.GetLiveHostByARN(ctx, ws, arn)
+	if errors.Is(err, metastore.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	h, err := fromStore(mh)
+	if err != nil {
+		return false, err
+	}
+	for idx := range h.Integrations {
+		l := &h.Integrations[idx]
+		if l.Integration != integration {
+			continue
+		}
+		if l.Excluded && l.DeletionDetectedAt == nil {
+			return true, nil
+		}
+		l.Excluded, l.DeletionDetectedAt = true, nil
+		h.LastSeenAt = s.now().UTC()
+		if err := s.store.UpdateHost(ctx, toStore(h)); err != nil {
+			return false, err
+		}
+		return true, nil
+	}
+	return false, nil
 }
 
 func setLink(links []Link, l Link) []Link {

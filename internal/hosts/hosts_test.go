@@ -182,11 +182,24 @@ func TestAutomaticRetirement(t *testing.T) {
 		t.Fatalf("retired host %+v", got)
 	}
 
-	excluded := ec2("int-1", "i-2", "i-2")
-	excluded.Excluded = true
-	x := f.observe(t, "ws-a", excluded)
+	// A host whose resource the integration's filter now excludes stays,
+	// marked excluded, and is not retired by it; a resource the filter
+	// excludes from the start gets no host.
+	x := f.observe(t, "ws-a", ec2("int-1", "i-2", "i-2"))
+	if marked, err := f.svc.MarkExcluded(ctx, "ws-a", "int-1", x.ARN); err != nil || !marked {
+		t.Fatalf("mark excluded: %v %v", marked, err)
+	}
+	if got, _ := f.svc.Get(ctx, x.ID); len(got.Integrations) != 1 || !got.Integrations[0].Excluded {
+		t.Fatalf("excluded link: %+v", got.Integrations)
+	}
 	if retired, _ := f.svc.DeletionDetected(ctx, x.ID, "int-1", true); retired {
 		t.Fatal("an integration retired a host its tag filter excludes")
+	}
+	if marked, err := f.svc.MarkExcluded(ctx, "ws-a", "int-1", "arn:aws:ec2:us-east-1:123456789012:instance/i-none"); err != nil || marked {
+		t.Fatalf("an excluded resource without a host: %v %v", marked, err)
+	}
+	if hs, _ := f.svc.List(ctx, Filter{Workspace: "ws-a"}); len(hs) != 1 || hs[0].ID != x.ID {
+		t.Fatalf("hosts: %d", len(hs))
 	}
 	if _, err := f.svc.DeletionDetected(ctx, "h-nosuchhost", "int-1", true); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("an unknown host: %v", err)

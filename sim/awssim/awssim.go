@@ -50,6 +50,7 @@ type Server struct {
 	ids      identities
 	world    sync.RWMutex // scenario
 	scenario *Scenario
+	series   seriesCache // CloudWatch's metrics of the scenario
 	calls    callLog
 
 	sns *snsService
@@ -136,6 +137,28 @@ func (s *Server) newServices() map[string]service {
 		sqsService:            newSQSService(s),
 		snsSigningName:        s.sns,
 		taggingSigningName:    newTaggingService(s),
+		// The other products of the AWS integration (services_*.go).
+		"elasticache":       newElastiCacheService(s),
+		"redshift":          newRedshiftService(s),
+		"ses":               newSESService(s),
+		"cloudfront":        &cloudFrontSim{s: s},
+		"route53":           &route53Sim{s: s},
+		"s3":                &s3Sim{s: s},
+		"apigateway":        newAPIGatewayService(s), // REST, HTTP and WebSocket APIs
+		"es":                newOpenSearchService(s),
+		"elasticfilesystem": newEFSService(s),
+		"batch":             newBatchService(s),
+		"connect":           newConnectService(s),
+		"kinesis":           newKinesisService(s),
+		"ecs":               newECSService(s),
+		"states":            newStatesService(s),
+		"firehose":          newFirehoseService(s),
+		"wafv2":             newWAFv2Service(s),
+		"waf":               newWAFClassicService(s, "waf:webacl", "AWSWAF_20150824", "waf"),
+		"waf-regional":      newWAFClassicService(s, "waf-regional:webacl", "AWSWAF_Regional_20161128", "waf-regional"),
+		"budgets":           newBudgetsService(s),
+		"codebuild":         newCodeBuildService(s),
+		"athena":            newAthenaService(s),
 	}
 }
 

@@ -141,7 +141,7 @@ func TestSignatureVerification(t *testing.T) {
 		wantError(t, r, http.StatusForbidden, "SignatureDoesNotMatch")
 	})
 	t.Run("unknown service", func(t *testing.T) {
-		r := doSigned(t, ts.URL, testKeyID, testSecret, "kinesis", testRegion, publishForm(testTopic, "hi"), now)
+		r := doSigned(t, ts.URL, testKeyID, testSecret, "glue", testRegion, publishForm(testTopic, "hi"), now)
 		wantError(t, r, http.StatusBadRequest, "UnknownService")
 	})
 	t.Run("body changed after signing", func(t *testing.T) {

@@ -495,13 +495,6 @@ func cwDigest(parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
-// cwMetric is one listed metric.
-type cwMetric struct {
-	namespace, name string
-	dims            map[string]string
-	key             string
-}
-
 type cwListToken struct {
 	Offset int    `json:"o"`
 	Digest string `json:"d"`
@@ -553,45 +546,24 @@ func (sv *cloudWatchService) listMetrics(in cbor.Map, req *request) (cbor.Map, *
 		offset = t.Offset
 	}
 
-	var resources []MetricResource
-	sv.s.read(func(sc *Scenario) {
-		if a := req.account(sc); a != nil {
-			resources = regionResources(req.region, a.ID, req.regionData(sc))
-		}
-	})
-	var all []cwMetric
-	seen := map[string]bool{}
-	for _, r := range resources {
-		if hasNS && r.Namespace != namespace {
-			continue
-		}
-		if hasRecent && !r.Reporting {
+	index, _ := sv.s.seriesOf(req)
+	var all []*series
+	for _, sr := range index.sorted {
+		if hasNS && sr.namespace != namespace || hasName && sr.metric != metricName || hasRecent && !sr.reporting {
 			continue
 		}
 		match := true
 		for n, v := range dimFilter {
-			rv, ok := r.Dimensions[n]
+			rv, ok := sr.dims[n]
 			if !ok || (dimHasValue[n] && rv != v) {
 				match = false
 				break
 			}
 		}
-		if !match {
-			continue
-		}
-		for _, m := range r.Metrics {
-			if hasName && m != metricName {
-				continue
-			}
-			key := r.Namespace + "\x00" + m + "\x00" + dimsKey(r.Dimensions)
-			if seen[key] {
-				continue
-			}
-			seen[key] = true
-			all = append(all, cwMetric{namespace: r.Namespace, name: m, dims: r.Dimensions, key: key})
+		if match {
+			all = append(all, sr)
 		}
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].key < all[j].key })
 	if offset > len(all) {
 		offset = len(all)
 	}
@@ -605,7 +577,7 @@ func (sv *cloudWatchService) listMetrics(in cbor.Map, req *request) (cbor.Map, *
 	for _, m := range page {
 		metrics = append(metrics, cbor.Map{
 			"Namespace":  cbor.String(m.namespace),
-			"MetricName": cbor.String(m.name),
+			"MetricName": cbor.String(m.metric),
 			"Dimensions": cwDimensionList(m.dims),
 		})
 	}
@@ -789,12 +761,16 @@ func ceilUnix(t time.Time) int64 {
 // series computes which period starts T of a query have a datapoint: T is
 // a multiple of the effective period, StartTime <= T < EndTime, T is
 // within the period's retention, and T + period + delay <= now.
-func cwSeriesOf(q cwQuery, res *MetricResource, start, end, now time.Time, delay time.Duration) cwSeries {
-	native := NativeResolution(q.namespace)
-	period := EffectivePeriod(q.namespace, time.Duration(q.period)*time.Second)
+func cwSeriesOf(q cwQuery, sr *series, start, end, now time.Time, delay time.Duration) cwSeries {
+	native := NativeResolution(q.namespace, q.metric)
+	if sr != nil {
+		native = sr.resolution
+		delay += sr.delay
+	}
+	period := max(time.Duration(q.period)*time.Second, native)
 	step := int64(period / time.Second)
 	ser := cwSeries{step: step, native: native, period: period, lo: 1, hi: 0}
-	if res == nil || !res.Reporting {
+	if sr == nil || !sr.reporting {
 		return ser
 	}
 	from := ceilUnix(start)
@@ -876,20 +852,8 @@ func (sv *cloudWatchService) getMetricData(in cbor.Map, req *request) (cbor.Map,
 		}
 	}
 
-	// The resources whose metrics exist, by namespace and dimension set.
-	var delay time.Duration
-	index := map[string]*MetricResource{}
-	sv.s.read(func(sc *Scenario) {
-		delay = sc.metricDelay()
-		if a := req.account(sc); a != nil {
-			rs := regionResources(req.region, a.ID, req.regionData(sc))
-			for i := range rs {
-				for _, m := range rs[i].Metrics {
-					index[rs[i].Namespace+"\x00"+m+"\x00"+dimsKey(rs[i].Dimensions)] = &rs[i]
-				}
-			}
-		}
-	})
+	// The metrics that exist, by namespace, name and dimension set.
+	index, delay := sv.s.seriesOf(req)
 
 	now := req.time
 	remaining := limit
@@ -904,7 +868,7 @@ func (sv *cloudWatchService) getMetricData(in cbor.Map, req *request) (cbor.Map,
 			out["NextToken"] = cbor.String(cwEncodeToken(cwDataToken{Query: qi, Digest: digest}))
 			break
 		}
-		ser := cwSeriesOf(q, index[q.namespace+"\x00"+q.metric+"\x00"+dimsKey(q.dims)], start, end, now, delay)
+		ser := cwSeriesOf(q, index.byKey[seriesKey(q.namespace, q.metric, q.dims)], start, end, now, delay)
 		if qi == tok.Query && tok.After != nil { // resume after the last point returned
 			if ascending {
 				ser.lo = max(ser.lo, *tok.After+ser.step)

@@ -33,11 +33,24 @@
 //     tag filters over every tagged resource of the scenario.
 //   - monitoring (cloudwatch.go, Smithy RPC v2 CBOR as the SDK speaks it,
 //     JSON 1.0 for the aws CLI): ListMetrics and GetMetricData over the
-//     scenario's resources, with the metric sets of metrics.go,
+//     scenario's resources, with the metrics of published_data.go,
 //     deterministic values (MetricValue) and CloudWatch's reporting delay
 //     (Scenario.MetricDelay). SetNow moves the simulated clock.
 //   - sns (sns.go, query protocol): Publish with SNS's input limits;
 //     Published reads messages back.
+//   - the discovery calls of the AWS integration's other products, over the
+//     generic resources of kinds.go: elasticache, redshift, ses
+//     (services_query.go, query protocol); cloudfront, route53, s3
+//     (services_xml.go, REST-XML); apigateway, es, elasticfilesystem, batch,
+//     connect (services_rest.go, REST-JSON); kinesis, ecs, states,
+//     firehose, wafv2, waf, waf-regional, budgets, codebuild, athena
+//     (services_json.go, JSON 1.0/1.1). DocumentDB shares rds.go.
+//
+// What CloudWatch publishes is published_data.go: per namespace, from the
+// AWS documentation page it cites, each metric's dimension sets, sensible
+// statistics, resolution, publication delay and the traits a resource must
+// have (kinds.go derives them from the scenario: engines, instance types,
+// enabled features). Nothing of it comes from Kansoku's catalog.
 //
 // The world is a Scenario (scenario.go; testdata/demo.yaml is an example):
 // accounts, their users, roles and resources per region. ARNs are built in

@@ -67,6 +67,7 @@ func (s *Server) SetScenario(sc *Scenario) error {
 	}
 	s.world.Lock()
 	s.scenario = sc
+	s.series.invalidate()
 	s.world.Unlock()
 	return s.reindexKeys()
 }
@@ -80,6 +81,7 @@ func (s *Server) Update(fn func(sc *Scenario)) error {
 	}
 	fn(s.scenario)
 	err := validateScenario(s.scenario)
+	s.series.invalidate()
 	s.world.Unlock()
 	if err != nil {
 		return err
@@ -128,6 +130,14 @@ func validateScenario(sc *Scenario) error {
 		for _, r := range a.Roles {
 			if _, err := compilePolicies(r.Policies); err != nil {
 				return fmt.Errorf("awssim scenario: role %s of %s: %w", r.Name, a.ID, err)
+			}
+		}
+		for name, rg := range a.Regions {
+			if rg == nil {
+				continue
+			}
+			if err := validateResources(name, rg.Resources); err != nil {
+				return fmt.Errorf("awssim scenario: account %s: %w", a.ID, err)
 			}
 		}
 	}

@@ -65,6 +65,7 @@ func newResServer(t *testing.T, rg *Region, scopedPolicy string) (*Server, *http
 // with the given key, without retries.
 func resConfig(url, keyID, secret string) aws.Config {
 	return aws.Config{
+		HTTPClient:   bufferedBodies{},
 		Region:       resRegion,
 		BaseEndpoint: aws.String(url),
 		Credentials:  credentials.NewStaticCredentialsProvider(keyID, secret, ""),
@@ -196,4 +197,25 @@ func (h *exchangeRecorder) Do(r *http.Request) (*http.Response, error) {
 	resp.Body = io.NopCloser(bytes.NewReader(b))
 	h.req, h.resp, h.body = r, resp, string(b)
 	return resp, nil
+}
+
+// bufferedBodies sends requests with their body read into memory first.
+// The SDK closes a request's body once the response has come, which can
+// race with net/http's last read of it (the check for bytes beyond
+// Content-Length): the transport then closes the connection under the
+// response being read ("use of closed network connection"). A simulator
+// answers fast enough to lose that race now and then.
+type bufferedBodies struct{}
+
+func (bufferedBodies) Do(r *http.Request) (*http.Response, error) {
+	if r.Body != nil && r.Body != http.NoBody {
+		data, err := io.ReadAll(r.Body)
+		_ = r.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		r.Body = io.NopCloser(bytes.NewReader(data))
+		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+	}
+	return http.DefaultClient.Do(r)
 }

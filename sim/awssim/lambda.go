@@ -142,7 +142,12 @@ type lambdaFunctionConfig struct {
 	PackageType      string                 `json:"PackageType"`
 	Architectures    []string               `json:"Architectures"`
 	EphemeralStorage lambdaEphemeralStorage `json:"EphemeralStorage"`
+	DeadLetterConfig *lambdaDeadLetter      `json:"DeadLetterConfig,omitempty"`
 	LoggingConfig    lambdaLoggingConfig    `json:"LoggingConfig"`
+}
+
+type lambdaDeadLetter struct {
+	TargetArn string `json:"TargetArn"`
 }
 
 type lambdaTracingConfig struct {
@@ -213,6 +218,11 @@ func lambdaConfig(region, account string, f *LambdaFunction) lambdaFunctionConfi
 		Architectures:    []string{"x86_64"},
 		EphemeralStorage: lambdaEphemeralStorage{Size: 512},
 		LoggingConfig:    lambdaLoggingConfig{LogFormat: "Text", LogGroup: "/aws/lambda/" + f.Name},
+	}
+	for _, ft := range f.Features {
+		if ft == "dlq" {
+			c.DeadLetterConfig = &lambdaDeadLetter{TargetArn: queueARN(region, account, f.Name+"-dlq")}
+		}
 	}
 	if f.Runtime == "" {
 		c.PackageType = "Image"

@@ -10,7 +10,13 @@ var ManagedPolicies = map[string]string{
 	"ReadOnlyAccess": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[
 		"cloudwatch:Describe*","cloudwatch:Get*","cloudwatch:List*","dynamodb:Describe*","dynamodb:List*",
 		"ec2:Describe*","elasticloadbalancing:Describe*","lambda:Get*","lambda:List*","rds:Describe*","rds:List*",
-		"sqs:Get*","sqs:List*","tag:Get*","sns:Get*","sns:List*"],"Resource":"*"}]}`,
+		"sqs:Get*","sqs:List*","tag:Get*","sns:Get*","sns:List*",
+		"apigateway:GET","athena:Get*","athena:List*","batch:Describe*","batch:List*","budgets:View*","cloudfront:Get*",
+		"cloudfront:List*","codebuild:BatchGet*","codebuild:List*","connect:Describe*","connect:List*","ecs:Describe*",
+		"ecs:List*","elasticache:Describe*","elasticache:List*","elasticfilesystem:Describe*","es:Describe*","es:List*",
+		"firehose:Describe*","firehose:List*","kinesis:Describe*","kinesis:List*","redshift:Describe*","route53:Get*",
+		"route53:List*","s3:Get*","s3:List*","ses:Describe*","ses:Get*","ses:List*","states:Describe*","states:List*",
+		"waf:Get*","waf:List*","waf-regional:Get*","waf-regional:List*","wafv2:Get*","wafv2:List*"],"Resource":"*"}]}`,
 	"AmazonEC2ReadOnlyAccess": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[
 		"ec2:Describe*","elasticloadbalancing:Describe*","cloudwatch:ListMetrics","cloudwatch:GetMetricStatistics",
 		"cloudwatch:Describe*","autoscaling:Describe*"],"Resource":"*"}]}`,

@@ -56,8 +56,8 @@ func TestMetricValue(t *testing.T) {
 	if a != b || a == c {
 		t.Errorf("values %v %v %v", a, b, c)
 	}
-	if EffectivePeriod("AWS/EC2", time.Minute) != 5*time.Minute || EffectivePeriod("AWS/SQS", time.Minute) != time.Minute ||
-		EffectivePeriod("AWS/EC2", time.Hour) != time.Hour {
+	if EffectivePeriod("AWS/EC2", "CPUUtilization", time.Minute) != 5*time.Minute || EffectivePeriod("AWS/SQS", "NumberOfMessagesSent", time.Minute) != time.Minute ||
+		EffectivePeriod("AWS/EC2", "CPUUtilization", time.Hour) != time.Hour || EffectivePeriod("AWS/S3", "BucketSizeBytes", time.Hour) != 24*time.Hour {
 		t.Error("EffectivePeriod")
 	}
 }

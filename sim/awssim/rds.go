@@ -102,6 +102,7 @@ type rdsDBInstance struct {
 	StorageType             string       `xml:"StorageType"`
 	DbInstancePort          int          `xml:"DbInstancePort"`
 	DBClusterIdentifier     string       `xml:"DBClusterIdentifier,omitempty"`
+	ReadReplicaSource       string       `xml:"ReadReplicaSourceDBInstanceIdentifier,omitempty"`
 	StorageEncrypted        bool         `xml:"StorageEncrypted"`
 	DbiResourceID           string       `xml:"DbiResourceId"`
 	DBInstanceArn           string       `xml:"DBInstanceArn"`
@@ -133,6 +134,7 @@ type rdsDBCluster struct {
 	Endpoint              string `xml:"Endpoint"`
 	ReaderEndpoint        string `xml:"ReaderEndpoint"`
 	MultiAZ               bool   `xml:"MultiAZ"`
+	BacktrackWindow       int64  `xml:"BacktrackWindow,omitempty"`
 	Engine                string `xml:"Engine"`
 	EngineVersion         string `xml:"EngineVersion,omitempty"`
 	EngineMode            string `xml:"EngineMode"`
@@ -190,6 +192,13 @@ func rdsHostedZoneID(region string) string {
 
 func rdsAurora(engine string) bool { return strings.HasPrefix(strings.ToLower(engine), "aurora") }
 
+func storageTypeOr(t string) string {
+	if t == "" {
+		return "gp3"
+	}
+	return t
+}
+
 func rdsInstance(region, account string, db *DBInstance) rdsDBInstance {
 	id := db.ID
 	status := db.Status
@@ -208,7 +217,8 @@ func rdsInstance(region, account string, db *DBInstance) rdsDBInstance {
 		AvailabilityZone:        db.AvailabilityZone,
 		EngineVersion:           db.EngineVersion,
 		AutoMinorVersionUpgrade: true,
-		StorageType:             "gp3",
+		StorageType:             storageTypeOr(db.StorageType),
+		ReadReplicaSource:       db.ReplicaOf,
 		DBClusterIdentifier:     db.Cluster,
 		StorageEncrypted:        true,
 		DbiResourceID:           "db-" + strings.ToUpper(digestAlnum(26, "rds-dbi", account, region, id)),
@@ -264,6 +274,11 @@ func rdsCluster(region, account string, rd *Region, c *DBCluster) rdsDBCluster {
 		DBClusterArn:          dbClusterARN(region, account, id),
 		ClusterCreateTime:     queryTime(digestTime("rds-cluster", account, region, id)),
 		TagList:               rdsTags(c.Tags),
+	}
+	for _, f := range c.Features {
+		if f == "backtrack" {
+			d.BacktrackWindow = 86400
+		}
 	}
 	zones := map[string]bool{}
 	for i, m := range rdsClusterMembers(rd, c.ID) {

@@ -85,9 +85,14 @@ type Region struct {
 	LambdaFunctions []LambdaFunction `yaml:"lambda_functions"`
 	Queues          []Queue          `yaml:"sqs_queues"`
 	Tables          []Table          `yaml:"dynamodb_tables"`
-	// ExtraMetrics are CloudWatch metrics beyond each namespace's standard
-	// set (a metric "AWS adds later": ListMetrics reports it and
-	// GetMetricData answers it for every resource of its namespace).
+	// Resources are the resources of every other product, by kind
+	// (kinds.go): ElastiCache clusters, Redshift clusters, S3 buckets ...
+	// Global ones (CloudFront, Route 53, WAF for CloudFront, billing,
+	// budgets) go under us-east-1.
+	Resources []Resource `yaml:"resources"`
+	// ExtraMetrics are CloudWatch metrics beyond what AWS documents (a
+	// metric "AWS adds later": ListMetrics reports it and GetMetricData
+	// answers it for every resource of its namespace).
 	ExtraMetrics []ExtraMetric `yaml:"extra_metrics"`
 }
 
@@ -124,7 +129,9 @@ type LoadBalancerV2 struct {
 	// ID is the hex suffix of the ARN (app/<name>/<id>); derived when empty.
 	ID    string `yaml:"id"`
 	State string `yaml:"state"` // active, provisioning, failed
-	Tags  Tags   `yaml:"tags"`
+	// TargetGroups are the names of its target groups.
+	TargetGroups []string `yaml:"target_groups"`
+	Tags         Tags     `yaml:"tags"`
 }
 
 // DBInstance is an RDS DB instance (standalone or an Aurora cluster member).
@@ -136,7 +143,13 @@ type DBInstance struct {
 	Status           string `yaml:"status"` // available ...
 	AvailabilityZone string `yaml:"availability_zone"`
 	Cluster          string `yaml:"cluster"` // Aurora cluster id, if a member
-	Tags             Tags   `yaml:"tags"`
+	// ReplicaOf names the source of a read replica.
+	ReplicaOf string `yaml:"replica_of"`
+	// StorageType is gp2, gp3 (default), io1 ...
+	StorageType string `yaml:"storage_type"`
+	// Features turn on what AWS publishes more metrics for.
+	Features []string `yaml:"features"`
+	Tags     Tags     `yaml:"tags"`
 }
 
 // DBCluster is an Aurora (or Multi-AZ) DB cluster.
@@ -145,7 +158,9 @@ type DBCluster struct {
 	Engine        string `yaml:"engine"`
 	EngineVersion string `yaml:"engine_version"`
 	Status        string `yaml:"status"`
-	Tags          Tags   `yaml:"tags"`
+	// Features: backtrack (Aurora MySQL).
+	Features []string `yaml:"features"`
+	Tags     Tags     `yaml:"tags"`
 }
 
 // LambdaFunction is a Lambda function.
@@ -154,7 +169,13 @@ type LambdaFunction struct {
 	Runtime    string `yaml:"runtime"`
 	MemorySize int32  `yaml:"memory_size"`
 	Timeout    int32  `yaml:"timeout"`
-	Tags       Tags   `yaml:"tags"`
+	// Aliases are the function's aliases (their metrics have the
+	// dimension Resource = <name>:<alias>).
+	Aliases []string `yaml:"aliases"`
+	// Features: dlq (a dead-letter queue), stream (a stream event source),
+	// destination, provisioned (provisioned concurrency), async.
+	Features []string `yaml:"features"`
+	Tags     Tags     `yaml:"tags"`
 }
 
 // Queue is an SQS queue.
@@ -167,13 +188,24 @@ type Queue struct {
 type Table struct {
 	Name   string `yaml:"name"`
 	Status string `yaml:"status"` // ACTIVE ...
-	Tags   Tags   `yaml:"tags"`
+	// Operations are the operations the table is used with (their
+	// request metrics are published per table and operation); default
+	// GetItem, PutItem, Query.
+	Operations []string `yaml:"operations"`
+	// BillingMode is PROVISIONED (default) or PAY_PER_REQUEST.
+	BillingMode string `yaml:"billing_mode"`
+	// Features: ttl.
+	Features []string `yaml:"features"`
+	Tags     Tags     `yaml:"tags"`
 }
 
 // ExtraMetric is a CloudWatch metric added to a namespace.
 type ExtraMetric struct {
 	Namespace string `yaml:"namespace"` // AWS/EC2 ...
 	Name      string `yaml:"name"`
+	// Dimensions is the dimension set it is published with; empty: each
+	// resource's own (InstanceId, DBInstanceIdentifier ...).
+	Dimensions []string `yaml:"dimensions"`
 }
 
 // LoadScenario reads a YAML scenario file.

@@ -54,6 +54,7 @@ func newDemoSim(t *testing.T) (*Server, *httptest.Server) {
 // demoConfig is an SDK config for the simulator without retries.
 func demoConfig(ts *httptest.Server, region string, creds aws.CredentialsProvider) aws.Config {
 	return aws.Config{
+		HTTPClient:   bufferedBodies{},
 		Region:       region,
 		BaseEndpoint: aws.String(ts.URL),
 		Credentials:  creds,
@@ -96,15 +97,15 @@ func TestDemoScenario(t *testing.T) {
 	if a == nil || a.role("KansokuIntegration") == nil || a.role("KansokuIntegration").ExternalID != demoExternalID {
 		t.Fatalf("demo account or role missing: %+v", a)
 	}
-	for name, rg := range a.Regions {
+	for name := range a.Regions {
 		if !validRegion(name) {
 			t.Errorf("region %q is not an AWS region", name)
 		}
 		kinds := map[string]int{}
-		for _, r := range regionResources(name, a.ID, rg) {
+		for _, r := range ResourcesOf(sc, a.ID, name) {
 			kinds[r.Namespace]++
 		}
-		for ns := range StandardMetrics {
+		for _, ns := range []string{"AWS/EC2", "AWS/ELB", "AWS/ApplicationELB", "AWS/NetworkELB", "AWS/RDS", "AWS/Lambda", "AWS/SQS", "AWS/DynamoDB"} {
 			if kinds[ns] == 0 {
 				t.Errorf("%s has no resource of %s", name, ns)
 			}

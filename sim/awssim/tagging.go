@@ -194,7 +194,7 @@ func (sv *taggingService) getResources(req *request) (any, *apiError) {
 	}
 	out := &taggingGetResourcesOutput{ResourceTagMappingList: []taggingMapping{}}
 	for _, r := range resources {
-		if len(r.Tags) == 0 || (after != "" && r.ARN <= after) {
+		if len(r.Tags) == 0 || r.Service == "" || (after != "" && r.ARN <= after) {
 			continue
 		}
 		if len(wantARN) > 0 && !wantARN[r.ARN] {

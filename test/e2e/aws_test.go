@@ -50,7 +50,7 @@ func TestAWSIntegrationCLI(t *testing.T) {
 		} `json:"report"`
 	}
 	if code != 0 || json.Unmarshal([]byte(out), &poll) != nil || poll.Report.SamplesWritten == 0 || poll.Report.Excluded == 0 ||
-		poll.Report.GetMetricData != 2 || poll.Report.APICalls["CloudWatch:GetMetricData"] < 2 { // one call per period (EC2 5m, RDS/SQS 1m); attempts may be retried
+		poll.Report.GetMetricData != 3 || poll.Report.APICalls["CloudWatch:GetMetricData"] < 3 { // one call per period group (EC2 and Aurora volume IOPS 5m, RDS/SQS 1m, Aurora's daily backup storage); attempts may be retried
 		t.Fatalf("aws poll: %d\n%s", code, out)
 	}
 	out, code = s.kansoku(t, "hosts", "list", "--workspace", ws, "--product", "ec2")
@@ -97,10 +97,31 @@ func TestDemoMode(t *testing.T) {
 	if ws == nil {
 		t.Fatalf("demo output:\n%s", s.stdout.String())
 	}
-	waitFor(t, 30*time.Second, "demo hosts", func() bool {
-		out, _ := s.kansoku(t, "hosts", "list", "--workspace", ws[1])
-		return strings.Count(out, "\n") == 29 && strings.Contains(out, "tokyo-web-1") && strings.Contains(out, "shop:web")
+	// Every product of the AWS integration is in the demo account, and
+	// is a host with samples.
+	products := []string{"alb", "apigateway", "athena", "batch", "billing", "cloudfront", "codebuild", "connect", "docdb", "dynamodb", "ec2", "ecs",
+		"efs", "elasticache", "elb", "es", "firehose", "kinesis", "lambda", "nlb", "rds", "redshift", "route53", "s3", "ses", "sqs", "states", "waf"}
+	var out string
+	waitFor(t, 60*time.Second, "demo hosts", func() bool {
+		out, _ = s.kansoku(t, "hosts", "list", "--workspace", ws[1])
+		return strings.Contains(out, "tokyo-web-1") && strings.Contains(out, "shop:web") && strings.Contains(out, "support-center")
 	})
+	for _, p := range products {
+		if !regexp.MustCompile(`\s` + p + `\s+(standard|micro)\s`).MatchString(out) {
+			t.Errorf("no %s host in the demo:\n%s", p, out)
+		}
+	}
+	var r struct {
+		Data struct {
+			Result []struct {
+				Metric map[string]string `json:"metric"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	q := url.Values{"query": {`count by (host_id) ({__name__=~"aws_.+", host_id!=""})`}}
+	if err := s.Admin.JSON(context.Background(), "GET", "/workspaces/"+ws[1]+"/api/v1/query", q, nil, &r); err != nil || len(r.Data.Result) < len(products) {
+		t.Errorf("hosts with samples: %d %v", len(r.Data.Result), err)
+	}
 	waitFor(t, 60*time.Second, "the demo alert", func() bool {
 		var r struct {
 			Data struct {

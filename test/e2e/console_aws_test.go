@@ -70,6 +70,10 @@ func TestConsoleAWS(t *testing.T) {
 	if b.find("details.full-policy[open]") != "" {
 		t.Error("the full policy is not collapsed")
 	}
+	// The "A side": what Kansoku's own identity needs to assume the role.
+	if kp := b.Text("#kansoku-policy"); !strings.Contains(kp, `"sts:AssumeRole"`) || !strings.Contains(kp, "arn:aws:iam::123456789012:role/") {
+		t.Errorf("Kansoku's own policy:\n%s", kp)
+	}
 	b.Screenshot("aws-wizard")
 
 	// Step 3: validating before the role trusts the External ID fails, with
@@ -118,6 +122,41 @@ func TestConsoleAWS(t *testing.T) {
 	b.Click("#save-settings")
 	b.WaitText("#settings-form .field-error", "never closed", 10*time.Second)
 	b.Type("#settings-form input[name=tagFilter]", "")
+	// Metrics are grouped as Mackerel groups them: a group's box checks
+	// its metrics; EC2 has a tag filter of its own; tags for every host
+	// and metric are label names (Kansoku's own labels are refused).
+	ec2 := `#settings-form fieldset[data-service="ec2"]`
+	b.Wait(ec2+` .metric-group[data-group="cpu_credit"]`, 5*time.Second)
+	b.Click(ec2 + ` .metric-group[data-group="cpu_credit"] input[name=metric-group]`)
+	if on := b.Exec(`return [...document.querySelectorAll('` + ec2 + ` input[name=metric][data-group="cpu_credit"]')].filter(x => x.checked).length`); fmt.Sprint(on) != "0" {
+		t.Errorf("unchecking the cpu_credit group left %v of its metrics checked", on)
+	}
+	b.Type(ec2+" input[name=tagFilter]", "env:prod")
+	b.Type("#settings-form input[name=extraTags]", "host_id=x")
+	b.Click("#save-settings")
+	b.WaitText("#settings-form .field-error", "host_id", 10*time.Second)
+	b.Type("#settings-form input[name=extraTags]", "team=shop")
+	b.Click("#save-settings")
+	b.WaitText("#integration-extra-tags", "team=shop", 10*time.Second)
+	var saved struct {
+		Integration struct {
+			Settings struct {
+				ExtraTags map[string]string `json:"extraTags"`
+				Services  map[string]struct {
+					TagFilter       string   `json:"tagFilter"`
+					ExcludedMetrics []string `json:"excludedMetrics"`
+				} `json:"services"`
+			} `json:"settings"`
+		} `json:"integration"`
+	}
+	id := strings.TrimPrefix(b.Exec(`return location.hash`).(string), "#/aws/")
+	if err := s.Admin.JSON(context.Background(), "GET", "/admin/v1/aws/integrations/"+id, nil, nil, &saved); err != nil {
+		t.Fatal(err)
+	}
+	if st := saved.Integration.Settings; st.ExtraTags["team"] != "shop" || st.Services["ec2"].TagFilter != "env:prod" ||
+		!strings.Contains(strings.Join(st.Services["ec2"].ExcludedMetrics, ","), "aws_ec2_cpucredit_balance_average") {
+		t.Errorf("saved settings: %+v", st)
+	}
 
 	// Hosts: filter EC2, open web-1.
 	b.Go(s.URL + "/console/#/hosts")
@@ -135,6 +174,10 @@ func TestConsoleAWS(t *testing.T) {
 	})
 	if k := b.Exec(`return document.querySelector('#hosts tr.host[data-name="web-1"]').dataset.kind`); k != "standard" {
 		t.Errorf("web-1 is a %v host", k)
+	}
+	// Each product by its name, with what tells its hosts apart.
+	if row := b.Text(`#hosts tr.host[data-name="web-1"]`); !strings.Contains(row, "EC2") || !strings.Contains(row, "m5.large") {
+		t.Errorf("web-1's row: %s", row)
 	}
 	if strings.Contains(b.Text("#hosts"), "old-bastion") {
 		t.Error("a terminated instance is listed")

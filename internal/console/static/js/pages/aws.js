@@ -18,7 +18,28 @@ const COMMON_REGIONS = [
 
 const TAG_FILTER_HINT = 'Only resources with one of these tags, Mackerel syntax: service:foo, service:bar — quote a key or value containing ":" or ",": "service:role": "foo,bar". Empty: every resource.';
 
+const EXTRA_TAGS_HINT = 'key=value pairs, comma-separated: added to every host of the integration and as a label of every metric (as Datadog\'s "tags added to all hosts and metrics"). Keys are label names.';
+
 const ipath = (id) => `${BASE}/${encodeURIComponent(id)}`;
+
+// parseExtraTags reads "env=prod, team=shop".
+export function parseExtraTags(text) {
+  const out = {};
+  for (const part of String(text || '').split(',').map(x => x.trim()).filter(Boolean)) {
+    const i = part.indexOf('=');
+    if (i <= 0) throw new Error(`"${part}" is not key=value`);
+    out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+  }
+  return out;
+}
+
+function formatExtraTags(tags) {
+  return Object.entries(tags || {}).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join(', ');
+}
+
+function serviceTitle(s) {
+  return `${s.name}: ${s.hostUnit} = 1 ${s.hostKind} host; ${s.scope === 'global' ? 'global (read from us-east-1)' : s.scope === 'both' ? 'regional and global' : 'regional'}; IAM: ${(s.actions || []).join(', ')}`;
+}
 const pretty = (v) => JSON.stringify(v, null, 2);
 
 // ---------------------------------------------------------------- helpers
@@ -141,12 +162,15 @@ function setupGuide(i, p) {
     h('ol', { class: 'steps' },
       h('li', null, 'In the AWS account ', h('code', null, acct), ', open IAM → Roles → Create role → "AWS account" → "Another AWS account", enter Kansoku\'s account id and tick "Require external ID" with the External ID below.'),
       h('li', null, 'Attach the permission policy below (create it as a customer managed policy): it grants exactly the read actions of the services you chose.'),
-      h('li', null, 'Name the role (e.g. KansokuIntegration), create it, and paste its ARN below.')),
+      h('li', null, 'Name the role (e.g. KansokuIntegration), create it, and paste its ARN below.'),
+      h('li', null, "Make sure Kansoku's own identity may assume the role (Kansoku's own policy below).")),
     h('div', { class: 'kv' },
       h('div', null, 'External ID'), h('div', null, h('code', { id: 'external-id' }, p.externalId || i.externalId), copyButton(p.externalId || i.externalId)),
       h('div', null, "Kansoku's AWS account"), h('div', null, h('code', { id: 'kansoku-account' }, p.kansokuAccountId), copyButton(p.kansokuAccountId))),
     policyBlock('Trust policy', p.trustPolicy, 'trust-policy', 'The role trusts Kansoku\'s account only with this External ID.'),
     policyBlock('Permission policy (least privilege)', p.permissionPolicy, 'permission-policy', 'Read-only actions of the chosen services, CloudWatch and tagging.'),
+    p.kansokuPolicy ? policyBlock("Kansoku's own policy", p.kansokuPolicy, 'kansoku-policy',
+      `In Kansoku's account ${p.kansokuAccountId || ''}: the identity Kansoku runs as needs sts:AssumeRole on the role (attach this to it if its policies do not already allow it).`) : null,
     h('details', { class: 'full-policy' },
       h('summary', null, 'Full policy — every service Kansoku supports'),
       h('p', { class: 'hint' }, 'Use it instead to enable more services later without editing the role.'),
@@ -233,11 +257,12 @@ function step1(main, services, wss, preselect) {
       h('div', { class: 'checks' }, COMMON_REGIONS.map(r => check('region', r, r, false))),
       field('Other regions', h('input', { name: 'otherRegions', autocomplete: 'off', placeholder: 'me-south-1, af-south-1' }), 'Comma-separated.')),
     h('fieldset', { class: 'group', id: 'wizard-services' }, h('legend', null, 'Services'),
-      h('div', { class: 'checks services' }, services.map(s => h('label', { class: 'check' },
+      h('div', { class: 'checks services' }, services.map(s => h('label', { class: 'check', title: serviceTitle(s) },
         h('input', { type: 'checkbox', name: 'service', value: s.key }), ' ', s.name, ' ',
-        h('span', { class: 'hint' }, `${s.hostKind} host · ${s.metrics.length} metrics`)))),
-      h('div', { class: 'hint' }, 'Every metric of a chosen service is collected, and new ones are added automatically; refine it on the integration\'s page.')),
+        h('span', { class: 'hint' }, `${s.hostUnit} = 1 ${s.hostKind} host · ${s.metrics.length} metrics${s.scope === 'global' ? ' · global' : ''}`)))),
+      h('div', { class: 'hint' }, 'Every metric of a chosen service is collected, and new ones are added automatically; refine it on the integration\'s page. Global services (CloudFront, Route 53, Billing, S3\'s bucket list, WAF for CloudFront) are read once, from us-east-1, whatever the regions.')),
     field('Tag filter (optional)', h('input', { name: 'tagFilter', autocomplete: 'off', placeholder: 'service:foo, "service:role": "foo,bar"' }), TAG_FILTER_HINT),
+    field('Tags for every host and metric (optional)', h('input', { name: 'extraTags', autocomplete: 'off', placeholder: 'env=prod, team=shop' }), EXTRA_TAGS_HINT),
     h('fieldset', { class: 'group', id: 'wizard-auth' }, h('legend', null, 'Authentication'),
       h('label', { class: 'check' }, h('input', { type: 'radio', name: 'auth', value: 'role', checked: true, onchange: authChanged }), ' ',
         h('strong', null, 'IAM role with an External ID'), ' ', badge('recommended', 'ok')),
@@ -265,8 +290,11 @@ function step1(main, services, wss, preselect) {
     if (auth === 'keys' && (!v('accessKeyId') || !v('secretAccessKey'))) bad = markInvalid(f.querySelector('[name=accessKeyId]'), 'Give the access key id and its secret.') || bad;
     if (bad) return;
     const body = { name: v('name'), awsAccountId: v('account'), workspaceId: v('workspace'), regions: [...new Set(regions)], services: svcs };
-    if (v('tagFilter')) {
-      body.settings = { regions: body.regions, tagFilter: v('tagFilter'), services: Object.fromEntries(svcs.map(k => [k, { enabled: true, autoAddNewMetrics: true, autoRetire: true }])) };
+    let extraTags;
+    try { extraTags = parseExtraTags(v('extraTags')); } catch (e3) { markInvalid(f.querySelector('[name=extraTags]'), e3.message); return; }
+    if (v('tagFilter') || Object.keys(extraTags).length) {
+      // The services keep the server's defaults (body.services).
+      body.settings = { regions: body.regions, tagFilter: v('tagFilter'), extraTags };
     }
     if (auth === 'keys') { body.accessKeyId = v('accessKeyId'); body.secretAccessKey = f.querySelector('[name=secretAccessKey]').value; }
     const btn = f.querySelector('#create-integration');
@@ -278,7 +306,7 @@ function step1(main, services, wss, preselect) {
       out = await api.send('POST', BASE, body);
     } catch (e2) {
       const fe = fieldError(e2);
-      const map = { name: 'name', awsAccountId: 'account', workspaceId: 'workspace', regions: 'otherRegions', tagFilter: 'tagFilter' };
+      const map = { name: 'name', awsAccountId: 'account', workspaceId: 'workspace', regions: 'otherRegions', tagFilter: 'tagFilter', extraTags: 'extraTags' };
       if (fe && map[fe.field]) markInvalid(f.querySelector(`[name=${map[fe.field]}]`), fe.message);
       else if (fe && fe.field.startsWith('services')) markInvalid(f.querySelector('#wizard-services .checks'), fe.message);
       clear(err, errorBox(e2));
@@ -397,6 +425,7 @@ export async function show(main, { id }) {
       h('div', null, 'Regions'), h('div', null, (i.settings.regions || []).join(', ')),
       h('div', null, 'Services'), h('div', null, enabled.join(', ') || '—'),
       h('div', null, 'Tag filter'), h('div', null, i.settings.tagFilter ? h('code', null, i.settings.tagFilter) : h('span', { class: 'muted' }, 'none (every resource)')),
+      h('div', null, 'Tags added'), h('div', { id: 'integration-extra-tags' }, Object.keys(i.settings.extraTags || {}).length ? h('code', null, formatExtraTags(i.settings.extraTags)) : h('span', { class: 'muted' }, 'none')),
       h('div', null, 'Poll interval'), h('div', null, shortDuration(i.settings.pollInterval)),
       h('div', null, 'Created'), h('div', null, fmtTime(i.createdAt))));
   }
@@ -551,6 +580,7 @@ function settingsEditor(holder, current, services, editable, onSaved) {
       editable ? null : h('p', { class: 'hint' }, 'Read-only: you may not change this integration.'),
       field('Regions', h('input', { name: 'regions', value: (st.regions || []).join(', '), autocomplete: 'off' }), 'Comma-separated, e.g. us-east-1, ap-northeast-1.'),
       field('Tag filter', h('input', { name: 'tagFilter', value: st.tagFilter || '', autocomplete: 'off', placeholder: 'service:foo, "service:role": "foo,bar"' }), TAG_FILTER_HINT),
+      field('Tags for every host and metric', h('input', { name: 'extraTags', value: formatExtraTags(st.extraTags), autocomplete: 'off', placeholder: 'env=prod, team=shop' }), EXTRA_TAGS_HINT),
       field('Poll interval', h('input', { name: 'pollInterval', value: shortDuration(st.pollInterval || '5m'), autocomplete: 'off', style: { maxWidth: '120px', display: 'block' } }),
         'How often metrics are pulled (at least 1m; 5m is the default, as Mackerel). Each poll costs GetMetricData requests.'),
       h('h3', null, 'Services'),
@@ -564,9 +594,12 @@ function settingsEditor(holder, current, services, editable, onSaved) {
     clear(err);
     clearMarks(f);
     const v = (n) => f.querySelector(`[name=${n}]`).value.trim();
+    let extraTags;
+    try { extraTags = parseExtraTags(v('extraTags')); } catch (e3) { markInvalid(f.querySelector('[name=extraTags]'), e3.message); return; }
     const settings = {
       regions: v('regions').split(/[\s,]+/).filter(Boolean),
       tagFilter: v('tagFilter'),
+      extraTags,
       pollInterval: v('pollInterval') || '5m',
       services: {},
     };
@@ -608,30 +641,61 @@ function settingsEditor(holder, current, services, editable, onSaved) {
 }
 
 // serviceBlock edits one service's settings; collect() reads them back.
+// Metrics are grouped as Mackerel groups them (cpu, network, per target
+// group ...): a group's box checks or unchecks all of its metrics.
 function serviceBlock(s, ss) {
   const known = !!ss;
-  ss = ss || { enabled: false, autoAddNewMetrics: true, autoRetire: true };
+  ss = ss || { ...(s.defaultSettings || { autoAddNewMetrics: true }), enabled: false };
   const excluded = new Set(ss.excludedMetrics || []);
   const included = new Set(ss.includedMetrics || []);
   const enabled = h('input', { type: 'checkbox', name: 'enabled', checked: !!ss.enabled });
   const autoAdd = h('input', { type: 'checkbox', name: 'autoAddNewMetrics', checked: !!ss.autoAddNewMetrics });
   const autoRetire = h('input', { type: 'checkbox', name: 'autoRetire', checked: !!ss.autoRetire });
   const role = h('input', { name: 'defaultRole', value: ss.defaultRole || '', autocomplete: 'off', placeholder: 'Service:Role, e.g. shop:web' });
+  const tagFilter = s.tagged ? h('input', { name: 'tagFilter', value: ss.tagFilter || '', autocomplete: 'off', placeholder: 'team:shop' }) : null;
   const modeHint = h('div', { class: 'hint' });
-  const metricBoxes = s.metrics.map(m => {
-    const on = ss.autoAddNewMetrics ? !excluded.has(m.Name) : (included.size === 0 || included.has(m.Name));
-    return h('label', { class: 'check metric', title: m.Name },
-      h('input', { type: 'checkbox', name: 'metric', value: m.Name, checked: on }), ' ', `${m.Metric} (${m.Stat})`);
+  const groups = new Map();
+  for (const m of s.metrics) {
+    if (!groups.has(m.group)) groups.set(m.group, []);
+    groups.get(m.group).push(m);
+  }
+  const metricBoxes = [];
+  const groupEls = [...groups.entries()].map(([g, metrics]) => {
+    const boxes = metrics.map(m => {
+      const on = ss.autoAddNewMetrics ? !excluded.has(m.key) : (included.size === 0 || included.has(m.key));
+      const label = h('label', { class: 'check metric', title: m.key },
+        h('input', { type: 'checkbox', name: 'metric', value: m.key, checked: on, dataset: { group: g } }), ' ',
+        m.api ? `${m.metric} (from the API)` : `${m.metric} (${m.stat})`, m.set && m.key.includes(':') ? h('span', { class: 'hint' }, ` · per ${m.set.replace(/_/g, ' ')}`) : null);
+      metricBoxes.push(label);
+      return label;
+    });
+    const all = h('input', { type: 'checkbox', name: 'metric-group', value: g });
+    const syncGroup = () => {
+      const n = boxes.filter(l => l.firstChild.checked).length;
+      all.checked = n === boxes.length;
+      all.indeterminate = n > 0 && n < boxes.length;
+    };
+    all.addEventListener('change', () => { boxes.forEach(l => { l.firstChild.checked = all.checked; }); syncGroup(); });
+    boxes.forEach(l => l.firstChild.addEventListener('change', syncGroup));
+    syncGroup();
+    return h('div', { class: 'metric-group', dataset: { group: g } },
+      h('label', { class: 'check group-title' }, all, ' ', h('strong', null, g.replace(/_/g, ' ')), ' ', h('span', { class: 'hint' }, `${boxes.length}`)),
+      h('div', { class: 'checks' }, boxes));
   });
-  const setAll = (on) => metricBoxes.forEach(l => { l.firstChild.checked = on; });
+  const setAll = (on) => { metricBoxes.forEach(l => { l.firstChild.checked = on; l.firstChild.dispatchEvent(new Event('change')); }); };
   const body = h('div', { class: 'service-body' },
+    h('p', { class: 'hint' }, serviceTitle(s)),
     field('Default role', role, `Given to ${s.name} hosts without a kansoku-integration or mackerel-integration tag.`),
+    tagFilter ? field(`Tag filter for ${s.name}`, tagFilter, `Only ${s.name} resources with one of these tags, beside the integration's filter (as Datadog's "to hosts with tag"). Same syntax.`) : null,
     h('label', { class: 'check' }, autoAdd, ' Add new metrics automatically'),
     modeHint,
     h('div', { class: 'metrics' },
       h('div', { class: 'row' }, h('button', { type: 'button', class: 'small', onclick: () => setAll(true) }, 'All'), h('button', { type: 'button', class: 'small', onclick: () => setAll(false) }, 'None')),
-      h('div', { class: 'checks' }, metricBoxes)),
-    h('label', { class: 'check' }, autoRetire, ' Retire hosts automatically when their resource is deleted'));
+      groupEls),
+    h('label', { class: 'check' }, autoRetire, ' Retire hosts automatically when their resource is deleted'),
+    h('div', { class: 'hint' }, s.defaultSettings && s.defaultSettings.autoRetire
+      ? 'On by default, as in Mackerel.'
+      : 'Mackerel offers automatic retirement only for EC2, RDS and ElastiCache; here it is off by default.'));
   let el = null;
   const sync = () => {
     body.hidden = !enabled.checked;
@@ -643,7 +707,7 @@ function serviceBlock(s, ss) {
   enabled.addEventListener('change', sync);
   autoAdd.addEventListener('change', sync);
   el = h('fieldset', { class: 'service-settings', dataset: { service: s.key } },
-    h('legend', null, h('label', { class: 'check' }, enabled, ' ', h('strong', null, s.name), ' ', h('span', { class: 'hint' }, `${s.hostKind} hosts · ${s.metrics.length} metrics${known ? '' : ' · not collected'}`))),
+    h('legend', null, h('label', { class: 'check' }, enabled, ' ', h('strong', null, s.name), ' ', h('span', { class: 'hint' }, `${s.hostUnit} · ${s.hostKind} hosts · ${s.metrics.length} metrics${known ? '' : ' · not collected'}`))),
     body);
   sync();
   return {
@@ -653,6 +717,7 @@ function serviceBlock(s, ss) {
       const unchecked = metricBoxes.filter(l => !l.firstChild.checked).map(l => l.firstChild.value);
       const out = { enabled: enabled.checked, autoAddNewMetrics: autoAdd.checked, autoRetire: autoRetire.checked };
       if (role.value.trim()) out.defaultRole = role.value.trim();
+      if (tagFilter && tagFilter.value.trim()) out.tagFilter = tagFilter.value.trim();
       if (autoAdd.checked) out.excludedMetrics = unchecked; else out.includedMetrics = checked;
       return out;
     },

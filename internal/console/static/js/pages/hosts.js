@@ -111,9 +111,11 @@ export async function list(main, { query } = {}) {
     const hosts = (out.hosts || []).sort((a, b) => a.name.localeCompare(b.name));
     const wsName = (id) => { const w = wss.find(x => x.workspaceId === id); return w && w.alias ? w.alias : id; };
     count.textContent = `${hosts.length} host${hosts.length === 1 ? '' : 's'}`;
+    const productName = (k) => { const p = services.find(x => x.key === k); return p ? p.name : k; };
     const tbl = table([
       { title: 'Name', render: x => h('a', { href: `#/hosts/${encodeURIComponent(x.id)}`, class: 'host-link' }, x.name) },
-      { title: 'Product', render: x => x.product },
+      { title: 'Product', render: x => h('span', { title: x.product }, productName(x.product)) },
+      { title: 'Details', render: x => hostSummary(x, services) },
       { title: 'Type', render: x => h('span', { class: `kind ${x.kind}` }, x.kind) },
       { title: 'Status', render: x => statusBadge(x.retiredAt ? 'retired' : x.status) },
       { title: 'Roles', render: x => roleBadges(x.roles, x.workspaceId) },
@@ -141,7 +143,9 @@ export async function show(main, { id }) {
   } catch (e) { clear(main, h('h1', null, 'Host'), errorBox(e), h('p', null, h('a', { href: '#/hosts' }, 'Hosts'))); return; }
   const [mayRetire] = await can([{ action: 'kansoku:RetireHost', resources: [kansokuARN('host', host.id), workspaceARN(host.workspaceId)] }]);
   const retired = !!host.retiredAt;
-  const catalog = new Map(services.flatMap(s => s.metrics.map(m => [m.Name, m])));
+  const catalog = new Map(services.flatMap(s => s.metrics.map(m => [m.name, m])));
+  const product = services.find(s => s.key === host.product);
+  const labels = (product && product.labels) || {};
   const ws = wss.find(w => w.workspaceId === host.workspaceId);
 
   const actions = h('div', { class: 'row actions', style: { marginBottom: '12px' } });
@@ -153,7 +157,7 @@ export async function show(main, { id }) {
     h('div', { class: 'kv' },
       kv('ID', [h('code', null, host.id), copyButton(host.id)]),
       kv('Status', [statusBadge(retired ? 'retired' : host.status), host.deletionDetectedAt && !retired ? h('span', { class: 'hint bad' }, ` resource deleted ${ago(host.deletionDetectedAt)}`) : null]),
-      kv('Type', `${host.kind} host (${host.product})`),
+      kv('Type', `${host.kind} host · ${product ? `${product.name} (${product.hostUnit})` : host.product}`),
       kv('Workspace', h('a', { href: `#/ws/${host.workspaceId}` }, ws && ws.alias ? `${ws.alias} (${host.workspaceId})` : host.workspaceId)),
       kv('AWS account', h('code', null, host.awsAccountId || '—')),
       kv('Region', host.region || '—'),
@@ -162,7 +166,7 @@ export async function show(main, { id }) {
       kv('Last seen', [fmtTime(host.lastSeenAt), ' ', h('span', { class: 'hint' }, `(${ago(host.lastSeenAt)})`)]),
       host.deletionDetectedAt ? kv('Deletion detected', fmtTime(host.deletionDetectedAt)) : null,
       retired ? kv('Retired', fmtTime(host.retiredAt)) : null),
-    md.length ? [h('h3', null, 'Metadata'), h('div', { class: 'kv metadata' }, md.map(([k, v]) => kv(k, h('span', { dataset: { key: k } }, v))))] : null);
+    md.length ? [h('h3', null, 'Metadata'), h('div', { class: 'kv metadata' }, md.map(([k, v]) => kv(labels[k] || k, h('span', { dataset: { key: k } }, v))))] : null);
 
   const identifiers = h('div', { class: 'card', id: 'host-identifiers' },
     h('p', { class: 'hint', style: { marginTop: 0 } }, 'Series remote-written with a custom_identifier label equal to one of these attach to this host.'),
@@ -247,11 +251,23 @@ export async function show(main, { id }) {
   loadGraphs();
 }
 
+// hostSummary is the one or two facts of a host that tell it apart, by
+// product (its instance type, engine, node type, destination ...).
+const SUMMARY_KEYS = ['instance_type', 'engine', 'node_type', 'instance_class', 'runtime', 'type', 'destination', 'protocol', 'scope',
+  'performance_mode', 'mode', 'dns_name', 'domain_name', 'health_checks', 'job_queues', 'budgets'];
+function hostSummary(x, services) {
+  const p = services.find(s => s.key === x.product);
+  const labels = (p && p.labels) || {};
+  const md = x.metadata || {};
+  const parts = SUMMARY_KEYS.filter(k => md[k]).slice(0, 2).map(k => h('span', { class: 'summary', title: labels[k] || k }, md[k]));
+  return parts.length ? parts.flatMap((e, i) => i ? [' · ', e] : [e]) : h('span', { class: 'muted' }, '—');
+}
+
 // prettyMetric names a series family by its CloudWatch metric and
 // statistic when the catalog knows it ("CPUUtilization (Average)").
 function prettyMetric(name, catalog) {
   const c = catalog.get(name);
-  if (c) return `${c.Metric} (${c.Stat})`;
+  if (c) return c.api ? c.metric : `${c.metric} (${c.stat})`;
   const m = /^aws_[a-z0-9]+_(.+)_(average|sum|maximum|minimum|samplecount|p\d+(?:_\d+)?)$/.exec(name);
   return m ? `${m[1]} (${m[2]})` : name;
 }
