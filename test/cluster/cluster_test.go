@@ -382,6 +382,28 @@ func TestRateLimitHoldsAcrossNodes(t *testing.T) {
 		}
 		return true
 	})
+	// Cortex's global strategy divides the rate by the distributors each
+	// process sees healthy in the distributors' ring: measure once every
+	// process sees all three (after the previous test's ingester restart
+	// the ring may still be converging).
+	waitFor(t, 60*time.Second, "every Cortex process to see 3 healthy distributors", func() bool {
+		for _, c := range cortexes {
+			if n := healthyDistributors(t, c); n != len(cortexes) {
+				return false
+			}
+		}
+		return true
+	})
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, c := range cortexes {
+				t.Logf("%s sees %d healthy distributors", c, healthyDistributors(t, c))
+			}
+			for i := range cortexes {
+				t.Logf("cortex-%d log (end):\n%s", i+1, logTail(fmt.Sprintf("cortex-%d", i+1)))
+			}
+		}
+	})
 	const d = 10 * time.Second
 	var accepted, throttled atomic.Int64
 	var wg sync.WaitGroup
@@ -418,4 +440,36 @@ func TestRateLimitHoldsAcrossNodes(t *testing.T) {
 	if throttled.Load() == 0 || float64(accepted.Load()) < 0.5*rate*elapsed {
 		t.Fatalf("accepted %d, throttled %d: the test did not reach the limit", accepted.Load(), throttled.Load())
 	}
+}
+
+// healthyDistributors counts the distributors the ring of the Cortex
+// process at base shows ACTIVE (its page shows UNHEALTHY for one whose
+// heartbeat is older than the heartbeat timeout).
+func healthyDistributors(t *testing.T, base string) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, base+"/distributor/ring", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	var ring struct {
+		Shards []struct {
+			State string `json:"state"`
+		} `json:"shards"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&ring); err != nil {
+		return 0
+	}
+	n := 0
+	for _, s := range ring.Shards {
+		if s.State == "ACTIVE" {
+			n++
+		}
+	}
+	return n
 }
