@@ -7,29 +7,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kansoku/kansoku/internal/testenv/fakeclock"
 )
-
-// clock is a settable time shared by the store and the nodes of a test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // memStore is a LeaseStore in memory on the test's clock.
 type memStore struct {
-	clock *clock
+	clock *fakeclock.Clock
 	mu    sync.Mutex
 	lease map[string]*memLease
 	beats map[string]memBeat
@@ -47,7 +31,7 @@ type memBeat struct {
 	at  time.Time
 }
 
-func newMemStore(c *clock) *memStore {
+func newMemStore(c *fakeclock.Clock) *memStore {
 	return &memStore{clock: c, lease: map[string]*memLease{}, beats: map[string]memBeat{}, down: map[string]bool{}}
 }
 
@@ -154,7 +138,7 @@ func (r *runLog) owners() map[string]string {
 	return out
 }
 
-func newNode(t *testing.T, id string, st LeaseStore, c *clock, log *runLog, keys []string) *Coordinator {
+func newNode(t *testing.T, id string, st LeaseStore, c *fakeclock.Clock, log *runLog, keys []string) *Coordinator {
 	t.Helper()
 	co, err := NewCoordinator(CoordinatorOptions{Store: st, Self: NodeInfo{ID: id, URL: "http://" + id}, Timing: DefaultTiming(), Now: c.Now})
 	if err != nil {
@@ -165,7 +149,7 @@ func newNode(t *testing.T, id string, st LeaseStore, c *clock, log *runLog, keys
 }
 
 func TestEveryKeyHasExactlyOneOwner(t *testing.T) {
-	c := &clock{t: time.Unix(1e9, 0)}
+	c := fakeclock.New(time.Unix(1e9, 0))
 	st := newMemStore(c)
 	keys := make([]string, 20)
 	for i := range keys {
@@ -177,7 +161,7 @@ func TestEveryKeyHasExactlyOneOwner(t *testing.T) {
 	for range 3 { // the first passes see a partial membership
 		a.pass(ctx)
 		b.pass(ctx)
-		c.Add(3 * time.Second)
+		c.Advance(3 * time.Second)
 	}
 	owners := log.owners()
 	if len(owners) != len(keys) {
@@ -197,7 +181,7 @@ func TestEveryKeyHasExactlyOneOwner(t *testing.T) {
 }
 
 func TestDeadNodesKeysMoveAfterTheLeaseExpires(t *testing.T) {
-	c := &clock{t: time.Unix(1e9, 0)}
+	c := fakeclock.New(time.Unix(1e9, 0))
 	st := newMemStore(c)
 	keys := []string{"ws-1", "ws-2", "ws-3", "ws-4", "ws-5", "ws-6"}
 	log := &runLog{t: t, running: map[string]string{}}
@@ -206,7 +190,7 @@ func TestDeadNodesKeysMoveAfterTheLeaseExpires(t *testing.T) {
 	for range 3 {
 		a.pass(ctx)
 		b.pass(ctx)
-		c.Add(3 * time.Second)
+		c.Advance(3 * time.Second)
 	}
 	var bKeys []string
 	for k, n := range log.owners() {
@@ -227,7 +211,7 @@ func TestDeadNodesKeysMoveAfterTheLeaseExpires(t *testing.T) {
 	died := c.Now().Add(-3 * time.Second) // b's last pass, its last renewal
 	moved := time.Duration(0)
 	for step := 0; step < 20 && moved == 0; step++ {
-		c.Add(time.Second)
+		c.Advance(time.Second)
 		a.pass(ctx)
 		all := true
 		for _, k := range bKeys {
@@ -247,7 +231,7 @@ func TestDeadNodesKeysMoveAfterTheLeaseExpires(t *testing.T) {
 }
 
 func TestPartitionedOwnerStopsBeforeAnotherStarts(t *testing.T) {
-	c := &clock{t: time.Unix(1e9, 0)}
+	c := fakeclock.New(time.Unix(1e9, 0))
 	st := newMemStore(c)
 	keys := []string{"ws-1", "ws-2", "ws-3", "ws-4"}
 	log := &runLog{t: t, running: map[string]string{}}
@@ -256,13 +240,13 @@ func TestPartitionedOwnerStopsBeforeAnotherStarts(t *testing.T) {
 	for range 3 {
 		a.pass(ctx)
 		b.pass(ctx)
-		c.Add(3 * time.Second)
+		c.Advance(3 * time.Second)
 	}
 	// a loses the store but keeps running: it must stop its keys on its
 	// own before b may take them (the runLog fails the test on overlap).
 	st.setDown("a", true)
 	for range 30 {
-		c.Add(time.Second)
+		c.Advance(time.Second)
 		a.pass(ctx)
 		a.enforceDeadlines()
 		b.pass(ctx)
@@ -278,7 +262,7 @@ func TestPartitionedOwnerStopsBeforeAnotherStarts(t *testing.T) {
 	// a comes back: keys rebalance without overlap.
 	st.setDown("a", false)
 	for range 10 {
-		c.Add(3 * time.Second)
+		c.Advance(3 * time.Second)
 		a.pass(ctx)
 		b.pass(ctx)
 	}

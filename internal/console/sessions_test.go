@@ -6,34 +6,16 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kansoku/kansoku/internal/apierr"
 	"github.com/kansoku/kansoku/internal/auth"
 	"github.com/kansoku/kansoku/internal/metastore"
+	"github.com/kansoku/kansoku/internal/testenv/fakeclock"
 )
 
 var ctx = context.Background()
-
-// clock is a settable time source (Options.Now).
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // keys is the access-key store sign-in checks secrets against.
 type keys map[string]string // access key id -> secret, all alice's
@@ -54,7 +36,7 @@ func (k keys) AccessKeySecret(_ context.Context, id string) (auth.Principal, str
 
 type fixture struct {
 	db       *metastore.DB
-	clock    *clock
+	clock    *fakeclock.Clock
 	sessions *Sessions
 }
 
@@ -71,7 +53,7 @@ func newFixture(t *testing.T) *fixture {
 	if err := db.CreatePrincipal(ctx, alice); err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{db: db, clock: &clock{t: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}}
+	f := &fixture{db: db, clock: fakeclock.New(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))}
 	f.sessions = NewSessions(db, keys{"AKIAALICE": "alice-secret"}, Options{Now: f.clock.Now})
 	return f
 }

@@ -5,36 +5,18 @@ import (
 	"errors"
 	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kansoku/kansoku/internal/metastore"
+	"github.com/kansoku/kansoku/internal/testenv/fakeclock"
 )
 
 var ctx = context.Background()
 
-// clock is a settable time source for Service.now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 type fixture struct {
 	db    *metastore.DB
-	clock *clock
+	clock *fakeclock.Clock
 	svc   *Service
 }
 
@@ -53,7 +35,7 @@ func newFixture(t *testing.T) *fixture {
 			t.Fatal(err)
 		}
 	}
-	f := &fixture{db: db, clock: &clock{t: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}}
+	f := &fixture{db: db, clock: fakeclock.New(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))}
 	f.svc = f.reopen(t)
 	return f
 }

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,36 +14,19 @@ import (
 	"github.com/kansoku/kansoku/internal/auth"
 	"github.com/kansoku/kansoku/internal/metastore"
 	"github.com/kansoku/kansoku/internal/secrets"
+	"github.com/kansoku/kansoku/internal/testenv/fakeclock"
 )
 
 const account = "123456789012"
 
 var ctx = context.Background()
 
-// clock is a settable time source for Service.now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *fakeclock.Clock { return fakeclock.New(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)) }
 
 type fixture struct {
 	db    *metastore.DB
 	box   *secrets.Box
-	clock *clock
+	clock *fakeclock.Clock
 	svc   *Service
 }
 

@@ -374,7 +374,7 @@ func (f *fixture) oidcThroughFirewall(t *testing.T, iss *testIssuer, allow []str
 // answers and slow issuers are refused.
 func TestOIDCKeyFetchIsBounded(t *testing.T) {
 	f := newFixture(t)
-	f.clock.t = time.Now() // tokens are checked against the clock
+	f.clock.Set(time.Now()) // tokens are checked against the clock
 	iss := newTestIssuer(t, nil)
 	if _, err := f.svc.CreateOIDCProvider(ctx, CreateOIDCProviderInput{URL: iss.srv.URL, ClientIDs: []string{"sts.amazonaws.com"}}); err != nil {
 		t.Fatal(err)
@@ -416,7 +416,7 @@ func TestOIDCKeyFetchIsBounded(t *testing.T) {
 	} {
 		bad := newTestIssuer(t, h)
 		f2 := newFixture(t)
-		f2.clock.t = time.Now()
+		f2.clock.Set(time.Now())
 		if _, err := f2.svc.CreateOIDCProvider(ctx, CreateOIDCProviderInput{URL: bad.srv.URL, ClientIDs: []string{"a"}}); err != nil {
 			t.Fatal(err)
 		}
@@ -447,7 +447,7 @@ func TestOIDCKeyFetchIsBounded(t *testing.T) {
 // Inline keys serve air-gapped installations: no fetch at all.
 func TestOIDCInlineKeys(t *testing.T) {
 	f := newFixture(t)
-	f.clock.t = time.Now()
+	f.clock.Set(time.Now())
 	key, _ := rsa.GenerateKey(rand.Reader, 2048)
 	jwks, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Use: "sig", Algorithm: "RS256"}}})
 	issuer := "https://oidc.cluster.internal/id/ABC"

@@ -13,27 +13,10 @@ import (
 
 	"github.com/kansoku/kansoku/internal/apierr"
 	"github.com/kansoku/kansoku/internal/metastore"
+	"github.com/kansoku/kansoku/internal/testenv/fakeclock"
 )
 
-// clock is a settable time source for Service.now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *fakeclock.Clock { return fakeclock.New(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)) }
 
 // fakeStorage stands in for tenantdb: it records what the service asks of
 // the sample storage and fails where told to.
@@ -137,7 +120,7 @@ type fixture struct {
 	svc     *Service
 	db      *metastore.DB
 	storage *fakeStorage
-	clock   *clock
+	clock   *fakeclock.Clock
 	events  *recorder
 }
 
@@ -148,7 +131,7 @@ func newFixture(t *testing.T, opts Options) *fixture {
 
 // newFixtureOn builds a service on an existing store, as a second node
 // sharing the metadata database would be.
-func newFixtureOn(t *testing.T, db *metastore.DB, c *clock, opts Options) *fixture {
+func newFixtureOn(t *testing.T, db *metastore.DB, c *fakeclock.Clock, opts Options) *fixture {
 	t.Helper()
 	if opts.AccountID == "" {
 		opts.AccountID, opts.Region, opts.ExternalURL = "123456789012", "us-east-1", "https://kansoku.example"
