@@ -189,6 +189,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		return nil, err
 	}
 	a.seriesLimits = ingest.NewSeriesLimiters(a.limits, !cfg.Ingest.Guardrails)
+	a.seriesLimits.SetAccount(a.account.ID)
+	var labelSets workspace.LabelSetLimiter = a.seriesLimits
 	if cfg.Cortex.Enabled() {
 		if a.cortex, err = cortex.New(cortex.Options{Config: cfg.Cortex, Logger: logger.With("component", "cortex")}); err != nil {
 			return nil, err
@@ -197,6 +199,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		// The adaptive active-series limit follows the tenant's series as
 		// Cortex counts them.
 		a.seriesLimits.SetCounter(a.cortex.HeadSeries)
+		labelSets = a.cortex
 	} else {
 		a.tsdb = tenantdb.New(tenantdb.Options{Dir: filepath.Join(dataDir, "workspaces"), Logger: logger.With("component", "tsdb"), Series: a.seriesLimits.Hooks()})
 		a.closers = append(a.closers, a.tsdb.CloseAll)
@@ -213,7 +216,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 	a.workspaces = workspace.New(workspace.Options{
 		AccountID: a.account.ID, Region: a.account.Region, ExternalURL: a.externalURL,
 		MaxWorkspaces: cfg.Workspace.MaxPerAccount, RetentionDays: cfg.Limits.RetentionDays,
-		ResyncInterval: wsResync, Shared: cfg.Cluster.Enabled,
+		ResyncInterval: wsResync, Shared: cfg.Cluster.Enabled, LabelSets: labelSets,
 		Logger: logger.With("component", "workspace"),
 	}, a.meta, a.samples)
 

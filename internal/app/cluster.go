@@ -245,6 +245,7 @@ func (a *App) writeCortexOverrides(ctx context.Context) error {
 		// computed here from Cortex's count and enforced there.
 		t := cortex.LimitsFor(lim, int(a.seriesLimits.For(w.ID).Limit()))
 		t.CompactorBlocksRetentionPer = cortex.Days(w.RetentionDays)
+		t.LimitsPerLabelSet = cortex.LabelSetLimitsFor(w.LabelSetLimits)
 		if err := ov.Set(w.ID, t); err != nil {
 			return err
 		}

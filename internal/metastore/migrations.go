@@ -489,6 +489,19 @@ var migrations = []migration{
 		expires_at BIGINT NOT NULL
 	)`},
 	},
+
+	// 8: the workspace configuration of UpdateWorkspaceConfiguration:
+	// label-set limits (JSON), the status of their application and the
+	// version each update increments. A row appears with the first update.
+	{
+		{sql: `CREATE TABLE workspace_configs (
+		workspace_id TEXT PRIMARY KEY REFERENCES workspaces(id) ON DELETE CASCADE,
+		label_set_limits TEXT NOT NULL,
+		config_status TEXT NOT NULL,
+		config_status_reason TEXT NOT NULL,
+		config_version BIGINT NOT NULL
+	)`},
+	},
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serializes
