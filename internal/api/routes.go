@@ -55,6 +55,7 @@ type Routes struct {
 	AWS          []httpapi.Route
 	Hosts        []httpapi.Route
 	Console      []httpapi.Route
+	Scrapers     []httpapi.Route
 }
 
 // all is every component's routes, in one list.
@@ -75,6 +76,7 @@ func (c Routes) all() []route {
 		c.AWS,
 		c.Hosts,
 		c.Console,
+		c.Scrapers,
 	)
 }
 

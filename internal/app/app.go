@@ -51,6 +51,7 @@ import (
 	"github.com/kansoku/kansoku/internal/rulegroups"
 	"github.com/kansoku/kansoku/internal/ruler"
 	"github.com/kansoku/kansoku/internal/samplestore"
+	"github.com/kansoku/kansoku/internal/scraper"
 	"github.com/kansoku/kansoku/internal/secrets"
 	"github.com/kansoku/kansoku/internal/tagging"
 	"github.com/kansoku/kansoku/internal/telemetry"
@@ -104,6 +105,8 @@ type App struct {
 	logging       *wslog.Service
 	audit         *audit.Recorder
 	usage         *usage.Tracker
+	scrapers      *scraper.Service
+	scrapeRunner  *scraper.Runner
 	api           *api.Server
 	externalURL   string
 	tls           bool
@@ -251,6 +254,16 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		PollTimeout: time.Duration(cfg.AWS.PollTimeout), BaseCredentials: staticAWSCredentials(cfg.AWS),
 		Owns: func(id string) bool { return a.own.Owns(cluster.GroupAWS, id) },
 	})
+	a.scrapers = scraper.New(scraper.Options{AccountID: a.account.ID, Region: a.account.Region, MaxScrapers: cfg.Scraper.MaxPerAccount,
+		Logger: logger.With("component", "scraper"), ResyncInterval: a.sharedRefresh(30 * time.Second)}, a.meta, a.workspaces)
+	scrapeFirewall, err := egress.New(cfg.Scraper.FirewallConfig())
+	if err != nil {
+		return nil, err
+	}
+	a.scrapeRunner = scraper.NewRunner(scraper.RunnerOptions{Service: a.scrapers, Pusher: a.distributor,
+		Active:   func(ws string) bool { _, ok := a.workspaces.Active(ws); return ok },
+		Owns:     func(id string) bool { return a.own.Owns(cluster.GroupScraper, id) },
+		Firewall: scrapeFirewall, Logs: a.logging, Logger: logger.With("component", "scraper")})
 	a.ruleGroups = rulegroups.New(a.meta, a.workspaces, a.limits, a.logging, a.account.Region, a.account.ID, logger.With("component", "rulegroups"))
 	firewall, err := egress.New(cfg.Alertmanager.ReceiverFirewall)
 	if err != nil {
@@ -313,7 +326,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		RuleGroups:   a.ruleGroups.Routes(),
 		AMConfig:     a.amConfig.Routes(),
 		Logging:      a.logging.Routes(),
-		Tags:         tagging.Routes(arns, a.meta, a.workspaces, a.ruleGroups),
+		Tags:         tagging.Routes(arns, a.meta, a.workspaces, a.ruleGroups, a.scrapers),
 		Ingest:       a.distributor.Routes(ingest.NewInflight(cfg.Ingest.MaxInflightBytes, a.registry)),
 		Query:        a.toOwner(a.query.Routes(), "ListRules", "ListAlerts"),
 		Alertmanager: a.toOwner(a.alertmanager.Routes()),
@@ -325,6 +338,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		Hosts:        a.hosts.Routes(arns, a.workspaces),
 		Console: console.HTTP{Sessions: a.sessions, Dashboards: a.dashboards, Workspaces: a.workspaces, UserARN: a.iam.UserARN,
 			Audit: a.audit, ARNs: arns, Logger: logger.With("component", "console")}.Routes(),
+		Scrapers: a.scrapers.Routes(),
 	})
 	a.addClusterGroups()
 	return a, nil
@@ -638,8 +652,12 @@ func (a *App) loops() []loop {
 	if a.cfg.AWS.Poll {
 		ls = append(ls, loop{"aws", a.afterStorage(a.aws.Run)})
 	}
+	if a.cfg.Scraper.Run {
+		ls = append(ls, loop{"scrape", a.afterStorage(a.scrapeRunner.Run)})
+	}
 	ls = append(ls,
 		loop{"rulegroups", a.ruleGroups.Run},
+		loop{"scrapers", a.scrapers.Run},
 		loop{"amconfig", a.amConfig.Run},
 		loop{"limits", func(ctx context.Context) error { return a.limitsService.Run(ctx, a.sharedRefresh(30*time.Second)) }},
 		loop{"usage", a.usage.Run},

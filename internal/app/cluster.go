@@ -83,6 +83,13 @@ func (a *App) addClusterGroups() {
 			return ids, nil
 		},
 	})
+	// A scraper scrapes from exactly one node: the lease's holder.
+	a.coord.AddGroup(&cluster.Group{
+		Name:     cluster.GroupScraper,
+		Keys:     a.scrapers.IDs,
+		Acquired: func(string, int64) { a.scrapeRunner.Kick() },
+		Lost:     a.scrapeRunner.Stop,
+	})
 	a.coord.AddGroup(&cluster.Group{
 		Name: cluster.GroupGlobal,
 		Keys: func(context.Context) ([]string, error) { return []string{globalMaintenance}, nil },

@@ -27,6 +27,7 @@ import (
 	"github.com/kansoku/kansoku/internal/metastore"
 	"github.com/kansoku/kansoku/internal/query"
 	"github.com/kansoku/kansoku/internal/ruler"
+	"github.com/kansoku/kansoku/internal/scraper"
 	"github.com/kansoku/kansoku/internal/usage"
 	"github.com/kansoku/kansoku/internal/workspace"
 	"github.com/kansoku/kansoku/internal/wslog"
@@ -58,6 +59,8 @@ type Config struct {
 	Cortex cortex.Config `yaml:"cortex"`
 	// Cluster makes the server one node of several.
 	Cluster cluster.Config `yaml:"cluster"`
+	// Scraper configures AMP's managed scrapers (collectors).
+	Scraper scraper.Config `yaml:"scraper"`
 }
 
 // WebConfig configures the HTTP listener.
@@ -130,6 +133,7 @@ func Default() Config {
 		Limits:        limits.Defaults(),
 		Cortex:        cortex.DefaultConfig(),
 		Cluster:       cluster.DefaultConfig(),
+		Scraper:       scraper.DefaultConfig(),
 	}
 }
 
@@ -174,6 +178,7 @@ func (c *Config) RegisterFlags(f *cliflag.Flags) {
 	c.AWS.RegisterFlags(f)
 	c.Cortex.RegisterFlags(f)
 	c.Cluster.RegisterFlags(f)
+	c.Scraper.RegisterFlags(f)
 }
 
 var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
@@ -205,7 +210,7 @@ func (c *Config) Validate() error {
 	}{
 		{"storage.metadata", &c.Storage.Metadata}, {"workspace", &c.Workspace}, {"query", &c.Query}, {"ingest", &c.Ingest}, {"audit", &c.Audit}, {"ruler", &c.Ruler},
 		{"alertmanager", &c.Alertmanager}, {"iam", &c.IAM}, {"aws_integration", &c.AWS}, {"workspace_logs", &c.WorkspaceLogs},
-		{"cortex", &c.Cortex}, {"cluster", &c.Cluster},
+		{"cortex", &c.Cortex}, {"cluster", &c.Cluster}, {"scraper", &c.Scraper},
 	} {
 		if err := v.v.Validate(); err != nil {
 			return fmt.Errorf("%s: %w", v.key, err)

@@ -502,6 +502,48 @@ var migrations = []migration{
 		config_version BIGINT NOT NULL
 	)`},
 	},
+	// 9: AMP's managed scrapers (collectors): the scrape configuration,
+	// source and destination, status, and the logging configuration.
+	// A scraper outlives its destination workspace, as on AMP: no
+	// foreign key.
+	{
+		{sql: `CREATE TABLE scrapers (
+		id TEXT PRIMARY KEY,
+		alias TEXT,
+		arn TEXT NOT NULL,
+		status TEXT NOT NULL,
+		status_reason TEXT NOT NULL,
+		client_token TEXT UNIQUE,
+		request_hash TEXT NOT NULL,
+		configuration BLOB NOT NULL,
+		source TEXT NOT NULL,
+		source_arn TEXT NOT NULL,
+		destination_arn TEXT NOT NULL,
+		role_configuration TEXT NOT NULL,
+		logging TEXT NOT NULL,
+		logging_modified_at BIGINT NOT NULL,
+		created_at BIGINT NOT NULL,
+		updated_at BIGINT NOT NULL
+	)`,
+			postgres: `CREATE TABLE scrapers (
+		id TEXT PRIMARY KEY,
+		alias TEXT,
+		arn TEXT NOT NULL,
+		status TEXT NOT NULL,
+		status_reason TEXT NOT NULL,
+		client_token TEXT UNIQUE,
+		request_hash TEXT NOT NULL,
+		configuration BYTEA NOT NULL,
+		source TEXT NOT NULL,
+		source_arn TEXT NOT NULL,
+		destination_arn TEXT NOT NULL,
+		role_configuration TEXT NOT NULL,
+		logging TEXT NOT NULL,
+		logging_modified_at BIGINT NOT NULL,
+		created_at BIGINT NOT NULL,
+		updated_at BIGINT NOT NULL
+	)`},
+	},
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serializes

@@ -69,6 +69,7 @@ func truncate(s string) string {
 const (
 	KindWorkspace           = "workspace"
 	KindRuleGroupsNamespace = "rulegroupsnamespace"
+	KindScraper             = "scraper"
 )
 
 // ARN is a parsed aps resource ARN.
@@ -79,6 +80,9 @@ type ARN struct {
 // String is the canonical form of the ARN: the one policies name and tags
 // are stored under.
 func (a ARN) String() string {
+	if a.Kind == KindScraper {
+		return "arn:aws:aps:" + a.Region + ":" + a.Account + ":scraper/" + a.Name
+	}
 	s := "arn:aws:aps:" + a.Region + ":" + a.Account + ":" + a.Kind + "/" + a.WorkspaceID
 	if a.Kind == KindRuleGroupsNamespace {
 		s += "/" + a.Name
@@ -87,7 +91,8 @@ func (a ARN) String() string {
 }
 
 // ParseARN parses arn:aws:aps:<region>:<account>:workspace/<id> and
-// arn:aws:aps:<region>:<account>:rulegroupsnamespace/<id>/<name>.
+// arn:aws:aps:<region>:<account>:rulegroupsnamespace/<id>/<name> and
+// arn:aws:aps:<region>:<account>:scraper/<scraper-id>.
 func ParseARN(arn string) (ARN, error) {
 	parts := strings.SplitN(arn, ":", 6)
 	// The partition is exactly "aws": a look-alike (aws-cn, awsx) is
@@ -110,8 +115,13 @@ func ParseARN(arn string) (ARN, error) {
 			return ARN{}, apierr.InvalidField("resourceArn", "a rule groups namespace ARN ends in rulegroupsnamespace/<workspace-id>/<name>")
 		}
 		a.Kind, a.WorkspaceID, a.Name = kind, ws, name
+	case KindScraper:
+		if rest == "" || strings.Contains(rest, "/") {
+			return ARN{}, apierr.InvalidField("resourceArn", "a scraper ARN ends in scraper/<scraper-id>")
+		}
+		a.Kind, a.Name = kind, rest
 	default:
-		return ARN{}, apierr.InvalidField("resourceArn", "resources of type %q cannot be tagged; tag workspaces and rule groups namespaces", truncate(kind))
+		return ARN{}, apierr.InvalidField("resourceArn", "resources of type %q cannot be tagged; tag workspaces, rule groups namespaces and scrapers", truncate(kind))
 	}
 	return a, nil
 }

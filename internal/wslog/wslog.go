@@ -189,6 +189,22 @@ func (s *Service) Log(_ context.Context, ws, component, level, msg string, field
 	}
 }
 
+// LogTo records an event for a workspace under a log group of its own
+// choosing (a managed scraper's logging configuration), whether or not the
+// workspace's logging is configured. It never blocks, like Log.
+func (s *Service) LogTo(_ context.Context, ws, group, component, level, msg string, fields map[string]string) {
+	f := "{}"
+	if len(fields) > 0 {
+		b, _ := json.Marshal(fields)
+		f = string(b)
+	}
+	select {
+	case s.events <- metastore.LogEvent{WorkspaceID: ws, LogGroupARN: group, Time: s.now().UTC(), Component: component, Level: level, Message: msg, Fields: f}:
+	default:
+		s.dropped()
+	}
+}
+
 // Query returns a workspace's stored events.
 func (s *Service) Query(ctx context.Context, f metastore.LogFilter) ([]metastore.LogEvent, error) {
 	if _, err := s.workspaces.Get(ctx, f.WorkspaceID); err != nil {
