@@ -103,7 +103,9 @@ type Shared struct {
 }
 
 // NewShared returns buckets in store.
-func NewShared(cfg Config, store Store) *Shared { return &Shared{cfg: cfg, store: store, now: time.Now} }
+func NewShared(cfg Config, store Store) *Shared {
+	return &Shared{cfg: cfg, store: store, now: time.Now}
+}
 
 // Take implements Limiter.
 func (s *Shared) Take(ctx context.Context, key string) (bool, time.Duration, error) {
