@@ -56,6 +56,7 @@ import (
 	"github.com/kansoku/kansoku/internal/tagging"
 	"github.com/kansoku/kansoku/internal/telemetry"
 	"github.com/kansoku/kansoku/internal/tenantdb"
+	"github.com/kansoku/kansoku/internal/throttle"
 	"github.com/kansoku/kansoku/internal/usage"
 	"github.com/kansoku/kansoku/internal/version"
 	"github.com/kansoku/kansoku/internal/workspace"
@@ -321,6 +322,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		Ready:           a.ready.Load,
 		BodyReadTimeout: time.Duration(cfg.Web.BodyReadTimeout),
 		Peers:           a.peers(),
+		Throttle:        a.controlPlaneThrottle(),
 	}, api.Routes{
 		Workspaces:   a.workspaces.Routes(),
 		RuleGroups:   a.ruleGroups.Routes(),
@@ -745,4 +747,18 @@ func (f forgetOnDelete) WorkspaceDeleted(ctx context.Context, ws string) {
 	f.a.query.Gate().Forget(ws)
 	f.a.seriesLimits.Forget(ws)
 	f.a.limits.Set(ws, nil)
+}
+
+// controlPlaneThrottle is AMP's control-plane quota: in memory on one
+// node, in the shared database for a cluster's nodes (nil when off).
+func (a *App) controlPlaneThrottle() throttle.Limiter {
+	c := a.cfg.ControlPlane
+	switch {
+	case !c.Enabled():
+		return nil
+	case a.cfg.Cluster.Enabled:
+		return throttle.NewShared(c, a.meta)
+	default:
+		return throttle.NewLocal(c)
+	}
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/kansoku/kansoku/internal/query"
 	"github.com/kansoku/kansoku/internal/ruler"
 	"github.com/kansoku/kansoku/internal/scraper"
+	"github.com/kansoku/kansoku/internal/throttle"
 	"github.com/kansoku/kansoku/internal/usage"
 	"github.com/kansoku/kansoku/internal/workspace"
 	"github.com/kansoku/kansoku/internal/wslog"
@@ -61,6 +62,8 @@ type Config struct {
 	Cluster cluster.Config `yaml:"cluster"`
 	// Scraper configures AMP's managed scrapers (collectors).
 	Scraper scraper.Config `yaml:"scraper"`
+	// ControlPlane is AMP's control-plane request quota per account.
+	ControlPlane throttle.Config `yaml:"control_plane"`
 }
 
 // WebConfig configures the HTTP listener.
@@ -134,6 +137,7 @@ func Default() Config {
 		Cortex:        cortex.DefaultConfig(),
 		Cluster:       cluster.DefaultConfig(),
 		Scraper:       scraper.DefaultConfig(),
+		ControlPlane:  throttle.DefaultConfig(),
 	}
 }
 
@@ -179,6 +183,7 @@ func (c *Config) RegisterFlags(f *cliflag.Flags) {
 	c.Cortex.RegisterFlags(f)
 	c.Cluster.RegisterFlags(f)
 	c.Scraper.RegisterFlags(f)
+	c.ControlPlane.RegisterFlags(f)
 }
 
 var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
@@ -209,7 +214,7 @@ func (c *Config) Validate() error {
 		v   interface{ Validate() error }
 	}{
 		{"storage.metadata", &c.Storage.Metadata}, {"workspace", &c.Workspace}, {"query", &c.Query}, {"ingest", &c.Ingest}, {"audit", &c.Audit}, {"ruler", &c.Ruler},
-		{"alertmanager", &c.Alertmanager}, {"iam", &c.IAM}, {"aws_integration", &c.AWS}, {"workspace_logs", &c.WorkspaceLogs},
+		{"alertmanager", &c.Alertmanager}, {"control_plane", &c.ControlPlane}, {"iam", &c.IAM}, {"aws_integration", &c.AWS}, {"workspace_logs", &c.WorkspaceLogs},
 		{"cortex", &c.Cortex}, {"cluster", &c.Cluster}, {"scraper", &c.Scraper},
 	} {
 		if err := v.v.Validate(); err != nil {

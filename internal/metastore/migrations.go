@@ -544,6 +544,16 @@ var migrations = []migration{
 		updated_at BIGINT NOT NULL
 	)`},
 	},
+
+	// 10: token buckets shared by the nodes of a cluster (the control
+	// plane's rate per account), taken by one atomic statement each.
+	{
+		{sql: `CREATE TABLE rate_buckets (
+		name TEXT PRIMARY KEY,
+		tokens DOUBLE PRECISION NOT NULL,
+		updated_at BIGINT NOT NULL
+	)`},
+	},
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serializes
