@@ -56,6 +56,7 @@ func TestValidateRefusals(t *testing.T) {
 		"scrape_config_files": {"scrape_config_files: ['/etc/*']\n" + job(""), "scrape_config_files not allowed"},
 		"file sd":             {"scrape_configs:\n  - job_name: j\n    file_sd_configs: [{files: [/etc/passwd]}]\n", "file_sd_configs is not supported"},
 		"kubernetes sd":       {"scrape_configs:\n  - job_name: j\n    kubernetes_sd_configs: [{role: pod}]\n", "kubernetes_sd_configs is not supported"},
+		"ec2 sd":              {"scrape_configs:\n  - job_name: j\n    ec2_sd_configs: [{region: us-east-1}]\n", "ec2_sd_configs is not supported"},
 		"credentials file":    {job("    authorization: {credentials_file: /etc/shadow}\n"), "authorization: credentials_file not allowed"},
 		"tls key file":        {job("    tls_config: {key_file: /etc/ssl/private/k}\n"), "tls_config: key_file not allowed"},
 		"proxy":               {job("    proxy_url: http://10.0.0.2:3128\n"), "proxy_url not allowed"},
