@@ -48,7 +48,7 @@ func TestValidateRefusals(t *testing.T) {
 		"fast global":         {"global:\n  scrape_interval: 10s\n" + job(""), "global: scrape_interval 10s is below the minimum of 30s"},
 		"fast job":            {job("    scrape_interval: 15s\n"), `job "j": scrape_interval 15s is below the minimum of 30s`},
 		"default interval":    {job(""), "below the minimum of 30s"}, // Prometheus' default is 1m: accepted? no: see below
-		"body too large":      {"global:\n  scrape_interval: 30s\n" + job("    body_size_limit: 60MB\n"), "body_size_limit 60MiB is above the limit of 50MB"},
+		"body too large":      {"global:\n  scrape_interval: 30s\n" + job("    body_size_limit: 60MB\n"), "body_size_limit 62914560 bytes is above the limit of 50MB"},
 		"too many samples":    {"global:\n  scrape_interval: 30s\n" + job("    sample_limit: 600000\n"), "sample_limit 600000 is above the limit of 500000"},
 		"too many targets":    {"global:\n  scrape_interval: 30s\n" + job("    target_limit: 40000\n"), "target_limit 40000 is above the limit of 30000"},
 		"remote_write":        {"remote_write:\n  - url: http://x\n" + job(""), "the configuration: remote_write not allowed"},
