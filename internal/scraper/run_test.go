@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,4 +75,65 @@ func TestRunnerRunsOnlyOwnedScrapers(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(n2, "s-c")
+}
+
+type statusWorkspace struct{ status *string }
+
+func (s statusWorkspace) Get(_ context.Context, id string) (metastore.Workspace, error) {
+	return metastore.Workspace{ID: id, Status: *s.status}, nil
+}
+
+// TestReconcileStatuses: a scraper waits for a CREATING destination,
+// becomes ACTIVE with an ACTIVE one, and is CREATION_FAILED with the
+// reason when the destination is being deleted.
+func TestReconcileStatuses(t *testing.T) {
+	ctx := t.Context()
+	db, err := metastore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "kansoku.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	status := metastore.WorkspaceCreating
+	svc := New(Options{AccountID: "123456789012", Region: "us-east-1"}, db, statusWorkspace{&status})
+	create := func() string {
+		sc, err := svc.Create(ctx, CreateInput{Configuration: []byte(DefaultConfiguration), Source: &Source{VPC: &VPCConfiguration{SecurityGroupIDs: []string{"sg-1"}, SubnetIDs: []string{"subnet-1"}}},
+			Destination: "arn:aws:aps:us-east-1:123456789012:workspace/ws-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sc.ID
+	}
+	get := func(id string) metastore.Scraper {
+		rec, err := svc.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rec
+	}
+	a := create()
+	if err := svc.reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(a).Status; got != metastore.ScraperCreating {
+		t.Fatalf("with a CREATING destination: %s", got)
+	}
+	status = metastore.WorkspaceActive
+	_ = svc.reconcile(ctx)
+	if got := get(a).Status; got != metastore.ScraperActive {
+		t.Fatalf("with an ACTIVE destination: %s", got)
+	}
+	b := create()
+	status = metastore.WorkspaceDeleting
+	_ = svc.reconcile(ctx)
+	if rec := get(b); rec.Status != metastore.ScraperCreationFailed || !strings.Contains(rec.StatusReason, "workspace ws-1 is DELETING") {
+		t.Fatalf("with a DELETING destination: %s %q", rec.Status, rec.StatusReason)
+	}
+	// A failed scraper can be deleted.
+	if _, err := svc.Delete(ctx, b, ""); err != nil {
+		t.Fatal(err)
+	}
+	_ = svc.reconcile(ctx)
+	if _, err := svc.Get(ctx, b); err == nil {
+		t.Fatal("deleted scraper still there")
+	}
 }
