@@ -410,6 +410,29 @@ scrape_configs:
 	for _, m := range []string{"scrape_duration_seconds", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling", "scrape_series_added"} {
 		waitQuery(t, s, ws, m, 10*time.Second, func(r []map[string]string) bool { return len(r) == 2 })
 	}
+
+	// A logging configuration sends the scraper's events to the
+	// workspace's log under its log group.
+	group := "arn:aws:logs:us-east-1:" + s.App.Info().Account.ID + ":log-group:/aps/scrapers:*"
+	if err := s.Admin.JSON(ctx, "PUT", "/scrapers/"+c.ScraperID+"/logging-configuration", nil, map[string]any{
+		"loggingDestination": map[string]any{"cloudWatchLogs": map[string]any{"logGroupArn": group}},
+		"scraperComponents":  []map[string]any{{"type": "SERVICE_DISCOVERY"}}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		var logs struct{ Events []map[string]any }
+		if err := s.Admin.JSON(ctx, "GET", "/admin/v1/workspaces/"+ws+"/logs", url.Values{"component": {"scraper"}}, nil, &logs); err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := json.Marshal(logs)
+		if strings.Contains(string(raw), "scraper started") && strings.Contains(string(raw), c.ScraperID) {
+			break
+		}
+		if i > 200 {
+			t.Fatalf("no scraper event in the workspace log: %s", raw)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // TestScraperAttacks: a scraper cannot reach internal addresses unless the

@@ -242,7 +242,7 @@ func (r *Runner) start(sc Scraper) (*instance, error) {
 		_ = sm.Run(dm.SyncCh())
 	}()
 	logger.Info("scraper running", "jobs", len(p.Config.ScrapeConfigs))
-	in.log(r, "SERVICE_DISCOVERY", "info", "scraper started", map[string]string{"jobs": fmt.Sprint(len(p.Config.ScrapeConfigs))})
+	in.log(r, "SERVICE_DISCOVERY", "INFO", "scraper started", map[string]string{"jobs": fmt.Sprint(len(p.Config.ScrapeConfigs))})
 	return in, nil
 }
 
@@ -348,7 +348,7 @@ func (ap *appender) Commit() error {
 	}
 	if err := ap.a.r.opts.Pusher.Push(ctx, in.ws, &ap.req); err != nil {
 		ap.a.r.opts.Logger.Warn("scraper samples refused by the workspace", "scraper", in.id, "workspace", in.ws, "err", err)
-		in.log(ap.a.r, "EXPORTER", "warn", "samples refused by the workspace", map[string]string{"error": err.Error()})
+		in.log(ap.a.r, "EXPORTER", "WARN", "samples refused by the workspace", map[string]string{"error": err.Error()})
 	}
 	ap.req = prompb.WriteRequest{}
 	clear(ap.index)

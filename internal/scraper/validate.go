@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alecthomas/units"
 	"github.com/prometheus/common/model"
 	promconfig "github.com/prometheus/prometheus/config"
 	"github.com/prometheus/prometheus/discovery"
@@ -141,7 +140,7 @@ func parse(blob []byte) (*Parsed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid Prometheus configuration: %v", err)
 	}
-	if err := checkLimits("global", time.Duration(cfg.GlobalConfig.ScrapeInterval), cfg.GlobalConfig.BodySizeLimit,
+	if err := checkLimits("global", time.Duration(cfg.GlobalConfig.ScrapeInterval), int64(cfg.GlobalConfig.BodySizeLimit),
 		cfg.GlobalConfig.SampleLimit, cfg.GlobalConfig.TargetLimit); err != nil {
 		return nil, err
 	}
@@ -159,7 +158,7 @@ func parse(blob []byte) (*Parsed, error) {
 		if sc.TargetLimit == 0 {
 			sc.TargetLimit = MaxTargets
 		}
-		if err := checkLimits(where, time.Duration(sc.ScrapeInterval), sc.BodySizeLimit, sc.SampleLimit, sc.TargetLimit); err != nil {
+		if err := checkLimits(where, time.Duration(sc.ScrapeInterval), int64(sc.BodySizeLimit), sc.SampleLimit, sc.TargetLimit); err != nil {
 			return nil, err
 		}
 		for _, c := range sc.ServiceDiscoveryConfigs {
@@ -183,12 +182,12 @@ func parse(blob []byte) (*Parsed, error) {
 	return p, nil
 }
 
-func checkLimits(where string, interval time.Duration, body units.Base2Bytes, samples, targets uint) error {
+func checkLimits(where string, interval time.Duration, body int64, samples, targets uint) error {
 	if interval != 0 && interval < MinScrapeInterval {
 		return fmt.Errorf("%s: scrape_interval %s is below the minimum of 30s", where, model.Duration(interval))
 	}
 	if body > MaxBodySize {
-		return fmt.Errorf("%s: body_size_limit %s is above the limit of 50MB per scrape", where, body)
+		return fmt.Errorf("%s: body_size_limit %d bytes is above the limit of 50MB (%d bytes) per scrape", where, body, MaxBodySize)
 	}
 	if samples > MaxSamplesPerScrap {
 		return fmt.Errorf("%s: sample_limit %d is above the limit of %d samples per scrape", where, samples, MaxSamplesPerScrap)

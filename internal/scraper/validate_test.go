@@ -48,7 +48,7 @@ func TestValidateRefusals(t *testing.T) {
 		"fast global":         {"global:\n  scrape_interval: 10s\n" + job(""), "global: scrape_interval 10s is below the minimum of 30s"},
 		"fast job":            {job("    scrape_interval: 15s\n"), `job "j": scrape_interval 15s is below the minimum of 30s`},
 		"default interval":    {job(""), "below the minimum of 30s"}, // Prometheus' default is 1m: accepted? no: see below
-		"body too large":      {"global:\n  scrape_interval: 30s\n" + job("    body_size_limit: 60MB\n"), "body_size_limit 60MiB is above the limit of 50MB"},
+		"body too large":      {"global:\n  scrape_interval: 30s\n" + job("    body_size_limit: 60MB\n"), "body_size_limit 62914560 bytes is above the limit of 50MB"},
 		"too many samples":    {"global:\n  scrape_interval: 30s\n" + job("    sample_limit: 600000\n"), "sample_limit 600000 is above the limit of 500000"},
 		"too many targets":    {"global:\n  scrape_interval: 30s\n" + job("    target_limit: 40000\n"), "target_limit 40000 is above the limit of 30000"},
 		"remote_write":        {"remote_write:\n  - url: http://x\n" + job(""), "the configuration: remote_write not allowed"},
@@ -56,6 +56,7 @@ func TestValidateRefusals(t *testing.T) {
 		"scrape_config_files": {"scrape_config_files: ['/etc/*']\n" + job(""), "scrape_config_files not allowed"},
 		"file sd":             {"scrape_configs:\n  - job_name: j\n    file_sd_configs: [{files: [/etc/passwd]}]\n", "file_sd_configs is not supported"},
 		"kubernetes sd":       {"scrape_configs:\n  - job_name: j\n    kubernetes_sd_configs: [{role: pod}]\n", "kubernetes_sd_configs is not supported"},
+		"ec2 sd":              {"scrape_configs:\n  - job_name: j\n    ec2_sd_configs: [{region: us-east-1}]\n", "ec2_sd_configs is not supported"},
 		"credentials file":    {job("    authorization: {credentials_file: /etc/shadow}\n"), "authorization: credentials_file not allowed"},
 		"tls key file":        {job("    tls_config: {key_file: /etc/ssl/private/k}\n"), "tls_config: key_file not allowed"},
 		"proxy":               {job("    proxy_url: http://10.0.0.2:3128\n"), "proxy_url not allowed"},
