@@ -81,7 +81,9 @@ type App struct {
 	// cortex (scale-out); the other one is nil.
 	samples samplestore.Store
 	tsdb    *tenantdb.Manager
-	cortex  *cortex.Store
+	// resultsCache is nil with Cortex or when turned off.
+	resultsCache *query.ResultsCache
+	cortex       *cortex.Store
 	// own says which singletons this node runs: all of them on one node,
 	// those whose lease it holds in a cluster (coord; forwarder sends
 	// requests for the others to their owner).
@@ -205,7 +207,14 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		a.seriesLimits.SetCounter(a.cortex.HeadSeries)
 		labelSets = a.cortex
 	} else {
-		a.tsdb = tenantdb.New(tenantdb.Options{Dir: filepath.Join(dataDir, "workspaces"), Logger: logger.With("component", "tsdb"), Series: a.seriesLimits.Hooks()})
+		// Range queries over the embedded TSDB are split by day and the
+		// past days cached; every commit invalidates what it wrote into.
+		a.resultsCache = query.NewResultsCache(cfg.Query.ResultsCache, a.registry)
+		topts := tenantdb.Options{Dir: filepath.Join(dataDir, "workspaces"), Logger: logger.With("component", "tsdb"), Series: a.seriesLimits.Hooks()}
+		if a.resultsCache != nil {
+			topts.OnCommit = a.resultsCache.Invalidate
+		}
+		a.tsdb = tenantdb.New(topts)
 		a.closers = append(a.closers, a.tsdb.CloseAll)
 		a.samples = a.tsdb
 	}
@@ -243,7 +252,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		Logger: logger.With("component", "query"), Registerer: a.registry, Limits: a.limits,
 		LookbackDelta: time.Duration(cfg.Query.LookbackDelta), MaxConcurrent: cfg.Query.MaxConcurrent, MaxInflightSamples: cfg.Query.MaxInflightSamples,
 		Rules:  func(ctx context.Context) v1.RulesRetriever { return a.ruler.RulesFor(ctx) },
-		Remote: a.remoteQueries(),
+		Remote: a.remoteQueries(), ResultsCache: a.resultsCache,
 	}, a.samples, a.meta)
 
 	a.logging = wslog.New(a.meta, a.workspaces, time.Duration(cfg.WorkspaceLogs.Retention), logger.With("component", "wslog"))
@@ -745,6 +754,7 @@ func (f forgetOnDelete) WorkspaceDeleted(ctx context.Context, ws string) {
 	}
 	f.a.distributor.ForgetWorkspace(ws)
 	f.a.query.Gate().Forget(ws)
+	f.a.resultsCache.Forget(ws)
 	f.a.seriesLimits.Forget(ws)
 	f.a.limits.Set(ws, nil)
 }

@@ -174,6 +174,7 @@ func (c *Config) RegisterFlags(f *cliflag.Flags) {
 	f.String("log.format", "Log format: logfmt or json.", &c.Log.Format)
 	c.Storage.Metadata.RegisterFlags(f)
 	c.Workspace.RegisterFlags(f)
+	c.Query.RegisterFlags(f)
 	c.Limits.RegisterFlags(f)
 	c.Ingest.RegisterFlags(f)
 	c.Usage.RegisterFlags(f)
