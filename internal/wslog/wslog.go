@@ -189,6 +189,22 @@ func (s *Service) Log(_ context.Context, ws, component, level, msg string, field
 	}
 }
 
+// Write records an event in the given log group, whatever the
+// workspace's own logging configuration (query logs name their own
+// destination). Like Log it never blocks.
+func (s *Service) Write(ws, logGroupARN, component, level, msg string, fields map[string]string) {
+	f := "{}"
+	if len(fields) > 0 {
+		b, _ := json.Marshal(fields)
+		f = string(b)
+	}
+	select {
+	case s.events <- metastore.LogEvent{WorkspaceID: ws, LogGroupARN: logGroupARN, Time: s.now().UTC(), Component: component, Level: level, Message: msg, Fields: f}:
+	default:
+		s.dropped()
+	}
+}
+
 // Query returns a workspace's stored events.
 func (s *Service) Query(ctx context.Context, f metastore.LogFilter) ([]metastore.LogEvent, error) {
 	if _, err := s.workspaces.Get(ctx, f.WorkspaceID); err != nil {
