@@ -24,6 +24,7 @@ type route = httpapi.Route
 //	RuleGroups    rulegroups    /workspaces/{workspaceId}/rulegroupsnamespaces[/{name}]
 //	AMConfig      amconfig      /workspaces/{workspaceId}/alertmanager/definition
 //	Logging       wslog         /workspaces/{workspaceId}/logging, /admin/v1/workspaces/{workspaceId}/logs
+//	QueryLogging  querylog      /workspaces/{workspaceId}/logging/query
 //	Tags          tagging       /tags/{resourceArn}
 //	Ingest        ingest        /workspaces/{workspaceId}/api/v1/remote_write
 //	Query         query         /workspaces/{workspaceId}/api/v1/... (Prometheus HTTP API)
@@ -44,6 +45,7 @@ type Routes struct {
 	RuleGroups   []httpapi.Route
 	AMConfig     []httpapi.Route
 	Logging      []httpapi.Route
+	QueryLogging []httpapi.Route
 	Tags         []httpapi.Route
 	Ingest       []httpapi.Route
 	Query        []httpapi.Route
@@ -65,6 +67,7 @@ func (c Routes) all() []route {
 		c.RuleGroups,
 		c.AMConfig,
 		c.Logging,
+		c.QueryLogging,
 		c.Tags,
 		c.Ingest,
 		c.Query,

@@ -48,6 +48,7 @@ import (
 	"github.com/kansoku/kansoku/internal/limits"
 	"github.com/kansoku/kansoku/internal/metastore"
 	"github.com/kansoku/kansoku/internal/query"
+	"github.com/kansoku/kansoku/internal/querylog"
 	"github.com/kansoku/kansoku/internal/rulegroups"
 	"github.com/kansoku/kansoku/internal/ruler"
 	"github.com/kansoku/kansoku/internal/samplestore"
@@ -106,6 +107,7 @@ type App struct {
 	sessions      *console.Sessions
 	dashboards    *console.Dashboards
 	logging       *wslog.Service
+	queryLog      *querylog.Service
 	audit         *audit.Recorder
 	usage         *usage.Tracker
 	scrapers      *scraper.Service
@@ -248,14 +250,15 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 	}
 	a.distributor.SetHostResolver(a.hosts.HostIDFor)
 
+	a.logging = wslog.New(a.meta, a.workspaces, time.Duration(cfg.WorkspaceLogs.Retention), logger.With("component", "wslog"))
+	a.queryLog = querylog.New(a.meta, a.workspaces, a.logging, a.registry, logger.With("component", "querylog"))
 	a.query = query.New(query.Options{
 		Logger: logger.With("component", "query"), Registerer: a.registry, Limits: a.limits,
 		LookbackDelta: time.Duration(cfg.Query.LookbackDelta), MaxConcurrent: cfg.Query.MaxConcurrent, MaxInflightSamples: cfg.Query.MaxInflightSamples,
 		Rules:  func(ctx context.Context) v1.RulesRetriever { return a.ruler.RulesFor(ctx) },
-		Remote: a.remoteQueries(), ResultsCache: a.resultsCache,
+		Remote: a.remoteQueries(), ResultsCache: a.resultsCache, Observe: a.queryLog.Observe,
 	}, a.samples, a.meta)
 
-	a.logging = wslog.New(a.meta, a.workspaces, time.Duration(cfg.WorkspaceLogs.Retention), logger.With("component", "wslog"))
 	a.aws = awsint.New(awsint.Options{
 		Logger: logger.With("component", "aws"), Store: a.meta, Workspaces: a.workspaces, Hosts: a.hosts, Pusher: a.distributor,
 		Sealer: box, Registerer: a.registry, Logs: a.logging, EndpointURL: cfg.AWS.EndpointURL, BaseRegion: cfg.AWS.Region,
@@ -315,6 +318,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		Node: a.nodeName(), Owns: a.ownsWorkspace})
 	a.usage.AddExtra(a.ruler.Usage)
 	a.usage.AddExtra(a.alertmanager.Usage)
+	a.usage.AddExtra(a.queryLog.Usage)
 	a.registry.MustRegister(a.usage)
 
 	a.sessions = console.NewSessions(a.meta, a.iam, console.Options{Logger: logger.With("component", "console")})
@@ -337,6 +341,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		RuleGroups:   a.ruleGroups.Routes(),
 		AMConfig:     a.amConfig.Routes(),
 		Logging:      a.logging.Routes(),
+		QueryLogging: a.queryLog.Routes(),
 		Tags:         tagging.Routes(arns, a.meta, a.workspaces, a.ruleGroups, a.scrapers),
 		Ingest:       a.distributor.Routes(ingest.NewInflight(cfg.Ingest.MaxInflightBytes, a.registry)),
 		Query:        a.toOwner(a.query.Routes(), "ListRules", "ListAlerts"),
@@ -670,6 +675,7 @@ func (a *App) loops() []loop {
 		loop{"rulegroups", a.ruleGroups.Run},
 		loop{"scrapers", a.scrapers.Run},
 		loop{"amconfig", a.amConfig.Run},
+		loop{"querylog", a.queryLog.Run},
 		loop{"limits", func(ctx context.Context) error { return a.limitsService.Run(ctx, a.sharedRefresh(30*time.Second)) }},
 		loop{"usage", a.usage.Run},
 		loop{"ha-cleanup", a.haCleanup},
@@ -755,6 +761,7 @@ func (f forgetOnDelete) WorkspaceDeleted(ctx context.Context, ws string) {
 	f.a.distributor.ForgetWorkspace(ws)
 	f.a.query.Gate().Forget(ws)
 	f.a.resultsCache.Forget(ws)
+	f.a.queryLog.Forget(ws)
 	f.a.seriesLimits.Forget(ws)
 	f.a.limits.Set(ws, nil)
 }

@@ -554,6 +554,19 @@ var migrations = []migration{
 		updated_at BIGINT NOT NULL
 	)`},
 	},
+	// 11: query logging configurations (AMP's CreateQueryLoggingConfiguration):
+	// destinations is the JSON of the request's LoggingDestinations.
+	{
+		{sql: `CREATE TABLE query_logging_configurations (
+		workspace_id TEXT PRIMARY KEY REFERENCES workspaces(id) ON DELETE CASCADE,
+		destinations TEXT NOT NULL,
+		status TEXT NOT NULL,
+		status_reason TEXT,
+		client_token TEXT,
+		created_at BIGINT NOT NULL,
+		modified_at BIGINT NOT NULL
+	)`},
+	},
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serializes

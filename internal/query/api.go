@@ -66,6 +66,25 @@ type Options struct {
 	// past days' results (resultscache.go); the write path must call its
 	// Invalidate on every commit.
 	ResultsCache *ResultsCache
+	// Observe, when set, is told of every query the engine ran (API and
+	// rule queries alike) once it finished: its samples processed and
+	// outcome (query logging, per-workspace QSP usage).
+	Observe func(ctx context.Context, e Executed)
+}
+
+// Executed describes one finished PromQL query.
+type Executed struct {
+	Workspace string
+	Query     string
+	// Start and End are equal, and Step zero, for an instant query.
+	Start, End time.Time
+	Step       time.Duration
+	// Samples is the query's samples processed (QSP): Prometheus'
+	// TotalSamples, stats.samples.totalQueryableSamples of stats=all.
+	Samples  int64
+	Duration time.Duration
+	// Err is the query's error (nil: it succeeded).
+	Err error
 }
 
 // API serves the Prometheus query API for the workspace in the request
@@ -108,6 +127,7 @@ func New(opts Options, st Storage, md MetadataStore) *API {
 		},
 	}, opts.Limits, opts.Registerer, gate)
 	eng.cache = opts.ResultsCache
+	eng.observe = opts.Observe
 
 	q := &Queryable{Storage: st, Limits: opts.Limits}
 	rules := opts.Rules
@@ -305,6 +325,8 @@ type engines struct {
 	base   promql.EngineOpts
 	limits *limits.Overrides
 	gate   *Gate
+	// observe is Options.Observe.
+	observe func(ctx context.Context, e Executed)
 
 	mu   sync.Mutex
 	byKL map[engineKey]*engine
@@ -384,7 +406,8 @@ func (e *engines) NewInstantQuery(ctx context.Context, q storage.Queryable, opts
 	if err != nil {
 		return nil, err
 	}
-	return &gatedQuery{Query: qry, gate: e.gate, ws: ws, samples: int64(eng.key.maxSamples), timeout: eng.key.timeout}, nil
+	return &gatedQuery{Query: qry, gate: e.gate, ws: ws, samples: int64(eng.key.maxSamples), timeout: eng.key.timeout,
+		observe: e.observe, qs: qs, start: ts, end: ts}, nil
 }
 
 func (e *engines) NewRangeQuery(ctx context.Context, q storage.Queryable, opts promql.QueryOpts, qs string, start, end time.Time, step time.Duration) (promql.Query, error) {
@@ -397,7 +420,8 @@ func (e *engines) NewRangeQuery(ctx context.Context, q storage.Queryable, opts p
 		return nil, err
 	}
 	qry = e.cache.newSplitQuery(qry, eng, q, opts, ws, qs, start, end, step)
-	return &gatedQuery{Query: qry, gate: e.gate, ws: ws, samples: int64(eng.key.maxSamples), timeout: eng.key.timeout}, nil
+	return &gatedQuery{Query: qry, gate: e.gate, ws: ws, samples: int64(eng.key.maxSamples), timeout: eng.key.timeout,
+		observe: e.observe, qs: qs, start: start, end: end, step: step}, nil
 }
 
 // gatedQuery reserves the query's samples (and, outside the HTTP API, a
@@ -408,9 +432,28 @@ type gatedQuery struct {
 	ws      string
 	samples int64
 	timeout time.Duration
+	// observe, qs, start, end and step report the finished query.
+	observe    func(ctx context.Context, e Executed)
+	qs         string
+	start, end time.Time
+	step       time.Duration
 }
 
 func (q *gatedQuery) Exec(ctx context.Context) *promql.Result {
+	if q.observe == nil {
+		return q.exec(ctx)
+	}
+	began := time.Now()
+	res := q.exec(ctx)
+	e := Executed{Workspace: q.ws, Query: q.qs, Start: q.start, End: q.end, Step: q.step, Duration: time.Since(began), Err: res.Err}
+	if st := q.Query.Stats(); st != nil && st.Samples != nil {
+		e.Samples = st.Samples.TotalSamples
+	}
+	q.observe(ctx, e)
+	return res
+}
+
+func (q *gatedQuery) exec(ctx context.Context) *promql.Result {
 	if q.gate == nil {
 		return q.Query.Exec(ctx)
 	}

@@ -205,6 +205,13 @@ func (s *Service) LogTo(_ context.Context, ws, group, component, level, msg stri
 	}
 }
 
+// Write records an event in the given log group, whatever the
+// workspace's own logging configuration (query logs name their own
+// destination). Like Log it never blocks.
+func (s *Service) Write(ws, logGroupARN, component, level, msg string, fields map[string]string) {
+	s.LogTo(context.Background(), ws, logGroupARN, component, level, msg, fields)
+}
+
 // Query returns a workspace's stored events.
 func (s *Service) Query(ctx context.Context, f metastore.LogFilter) ([]metastore.LogEvent, error) {
 	if _, err := s.workspaces.Get(ctx, f.WorkspaceID); err != nil {

@@ -27,7 +27,7 @@ export async function render(main, { ws, query }) {
   const q = query || new URLSearchParams();
   const sel = (name, options, value) => h('select', { name, onchange: () => reload() },
     options.map(([v, l]) => h('option', { value: v, selected: v === value }, l)));
-  const component = sel('component', [['', 'All components'], ['ruler', 'Ruler'], ['alertmanager', 'Alertmanager'], ['aws', 'AWS integrations']], q.get('component') || '');
+  const component = sel('component', [['', 'All components'], ['ruler', 'Ruler'], ['alertmanager', 'Alertmanager'], ['aws', 'AWS integrations'], ['query', 'Queries (query logging)']], q.get('component') || '');
   const level = sel('level', [['', 'Warnings and errors'], ['ERROR', 'Errors only'], ['WARN', 'Warnings only']], (q.get('level') || '').toUpperCase());
   const since = sel('since', [['15m', 'Last 15 minutes'], ['1h', 'Last hour'], ['6h', 'Last 6 hours'], ['24h', 'Last 24 hours'], ['168h', 'Last 7 days']], q.get('since') || '1h');
   const search = h('input', { name: 'search', type: 'search', placeholder: 'Filter messages and fields', autocomplete: 'off', oninput: () => draw() });
