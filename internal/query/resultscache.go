@@ -36,8 +36,8 @@ type ResultsCacheConfig struct {
 	MaxFreshness model.Duration `yaml:"max_freshness"`
 }
 
-// DefaultResultsCacheConfig: 256 MiB, 10 minutes (Cortex's defaults for its
-// query-frontend's results cache freshness).
+// DefaultResultsCacheConfig returns the defaults: 256 MiB, and results
+// reading the last 10 minutes are not cached.
 func DefaultResultsCacheConfig() ResultsCacheConfig {
 	return ResultsCacheConfig{MaxSizeBytes: 256 << 20, MaxFreshness: model.Duration(10 * time.Minute)}
 }
