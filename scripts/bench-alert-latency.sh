@@ -10,4 +10,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KANSOKU_ALERT_BENCH_ROUNDS=${1:-10} KANSOKU_ALERT_BENCH_INTERVAL=${2:-10s} KANSOKU_ALERT_BENCH_GROUP_WAIT=${3:-5s} \
-  go test -run '^TestAlertLatencyBench$' -count=1 -timeout 30m -v ./internal/app 2>&1 | grep -E '^(alert latency|ok|FAIL)|round [0-9]+:|--- FAIL|Error'
+  go test -run '^TestAlertLatency$' -count=1 -timeout 30m -v ./internal/app 2>&1 | grep -E '^(alert latency|ok|FAIL)|round [0-9]+:|--- FAIL|Error'
