@@ -75,7 +75,7 @@ func parse(blob []byte) (*Parsed, error) {
 	}
 	var raw map[string]any
 	if err := yaml.Unmarshal(blob, &raw); err != nil {
-		return nil, fmt.Errorf("configurationBlob is not YAML: %v", err)
+		return nil, fmt.Errorf("configurationBlob is not YAML: %w", err)
 	}
 	if err := allowedKeys("the configuration", raw, topKeys); err != nil {
 		return nil, err
@@ -134,11 +134,11 @@ func parse(blob []byte) (*Parsed, error) {
 
 	cfg, err := promconfig.Load(string(blob), slog.New(slog.DiscardHandler))
 	if err != nil {
-		return nil, fmt.Errorf("invalid Prometheus configuration: %v", err)
+		return nil, fmt.Errorf("invalid Prometheus configuration: %w", err)
 	}
 	scfgs, err := cfg.GetScrapeConfigs()
 	if err != nil {
-		return nil, fmt.Errorf("invalid Prometheus configuration: %v", err)
+		return nil, fmt.Errorf("invalid Prometheus configuration: %w", err)
 	}
 	if err := checkLimits("global", time.Duration(cfg.GlobalConfig.ScrapeInterval), int64(cfg.GlobalConfig.BodySizeLimit),
 		cfg.GlobalConfig.SampleLimit, cfg.GlobalConfig.TargetLimit); err != nil {
