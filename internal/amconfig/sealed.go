@@ -1,22 +1,19 @@
 package amconfig
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 
 	"github.com/kansoku/kansoku/internal/metastore"
+	"github.com/kansoku/kansoku/internal/secrets"
 )
 
-// Sealer encrypts what the store keeps (secrets.Box).
+// Sealer encrypts what the store keeps (secrets.Box): values marked as
+// sealed, so that rows written before sealing existed still open.
 type Sealer interface {
-	Seal(plain, associated []byte) ([]byte, error)
-	Open(sealed, associated []byte) ([]byte, error)
+	SealMarked(plain, associated []byte) ([]byte, error)
+	OpenMarked(data, associated []byte) ([]byte, error)
 }
-
-// sealedPrefix marks a sealed definition in the store; rows written
-// before sealing existed are plain YAML and never start with a NUL byte.
-var sealedPrefix = []byte("\x00kansoku-sealed-v1:")
 
 // SealedStore keeps definitions sealed at rest: an Alertmanager definition
 // holds receiver credentials (webhook bearer tokens, Slack URLs, SNS keys),
@@ -30,22 +27,15 @@ type SealedStore struct {
 }
 
 func (s SealedStore) seal(ws string, data []byte) ([]byte, error) {
-	if data == nil {
-		return nil, nil
-	}
-	out, err := s.Box.Seal(data, []byte("alertmanager-definition/"+ws))
+	out, err := s.Box.SealMarked(data, []byte("alertmanager-definition/"+ws))
 	if err != nil {
 		return nil, fmt.Errorf("seal the alertmanager definition of %s: %w", ws, err)
 	}
-	return append(append([]byte{}, sealedPrefix...), out...), nil
+	return out, nil
 }
 
 func (s SealedStore) open(ws string, data []byte) ([]byte, error) {
-	rest, ok := bytes.CutPrefix(data, sealedPrefix)
-	if !ok {
-		return data, nil // written before sealing; sealed on its next write
-	}
-	out, err := s.Box.Open(rest, []byte("alertmanager-definition/"+ws))
+	out, err := s.Box.OpenMarked(data, []byte("alertmanager-definition/"+ws))
 	if err != nil {
 		return nil, fmt.Errorf("open the sealed alertmanager definition of %s: %w", ws, err)
 	}
@@ -120,7 +110,7 @@ func (s SealedStore) SealAll(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, d := range raw {
-		if bytes.HasPrefix(d.Data, sealedPrefix) && (d.ActiveData == nil || bytes.HasPrefix(d.ActiveData, sealedPrefix)) {
+		if secrets.IsMarked(d.Data) && (d.ActiveData == nil || secrets.IsMarked(d.ActiveData)) {
 			continue
 		}
 		plain, err := s.openDef(d)

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -399,6 +401,24 @@ scrape_configs:
 		t.Fatal(err)
 	}
 	waitScraper(t, s, c.ScraperID, "ACTIVE")
+	// The configuration holds a credential: sealed at rest, returned whole
+	// to a caller allowed to describe the scraper.
+	dbFile, _ := os.ReadFile(filepath.Join(s.DataDir, "kansoku.db"))
+	dbWAL, _ := os.ReadFile(filepath.Join(s.DataDir, "kansoku.db-wal"))
+	if bytes.Contains(dbFile, []byte(tok)) || bytes.Contains(dbWAL, []byte(tok)) {
+		t.Fatal("the scrape configuration's credential is stored in clear")
+	}
+	var described struct {
+		Scraper struct {
+			ScrapeConfiguration struct{ ConfigurationBlob []byte }
+		}
+	}
+	if err := s.Admin.JSON(ctx, "GET", "/scrapers/"+c.ScraperID, nil, nil, &described); err != nil {
+		t.Fatal(err)
+	}
+	if string(described.Scraper.ScrapeConfiguration.ConfigurationBlob) != cfg {
+		t.Fatalf("described configuration %q, want %q", described.Scraper.ScrapeConfiguration.ConfigurationBlob, cfg)
+	}
 	up := waitQuery(t, s, ws, "up", 90*time.Second, func(r []map[string]string) bool { return len(r) == 2 })
 	for _, u := range up {
 		if u["__value__"] != "1" || u["collector"] != "managed" {

@@ -67,6 +67,8 @@ type Options struct {
 	AccountID, Region string
 	MaxScrapers       int
 	Logger            *slog.Logger
+	// Box, when set, seals the scrape configurations at rest.
+	Box Sealer
 	// ResyncInterval is how often statuses are reconciled without a kick
 	// (other nodes' changes).
 	ResyncInterval time.Duration
@@ -95,6 +97,9 @@ func New(opts Options, store Store, ws Workspaces) *Service {
 	}
 	if opts.ResyncInterval == 0 {
 		opts.ResyncInterval = 30 * time.Second
+	}
+	if opts.Box != nil {
+		store = sealedStore{Store: store, box: opts.Box}
 	}
 	s := &Service{opts: opts, store: store, workspaces: ws, now: time.Now}
 	s.loop = reconcile.New("scrapers", opts.ResyncInterval, opts.Logger, s.reconcile)
@@ -327,6 +332,12 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Scraper, error) {
 	rec := metastore.Scraper{ID: id, Alias: alias, ARN: s.ARN(id), Status: metastore.ScraperCreating, ClientToken: in.ClientToken,
 		RequestHash: hash, Configuration: in.Configuration, Source: string(src), DestinationARN: in.Destination,
 		RoleConfiguration: string(role), CreatedAt: now, UpdatedAt: now}
+	stored := rec
+	if ss, ok := s.store.(sealedStore); ok {
+		if stored, err = ss.seal(rec); err != nil {
+			return Scraper{}, err
+		}
+	}
 	err = s.store.InTx(ctx, func(q *metastore.Queries) error {
 		n, err := q.CountScrapers(ctx)
 		if err != nil {
@@ -336,7 +347,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Scraper, error) {
 			return apierr.QuotaExceeded(ResourceType, id, "scrapers-per-account",
 				"Limit exceeded. Maximum scrapers per account (%d) reached; delete a scraper or raise scraper.max_per_account", s.opts.MaxScrapers)
 		}
-		if err := q.CreateScraper(ctx, rec); err != nil {
+		if err := q.CreateScraper(ctx, stored); err != nil {
 			return err
 		}
 		return q.SetTags(ctx, rec.ARN, in.Tags)

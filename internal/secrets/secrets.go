@@ -97,3 +97,43 @@ func (b *Box) Open(sealed, associated []byte) ([]byte, error) {
 	}
 	return plain, nil
 }
+
+// sealedPrefix marks a sealed value in a column that held plain values
+// before it was sealed; plain YAML or JSON never starts with a NUL byte.
+var sealedPrefix = []byte("\x00kansoku-sealed-v1:")
+
+// SealMarked seals plain (nil stays nil) and marks the result, so that
+// OpenMarked tells it from a value stored before sealing existed.
+func (b *Box) SealMarked(plain, associated []byte) ([]byte, error) {
+	if plain == nil {
+		return nil, nil
+	}
+	out, err := b.Seal(plain, associated)
+	if err != nil {
+		return nil, err
+	}
+	return append(append([]byte{}, sealedPrefix...), out...), nil
+}
+
+// OpenMarked opens a value of SealMarked; an unmarked value is returned as
+// it is (stored before sealing; sealed on its next write).
+func (b *Box) OpenMarked(data, associated []byte) ([]byte, error) {
+	rest, ok := bytesCutPrefix(data, sealedPrefix)
+	if !ok {
+		return data, nil
+	}
+	return b.Open(rest, associated)
+}
+
+// IsMarked reports whether data is a value of SealMarked.
+func IsMarked(data []byte) bool {
+	_, ok := bytesCutPrefix(data, sealedPrefix)
+	return ok
+}
+
+func bytesCutPrefix(s, prefix []byte) ([]byte, bool) {
+	if len(s) < len(prefix) || string(s[:len(prefix)]) != string(prefix) {
+		return s, false
+	}
+	return s[len(prefix):], true
+}
