@@ -23,15 +23,17 @@ func (m *Manager) Routes() []httpapi.Route {
 		m.ServeHTTP(w, r2)
 	})
 	dp := httpapi.DataRoute
+	// The writes are in the audit trail, as CloudTrail records them.
+	audited := func(rt httpapi.Route) httpapi.Route { rt.Audited = true; return rt }
 	return []httpapi.Route{
-		dp("CreateAlertManagerAlerts", "POST", "/alertmanager/api/v2/alerts", "aps:CreateAlertManagerAlerts", am),
+		audited(dp("CreateAlertManagerAlerts", "POST", "/alertmanager/api/v2/alerts", "aps:CreateAlertManagerAlerts", am)),
 		dp("ListAlertManagerAlerts", "GET", "/alertmanager/api/v2/alerts", "aps:ListAlertManagerAlerts", am),
 		dp("ListAlertManagerAlertGroups", "GET", "/alertmanager/api/v2/alerts/groups", "aps:ListAlertManagerAlertGroups", am),
 		dp("ListAlertManagerReceivers", "GET", "/alertmanager/api/v2/receivers", "aps:ListAlertManagerReceivers", am),
 		dp("ListAlertManagerSilences", "GET", "/alertmanager/api/v2/silences", "aps:ListAlertManagerSilences", am),
-		dp("PutAlertManagerSilences", "POST", "/alertmanager/api/v2/silences", "aps:PutAlertManagerSilences", am),
+		audited(dp("PutAlertManagerSilences", "POST", "/alertmanager/api/v2/silences", "aps:PutAlertManagerSilences", am)),
 		dp("GetAlertManagerSilence", "GET", "/alertmanager/api/v2/silence/{silenceId}", "aps:GetAlertManagerSilence", am),
-		dp("DeleteAlertManagerSilence", "DELETE", "/alertmanager/api/v2/silence/{silenceId}", "aps:DeleteAlertManagerSilence", am),
+		audited(dp("DeleteAlertManagerSilence", "DELETE", "/alertmanager/api/v2/silence/{silenceId}", "aps:DeleteAlertManagerSilence", am)),
 		dp("GetAlertManagerStatus", "GET", "/alertmanager/api/v2/status", "aps:GetAlertManagerStatus", am),
 	}
 }

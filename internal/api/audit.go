@@ -86,11 +86,15 @@ func (s *Server) auditEvent(r *http.Request, rt route, id *auth.Identity, resour
 			params[k] = vs
 		}
 	}
-	if rt.Plane == httpapi.Control && strings.Contains(r.Header.Get("Content-Type"), "json") {
-		var m map[string]any
-		if json.Unmarshal(httpapi.Body(r), &m) == nil {
-			for k, v := range m {
-				params[k] = v
+	if (rt.Plane == httpapi.Control || rt.Audited) && strings.Contains(r.Header.Get("Content-Type"), "json") {
+		var v any
+		if json.Unmarshal(httpapi.Body(r), &v) == nil {
+			if m, ok := v.(map[string]any); ok {
+				for k, v := range m {
+					params[k] = v
+				}
+			} else if v != nil {
+				params["body"] = v // a list (the Alertmanager API's alerts)
 			}
 		}
 	}

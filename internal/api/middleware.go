@@ -123,7 +123,8 @@ func (s *Server) wrap(declared route) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w}
 		var out http.ResponseWriter = rec
 		var capture *captureWriter
-		if rt.Plane == httpapi.Control || rt.Plane == httpapi.Query {
+		// A forwarded request was audited by the node that took it.
+		if rt.Plane == httpapi.Control || rt.Plane == httpapi.Query || (rt.Audited && r.Header.Get(forwardedHeader) == "") {
 			capture = &captureWriter{statusRecorder: rec}
 			out = capture
 		}

@@ -166,6 +166,11 @@ func newEnv(t *testing.T, opts ...func(*api.Options)) *env {
 		{Name: "CreateNamed", Method: "POST", Pattern: "/named", Plane: httpapi.Control, Action: "kansoku:CreateNamed", Resources: named,
 			MaxBody: httpapi.KiB, Handler: echo("CreateNamed")},
 		httpapi.DataRoute("QueryThings", "GET", "/api/v1/things", "aps:QueryMetrics", echo("QueryThings")),
+		func() httpapi.Route {
+			rt := httpapi.DataRoute("PutSilenceThing", "POST", "/api/v1/silences", "aps:PutSilenceThing", echo("PutSilenceThing"))
+			rt.Audited = true
+			return rt
+		}(),
 		{Name: "RemoteWrite", Method: "POST", Pattern: "/workspaces/{workspaceId}/api/v1/remote_write", Plane: httpapi.Write,
 			Action: "aps:RemoteWrite", Workspace: true, MaxBody: httpapi.WriteBodyLimit, Handler: echo("RemoteWrite")},
 		{Name: "WhoAmI", Method: "GET", Pattern: "/whoami", Plane: httpapi.Control, Action: "kansoku:WhoAmI", AuthOnly: true, NoAudit: true,
@@ -531,5 +536,20 @@ func TestControlPlaneThrottling(t *testing.T) {
 	}
 	if counted != 1 {
 		t.Fatalf("kansoku_control_plane_throttled_total: %v", counted)
+	}
+}
+
+// An Audited data-plane route (the Alertmanager API's writes) is in the
+// audit trail like a control-plane one; other data-plane routes are not.
+func TestAuditedDataRoutes(t *testing.T) {
+	e := newEnv(t)
+	if w := e.do("POST", "/workspaces/ws-active/api/v1/silences", e.token, strings.NewReader(`{"comment":"maintenance"}`)); w.Code != 200 {
+		t.Fatal(w.Code, w.Body)
+	}
+	e.do("GET", "/workspaces/ws-active/api/v1/things", e.token, nil)
+	events := e.audit.recorded()
+	if len(events) != 1 || events[0].EventName != "PutSilenceThing" || events[0].RequestParameters["comment"] != "maintenance" ||
+		events[0].RequestParameters["workspaceId"] != "ws-active" {
+		t.Fatalf("events: %+v", events)
 	}
 }

@@ -150,7 +150,7 @@ func (s *Server) Routes() []RouteInfo {
 	out := make([]RouteInfo, 0, len(s.routes))
 	for _, rt := range s.routes {
 		out = append(out, RouteInfo{Name: rt.Name, Method: rt.Method, Pattern: rt.Pattern, Action: rt.Action, Plane: rt.Plane,
-			MaxBody: rt.MaxBody, Workspace: rt.Workspace, AuthOnly: rt.AuthOnly, NoAudit: rt.NoAudit, Public: rt.Plane == httpapi.Public,
+			MaxBody: rt.MaxBody, Workspace: rt.Workspace, AuthOnly: rt.AuthOnly, NoAudit: rt.NoAudit, Audited: rt.Audited, Public: rt.Plane == httpapi.Public,
 			SigV4Services: rt.SigV4Services, Dispatch: rt.Dispatch != nil, Unsigned: rt.Unsigned != nil,
 			Resources: func(r *http.Request) ([]string, error) { return s.resourcesFor(rt, r) }})
 	}
@@ -159,11 +159,11 @@ func (s *Server) Routes() []RouteInfo {
 
 // RouteInfo describes one route.
 type RouteInfo struct {
-	Name, Method, Pattern, Action string
-	Plane                         httpapi.Plane
-	MaxBody                       int64
-	Workspace, AuthOnly, NoAudit  bool
-	Public                        bool
+	Name, Method, Pattern, Action         string
+	Plane                                 httpapi.Plane
+	MaxBody                               int64
+	Workspace, AuthOnly, NoAudit, Audited bool
+	Public                                bool
 	// SigV4Services are the credential scopes accepted besides aps.
 	SigV4Services []string
 	// Dispatch: each request names its operation (the query API's

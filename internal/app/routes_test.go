@@ -35,7 +35,7 @@ func TestRouteTable(t *testing.T) {
 		for _, f := range []struct {
 			on   bool
 			name string
-		}{{r.Workspace, "workspace"}, {r.AuthOnly, "auth-only"}, {r.NoAudit, "no-audit"}} {
+		}{{r.Workspace, "workspace"}, {r.AuthOnly, "auth-only"}, {r.NoAudit, "no-audit"}, {r.Audited, "audited"}} {
 			if f.on {
 				line += " " + f.name
 			}

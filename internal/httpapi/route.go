@@ -84,6 +84,10 @@ type Route struct {
 	// NoAudit keeps a read-only route out of the audit trail (the console's
 	// session and permission checks, made on every page).
 	NoAudit bool
+	// Audited puts a data-plane route in the audit trail, as CloudTrail
+	// records AMP's Alertmanager API writes (control-plane and query
+	// routes always are).
+	Audited bool
 	// SigV4Services are the services a SigV4 credential scope may name on
 	// this route (nil: "aps" only). The IAM and STS query endpoint takes
 	// "iam" and "sts", and no other route does.

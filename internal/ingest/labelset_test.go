@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/prometheus/prompb"
 
 	"github.com/kansoku/kansoku/internal/limits"
 	"github.com/kansoku/kansoku/internal/metastore"
@@ -100,5 +101,34 @@ func TestPerUserSeriesMessage(t *testing.T) {
 	}
 	if thousands(2000000) != "2,000,000" || thousands(999) != "999" || thousands(1000) != "1,000" {
 		t.Fatal("thousands")
+	}
+}
+
+// The metadata quotas count what was stored before a restart: a new
+// distributor (a restarted server) on the same store does not start from
+// zero.
+func TestMetadataQuotasSurviveRestart(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	l := limits.Defaults()
+	l.MaxMetricsWithMetadata, l.MaxMetadataPerMetric = 2, 2
+	f.limits.Set("ws-a", &l)
+	md := func(metric, help string) prompb.MetricMetadata {
+		return prompb.MetricMetadata{MetricFamilyName: metric, Type: prompb.MetricMetadata_GAUGE, Help: help}
+	}
+	if err := f.dist.Push(ctx, "ws-a", &prompb.WriteRequest{Metadata: []prompb.MetricMetadata{md("a", "1"), md("b", "1"), md("b", "2")}}); err != nil {
+		t.Fatal(err)
+	}
+	restarted := NewDistributor(DistributorOptions{Storage: f.db, Limits: f.limits, Metadata: f.meta, Metrics: f.metrics, HA: f.ha, Guardrails: true})
+	if err := restarted.Push(ctx, "ws-a", &prompb.WriteRequest{Metadata: []prompb.MetricMetadata{md("c", "1"), md("b", "3"), md("a", "2")}}); err != nil {
+		t.Fatal(err)
+	}
+	all, _ := f.meta.ListMetricMetadata(ctx, "ws-a", "")
+	got := map[string]int{}
+	for _, e := range all {
+		got[e.Metric]++
+	}
+	if len(got) != 2 || got["c"] != 0 || got["b"] != 2 || got["a"] != 2 {
+		t.Fatalf("after a restart, 2 metrics with at most 2 entries each: %v", got)
 	}
 }

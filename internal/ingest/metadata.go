@@ -38,10 +38,39 @@ func metricTypeName(t prompb.MetricMetadata_MetricType) string {
 	return strings.ToLower(prompb.MetricMetadata_MetricType_name[int32(t)])
 }
 
+// load reads what a workspace already stored, so that the metadata quotas
+// (metrics with metadata, metadata per metric) count it after a restart
+// instead of starting again from zero.
+func (w *metadataWriter) load(ctx context.Context, ws string) error {
+	w.mu.Lock()
+	_, ok := w.seen[ws]
+	w.mu.Unlock()
+	if ok {
+		return nil
+	}
+	stored, err := w.store.ListMetricMetadata(ctx, ws, "")
+	if err != nil {
+		return fmt.Errorf("read stored metadata: %w", err)
+	}
+	seen := make(map[metastore.MetricMetadata]time.Time, len(stored))
+	for _, e := range stored {
+		seen[e] = time.Time{} // stored, but refreshed when seen again
+	}
+	w.mu.Lock()
+	if _, ok := w.seen[ws]; !ok {
+		w.seen[ws] = seen
+	}
+	w.mu.Unlock()
+	return nil
+}
+
 func (w *metadataWriter) write(ctx context.Context, ws string, md []prompb.MetricMetadata, lim *limits.Limits, now time.Time) error {
+	if err := w.load(ctx, ws); err != nil {
+		return err
+	}
 	w.mu.Lock()
 	seen := w.seen[ws]
-	if seen == nil {
+	if seen == nil { // forgotten meanwhile (the workspace was deleted)
 		seen = map[metastore.MetricMetadata]time.Time{}
 		w.seen[ws] = seen
 	}

@@ -3,6 +3,7 @@ package query
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync/atomic"
 	"time"
 
@@ -73,14 +74,20 @@ func (q *limitedQuerier) Select(ctx context.Context, sortSeries bool, hints *sto
 		}
 	}
 	if q.lim.MaxChunksPerQuery > 0 || q.lim.MaxBytesPerQuery > 0 {
-		counters := q.counters
+		counters, byteHints := q.counters, hints
 		if split != nil {
 			// The pieces of a split range query share one count of chunks
 			// and bytes (series are counted per piece, as Cortex's
-			// query-frontend splitting by day does).
+			// query-frontend splitting by day does), and one byte limit:
+			// the whole query's range decides it.
 			counters = split.counters
+			if hints != nil {
+				h := *hints
+				h.End += split.extra
+				byteHints = &h
+			}
 		}
-		if err := q.countChunks(ctx, counters, hints, matchers); err != nil {
+		if err := q.countChunks(ctx, counters, hints, matchers, maxBytes(q.lim.MaxBytesPerQuery, byteHints)); err != nil {
 			return storage.ErrSeriesSet(err)
 		}
 	}
@@ -91,8 +98,29 @@ func (q *limitedQuerier) Select(ctx context.Context, sortSeries bool, hints *sto
 	return ss
 }
 
-// countChunks adds a selection's chunks and bytes to the query's counts.
-func (q *limitedQuerier) countChunks(ctx context.Context, counters *queryCounters, hints *storage.SelectHints, matchers []*labels.Matcher) error {
+// maxBytes is the byte limit of a selection: AMP's "query bytes" quota
+// is per query for an instant query and per 24 hours of range for a range
+// query (one with a step), so a 7-day range query may read 7 times the
+// limit. The selection's own range selector does not count, and up to an
+// hour of lookback is taken as part of the query's range.
+func maxBytes(perQuery int64, hints *storage.SelectHints) int64 {
+	if perQuery <= 0 || hints == nil || hints.Step <= 0 {
+		return perQuery
+	}
+	span := time.Duration(hints.End-hints.Start-hints.Range)*time.Millisecond - time.Hour
+	days := int64(1)
+	if span > 24*time.Hour {
+		days = int64((span + 24*time.Hour - 1) / (24 * time.Hour))
+	}
+	if perQuery > math.MaxInt64/days {
+		return math.MaxInt64
+	}
+	return perQuery * days
+}
+
+// countChunks adds a selection's chunks and bytes to the query's counts;
+// maxBytes is the selection's byte limit.
+func (q *limitedQuerier) countChunks(ctx context.Context, counters *queryCounters, hints *storage.SelectHints, matchers []*labels.Matcher, maxBytes int64) error {
 	if q.count != nil {
 		mint, maxt := q.min, q.max
 		if hints != nil {
@@ -105,7 +133,7 @@ func (q *limitedQuerier) countChunks(ctx context.Context, counters *queryCounter
 		if max := q.lim.MaxChunksPerQuery; max > 0 && counters.chunks.Add(n) > int64(max) {
 			return &limitError{fmt.Sprintf("the query hit the max number of chunks limit while fetching chunks from ingesters (limit: %d chunks)", max)}
 		}
-		if max := q.lim.MaxBytesPerQuery; max > 0 && counters.bytes.Add(bytes) > max {
+		if max := maxBytes; max > 0 && counters.bytes.Add(bytes) > max {
 			return &limitError{fmt.Sprintf("the query hit the aggregated data size limit (limit: %d bytes)", max)}
 		}
 		return nil
@@ -125,7 +153,7 @@ func (q *limitedQuerier) countChunks(ctx context.Context, counters *queryCounter
 			if max := q.lim.MaxChunksPerQuery; max > 0 && counters.chunks.Add(1) > int64(max) {
 				return &limitError{fmt.Sprintf("the query hit the max number of chunks limit while fetching chunks from ingesters (limit: %d chunks)", max)}
 			}
-			if max := q.lim.MaxBytesPerQuery; max > 0 {
+			if max := maxBytes; max > 0 {
 				if c := it.At().Chunk; c != nil && counters.bytes.Add(int64(len(c.Bytes()))) > max {
 					return &limitError{fmt.Sprintf("the query hit the aggregated data size limit (limit: %d bytes)", max)}
 				}

@@ -145,3 +145,32 @@ func TestQueryLimitsCountFromTheIndex(t *testing.T) {
 		t.Fatalf("bytes: got %v", err)
 	}
 }
+
+// AMP's range-query byte quota is per 24 hours of range; an instant
+// query, however long its range selectors, has the per-query one.
+func TestMaxBytesPer24hOfRange(t *testing.T) {
+	const gb = int64(5 << 30)
+	day := int64(24 * time.Hour / time.Millisecond)
+	lookback := int64(5 * time.Minute / time.Millisecond)
+	cases := []struct {
+		name  string
+		hints *storage.SelectHints
+		want  int64
+	}{
+		{"instant", &storage.SelectHints{Start: 0, End: 30 * day, Range: 30 * day}, gb},
+		{"no hints", nil, gb},
+		{"1h range", &storage.SelectHints{Start: 0, End: day / 24, Step: 60000}, gb},
+		{"a day and lookback", &storage.SelectHints{Start: 0, End: day + lookback, Step: 60000}, gb},
+		{"7 days", &storage.SelectHints{Start: 0, End: 7*day + lookback, Step: 60000}, 7 * gb},
+		{"7 days of rate[1d]", &storage.SelectHints{Start: 0, End: 8*day + lookback, Range: day, Step: 60000}, 7 * gb},
+		{"7 days and 2 hours", &storage.SelectHints{Start: 0, End: 7*day + 2*day/24, Step: 60000}, 8 * gb},
+	}
+	for _, c := range cases {
+		if got := maxBytes(gb, c.hints); got != c.want {
+			t.Errorf("%s: %d GiB, want %d GiB", c.name, got>>30, c.want>>30)
+		}
+	}
+	if maxBytes(0, &storage.SelectHints{End: 9 * day, Step: 1}) != 0 {
+		t.Error("no limit stays no limit")
+	}
+}

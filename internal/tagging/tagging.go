@@ -45,6 +45,11 @@ func Validate(tags, existing map[string]string) error {
 		if !tagRE.MatchString(v) {
 			return apierr.InvalidField("tags", "the value of tag %q must match ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$", truncate(k))
 		}
+		// AWS reserves the prefix for keys and values alike ("aws:" in any
+		// case; AMP's tagging rules).
+		if strings.HasPrefix(strings.ToLower(v), "aws:") {
+			return apierr.InvalidField("tags", "the value of tag %q uses the reserved prefix aws:", truncate(k))
+		}
 	}
 	total := len(existing)
 	for k := range tags {

@@ -21,6 +21,7 @@ import (
 	"github.com/kansoku/kansoku/internal/httpapi"
 	"github.com/kansoku/kansoku/internal/ingest"
 	"github.com/kansoku/kansoku/internal/limits"
+	"github.com/kansoku/kansoku/internal/metastore"
 )
 
 var ctx = context.Background()
@@ -261,5 +262,31 @@ func TestGetUsageRoute(t *testing.T) {
 	}
 	if w := get("ws-x"); w.Code != 404 || w.Header().Get("X-Amzn-ErrorType") != "ResourceNotFoundException" {
 		t.Fatalf("an unknown workspace: %d %s", w.Code, w.Body)
+	}
+}
+
+// A workspace's label sets are on /metrics and in its report, with their
+// active series, limit and refused series.
+func TestLabelSetUsage(t *testing.T) {
+	f := newFixture(t, false)
+	f.ws.set("ws-a")
+	if err := f.series.SetLabelSetLimits("ws-a", []metastore.LabelSetLimit{{LabelSet: map[string]string{"team": "a"}, MaxSeries: 7}}); err != nil {
+		t.Fatal(err)
+	}
+	f.tracker.Tick(ctx, time.Now())
+	r := f.tracker.Report("ws-a")
+	if len(r.LabelSets) != 1 || r.LabelSets[0].MaxSeries != 7 || r.LabelSets[0].LabelSet["team"] != "a" {
+		t.Fatalf("report: %+v", r.LabelSets)
+	}
+	want := `
+# HELP kansoku_usage_label_set_series_limit The active-series limit of a workspace's label set (0: counted, not limited).
+# TYPE kansoku_usage_label_set_series_limit gauge
+kansoku_usage_label_set_series_limit{label_set="{team=\"a\"}",workspace="ws-a"} 7
+`
+	if err := testutil.CollectAndCompare(f.tracker, strings.NewReader(want), "kansoku_usage_label_set_series_limit"); err != nil {
+		t.Fatal(err)
+	}
+	if n := testutil.CollectAndCount(f.tracker, "kansoku_usage_label_set_active_series", "kansoku_usage_label_set_refused_series_total"); n != 2 {
+		t.Fatalf("label-set series: %d", n)
 	}
 }

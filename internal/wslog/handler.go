@@ -64,6 +64,9 @@ func (h *handler) Handle(ctx context.Context, r slog.Record) error {
 	if r.Level >= slog.LevelError {
 		level = "ERROR"
 	}
+	if h.component == "ruler" {
+		ampShape(fields)
+	}
 	h.sink.Log(ctx, h.ws, h.component, level, r.Message, fields)
 	return err
 }
@@ -113,4 +116,18 @@ func (h *handler) WithGroup(name string) slog.Handler {
 	c.group = name
 	c.next = h.next.WithGroup(name)
 	return &c
+}
+
+// ampShape names a ruler record's fields as AMP's ruler logs do (seed 001,
+// 3136-3153: level, name, group, namespace): Prometheus' rule manager
+// calls the namespace "file" (Kansoku hands it each namespace as a file
+// named after it), and the rule "name".
+func ampShape(fields map[string]string) {
+	if f, ok := fields["file"]; ok {
+		if _, taken := fields["namespace"]; !taken {
+			fields["namespace"] = f
+		}
+		delete(fields, "file")
+	}
+	delete(fields, "index") // the rule's position in its group: not in AMP's records
 }

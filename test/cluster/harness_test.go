@@ -60,7 +60,9 @@ func run(m *testing.M) (int, error) {
 		return 1, err
 	}
 	up := exec.Command(filepath.Join(repoRoot, "scripts", "cluster-up.sh"), dir)
-	up.Env = append(os.Environ(), "KANSOKU_EXTRA_FLAGS=--alertmanager.receiver-allow-network=127.0.0.0/8 --log.level=info")
+	// The tests poll the control plane: no throttling (its shared bucket
+	// is tested on PostgreSQL by the metastore contract).
+	up.Env = append(os.Environ(), "KANSOKU_EXTRA_FLAGS=--alertmanager.receiver-allow-network=127.0.0.0/8 --log.level=info --control-plane.rate=0")
 	out, err := up.CombinedOutput()
 	defer func() {
 		down := exec.Command(filepath.Join(repoRoot, "scripts", "cluster-down.sh"), dir)

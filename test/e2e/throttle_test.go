@@ -14,7 +14,7 @@ import (
 // TestAWSCLIControlPlaneThrottling: AMP's control-plane quota (here 1 a
 // second, bursts of 2) answers ThrottlingException beyond it, which the
 // AWS CLI v1 prints when told not to retry, and retries with backoff
-// until it succeeds by default.
+// until it succeeds when it may.
 func TestAWSCLIControlPlaneThrottling(t *testing.T) {
 	s := startServer(t, "", "--control-plane.rate=1", "--control-plane.burst=2")
 	c := cli{t: t, bin: awsV1(t), env: awsEnv(t, s.Creds["AWS_ACCESS_KEY_ID"], s.Creds["AWS_SECRET_ACCESS_KEY"], "us-east-1"), url: s.URL}
@@ -53,8 +53,10 @@ func TestAWSCLIControlPlaneThrottling(t *testing.T) {
 		t.Fatal("a describe-workspace beyond the quota was never throttled")
 	}
 
-	// With its default retries the CLI is throttled first, then succeeds
-	// once the other client stops and the bucket refills.
+	// With retries (the harness turns them off: AWS_MAX_ATTEMPTS=1) the
+	// CLI is throttled first, then succeeds once the other client stops
+	// and the bucket refills.
+	retrying := c.with("AWS_RETRY_MODE=standard", "AWS_MAX_ATTEMPTS=8")
 	before := throttledDescribes(t, s)
 	type result struct {
 		out string
@@ -62,7 +64,7 @@ func TestAWSCLIControlPlaneThrottling(t *testing.T) {
 	}
 	res := make(chan result, 1)
 	go func() {
-		o, rc := c.run("amp", "describe-workspace", "--workspace-id", id)
+		o, rc := retrying.run("amp", "describe-workspace", "--workspace-id", id)
 		res <- result{o, rc}
 	}()
 	waitFor(t, 60*time.Second, "the CLI's first attempt throttled", func() bool { return throttledDescribes(t, s) > before })
