@@ -27,11 +27,17 @@ type Namespaces interface {
 	Exists(ctx context.Context, ws, name string) error
 }
 
+// Detectors says whether an anomaly detector exists (an error when it
+// does not).
+type Detectors interface {
+	Exists(ctx context.Context, ws, id string) error
+}
+
 // Routes are AMP's tagging API: TagResource, UntagResource and
-// ListTagsForResource on workspaces and rule-groups namespaces, each
-// authorized on the canonical ARN of the tagged resource.
-func Routes(arns httpapi.ARNs, store Store, ws Workspaces, ns Namespaces) []httpapi.Route {
-	h := handlers{arns: arns, store: store, workspaces: ws, namespaces: ns}
+// ListTagsForResource on workspaces, rule-groups namespaces and anomaly
+// detectors, each authorized on the canonical ARN of the tagged resource.
+func Routes(arns httpapi.ARNs, store Store, ws Workspaces, ns Namespaces, ds Detectors) []httpapi.Route {
+	h := handlers{arns: arns, store: store, workspaces: ws, namespaces: ns, detectors: ds}
 	tagged := func(rt httpapi.Route) httpapi.Route {
 		rt.Resources = func(r *http.Request) ([]string, error) {
 			a, err := h.taggedARN(r)
@@ -59,6 +65,7 @@ type handlers struct {
 	store      Store
 	workspaces Workspaces
 	namespaces Namespaces
+	detectors  Detectors
 }
 
 // taggedARN is the canonical form of the request's {resourceArn}, which
@@ -78,8 +85,11 @@ func (h handlers) taggedARN(r *http.Request) (ARN, error) {
 // taggable checks that an ARN names an existing workspace or namespace of
 // this installation.
 func (h handlers) taggable(ctx context.Context, a ARN) error {
-	if a.Kind == KindWorkspace {
+	switch a.Kind {
+	case KindWorkspace:
 		return h.workspaces.Exists(ctx, a.WorkspaceID)
+	case KindAnomalyDetector:
+		return h.detectors.Exists(ctx, a.WorkspaceID, a.Name)
 	}
 	return h.namespaces.Exists(ctx, a.WorkspaceID, a.Name)
 }

@@ -69,6 +69,7 @@ func truncate(s string) string {
 const (
 	KindWorkspace           = "workspace"
 	KindRuleGroupsNamespace = "rulegroupsnamespace"
+	KindAnomalyDetector     = "anomalydetector"
 )
 
 // ARN is a parsed aps resource ARN.
@@ -80,14 +81,15 @@ type ARN struct {
 // are stored under.
 func (a ARN) String() string {
 	s := "arn:aws:aps:" + a.Region + ":" + a.Account + ":" + a.Kind + "/" + a.WorkspaceID
-	if a.Kind == KindRuleGroupsNamespace {
+	if a.Kind == KindRuleGroupsNamespace || a.Kind == KindAnomalyDetector {
 		s += "/" + a.Name
 	}
 	return s
 }
 
 // ParseARN parses arn:aws:aps:<region>:<account>:workspace/<id> and
-// arn:aws:aps:<region>:<account>:rulegroupsnamespace/<id>/<name>.
+// arn:aws:aps:<region>:<account>:rulegroupsnamespace/<id>/<name> and
+// arn:aws:aps:<region>:<account>:anomalydetector/<id>/ad-<id>.
 func ParseARN(arn string) (ARN, error) {
 	parts := strings.SplitN(arn, ":", 6)
 	// The partition is exactly "aws": a look-alike (aws-cn, awsx) is
@@ -110,8 +112,14 @@ func ParseARN(arn string) (ARN, error) {
 			return ARN{}, apierr.InvalidField("resourceArn", "a rule groups namespace ARN ends in rulegroupsnamespace/<workspace-id>/<name>")
 		}
 		a.Kind, a.WorkspaceID, a.Name = kind, ws, name
+	case KindAnomalyDetector:
+		ws, id, ok := strings.Cut(rest, "/")
+		if !ok || ws == "" || !strings.HasPrefix(id, "ad-") || strings.Contains(id, "/") {
+			return ARN{}, apierr.InvalidField("resourceArn", "an anomaly detector ARN ends in anomalydetector/<workspace-id>/ad-<id>")
+		}
+		a.Kind, a.WorkspaceID, a.Name = kind, ws, id
 	default:
-		return ARN{}, apierr.InvalidField("resourceArn", "resources of type %q cannot be tagged; tag workspaces and rule groups namespaces", truncate(kind))
+		return ARN{}, apierr.InvalidField("resourceArn", "resources of type %q cannot be tagged; tag workspaces, rule groups namespaces and anomaly detectors", truncate(kind))
 	}
 	return a, nil
 }
