@@ -25,11 +25,10 @@ import (
 
 	"github.com/prometheus/prometheus/promql/parser"
 
-	"github.com/kansoku/kansoku/internal/limits"
-	"github.com/kansoku/kansoku/internal/querycost"
-
 	"github.com/kansoku/kansoku/internal/apierr"
+	"github.com/kansoku/kansoku/internal/limits"
 	"github.com/kansoku/kansoku/internal/metastore"
+	"github.com/kansoku/kansoku/internal/querycost"
 	"github.com/kansoku/kansoku/internal/rcf"
 	"github.com/kansoku/kansoku/internal/reconcile"
 	"github.com/kansoku/kansoku/internal/tagging"

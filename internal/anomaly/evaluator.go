@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/prompb"
 	"github.com/prometheus/prometheus/promql"
@@ -428,12 +429,12 @@ func (e *Evaluator) evaluate(ctx context.Context, st *detectorState, now time.Ti
 // the detector's labels, and the detector's id.
 func (e *Evaluator) output(st *detectorState, in labels.Labels, name string, ts int64, v float64) prompb.TimeSeries {
 	b := labels.NewBuilder(in)
-	b.Del(labels.MetricName)
+	b.Del(model.MetricNameLabel)
 	for k, val := range st.d.Labels {
 		b.Set(k, val)
 	}
 	b.Set(LabelDetectorID, st.d.ID)
-	b.Set(labels.MetricName, name)
+	b.Set(model.MetricNameLabel, name)
 	var ls []prompb.Label
 	b.Labels().Range(func(l labels.Label) { ls = append(ls, prompb.Label{Name: l.Name, Value: l.Value}) })
 	if math.IsNaN(v) || math.IsInf(v, 0) {
