@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every fuzz target of the decoders and parsers a tenant reaches
 # (remote_write, IAM policies, SigV4 headers, Alertmanager definitions,
-# rule files, templates) for a short while each: FUZZTIME executions
+# rule files, templates, scraper configurations) for a short while each: FUZZTIME executions
 # (default 30000x). A count, not a duration: Go 1.26's coordinator can report
 # a bare "context deadline exceeded" when a duration ends while a worker is
 # busy on a loaded machine (golang/go#75804, fixed in Go 1.27), which failed CI
@@ -19,6 +19,7 @@ targets=(
   "./internal/amconfig FuzzParse"
   "./internal/rulegroups FuzzValidate"
   "./internal/tmplbound FuzzInstrument"
+  "./internal/scraper FuzzValidate"
 )
 for t in "${targets[@]}"; do
   set -- $t

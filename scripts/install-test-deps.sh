@@ -12,6 +12,7 @@ packages=(
   haproxy                 # the load balancer in front of a cluster's nodes (scripts/cluster-up.sh)
   gettext-base            # envsubst: fills deploy/cortex/cortex.yaml in scripts/cluster-up.sh
   postgresql              # the metastore's PostgreSQL backend: tests start throwaway clusters (internal/testenv/pgtest)
+  prometheus-node-exporter # a real exporter the managed scrapers' tests scrape
   ca-certificates curl
 )
 

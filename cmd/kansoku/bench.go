@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -28,6 +29,13 @@ func registerBench(a *kingpin.Application, commands map[string]func(context.Cont
 	rw.Flag("concurrency", "Parallel senders.").Default("8").IntVar(&o.Concurrency)
 	rw.Flag("duration", "How long to send (with --rounds: at most).").Default("0s").DurationVar(&o.Duration)
 	rw.Flag("rounds", "Send this many samples per series, then stop (equal work for every target).").IntVar(&o.Rounds)
+	rw.Flag("step", "Time between two samples of a series (a scrape interval).").Default("1s").DurationVar(&o.Step)
+	rwBase := rw.Flag("base", "Unix time (seconds) of the first sample; give every target the same (default: rounds × step before now, so the data ends now).").Float64()
+	rw.Flag("backdate", "Load this much history before --base first (not measured), one sample per series every --backdate-step; the receiver must accept old samples.").DurationVar(&o.Backdate)
+	rw.Flag("backdate-step", "Time between two samples of the history --backdate loads.").Default("5m").DurationVar(&o.BackdateStep)
+	rw.Flag("cpu-profile", "Write a CPU profile of the target, taken from the start of the measured run, to this file (needs --profile-url).").StringVar(&o.ProfileOut)
+	rw.Flag("profile-url", "The target's /debug/pprof/profile URL (signed like the writes).").StringVar(&o.ProfileURL)
+	rw.Flag("profile-seconds", "Length of the CPU profile.").Default("10").IntVar(&o.ProfileSeconds)
 	rw.Flag("target-pid", "PID of the receiving process, to sample its RSS.").IntVar(&o.TargetPID)
 	rw.Flag("target-dir", "Data directory of the receiver, to measure bytes on disk per sample.").StringVar(&o.TargetDir)
 	rw.Flag("label", "Name of the target in the report.").StringVar(&o.Label)
@@ -36,6 +44,12 @@ func registerBench(a *kingpin.Application, commands map[string]func(context.Cont
 	rw.Flag("backoff-on-429", "On 429, wait and resend the batch like Prometheus with retry_on_http_429 (30 ms doubling to 5 s).").BoolVar(&o.Backoff429)
 	rwHeaders := rw.Flag("header", "Extra request header Name=Value (e.g. X-Scope-OrgID=tenant for Cortex); repeatable.").StringMap()
 	commands["bench remote-write"] = func(ctx context.Context) error {
+		if (o.ProfileURL == "") != (o.ProfileOut == "") {
+			return fmt.Errorf("--cpu-profile and --profile-url go together")
+		}
+		if *rwBase > 0 {
+			o.Base = time.UnixMilli(int64(*rwBase * 1000))
+		}
 		if len(*rwHeaders) > 0 {
 			o.ExtraHeaders = http.Header{}
 			for k, v := range *rwHeaders {
@@ -79,7 +93,8 @@ func registerBench(a *kingpin.Application, commands map[string]func(context.Cont
 	qAt := qc.Flag("at", "Unix time the queries are evaluated at (range queries end there); default now.").Int64()
 	qc.Flag("label", "Name of the target in the report.").StringVar(&qo.Label)
 	qHeaders := qc.Flag("header", "Extra request header Name=Value (e.g. X-Scope-OrgID=tenant); repeatable.").StringMap()
-	qJSON := qc.Flag("json-out", "Also write the result as JSON to this file.").String()
+	qJSON := qc.Flag("json-out", "Also write the result as JSON to this file (with --compare: one file per target, <file>.<label>.json).").String()
+	qCompare := qc.Flag("compare", "Another target LABEL=URL (no authentication) queried alternately with --url, each run starting with a different target; repeatable, in order.").Strings()
 	commands["bench query"] = func(ctx context.Context) error {
 		if *qAt > 0 {
 			qo.End = time.Unix(*qAt, 0)
@@ -106,14 +121,30 @@ func registerBench(a *kingpin.Application, commands map[string]func(context.Cont
 			s.URL = u.Scheme + "://" + u.Host
 			qo.Signer = client.FromSettings(s)
 		}
-		res, err := bench.RunQueries(ctx, qo)
+		targets := []bench.QueryOptions{qo}
+		for _, c := range *qCompare {
+			label, u, ok := strings.Cut(c, "=")
+			if !ok || label == "" || u == "" {
+				return fmt.Errorf("--compare %q: want LABEL=URL", c)
+			}
+			targets = append(targets, bench.QueryOptions{BaseURL: u, Label: label})
+		}
+		results, err := bench.RunQueriesCompare(ctx, targets)
 		if err != nil {
 			return err
 		}
-		bench.ReportQueries(stdout, []bench.QueryResult{res})
+		bench.ReportQueries(stdout, results)
 		if *qJSON != "" {
-			b, _ := json.MarshalIndent(res, "", "  ")
-			return os.WriteFile(*qJSON, b, 0o644)
+			for i, res := range results {
+				f := *qJSON
+				if i > 0 {
+					f = strings.TrimSuffix(f, ".json") + "." + res.Label + ".json"
+				}
+				b, _ := json.MarshalIndent(res, "", "  ")
+				if err := os.WriteFile(f, b, 0o644); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	}

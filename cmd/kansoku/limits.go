@@ -70,6 +70,12 @@ func registerLimits(a *kingpin.Application, commands map[string]func(context.Con
 				ActiveSeriesLimit float64            `json:"activeSeriesLimit"`
 				DiscardedSamples  map[string]float64 `json:"discardedSamples"`
 				Other             map[string]float64 `json:"other"`
+				LabelSets         []struct {
+					LabelSet      map[string]string `json:"labelSet"`
+					MaxSeries     int64             `json:"maxSeries"`
+					ActiveSeries  int64             `json:"activeSeries"`
+					RefusedSeries uint64            `json:"refusedSeries"`
+				} `json:"labelSets"`
 			} `json:"usage"`
 			Limits            map[string]any    `json:"limits"`
 			HAElectedReplicas map[string]string `json:"haElectedReplicas"`
@@ -85,6 +91,13 @@ func registerLimits(a *kingpin.Application, commands map[string]func(context.Con
 			{"IngestionRate", fmt.Sprintf("%.1f samples/s", us.IngestionRate), fmt.Sprintf("%v samples/s (burst %v)", out.Limits["ingestion_rate"], out.Limits["ingestion_burst_size"])},
 			{"ActiveSeries", fmt.Sprint(us.ActiveSeries), fmt.Sprintf("%v now (quota %v)", us.ActiveSeriesLimit, out.Limits["max_active_series"])},
 			{"SamplesIngested", fmt.Sprint(us.SamplesIngested), ""},
+		}
+		for _, ls := range us.LabelSets {
+			limit := "no limit (counted)"
+			if ls.MaxSeries > 0 {
+				limit = fmt.Sprintf("limit %d", ls.MaxSeries)
+			}
+			rows = append(rows, []string{"LabelSetActiveSeries", fmt.Sprint(ls.ActiveSeries), fmt.Sprintf("%s %s, %d new series refused", labelSetString(ls.LabelSet), limit, ls.RefusedSeries)})
 		}
 		reasons := make([]string, 0, len(us.DiscardedSamples))
 		for r := range us.DiscardedSamples {
@@ -147,4 +160,18 @@ func printLimits(ctx context.Context, f *clientFlags, method, path string, body 
 	}
 	table(stdout, "LIMIT\tVALUE\t", rows)
 	return nil
+}
+
+// labelSetString writes a label set as Prometheus does, names sorted.
+func labelSetString(m map[string]string) string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	parts := make([]string, 0, len(names))
+	for _, n := range names {
+		parts = append(parts, fmt.Sprintf("%s=%q", n, m[n]))
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
 }

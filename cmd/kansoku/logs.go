@@ -17,7 +17,7 @@ func registerLogs(a *kingpin.Application, commands map[string]func(context.Conte
 	f := addClientFlags(c)
 	ws := c.Arg("workspace-id", "Workspace.").Required().String()
 	since := c.Flag("since", "Start: a duration ago (1h) or RFC 3339 time.").Default("24h").String()
-	component := c.Flag("component", "Only ruler, alertmanager, aws (the AWS integration) or query (query logging).").Enum("ruler", "alertmanager", "aws", "query")
+	component := c.Flag("component", "Only ruler, alertmanager, aws (the AWS integration), scraper (managed scrapers) or query (query logging).").Enum("ruler", "alertmanager", "aws", "scraper", "query")
 	level := c.Flag("level", "Only WARN, ERROR or INFO.").String()
 	follow := c.Flag("follow", "Keep printing new events.").Short('f').Bool()
 	asJSON := c.Flag("json", "Print AMP-style JSON records.").Bool()

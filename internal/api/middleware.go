@@ -10,9 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kansoku/kansoku/internal/apierr"
@@ -261,6 +263,9 @@ func (s *Server) serveAuthenticated(rec *statusRecorder, out http.ResponseWriter
 			r = r.WithContext(auth.WithRequestTags(r.Context(), *d.RequestTags))
 		}
 	}
+	if s.throttled(rec, r, rt, id) {
+		return
+	}
 	if rt.RequestTags != nil {
 		tags, err := rt.RequestTags(r)
 		if err != nil {
@@ -338,6 +343,34 @@ func (s *Server) serveAuthenticated(rec *statusRecorder, out http.ResponseWriter
 		}
 		s.opts.Audit.Record(s.auditEvent(r, rt, id, resource, code, errCode, errMsg, capture.buf.Bytes()))
 	}
+}
+
+// throttled takes a token of the account's control-plane quota for an
+// AMP control-plane operation and, when there is none, answers
+// ThrottlingException (429, Retry-After), which the AWS CLI and SDKs
+// retry, and records it in the audit trail as CloudTrail does.
+func (s *Server) throttled(w http.ResponseWriter, r *http.Request, rt route, id *auth.Identity) bool {
+	if s.opts.Throttle == nil || rt.Plane != httpapi.Control || !strings.HasPrefix(rt.Action, "aps:") {
+		return false
+	}
+	ok, wait, err := s.opts.Throttle.Take(r.Context(), s.opts.ARNs.AccountID)
+	if err != nil {
+		// The shared bucket is out of reach: serve rather than refuse
+		// every control-plane call while the database is down.
+		s.logger.Warn("control-plane throttle", "err", err)
+		return false
+	}
+	if ok {
+		return false
+	}
+	s.metrics.throttled.WithLabelValues(rt.Action).Inc()
+	e := apierr.Throttling(max(1, int(math.Ceil(wait.Seconds()))),
+		"Rate exceeded: control-plane operations are limited per account (%s); retry with backoff", rt.Action)
+	if s.opts.Audit != nil {
+		s.opts.Audit.Record(s.auditEvent(r, rt, id, "", e.Status, e.Type, e.Message, nil))
+	}
+	httpapi.WriteError(w, r, rt.Plane, e)
+	return true
 }
 
 // refuse answers an authentication or authorization failure, logs it and

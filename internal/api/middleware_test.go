@@ -22,6 +22,7 @@ import (
 	"github.com/kansoku/kansoku/internal/limits"
 	"github.com/kansoku/kansoku/internal/metastore"
 	"github.com/kansoku/kansoku/internal/tenant"
+	"github.com/kansoku/kansoku/internal/throttle"
 )
 
 const (
@@ -136,7 +137,7 @@ func (e *env) wasHandled(name string) bool {
 
 // newEnv builds a server over test routes, one of each kind the
 // components declare.
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, opts ...func(*api.Options)) *env {
 	t.Helper()
 	id, token, hash := auth.NewAPIToken()
 	e := &env{token: token, authz: &authz{deny: map[string]bool{}}, audit: &auditor{}, reg: prometheus.NewRegistry(), ready: true}
@@ -172,12 +173,16 @@ func newEnv(t *testing.T) *env {
 		{Name: "Explode", Method: "GET", Pattern: "/workspaces/{workspaceId}/api/v1/explode", Plane: httpapi.Data, Action: "aps:QueryMetrics",
 			Workspace: true, MaxBody: 64, Handler: http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") })},
 	}
-	e.srv = api.New(api.Options{
+	o := api.Options{
 		Logger: slog.New(slog.DiscardHandler), Registerer: e.reg, Gatherer: e.reg, ARNs: arns,
 		Authn: auth.NewAuthenticator(account, region, creds{tokenID: id, hash: hash}, nil), Authz: e.authz,
 		Workspaces: workspaces{"ws-active": true}, Limits: maxRequestBytes(100), Audit: e.audit,
 		Ready: func() bool { return e.ready }, BodyReadTimeout: time.Second,
-	}, api.Routes{Workspaces: routes})
+	}
+	for _, f := range opts {
+		f(&o)
+	}
+	e.srv = api.New(o, api.Routes{Workspaces: routes})
 	return e
 }
 
@@ -474,4 +479,57 @@ func TestAuditTrail(t *testing.T) {
 func unknownToken() string {
 	_, token, _ := auth.NewAPIToken()
 	return token
+}
+
+// The control-plane quota: aps: control-plane routes take a token of the
+// account's bucket; beyond the burst they are ThrottlingException (429,
+// Retry-After), audited; Kansoku's own admin routes and the data plane
+// are not counted.
+func TestControlPlaneThrottling(t *testing.T) {
+	e := newEnv(t, func(o *api.Options) { o.Throttle = throttle.NewLocal(throttle.Config{Rate: 0.001, Burst: 3}) })
+	for i := 0; i < 3; i++ {
+		if w := e.do("GET", "/things", e.token, nil); w.Code != 200 {
+			t.Fatalf("call %d within the burst: %d %s", i, w.Code, w.Body)
+		}
+	}
+	w := e.do("GET", "/workspaces/ws-active/things", e.token, nil)
+	if w.Code != 429 || w.Header().Get("X-Amzn-ErrorType") != "ThrottlingException" || w.Header().Get("Retry-After") == "" ||
+		!strings.Contains(w.Body.String(), "Rate exceeded") {
+		t.Fatalf("beyond the burst: %d %v %s", w.Code, w.Header(), w.Body)
+	}
+	if e.wasHandled("ListWorkspaceThings") {
+		t.Fatal("a throttled request reached its handler")
+	}
+	for _, path := range []string{"/workspaces/ws-active/api/v1/things", "/whoami"} {
+		if w := e.do("GET", path, e.token, nil); w.Code != 200 {
+			t.Fatalf("%s is not throttled: %d", path, w.Code)
+		}
+	}
+	if w := e.do("PUT", "/things/x", e.token, strings.NewReader(`{}`)); w.Code != 200 {
+		t.Fatalf("kansoku: admin routes are not throttled: %d", w.Code)
+	}
+	var throttled bool
+	for _, ev := range e.audit.recorded() {
+		if ev.EventName == "ListWorkspaceThings" && ev.ErrorCode == "ThrottlingException" {
+			throttled = true
+		}
+	}
+	if !throttled {
+		t.Fatalf("the throttled call is not in the audit trail: %+v", e.audit.recorded())
+	}
+	mfs, err := e.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var counted float64
+	for _, mf := range mfs {
+		if mf.GetName() == "kansoku_control_plane_throttled_total" {
+			for _, m := range mf.GetMetric() {
+				counted += m.GetCounter().GetValue()
+			}
+		}
+	}
+	if counted != 1 {
+		t.Fatalf("kansoku_control_plane_throttled_total: %v", counted)
+	}
 }

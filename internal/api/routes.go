@@ -59,6 +59,7 @@ type Routes struct {
 	AWS          []httpapi.Route
 	Hosts        []httpapi.Route
 	Console      []httpapi.Route
+	Scrapers     []httpapi.Route
 }
 
 // all is every component's routes, in one list.
@@ -81,6 +82,7 @@ func (c Routes) all() []route {
 		c.AWS,
 		c.Hosts,
 		c.Console,
+		c.Scrapers,
 	)
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/kansoku/kansoku/internal/httpapi"
 	"github.com/kansoku/kansoku/internal/limits"
 	"github.com/kansoku/kansoku/internal/metastore"
+	"github.com/kansoku/kansoku/internal/throttle"
 )
 
 // Workspaces says which workspaces are ACTIVE (workspace.Service): only
@@ -62,6 +63,10 @@ type Options struct {
 	// BodyReadTimeout bounds how long a client may take to send a request
 	// body (0: no bound).
 	BodyReadTimeout time.Duration
+	// Throttle, when set, takes a token of the account's control-plane
+	// quota for every aps: control-plane request (AMP's 10 operations a
+	// second); a request finding none is a ThrottlingException.
+	Throttle throttle.Limiter
 	// Peers, in a cluster, checks requests another node authenticated and
 	// forwarded here (nil: a forwarded request is authenticated like any
 	// other, and fails).
@@ -90,6 +95,7 @@ type httpMetrics struct {
 	duration      *prometheus.HistogramVec
 	authFailures  *prometheus.CounterVec
 	authzFailures *prometheus.CounterVec
+	throttled     *prometheus.CounterVec
 }
 
 // New builds the server over the components' routes.
@@ -116,6 +122,9 @@ func New(o Options, routes Routes) *Server {
 			}, []string{"code"}),
 			authzFailures: f.NewCounterVec(prometheus.CounterOpts{
 				Name: "kansoku_access_denied_total", Help: "Requests refused by authorization, by IAM action.",
+			}, []string{"action"}),
+			throttled: f.NewCounterVec(prometheus.CounterOpts{
+				Name: "kansoku_control_plane_throttled_total", Help: "Control-plane requests refused by the account's rate quota (ThrottlingException), by IAM action.",
 			}, []string{"action"}),
 		},
 	}

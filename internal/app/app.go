@@ -53,10 +53,12 @@ import (
 	"github.com/kansoku/kansoku/internal/rulegroups"
 	"github.com/kansoku/kansoku/internal/ruler"
 	"github.com/kansoku/kansoku/internal/samplestore"
+	"github.com/kansoku/kansoku/internal/scraper"
 	"github.com/kansoku/kansoku/internal/secrets"
 	"github.com/kansoku/kansoku/internal/tagging"
 	"github.com/kansoku/kansoku/internal/telemetry"
 	"github.com/kansoku/kansoku/internal/tenantdb"
+	"github.com/kansoku/kansoku/internal/throttle"
 	"github.com/kansoku/kansoku/internal/usage"
 	"github.com/kansoku/kansoku/internal/version"
 	"github.com/kansoku/kansoku/internal/workspace"
@@ -81,7 +83,9 @@ type App struct {
 	// cortex (scale-out); the other one is nil.
 	samples samplestore.Store
 	tsdb    *tenantdb.Manager
-	cortex  *cortex.Store
+	// resultsCache is nil with Cortex or when turned off.
+	resultsCache *query.ResultsCache
+	cortex       *cortex.Store
 	// own says which singletons this node runs: all of them on one node,
 	// those whose lease it holds in a cluster (coord; forwarder sends
 	// requests for the others to their owner).
@@ -109,6 +113,8 @@ type App struct {
 	anomalyEval   *anomaly.Evaluator
 	audit         *audit.Recorder
 	usage         *usage.Tracker
+	scrapers      *scraper.Service
+	scrapeRunner  *scraper.Runner
 	api           *api.Server
 	externalURL   string
 	tls           bool
@@ -194,6 +200,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		return nil, err
 	}
 	a.seriesLimits = ingest.NewSeriesLimiters(a.limits, !cfg.Ingest.Guardrails)
+	a.seriesLimits.SetAccount(a.account.ID)
+	var labelSets workspace.LabelSetLimiter = a.seriesLimits
 	if cfg.Cortex.Enabled() {
 		if a.cortex, err = cortex.New(cortex.Options{Config: cfg.Cortex, Logger: logger.With("component", "cortex")}); err != nil {
 			return nil, err
@@ -202,8 +210,16 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		// The adaptive active-series limit follows the tenant's series as
 		// Cortex counts them.
 		a.seriesLimits.SetCounter(a.cortex.HeadSeries)
+		labelSets = a.cortex
 	} else {
-		a.tsdb = tenantdb.New(tenantdb.Options{Dir: filepath.Join(dataDir, "workspaces"), Logger: logger.With("component", "tsdb"), Series: a.seriesLimits.Hooks()})
+		// Range queries over the embedded TSDB are split by day and the
+		// past days cached; every commit invalidates what it wrote into.
+		a.resultsCache = query.NewResultsCache(cfg.Query.ResultsCache, a.registry)
+		topts := tenantdb.Options{Dir: filepath.Join(dataDir, "workspaces"), Logger: logger.With("component", "tsdb"), Series: a.seriesLimits.Hooks()}
+		if a.resultsCache != nil {
+			topts.OnCommit = a.resultsCache.Invalidate
+		}
+		a.tsdb = tenantdb.New(topts)
 		a.closers = append(a.closers, a.tsdb.CloseAll)
 		a.samples = a.tsdb
 	}
@@ -218,7 +234,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 	a.workspaces = workspace.New(workspace.Options{
 		AccountID: a.account.ID, Region: a.account.Region, ExternalURL: a.externalURL,
 		MaxWorkspaces: cfg.Workspace.MaxPerAccount, RetentionDays: cfg.Limits.RetentionDays,
-		ResyncInterval: wsResync, Shared: cfg.Cluster.Enabled,
+		ResyncInterval: wsResync, Shared: cfg.Cluster.Enabled, LabelSets: labelSets,
 		Logger: logger.With("component", "workspace"),
 	}, a.meta, a.samples)
 
@@ -243,7 +259,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		Logger: logger.With("component", "query"), Registerer: a.registry, Limits: a.limits,
 		LookbackDelta: time.Duration(cfg.Query.LookbackDelta), MaxConcurrent: cfg.Query.MaxConcurrent, MaxInflightSamples: cfg.Query.MaxInflightSamples,
 		Rules:  func(ctx context.Context) v1.RulesRetriever { return a.ruler.RulesFor(ctx) },
-		Remote: a.remoteQueries(), Observe: a.queryLog.Observe,
+		Remote: a.remoteQueries(), ResultsCache: a.resultsCache, Observe: a.queryLog.Observe,
 	}, a.samples, a.meta)
 
 	a.aws = awsint.New(awsint.Options{
@@ -254,6 +270,16 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		PollTimeout: time.Duration(cfg.AWS.PollTimeout), BaseCredentials: staticAWSCredentials(cfg.AWS),
 		Owns: func(id string) bool { return a.own.Owns(cluster.GroupAWS, id) },
 	})
+	a.scrapers = scraper.New(scraper.Options{AccountID: a.account.ID, Region: a.account.Region, MaxScrapers: cfg.Scraper.MaxPerAccount,
+		Logger: logger.With("component", "scraper"), ResyncInterval: a.sharedRefresh(30 * time.Second)}, a.meta, a.workspaces)
+	scrapeFirewall, err := egress.New(cfg.Scraper.FirewallConfig())
+	if err != nil {
+		return nil, err
+	}
+	a.scrapeRunner = scraper.NewRunner(scraper.RunnerOptions{Service: a.scrapers, Pusher: a.distributor,
+		Active:   func(ws string) bool { _, ok := a.workspaces.Active(ws); return ok },
+		Owns:     func(id string) bool { return a.own.Owns(cluster.GroupScraper, id) },
+		Firewall: scrapeFirewall, Logs: a.logging, Logger: logger.With("component", "scraper")})
 	a.ruleGroups = rulegroups.New(a.meta, a.workspaces, a.limits, a.logging, a.account.Region, a.account.ID, logger.With("component", "rulegroups"))
 	firewall, err := egress.New(cfg.Alertmanager.ReceiverFirewall)
 	if err != nil {
@@ -316,13 +342,14 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		Ready:           a.ready.Load,
 		BodyReadTimeout: time.Duration(cfg.Web.BodyReadTimeout),
 		Peers:           a.peers(),
+		Throttle:        a.controlPlaneThrottle(),
 	}, api.Routes{
 		Workspaces:   a.workspaces.Routes(),
 		RuleGroups:   a.ruleGroups.Routes(),
 		AMConfig:     a.amConfig.Routes(),
 		Logging:      a.logging.Routes(),
 		QueryLogging: a.queryLog.Routes(),
-		Tags:         tagging.Routes(arns, a.meta, a.workspaces, a.ruleGroups, a.anomaly),
+		Tags:         tagging.Routes(arns, a.meta, a.workspaces, a.ruleGroups, a.scrapers, a.anomaly),
 		Anomaly:      a.anomaly.Routes(),
 		Ingest:       a.distributor.Routes(ingest.NewInflight(cfg.Ingest.MaxInflightBytes, a.registry)),
 		Query:        a.toOwner(a.query.Routes(), "ListRules", "ListAlerts"),
@@ -335,6 +362,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		Hosts:        a.hosts.Routes(arns, a.workspaces),
 		Console: console.HTTP{Sessions: a.sessions, Dashboards: a.dashboards, Workspaces: a.workspaces, UserARN: a.iam.UserARN,
 			Audit: a.audit, ARNs: arns, Logger: logger.With("component", "console")}.Routes(),
+		Scrapers: a.scrapers.Routes(),
 	})
 	a.addClusterGroups()
 	return a, nil
@@ -648,8 +676,12 @@ func (a *App) loops() []loop {
 	if a.cfg.AWS.Poll {
 		ls = append(ls, loop{"aws", a.afterStorage(a.aws.Run)})
 	}
+	if a.cfg.Scraper.Run {
+		ls = append(ls, loop{"scrape", a.afterStorage(a.scrapeRunner.Run)})
+	}
 	ls = append(ls,
 		loop{"rulegroups", a.ruleGroups.Run},
+		loop{"scrapers", a.scrapers.Run},
 		loop{"amconfig", a.amConfig.Run},
 		loop{"querylog", a.queryLog.Run},
 		loop{"anomalydetectors", a.anomaly.Run},
@@ -738,6 +770,7 @@ func (f forgetOnDelete) WorkspaceDeleted(ctx context.Context, ws string) {
 	}
 	f.a.distributor.ForgetWorkspace(ws)
 	f.a.query.Gate().Forget(ws)
+	f.a.resultsCache.Forget(ws)
 	f.a.queryLog.Forget(ws)
 	f.a.anomalyEval.Sync()
 	if err := f.a.meta.DeleteTagsByPrefix(ctx, f.a.anomaly.ARN(ws, "")); err != nil {
@@ -745,4 +778,18 @@ func (f forgetOnDelete) WorkspaceDeleted(ctx context.Context, ws string) {
 	}
 	f.a.seriesLimits.Forget(ws)
 	f.a.limits.Set(ws, nil)
+}
+
+// controlPlaneThrottle is AMP's control-plane quota: in memory on one
+// node, in the shared database for a cluster's nodes (nil when off).
+func (a *App) controlPlaneThrottle() throttle.Limiter {
+	c := a.cfg.ControlPlane
+	switch {
+	case !c.Enabled():
+		return nil
+	case a.cfg.Cluster.Enabled:
+		return throttle.NewShared(c, a.meta)
+	default:
+		return throttle.NewLocal(c)
+	}
 }

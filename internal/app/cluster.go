@@ -85,6 +85,13 @@ func (a *App) addClusterGroups() {
 			return ids, nil
 		},
 	})
+	// A scraper scrapes from exactly one node: the lease's holder.
+	a.coord.AddGroup(&cluster.Group{
+		Name:     cluster.GroupScraper,
+		Keys:     a.scrapers.IDs,
+		Acquired: func(string, int64) { a.scrapeRunner.Kick() },
+		Lost:     a.scrapeRunner.Stop,
+	})
 	a.coord.AddGroup(&cluster.Group{
 		Name: cluster.GroupGlobal,
 		Keys: func(context.Context) ([]string, error) { return []string{globalMaintenance}, nil },
@@ -247,6 +254,7 @@ func (a *App) writeCortexOverrides(ctx context.Context) error {
 		// computed here from Cortex's count and enforced there.
 		t := cortex.LimitsFor(lim, int(a.seriesLimits.For(w.ID).Limit()))
 		t.CompactorBlocksRetentionPer = cortex.Days(w.RetentionDays)
+		t.LimitsPerLabelSet = cortex.LabelSetLimitsFor(w.LabelSetLimits)
 		if err := ov.Set(w.ID, t); err != nil {
 			return err
 		}

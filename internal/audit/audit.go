@@ -259,8 +259,9 @@ var secretKeys = map[string]bool{
 }
 
 // blobKeys are members holding whole files (rule files, Alertmanager
-// definitions, which may embed receiver credentials): only their size is kept.
-var blobKeys = map[string]bool{"data": true}
+// definitions, which may embed receiver credentials; scrape configurations):
+// only their size is kept.
+var blobKeys = map[string]bool{"data": true, "configurationblob": true, "configuration": true}
 
 // maxString caps any other recorded string.
 const maxString = 8 << 10

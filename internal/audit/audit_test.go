@@ -15,15 +15,17 @@ func TestRedact(t *testing.T) {
 		"data":        "YWxlcnRtYW5hZ2VyX2NvbmZpZzo=",
 		"list":        []any{map[string]any{"password": "p"}},
 		"long":        strings.Repeat("x", 10000),
+		// CreateScraper's configuration, which may hold a bearer credential.
+		"scrapeConfiguration": map[string]any{"configurationBlob": "Z2xvYmFsOiB7fQ=="},
 	}
 	out := Redact(in).(map[string]any)
 	b, _ := json.Marshal(out)
-	for _, secret := range []string{"s3cret", "kst_abc_def", "YWxlcnRtYW5hZ2VyX2NvbmZpZzo", `"p"`} {
+	for _, secret := range []string{"s3cret", "kst_abc_def", "YWxlcnRtYW5hZ2VyX2NvbmZpZzo", `"p"`, "Z2xvYmFsOiB7fQ"} {
 		if strings.Contains(string(b), secret) {
 			t.Fatalf("secret %q survived: %s", secret, b)
 		}
 	}
-	for _, kept := range []string{"c5ced3a3", "AKIA1", `"id":"abc"`, Hidden, `"sizeBytes":28`} {
+	for _, kept := range []string{"c5ced3a3", "AKIA1", `"id":"abc"`, Hidden, `"sizeBytes":28`, `"sizeBytes":16`} {
 		if !strings.Contains(string(b), kept) {
 			t.Fatalf("%q missing: %s", kept, b)
 		}

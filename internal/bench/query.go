@@ -60,6 +60,7 @@ type QueryOptions struct {
 // QueryTiming is one query's latencies.
 type QueryTiming struct {
 	Name     string
+	Range    bool
 	P50, P90 time.Duration
 	Errors   int
 	// Result is the first run's result, for comparing targets.
@@ -77,6 +78,24 @@ type QueryResult struct {
 // RunQueries runs each query Runs times, one at a time, and reports its
 // latency percentiles.
 func RunQueries(ctx context.Context, o QueryOptions) (QueryResult, error) {
+	res, err := RunQueriesCompare(ctx, []QueryOptions{o})
+	if len(res) == 0 {
+		return QueryResult{Label: o.Label}, err
+	}
+	return res[0], err
+}
+
+// RunQueriesCompare runs the same queries against several targets,
+// alternating between them: each run of each query goes to every target
+// in turn, starting with a different one each run (A,B,C; B,C,A; ...), so
+// that load from elsewhere on the machine and caches warming up affect
+// every target alike. Runs, Window, Step, End, Stats and Queries come
+// from the first target's options.
+func RunQueriesCompare(ctx context.Context, targets []QueryOptions) ([]QueryResult, error) {
+	if len(targets) == 0 {
+		return nil, fmt.Errorf("no target")
+	}
+	o := &targets[0]
 	if o.Runs <= 0 {
 		o.Runs = 10
 	}
@@ -92,35 +111,61 @@ func RunQueries(ctx context.Context, o QueryOptions) (QueryResult, error) {
 	if len(o.Queries) == 0 {
 		o.Queries = DashboardQueries()
 	}
-	res := QueryResult{Label: o.Label}
-	logSum := 0.0
-	for _, q := range o.Queries {
-		qt := QueryTiming{Name: q.Name}
-		var lat []time.Duration
-		for run := 0; run < o.Runs; run++ {
-			d, body, err := o.do(ctx, q)
-			if err != nil {
-				qt.Errors++
-				if qt.Errors == 1 {
-					qt.Result = "error: " + err.Error()
-				}
-				continue
-			}
-			if run == 0 {
-				qt.Result = body
-			}
-			lat = append(lat, d)
-		}
-		if len(lat) == 0 {
-			return res, fmt.Errorf("query %s failed every run: %s", q.Name, qt.Result)
-		}
-		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-		qt.P50, qt.P90 = lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*9/10)]
-		logSum += math.Log(float64(qt.P50))
-		res.Queries = append(res.Queries, qt)
+	for i := range targets[1:] {
+		t := &targets[i+1]
+		t.Runs, t.Window, t.Step, t.End, t.Stats, t.Queries = o.Runs, o.Window, o.Step, o.End, o.Stats, o.Queries
 	}
-	res.GeomeanP50 = time.Duration(math.Exp(logSum / float64(len(res.Queries))))
-	return res, nil
+	n := len(targets)
+	timings := make([][]QueryTiming, n)
+	lats := make([][][]time.Duration, n)
+	for k := range targets {
+		timings[k] = make([]QueryTiming, len(o.Queries))
+		lats[k] = make([][]time.Duration, len(o.Queries))
+		for qi, q := range o.Queries {
+			timings[k][qi].Name, timings[k][qi].Range = q.Name, q.Range
+		}
+	}
+	for run := 0; run < o.Runs; run++ {
+		for qi, q := range o.Queries {
+			for j := 0; j < n; j++ {
+				k := (j + run) % n
+				qt := &timings[k][qi]
+				d, body, err := targets[k].do(ctx, q)
+				if err != nil {
+					if ctx.Err() != nil {
+						return nil, ctx.Err()
+					}
+					qt.Errors++
+					if qt.Errors == 1 {
+						qt.Result = "error: " + err.Error()
+					}
+					continue
+				}
+				if qt.Result == "" {
+					qt.Result = body
+				}
+				lats[k][qi] = append(lats[k][qi], d)
+			}
+		}
+	}
+	out := make([]QueryResult, n)
+	for k := range targets {
+		res := QueryResult{Label: targets[k].Label}
+		logSum := 0.0
+		for qi := range o.Queries {
+			qt, lat := timings[k][qi], lats[k][qi]
+			if len(lat) == 0 {
+				return out, fmt.Errorf("%s: query %s failed every run: %s", targets[k].Label, qt.Name, qt.Result)
+			}
+			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+			qt.P50, qt.P90 = lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*9/10)]
+			logSum += math.Log(float64(qt.P50))
+			res.Queries = append(res.Queries, qt)
+		}
+		res.GeomeanP50 = time.Duration(math.Exp(logSum / float64(len(res.Queries))))
+		out[k] = res
+	}
+	return out, nil
 }
 
 func (o QueryOptions) do(ctx context.Context, q Query) (time.Duration, string, error) {
@@ -200,10 +245,40 @@ func ReportQueries(w io.Writer, results []QueryResult) {
 		}
 		fmt.Fprintln(tw)
 	}
-	fmt.Fprint(tw, "geomean")
-	for _, r := range results {
-		fmt.Fprintf(tw, "\t%s\t%.2f", r.GeomeanP50.Round(10*time.Microsecond), float64(r.GeomeanP50)/float64(results[0].GeomeanP50))
+	for _, g := range []struct {
+		name string
+		keep func(QueryTiming) bool
+	}{
+		{"geomean", func(QueryTiming) bool { return true }},
+		{"geomean instant", func(q QueryTiming) bool { return !q.Range }},
+		{"geomean range", func(q QueryTiming) bool { return q.Range }},
+	} {
+		first := geomean(results[0].Queries, g.keep)
+		if first == 0 {
+			continue
+		}
+		fmt.Fprint(tw, g.name)
+		for _, r := range results {
+			m := geomean(r.Queries, g.keep)
+			fmt.Fprintf(tw, "\t%s\t%.2f", m.Round(10*time.Microsecond), float64(m)/float64(first))
+		}
+		fmt.Fprintln(tw)
 	}
-	fmt.Fprintln(tw)
 	_ = tw.Flush()
+}
+
+// geomean is the geometric mean of the p50s of the queries keep selects
+// (0: none).
+func geomean(qs []QueryTiming, keep func(QueryTiming) bool) time.Duration {
+	sum, n := 0.0, 0
+	for _, q := range qs {
+		if keep(q) && q.P50 > 0 {
+			sum += math.Log(float64(q.P50))
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return time.Duration(math.Exp(sum / float64(n)))
 }

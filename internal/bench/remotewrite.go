@@ -47,9 +47,31 @@ type RemoteWriteOptions struct {
 	// Backoff429 makes a sender wait and resend on 429, as Prometheus does
 	// with retry_on_http_429 (30 ms doubling to 5 s), instead of moving on.
 	Backoff429 bool
-	// Workspace returns per-sender URL overrides (several tenants); nil: URL.
-	Seed int64
+	Seed       int64
+	// Base is the timestamp of the first measured sample; zero: Rounds ×
+	// Step before the start (the run's data ends about now), or 30 minutes
+	// before it for a time-bounded run. Give every target the same Base
+	// so that they hold the same data and one query set fits them all.
+	Base time.Time
+	// Backdate loads this much history before Base, one sample per series
+	// every BackdateStep, before the measured run (not counted in it):
+	// data for range queries over days. The receiver must accept old
+	// samples (a Kansoku workspace's max_sample_age).
+	Backdate     time.Duration
+	BackdateStep time.Duration
+	// ProfileURL, when set, is the target's /debug/pprof/profile: a CPU
+	// profile of ProfileSeconds is taken from the start of the measured
+	// run (signed with Signer) and written to ProfileOut.
+	ProfileURL     string
+	ProfileSeconds int
+	ProfileOut     string
 }
+
+// MaxSpan is the most data a measured run may span (Rounds × Step): a
+// Kansoku workspace refuses samples older than its max_sample_age (AMP's
+// default: 1 h) while the peers take them, which would make the targets'
+// work unequal. Older data is loaded with Backdate.
+const MaxSpan = time.Hour
 
 // Result is what one run measured.
 type Result struct {
@@ -71,6 +93,14 @@ type Result struct {
 	// SamplesPerSeries is how much data each series got: memory per series
 	// compares fairly only between runs with the same figure (use Rounds).
 	SamplesPerSeries float64
+	// CPUSeconds is the user + system CPU time the target process spent
+	// during the run (0 when unknown); SamplesPerCPUSecond divides the
+	// accepted samples by it: throughput independent of what else runs on
+	// the machine.
+	CPUSeconds          float64
+	SamplesPerCPUSecond float64
+	// Base is the timestamp of the first measured sample (Unix ms).
+	Base int64
 }
 
 func (o *RemoteWriteOptions) defaults() {
@@ -88,6 +118,9 @@ func (o *RemoteWriteOptions) defaults() {
 	}
 	if o.Duration == 0 {
 		o.Duration = 30 * time.Second
+		if o.Rounds > 0 {
+			o.Duration = time.Hour // the rounds end the run
+		}
 	}
 	if o.Step == 0 {
 		o.Step = time.Second
@@ -95,6 +128,23 @@ func (o *RemoteWriteOptions) defaults() {
 	if o.Label == "" {
 		o.Label = o.URL
 	}
+	if o.BackdateStep == 0 {
+		o.BackdateStep = 5 * time.Minute
+	}
+}
+
+// Validate checks that a run's data fits what every target accepts.
+func (o *RemoteWriteOptions) Validate() error {
+	if o.Rounds < 0 || o.Series < 1 || o.BatchSize < 1 || o.Concurrency < 1 || o.Step <= 0 {
+		return fmt.Errorf("series, batch, concurrency and step must be positive and rounds not negative")
+	}
+	if span := time.Duration(o.Rounds) * o.Step; span > MaxSpan {
+		return fmt.Errorf("--rounds %d × %s spans %s, over %s: a Kansoku workspace refuses samples older than its max_sample_age (1 h by default) and the targets' work would differ; load older data with --backdate", o.Rounds, o.Step, span, MaxSpan)
+	}
+	if o.Backdate < 0 || o.BackdateStep <= 0 {
+		return fmt.Errorf("--backdate must not be negative and --backdate-step must be positive")
+	}
+	return nil
 }
 
 // MakeSeries builds n realistic label sets: a hundred metric names over a
@@ -135,6 +185,9 @@ func MakeSeries(n, labelsPer int, seed int64) [][]prompb.Label {
 func RunRemoteWrite(ctx context.Context, opts RemoteWriteOptions) (Result, error) {
 	opts.defaults()
 	res := Result{Label: opts.Label}
+	if err := opts.Validate(); err != nil {
+		return res, err
+	}
 	series := MakeSeries(opts.Series, opts.LabelsPer, opts.Seed)
 	if len(opts.ExtraLabels) > 0 {
 		for i := range series {
@@ -155,8 +208,6 @@ func RunRemoteWrite(ctx context.Context, opts RemoteWriteOptions) (Result, error
 		peak                    atomic.Int64
 	)
 	peak.Store(res.RSSBeforeBytes)
-	runCtx, cancel := context.WithTimeout(ctx, opts.Duration)
-	defer cancel()
 
 	stopRSS := make(chan struct{})
 	go func() {
@@ -175,75 +226,117 @@ func RunRemoteWrite(ctx context.Context, opts RemoteWriteOptions) (Result, error
 	}()
 
 	httpClient := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: opts.Concurrency * 2}}
-	start := time.Now()
-	base := start.Add(-30 * time.Minute).UnixMilli()
-	var wg sync.WaitGroup
-	for w := 0; w < opts.Concurrency; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			// Each sender owns series w, w+C, w+2C...: a series' samples are
-			// always sent in order, as Prometheus' sharding guarantees.
-			var mine []int
-			for i := w; i < len(series); i += opts.Concurrency {
-				mine = append(mine, i)
-			}
-			var buf []byte
-			req := &prompb.WriteRequest{}
-			for round := int64(0); opts.Rounds == 0 || round < int64(opts.Rounds); round++ {
-				ts := base + round*opts.Step.Milliseconds()
-				for off := 0; off < len(mine); off += opts.BatchSize {
-					if runCtx.Err() != nil {
-						return
-					}
-					end := min(off+opts.BatchSize, len(mine))
-					req.Timeseries = req.Timeseries[:0]
-					for _, idx := range mine[off:end] {
-						req.Timeseries = append(req.Timeseries, prompb.TimeSeries{
-							Labels:  series[idx],
-							Samples: []prompb.Sample{{Timestamp: ts, Value: float64(round*10 + int64(idx%7))}},
-						})
-					}
-					raw, err := req.Marshal()
-					if err != nil {
-						firstErr.CompareAndSwap(nil, err.Error())
-						return
-					}
-					buf = snappy.Encode(buf[:0], raw)
-					t0 := time.Now()
-					status, msg, err := send(runCtx, httpClient, opts, buf)
-					for backoff := 30 * time.Millisecond; opts.Backoff429 && err == nil && status == http.StatusTooManyRequests; backoff = min(2*backoff, 5*time.Second) {
-						throttled.Add(1)
-						select {
-						case <-runCtx.Done():
-							return
-						case <-time.After(backoff):
-						}
-						status, msg, err = send(runCtx, httpClient, opts, buf)
-					}
-					d := time.Since(t0)
-					if runCtx.Err() != nil {
-						return
-					}
-					requests.Add(1)
-					latMu.Lock()
-					lats = append(lats, d)
-					latMu.Unlock()
-					if err != nil || status/100 != 2 {
-						errs.Add(1)
-						if err != nil {
-							msg = err.Error()
-						}
-						firstErr.CompareAndSwap(nil, fmt.Sprintf("HTTP %d: %s", status, msg))
-						continue
-					}
-					samples.Add(int64(end - off))
-				}
-			}
-		}(w)
+	base := opts.Base.UnixMilli()
+	if opts.Base.IsZero() {
+		span := 30 * time.Minute
+		if opts.Rounds > 0 {
+			span = time.Duration(opts.Rounds) * opts.Step
+		}
+		base = time.Now().Add(-span).UnixMilli()
 	}
-	wg.Wait()
+	res.Base = base
+	// sendRounds sends rounds samples per series, step apart from first;
+	// measured rounds count into the result.
+	sendRounds := func(ctx context.Context, first int64, step time.Duration, rounds int64, measured bool) {
+		var wg sync.WaitGroup
+		for w := 0; w < opts.Concurrency; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				// Each sender owns series w, w+C, w+2C...: a series' samples are
+				// always sent in order, as Prometheus' sharding guarantees.
+				var mine []int
+				for i := w; i < len(series); i += opts.Concurrency {
+					mine = append(mine, i)
+				}
+				var buf []byte
+				req := &prompb.WriteRequest{}
+				for round := int64(0); rounds == 0 || round < rounds; round++ {
+					ts := first + round*step.Milliseconds()
+					for off := 0; off < len(mine); off += opts.BatchSize {
+						if ctx.Err() != nil {
+							return
+						}
+						end := min(off+opts.BatchSize, len(mine))
+						req.Timeseries = req.Timeseries[:0]
+						for _, idx := range mine[off:end] {
+							req.Timeseries = append(req.Timeseries, prompb.TimeSeries{
+								Labels:  series[idx],
+								Samples: []prompb.Sample{{Timestamp: ts, Value: float64(round*10 + int64(idx%7))}},
+							})
+						}
+						raw, err := req.Marshal()
+						if err != nil {
+							firstErr.CompareAndSwap(nil, err.Error())
+							return
+						}
+						buf = snappy.Encode(buf[:0], raw)
+						t0 := time.Now()
+						status, msg, err := send(ctx, httpClient, opts, buf)
+						for backoff := 30 * time.Millisecond; opts.Backoff429 && err == nil && status == http.StatusTooManyRequests; backoff = min(2*backoff, 5*time.Second) {
+							throttled.Add(1)
+							select {
+							case <-ctx.Done():
+								return
+							case <-time.After(backoff):
+							}
+							status, msg, err = send(ctx, httpClient, opts, buf)
+						}
+						d := time.Since(t0)
+						if ctx.Err() != nil {
+							return
+						}
+						if err != nil || status/100 != 2 {
+							if err != nil {
+								msg = err.Error()
+							}
+							if !measured {
+								firstErr.CompareAndSwap(nil, fmt.Sprintf("backdating: HTTP %d: %s", status, msg))
+								continue
+							}
+							errs.Add(1)
+							requests.Add(1)
+							firstErr.CompareAndSwap(nil, fmt.Sprintf("HTTP %d: %s", status, msg))
+							continue
+						}
+						if !measured {
+							continue
+						}
+						requests.Add(1)
+						latMu.Lock()
+						lats = append(lats, d)
+						latMu.Unlock()
+						samples.Add(int64(end - off))
+					}
+				}
+			}(w)
+		}
+		wg.Wait()
+	}
+	if opts.Backdate > 0 {
+		n := int64(opts.Backdate / opts.BackdateStep)
+		sendRounds(ctx, base-n*opts.BackdateStep.Milliseconds(), opts.BackdateStep, n, false)
+		if ctx.Err() != nil {
+			return res, ctx.Err()
+		}
+		res.RSSBeforeBytes = rss(opts.TargetPID)
+		peak.Store(res.RSSBeforeBytes)
+	}
+	runCtx, cancel := context.WithTimeout(ctx, opts.Duration)
+	defer cancel()
+	profDone := make(chan error, 1)
+	if opts.ProfileURL != "" {
+		go func() { profDone <- fetchProfile(ctx, opts) }()
+	} else {
+		profDone <- nil
+	}
+	cpu0 := cpuSeconds(opts.TargetPID)
+	start := time.Now()
+	sendRounds(runCtx, base, opts.Step, int64(opts.Rounds), true)
 	res.Elapsed = time.Since(start)
+	if cpu1 := cpuSeconds(opts.TargetPID); cpu1 > cpu0 {
+		res.CPUSeconds = cpu1 - cpu0
+	}
 	close(stopRSS)
 
 	res.Samples, res.Requests, res.Errors, res.Throttled = samples.Load(), requests.Load(), errs.Load(), throttled.Load()
@@ -251,6 +344,9 @@ func RunRemoteWrite(ctx context.Context, opts RemoteWriteOptions) (Result, error
 		res.FirstError = v.(string)
 	}
 	res.SamplesPerSec = float64(res.Samples) / res.Elapsed.Seconds()
+	if res.CPUSeconds > 0 {
+		res.SamplesPerCPUSecond = float64(res.Samples) / res.CPUSeconds
+	}
 	sort.Slice(lats, func(i, j int) bool { return lats[i] < lats[j] })
 	if len(lats) > 0 {
 		res.P50 = lats[len(lats)*50/100]
@@ -267,6 +363,9 @@ func RunRemoteWrite(ctx context.Context, opts RemoteWriteOptions) (Result, error
 		if res.Samples > 0 {
 			res.BytesPerSample = float64(res.DiskBytes) / float64(res.Samples)
 		}
+	}
+	if err := <-profDone; err != nil {
+		return res, fmt.Errorf("CPU profile: %w", err)
 	}
 	if res.Samples == 0 {
 		return res, fmt.Errorf("no sample was accepted by %s: %s", opts.URL, res.FirstError)
@@ -300,6 +399,36 @@ func send(ctx context.Context, c *http.Client, opts RemoteWriteOptions, body []b
 	return resp.StatusCode, strings.TrimSpace(string(b)), nil
 }
 
+// fetchProfile takes a CPU profile of the target during the run.
+func fetchProfile(ctx context.Context, opts RemoteWriteOptions) error {
+	secs := opts.ProfileSeconds
+	if secs <= 0 {
+		secs = 10
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, opts.ProfileURL+"?seconds="+strconv.Itoa(secs), nil)
+	if err != nil {
+		return err
+	}
+	if opts.Signer != nil {
+		if err := opts.Signer.Sign(ctx, req, nil); err != nil {
+			return err
+		}
+	}
+	resp, err := (&http.Client{Timeout: time.Duration(secs+30) * time.Second}).Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("HTTP %d: %.200s", resp.StatusCode, b)
+	}
+	return os.WriteFile(opts.ProfileOut, b, 0o644)
+}
+
 // rss returns a process' resident set size in bytes (0 when unknown).
 func rss(pid int) int64 {
 	if pid <= 0 {
@@ -321,6 +450,35 @@ func rss(pid int) int64 {
 	return 0
 }
 
+// clockTicks is Linux's USER_HZ, the unit of /proc/<pid>/stat's times
+// (100 on every architecture Go supports).
+const clockTicks = 100
+
+// cpuSeconds returns the user + system CPU time a process has used (0
+// when unknown).
+func cpuSeconds(pid int) float64 {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces: count from after it.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	// f[0] is field 3 (state); utime and stime are fields 14 and 15.
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseFloat(f[11], 64)
+	s, _ := strconv.ParseFloat(f[12], 64)
+	return (u + s) / clockTicks
+}
+
 func dirSize(dir string) int64 {
 	var n int64
 	_ = filepath.Walk(dir, func(_ string, info os.FileInfo, err error) error {
@@ -334,16 +492,20 @@ func dirSize(dir string) int64 {
 
 // Report renders results as a table, with ratios against the first result.
 func Report(w io.Writer, results []Result) {
-	fmt.Fprintf(w, "%-22s %12s %9s %9s %8s %9s %10s %10s %12s %10s %8s\n",
-		"target", "samples/s", "p50", "p99", "errors", "smp/ser", "RSS peak", "B/series", "disk", "B/sample", "ratio")
+	fmt.Fprintf(w, "%-22s %12s %12s %9s %9s %8s %9s %10s %10s %12s %10s %8s %8s\n",
+		"target", "samples/s", "smp/CPU-s", "p50", "p99", "errors", "smp/ser", "RSS peak", "B/series", "disk", "B/sample", "ratio", "CPU-rat")
 	for _, r := range results {
 		ratio := 1.0
 		if results[0].SamplesPerSec > 0 {
 			ratio = r.SamplesPerSec / results[0].SamplesPerSec
 		}
-		fmt.Fprintf(w, "%-22s %12.0f %9s %9s %8d %9.0f %10s %10.0f %12s %10.2f %8.2f\n",
-			r.Label, r.SamplesPerSec, r.P50.Round(100*time.Microsecond), r.P99.Round(100*time.Microsecond), r.Errors, r.SamplesPerSeries,
-			mib(r.RSSPeakBytes), r.BytesPerSeries, mib(r.DiskBytes), r.BytesPerSample, ratio)
+		cpuRatio := 0.0
+		if results[0].SamplesPerCPUSecond > 0 {
+			cpuRatio = r.SamplesPerCPUSecond / results[0].SamplesPerCPUSecond
+		}
+		fmt.Fprintf(w, "%-22s %12.0f %12.0f %9s %9s %8d %9.0f %10s %10.0f %12s %10.2f %8.2f %8.2f\n",
+			r.Label, r.SamplesPerSec, r.SamplesPerCPUSecond, r.P50.Round(100*time.Microsecond), r.P99.Round(100*time.Microsecond), r.Errors, r.SamplesPerSeries,
+			mib(r.RSSPeakBytes), r.BytesPerSeries, mib(r.DiskBytes), r.BytesPerSample, ratio, cpuRatio)
 	}
 }
 

@@ -50,6 +50,11 @@ func (f *Flags) Int64(name, help string, dst *int64) {
 	f.flag(name, help, *dst).Int64Var(dst)
 }
 
+// Float64 binds a number flag to dst.
+func (f *Flags) Float64(name, help string, dst *float64) {
+	f.flag(name, help, *dst).Float64Var(dst)
+}
+
 // Duration binds a Prometheus-style duration flag (1m, 2h, 30d) to dst.
 func (f *Flags) Duration(name, help string, dst *model.Duration) {
 	f.flag(name, help, *dst).SetValue((*durationValue)(dst))

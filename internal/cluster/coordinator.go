@@ -32,6 +32,8 @@ const (
 	GroupWorkspace = "workspace"
 	// GroupAWS: an AWS integration's polls.
 	GroupAWS = "awsint"
+	// GroupScraper: a managed scraper's scrapes.
+	GroupScraper = "scraper"
 	// GroupGlobal: chores done once for the whole cluster.
 	GroupGlobal = "global"
 )

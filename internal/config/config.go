@@ -27,6 +27,8 @@ import (
 	"github.com/kansoku/kansoku/internal/metastore"
 	"github.com/kansoku/kansoku/internal/query"
 	"github.com/kansoku/kansoku/internal/ruler"
+	"github.com/kansoku/kansoku/internal/scraper"
+	"github.com/kansoku/kansoku/internal/throttle"
 	"github.com/kansoku/kansoku/internal/usage"
 	"github.com/kansoku/kansoku/internal/workspace"
 	"github.com/kansoku/kansoku/internal/wslog"
@@ -58,6 +60,10 @@ type Config struct {
 	Cortex cortex.Config `yaml:"cortex"`
 	// Cluster makes the server one node of several.
 	Cluster cluster.Config `yaml:"cluster"`
+	// Scraper configures AMP's managed scrapers (collectors).
+	Scraper scraper.Config `yaml:"scraper"`
+	// ControlPlane is AMP's control-plane request quota per account.
+	ControlPlane throttle.Config `yaml:"control_plane"`
 }
 
 // WebConfig configures the HTTP listener.
@@ -130,6 +136,8 @@ func Default() Config {
 		Limits:        limits.Defaults(),
 		Cortex:        cortex.DefaultConfig(),
 		Cluster:       cluster.DefaultConfig(),
+		Scraper:       scraper.DefaultConfig(),
+		ControlPlane:  throttle.DefaultConfig(),
 	}
 }
 
@@ -166,6 +174,7 @@ func (c *Config) RegisterFlags(f *cliflag.Flags) {
 	f.String("log.format", "Log format: logfmt or json.", &c.Log.Format)
 	c.Storage.Metadata.RegisterFlags(f)
 	c.Workspace.RegisterFlags(f)
+	c.Query.RegisterFlags(f)
 	c.Limits.RegisterFlags(f)
 	c.Ingest.RegisterFlags(f)
 	c.Usage.RegisterFlags(f)
@@ -174,6 +183,8 @@ func (c *Config) RegisterFlags(f *cliflag.Flags) {
 	c.AWS.RegisterFlags(f)
 	c.Cortex.RegisterFlags(f)
 	c.Cluster.RegisterFlags(f)
+	c.Scraper.RegisterFlags(f)
+	c.ControlPlane.RegisterFlags(f)
 }
 
 var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
@@ -204,8 +215,8 @@ func (c *Config) Validate() error {
 		v   interface{ Validate() error }
 	}{
 		{"storage.metadata", &c.Storage.Metadata}, {"workspace", &c.Workspace}, {"query", &c.Query}, {"ingest", &c.Ingest}, {"audit", &c.Audit}, {"ruler", &c.Ruler},
-		{"alertmanager", &c.Alertmanager}, {"iam", &c.IAM}, {"aws_integration", &c.AWS}, {"workspace_logs", &c.WorkspaceLogs},
-		{"cortex", &c.Cortex}, {"cluster", &c.Cluster},
+		{"alertmanager", &c.Alertmanager}, {"control_plane", &c.ControlPlane}, {"iam", &c.IAM}, {"aws_integration", &c.AWS}, {"workspace_logs", &c.WorkspaceLogs},
+		{"cortex", &c.Cortex}, {"cluster", &c.Cluster}, {"scraper", &c.Scraper},
 	} {
 		if err := v.v.Validate(); err != nil {
 			return fmt.Errorf("%s: %w", v.key, err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v2"
 
 	"github.com/kansoku/kansoku/internal/limits"
+	"github.com/kansoku/kansoku/internal/metastore"
 )
 
 // TenantLimits are the Cortex per-tenant limits Kansoku sets for a
@@ -37,6 +39,32 @@ type TenantLimits struct {
 	MaxQueryLength              model.Duration `yaml:"max_query_length,omitempty"`
 	CompactorBlocksRetentionPer model.Duration `yaml:"compactor_blocks_retention_period,omitempty"`
 	EnableNativeHistograms      bool           `yaml:"enable_native_histograms,omitempty"`
+	// LimitsPerLabelSet is the workspace's limitsPerLabelSet
+	// (UpdateWorkspaceConfiguration) as Cortex's limits_per_label_set.
+	LimitsPerLabelSet []LabelSetLimit `yaml:"limits_per_label_set,omitempty"`
+}
+
+// LabelSetLimit is one entry of Cortex's limits_per_label_set: the
+// active series carrying every label of LabelSet are at most
+// Limits.MaxSeries (0: counted, not limited).
+type LabelSetLimit struct {
+	Limits   LabelSetLimitEntry `yaml:"limits"`
+	LabelSet map[string]string  `yaml:"label_set"`
+}
+
+// LabelSetLimitEntry is the limits of one label set.
+type LabelSetLimitEntry struct {
+	MaxSeries int64 `yaml:"max_series"`
+}
+
+// LabelSetLimitsFor translates a workspace's label-set limits into
+// Cortex's (never nil: an empty list says the workspace has none).
+func LabelSetLimitsFor(sets []metastore.LabelSetLimit) []LabelSetLimit {
+	out := make([]LabelSetLimit, 0, len(sets))
+	for _, s := range sets {
+		out = append(out, LabelSetLimit{Limits: LabelSetLimitEntry{MaxSeries: s.MaxSeries}, LabelSet: s.LabelSet})
+	}
+	return out
 }
 
 // LimitsFor translates a workspace's limits into Cortex's. activeSeries is
@@ -120,7 +148,8 @@ func (o *Overrides) load() error {
 	return nil
 }
 
-// Set replaces a workspace's limits, keeping its retention unless t sets one.
+// Set replaces a workspace's limits, keeping its retention unless t sets
+// one and its label-set limits unless t's are not nil.
 func (o *Overrides) Set(ws string, t TenantLimits) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -130,7 +159,12 @@ func (o *Overrides) Set(ws string, t TenantLimits) error {
 	if t.CompactorBlocksRetentionPer == 0 {
 		t.CompactorBlocksRetentionPer = o.tenants[ws].CompactorBlocksRetentionPer
 	}
-	if o.tenants[ws] == t {
+	if t.LimitsPerLabelSet == nil {
+		t.LimitsPerLabelSet = o.tenants[ws].LimitsPerLabelSet
+	} else if len(t.LimitsPerLabelSet) == 0 {
+		t.LimitsPerLabelSet = nil // none, as the file reads back
+	}
+	if cur, ok := o.tenants[ws]; ok && reflect.DeepEqual(cur, t) {
 		return nil
 	}
 	o.tenants[ws] = t
@@ -151,6 +185,25 @@ func (o *Overrides) SetRetention(ws string, retention time.Duration) error {
 		}
 	}
 	t.CompactorBlocksRetentionPer = model.Duration(retention)
+	o.tenants[ws] = t
+	return o.write()
+}
+
+// SetLabelSets sets a workspace's limits_per_label_set.
+func (o *Overrides) SetLabelSets(ws string, sets []LabelSetLimit) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if err := o.load(); err != nil {
+		return err
+	}
+	t, ok := o.tenants[ws]
+	if len(sets) == 0 {
+		sets = nil
+	}
+	if ok && reflect.DeepEqual(t.LimitsPerLabelSet, sets) {
+		return nil
+	}
+	t.LimitsPerLabelSet = sets
 	o.tenants[ws] = t
 	return o.write()
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/storage/remote"
+
+	"github.com/kansoku/kansoku/internal/metastore"
 )
 
 // Store is the sample store of a Cortex cluster. It implements what the
@@ -82,6 +84,13 @@ func (s *Store) Open(ws string, retention time.Duration) error {
 // SetRetention changes how long Cortex keeps the tenant's blocks.
 func (s *Store) SetRetention(ws string, retention time.Duration) error {
 	return s.overrides.SetRetention(ws, retention)
+}
+
+// SetLabelSetLimits writes a workspace's label-set limits as Cortex's
+// limits_per_label_set override (workspace.LabelSetLimiter); Cortex's
+// ingesters count and enforce them once they reload the file.
+func (s *Store) SetLabelSetLimits(ws string, sets []metastore.LabelSetLimit) error {
+	return s.overrides.SetLabelSets(ws, LabelSetLimitsFor(sets))
 }
 
 // Drop deletes a tenant's data: Cortex's purger marks the tenant deleted,

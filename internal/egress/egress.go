@@ -37,6 +37,9 @@ type Config struct {
 	MaxResponseBytes int64 `yaml:"max_response_bytes"`
 	// DialTimeout bounds one TCP connect.
 	DialTimeout time.Duration `yaml:"-"`
+	// Setting names the allow-list an operator edits, for refusals
+	// (default alertmanager.receiver_firewall.allow_networks).
+	Setting string `yaml:"-"`
 }
 
 // DefaultConfig is the firewall with nothing opened.
@@ -70,10 +73,16 @@ func (c Config) Validate() error {
 type RefusedError struct {
 	Addr   string // what was dialled (host:port) or the address checked
 	Reason string
+	// Setting is the allow-list that would open it.
+	Setting string
 }
 
 func (e *RefusedError) Error() string {
-	return fmt.Sprintf("the receiver firewall refuses %s: %s; an operator can open it with alertmanager.receiver_firewall.allow_networks", e.Addr, e.Reason)
+	setting := e.Setting
+	if setting == "" {
+		setting = "alertmanager.receiver_firewall.allow_networks"
+	}
+	return fmt.Sprintf("the receiver firewall refuses %s: %s; an operator can open it with %s", e.Addr, e.Reason, setting)
 }
 
 // IsRefused reports whether err (or an error it wraps) is a firewall refusal.
@@ -94,6 +103,7 @@ type Firewall struct {
 	dialTimeout time.Duration
 	// ownAddrs returns the server's own addresses (refused unless allowed).
 	ownAddrs func() []netip.Addr
+	setting  string
 }
 
 // New builds a firewall from a validated config.
@@ -101,7 +111,7 @@ func New(c Config) (*Firewall, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	f := &Firewall{smtpPorts: map[int]bool{}, maxSend: c.MaxRequestBytes, maxRecv: c.MaxResponseBytes, dialTimeout: c.DialTimeout, ownAddrs: interfaceAddrs}
+	f := &Firewall{smtpPorts: map[int]bool{}, maxSend: c.MaxRequestBytes, maxRecv: c.MaxResponseBytes, dialTimeout: c.DialTimeout, ownAddrs: interfaceAddrs, setting: c.Setting}
 	if f.dialTimeout == 0 {
 		f.dialTimeout = 30 * time.Second
 	}
@@ -137,7 +147,7 @@ var internal = []struct {
 // Check returns nil if tenant traffic may go to ip.
 func (f *Firewall) Check(ip netip.Addr) error {
 	ip = ip.Unmap()
-	refuse := func(why string) error { return &RefusedError{Addr: ip.String(), Reason: why} }
+	refuse := func(why string) error { return &RefusedError{Addr: ip.String(), Reason: why, Setting: f.setting} }
 	for _, p := range f.deny {
 		if p.Contains(ip) {
 			return refuse("it is in a denied network (" + p.String() + ")")
@@ -206,7 +216,7 @@ func (f *Firewall) DialContext(ctx context.Context, network, addr string) (net.C
 		// Name the dialled host, not only the address it resolved to.
 		var r *RefusedError
 		if errors.As(err, &r) {
-			return nil, &RefusedError{Addr: addr + " (" + r.Addr + ")", Reason: r.Reason}
+			return nil, &RefusedError{Addr: addr + " (" + r.Addr + ")", Reason: r.Reason, Setting: r.Setting}
 		}
 		return nil, err
 	}

@@ -39,9 +39,15 @@ type SeriesLimiter struct {
 	// store than an embedded TSDB (Cortex, which enforces the limit).
 	counter atomic.Pointer[func(ws string) (uint64, error)]
 
+	// account names the AMP user of messages (user=<account>_<ws>:).
+	account atomic.Pointer[string]
+
 	mu        sync.Mutex
 	perMetric map[string]int
 	history   []seriesObservation // one per minute, last 30 minutes
+	// sets are the workspace's label-set limits (UpdateWorkspaceConfiguration).
+	sets    []*labelSetState
+	hasSets atomic.Bool
 }
 
 type seriesObservation struct {
@@ -126,10 +132,21 @@ func (s *SeriesLimiter) PreCreation(lset labels.Labels) error {
 	}
 	l := s.limits.For(s.ws)
 	if limit := s.effective.Load(); limit > 0 && s.headSeries() >= uint64(limit) {
+		// AMP's text (troubleshooting guide, seed 001 6787-6795): the
+		// capacity range with thousands separators, the limits without.
 		return &seriesLimitError{reason: ReasonPerUserSeries, msg: fmt.Sprintf(
-			"per-user series limit of %d exceeded, Capacity from %d to %d is automatically adjusted based on the last 30 min of usage. "+
-				"If throttled above %d or in case of incoming surges, please contact administrator to raise it. (local limit: 0 global limit: %d actual local limit: %d)",
-			l.MaxActiveSeries, l.MinActiveSeriesCapacity, l.MaxActiveSeries, l.MaxActiveSeries, l.MaxActiveSeries, limit)}
+			"%sper-user series limit of %d exceeded, Capacity from %s to %s is automatically adjusted based on the last 30 min of usage. "+
+				"If throttled above %s or in case of incoming surges, please contact administrator to raise it. (local limit: 0 global limit: %d actual local limit: %d)",
+			s.userPrefix(), l.MaxActiveSeries, thousands(int64(l.MinActiveSeriesCapacity)), thousands(int64(l.MaxActiveSeries)),
+			thousands(int64(l.MaxActiveSeries)), l.MaxActiveSeries, limit)}
+	}
+	if s.hasSets.Load() {
+		s.mu.Lock()
+		err := s.checkLabelSets(lset)
+		s.mu.Unlock()
+		if err != nil {
+			return err
+		}
 	}
 	if l.MaxSeriesPerMetric > 0 {
 		name := lset.Get(model.MetricNameLabel)
@@ -149,7 +166,18 @@ func (s *SeriesLimiter) PostCreation(lset labels.Labels) {
 	name := lset.Get(model.MetricNameLabel)
 	s.mu.Lock()
 	s.perMetric[name]++
+	s.countLabelSets(lset, 1)
 	s.mu.Unlock()
+}
+
+// userPrefix is AMP's "user=<account>_<workspace>: " before a limit's
+// message (none without an account).
+func (s *SeriesLimiter) userPrefix() string {
+	a := s.account.Load()
+	if a == nil || *a == "" {
+		return ""
+	}
+	return "user=" + *a + "_" + s.ws + ": "
 }
 
 // PostDeletion implements tsdb.SeriesLifecycleCallback.
@@ -162,6 +190,7 @@ func (s *SeriesLimiter) PostDeletion(deleted map[chunks.HeadSeriesRef]labels.Lab
 		} else {
 			s.perMetric[name]--
 		}
+		s.countLabelSets(lset, -1)
 	}
 	s.mu.Unlock()
 }
@@ -174,6 +203,18 @@ type SeriesLimiters struct {
 	mu      sync.Mutex
 	m       map[string]*SeriesLimiter
 	counter func(ws string) (uint64, error)
+	account string
+}
+
+// SetAccount names the installation's account in limit messages
+// (user=<account>_<workspace>:, as AMP's).
+func (r *SeriesLimiters) SetAccount(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.account = id
+	for _, s := range r.m {
+		s.account.Store(&id)
+	}
 }
 
 // NewSeriesLimiters returns the registry; disabled turns enforcement off.
@@ -189,6 +230,8 @@ func (r *SeriesLimiters) For(ws string) *SeriesLimiter {
 	s, ok := r.m[ws]
 	if !ok {
 		s = NewSeriesLimiter(ws, r.limits)
+		acct := r.account
+		s.account.Store(&acct)
 		if r.counter != nil {
 			s.counter.Store(&r.counter)
 		}

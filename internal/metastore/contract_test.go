@@ -85,6 +85,9 @@ func RunContract(t *testing.T, open opener) {
 	t.Run("transactions", func(t *testing.T) { contractTransactions(t, open) })
 	t.Run("cluster: leases, heartbeats, Alertmanager state", func(t *testing.T) { contractCluster(t, open) })
 	t.Run("identity: roles, inline policies, versions, OIDC providers, resource policies", func(t *testing.T) { contractIdentity(t, open) })
+	t.Run("workspace configuration", func(t *testing.T) { contractWorkspaceConfiguration(t, open) })
+	t.Run("scrapers", func(t *testing.T) { contractScrapers(t, open) })
+	t.Run("rate buckets", func(t *testing.T) { contractRateBuckets(t, open) })
 
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)

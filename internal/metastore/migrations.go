@@ -490,7 +490,71 @@ var migrations = []migration{
 	)`},
 	},
 
-	// 8: query logging configurations (AMP's CreateQueryLoggingConfiguration):
+	// 8: the workspace configuration of UpdateWorkspaceConfiguration:
+	// label-set limits (JSON), the status of their application and the
+	// version each update increments. A row appears with the first update.
+	{
+		{sql: `CREATE TABLE workspace_configs (
+		workspace_id TEXT PRIMARY KEY REFERENCES workspaces(id) ON DELETE CASCADE,
+		label_set_limits TEXT NOT NULL,
+		config_status TEXT NOT NULL,
+		config_status_reason TEXT NOT NULL,
+		config_version BIGINT NOT NULL
+	)`},
+	},
+	// 9: AMP's managed scrapers (collectors): the scrape configuration,
+	// source and destination, status, and the logging configuration.
+	// A scraper outlives its destination workspace, as on AMP: no
+	// foreign key.
+	{
+		{sql: `CREATE TABLE scrapers (
+		id TEXT PRIMARY KEY,
+		alias TEXT,
+		arn TEXT NOT NULL,
+		status TEXT NOT NULL,
+		status_reason TEXT NOT NULL,
+		client_token TEXT UNIQUE,
+		request_hash TEXT NOT NULL,
+		configuration BLOB NOT NULL,
+		source TEXT NOT NULL,
+		source_arn TEXT NOT NULL,
+		destination_arn TEXT NOT NULL,
+		role_configuration TEXT NOT NULL,
+		logging TEXT NOT NULL,
+		logging_modified_at BIGINT NOT NULL,
+		created_at BIGINT NOT NULL,
+		updated_at BIGINT NOT NULL
+	)`,
+			postgres: `CREATE TABLE scrapers (
+		id TEXT PRIMARY KEY,
+		alias TEXT,
+		arn TEXT NOT NULL,
+		status TEXT NOT NULL,
+		status_reason TEXT NOT NULL,
+		client_token TEXT UNIQUE,
+		request_hash TEXT NOT NULL,
+		configuration BYTEA NOT NULL,
+		source TEXT NOT NULL,
+		source_arn TEXT NOT NULL,
+		destination_arn TEXT NOT NULL,
+		role_configuration TEXT NOT NULL,
+		logging TEXT NOT NULL,
+		logging_modified_at BIGINT NOT NULL,
+		created_at BIGINT NOT NULL,
+		updated_at BIGINT NOT NULL
+	)`},
+	},
+
+	// 10: token buckets shared by the nodes of a cluster (the control
+	// plane's rate per account), taken by one atomic statement each.
+	{
+		{sql: `CREATE TABLE rate_buckets (
+		name TEXT PRIMARY KEY,
+		tokens DOUBLE PRECISION NOT NULL,
+		updated_at BIGINT NOT NULL
+	)`},
+	},
+	// 11: query logging configurations (AMP's CreateQueryLoggingConfiguration):
 	// destinations is the JSON of the request's LoggingDestinations.
 	{
 		{sql: `CREATE TABLE query_logging_configurations (
@@ -504,7 +568,7 @@ var migrations = []migration{
 	)`},
 	},
 
-	// 9: anomaly detectors (AMP's CreateAnomalyDetector): missing_data,
+	// 12: anomaly detectors (AMP's CreateAnomalyDetector): missing_data,
 	// configuration and labels are the JSON of the request's shapes. Their
 	// tags are rows of tags (keyed by the detector's ARN).
 	{

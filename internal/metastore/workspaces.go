@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -29,16 +31,51 @@ type Workspace struct {
 	RetentionDays int
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+
+	// The workspace configuration (UpdateWorkspaceConfiguration): its
+	// label-set limits, the status of their application (ACTIVE,
+	// UPDATING, UPDATE_FAILED) and a version each update increments, so
+	// that a node marks ACTIVE only the version it applied.
+	LabelSetLimits     []LabelSetLimit
+	ConfigStatus       string
+	ConfigStatusReason string
+	ConfigVersion      int64
+}
+
+// Workspace configuration statuses, as AMP names them.
+const (
+	ConfigActive       = "ACTIVE"
+	ConfigUpdating     = "UPDATING"
+	ConfigUpdateFailed = "UPDATE_FAILED"
+)
+
+// LabelSetLimit is one of a workspace's limitsPerLabelSet: the active
+// series that carry every label of LabelSet are at most MaxSeries (0:
+// counted, not limited).
+type LabelSetLimit struct {
+	LabelSet  map[string]string `json:"labelSet"`
+	MaxSeries int64             `json:"maxSeries"`
 }
 
 const workspaceCols = `id, alias, arn, status, client_token, retention_days, created_at, updated_at`
+
+// workspaceSelect reads a workspace with its configuration, which has a
+// row of workspace_configs once it was first updated.
+const workspaceSelect = `SELECT ` + workspaceCols + `, COALESCE(c.label_set_limits, '[]'), COALESCE(c.config_status, 'ACTIVE'),
+	COALESCE(c.config_status_reason, ''), COALESCE(c.config_version, 0)
+	FROM workspaces LEFT JOIN workspace_configs c ON c.workspace_id = workspaces.id`
 
 func scanWorkspace(s interface{ Scan(...any) error }) (Workspace, error) {
 	var w Workspace
 	var alias, token sql.NullString
 	var created, updated int64
-	if err := s.Scan(&w.ID, &alias, &w.ARN, &w.Status, &token, &w.RetentionDays, &created, &updated); err != nil {
+	var sets string
+	if err := s.Scan(&w.ID, &alias, &w.ARN, &w.Status, &token, &w.RetentionDays, &created, &updated,
+		&sets, &w.ConfigStatus, &w.ConfigStatusReason, &w.ConfigVersion); err != nil {
 		return Workspace{}, mapErr(err)
+	}
+	if err := json.Unmarshal([]byte(sets), &w.LabelSetLimits); err != nil {
+		return Workspace{}, fmt.Errorf("decode label-set limits of %s: %w", w.ID, err)
 	}
 	w.Alias, w.ClientToken = alias.String, token.String
 	w.CreatedAt, w.UpdatedAt = fromMillis(created), fromMillis(updated)
@@ -56,14 +93,25 @@ func (q *Queries) CreateWorkspace(ctx context.Context, w Workspace) error {
 	return err
 }
 
+func encodeLabelSets(sets []LabelSetLimit) (string, error) {
+	if sets == nil {
+		sets = []LabelSetLimit{}
+	}
+	b, err := json.Marshal(sets)
+	if err != nil {
+		return "", fmt.Errorf("encode label-set limits: %w", err)
+	}
+	return string(b), nil
+}
+
 // GetWorkspace returns a workspace by id.
 func (q *Queries) GetWorkspace(ctx context.Context, id string) (Workspace, error) {
-	return scanWorkspace(q.queryRow(ctx, `SELECT `+workspaceCols+` FROM workspaces WHERE id = ?`, id))
+	return scanWorkspace(q.queryRow(ctx, workspaceSelect+` WHERE id = ?`, id))
 }
 
 // GetWorkspaceByClientToken returns the workspace created with token.
 func (q *Queries) GetWorkspaceByClientToken(ctx context.Context, token string) (Workspace, error) {
-	return scanWorkspace(q.queryRow(ctx, `SELECT `+workspaceCols+` FROM workspaces WHERE client_token = ?`, token))
+	return scanWorkspace(q.queryRow(ctx, workspaceSelect+` WHERE client_token = ?`, token))
 }
 
 // CountWorkspaces counts the workspaces of the account (all statuses).
@@ -105,7 +153,7 @@ func (q *Queries) ListWorkspaces(ctx context.Context, f WorkspaceFilter) ([]Work
 		where = append(where, `(created_at > ? OR (created_at = ? AND id > ?))`)
 		args = append(args, created, created, id)
 	}
-	query := `SELECT ` + workspaceCols + ` FROM workspaces`
+	query := workspaceSelect
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, ` AND `)
 	}
@@ -185,6 +233,67 @@ func (q *Queries) SetWorkspaceStatus(ctx context.Context, id, status string, at 
 // SetWorkspaceRetention changes the retention period.
 func (q *Queries) SetWorkspaceRetention(ctx context.Context, id string, days int, at time.Time) error {
 	return q.execOne(ctx, `UPDATE workspaces SET retention_days = ?, updated_at = ? WHERE id = ?`, days, millis(at), id)
+}
+
+// ConfigurationUpdate is what UpdateWorkspaceConfiguration changes: nil
+// fields are kept.
+type ConfigurationUpdate struct {
+	LabelSetLimits *[]LabelSetLimit
+	RetentionDays  *int
+}
+
+// UpdateWorkspaceConfiguration stores a configuration change and marks it
+// UPDATING with the next version, if the workspace is ACTIVE and no other
+// change is UPDATING (ErrNotFound otherwise: the caller reads the row to
+// say why). It returns the new version. Run it in a transaction (InTx).
+func (q *Queries) UpdateWorkspaceConfiguration(ctx context.Context, id string, u ConfigurationUpdate, at time.Time) (int64, error) {
+	w, err := q.GetWorkspace(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	if w.Status != WorkspaceActive || w.ConfigStatus == ConfigUpdating {
+		return 0, ErrNotFound
+	}
+	sets := w.LabelSetLimits
+	if u.LabelSetLimits != nil {
+		sets = *u.LabelSetLimits
+	}
+	enc, err := encodeLabelSets(sets)
+	if err != nil {
+		return 0, err
+	}
+	v := w.ConfigVersion + 1
+	// A compare-and-set on the version read: a concurrent update (another
+	// node) makes this one match nothing.
+	if w.ConfigVersion == 0 {
+		_, err = q.exec(ctx, `INSERT INTO workspace_configs (workspace_id, label_set_limits, config_status, config_status_reason, config_version) VALUES (?, ?, ?, '', ?)`,
+			id, enc, ConfigUpdating, v)
+		if errors.Is(err, ErrConflict) {
+			return 0, ErrNotFound
+		}
+	} else {
+		err = q.execOne(ctx, `UPDATE workspace_configs SET label_set_limits = ?, config_status = ?, config_status_reason = '', config_version = ? WHERE workspace_id = ? AND config_version = ?`,
+			enc, ConfigUpdating, v, id, w.ConfigVersion)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if u.RetentionDays != nil {
+		if err := q.SetWorkspaceRetention(ctx, id, *u.RetentionDays, at); err != nil {
+			return 0, err
+		}
+	} else if err := q.execOne(ctx, `UPDATE workspaces SET updated_at = ? WHERE id = ?`, millis(at), id); err != nil {
+		return 0, err
+	}
+	return v, nil
+}
+
+// FinishWorkspaceConfiguration records the outcome (ACTIVE, or
+// UPDATE_FAILED with a reason) of applying configuration version. A newer
+// version stored meanwhile is left UPDATING (ErrNotFound).
+func (q *Queries) FinishWorkspaceConfiguration(ctx context.Context, id string, version int64, status, reason string) error {
+	return q.execOne(ctx, `UPDATE workspace_configs SET config_status = ?, config_status_reason = ? WHERE workspace_id = ? AND config_version = ? AND config_status = ?`,
+		status, reason, id, version, ConfigUpdating)
 }
 
 // DeleteWorkspace removes the workspace row and the rows that hang off it.

@@ -62,6 +62,10 @@ type Options struct {
 	// query path (cortex.Store.QueryHandler). Admission and the query
 	// cost checks still run here first.
 	Remote http.Handler
+	// ResultsCache, when set, splits range queries by day and caches the
+	// past days' results (resultscache.go); the write path must call its
+	// Invalidate on every commit.
+	ResultsCache *ResultsCache
 	// Observe, when set, is told of every query the engine ran (API and
 	// rule queries alike) once it finished: its samples processed and
 	// outcome (query logging, per-workspace QSP usage).
@@ -122,6 +126,7 @@ func New(opts Options, st Storage, md MetadataStore) *API {
 			return time.Minute.Milliseconds()
 		},
 	}, opts.Limits, opts.Registerer, gate)
+	eng.cache = opts.ResultsCache
 	eng.observe = opts.Observe
 
 	q := &Queryable{Storage: st, Limits: opts.Limits}
@@ -326,6 +331,8 @@ type engines struct {
 	mu   sync.Mutex
 	byKL map[engineKey]*engine
 	reg  prometheus.Registerer
+
+	cache *ResultsCache // nil: no splitting and caching
 }
 
 type engineKey struct {
@@ -412,6 +419,7 @@ func (e *engines) NewRangeQuery(ctx context.Context, q storage.Queryable, opts p
 	if err != nil {
 		return nil, err
 	}
+	qry = e.cache.newSplitQuery(qry, eng, q, opts, ws, qs, start, end, step)
 	return &gatedQuery{Query: qry, gate: e.gate, ws: ws, samples: int64(eng.key.maxSamples), timeout: eng.key.timeout,
 		observe: e.observe, qs: qs, start: start, end: end, step: step}, nil
 }

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
+
+	"github.com/kansoku/kansoku/internal/cliflag"
 )
 
 // Config configures the PromQL engine and its admission.
@@ -16,11 +18,20 @@ type Config struct {
 	// MaxInflightSamples is the budget of samples all running queries may
 	// hold: each reserves its workspace's max_samples_per_query first.
 	MaxInflightSamples int64 `yaml:"max_inflight_samples"`
+	// ResultsCache splits range queries by day and caches past days.
+	ResultsCache ResultsCacheConfig `yaml:"results_cache"`
 }
 
 // DefaultConfig returns the defaults (Prometheus' lookback delta).
 func DefaultConfig() Config {
-	return Config{LookbackDelta: model.Duration(5 * time.Minute), MaxConcurrent: 20, MaxInflightSamples: 200_000_000}
+	return Config{LookbackDelta: model.Duration(5 * time.Minute), MaxConcurrent: 20, MaxInflightSamples: 200_000_000,
+		ResultsCache: DefaultResultsCacheConfig()}
+}
+
+// RegisterFlags binds the component's flags.
+func (c *Config) RegisterFlags(f *cliflag.Flags) {
+	f.Int64("query.results-cache.max-size-bytes", "Memory for cached range-query results per day and workspace; 0 turns splitting by day and caching off.", &c.ResultsCache.MaxSizeBytes)
+	f.Duration("query.results-cache.max-freshness", "Results reading samples newer than now minus this are not cached.", &c.ResultsCache.MaxFreshness)
 }
 
 // Validate checks the configuration.
@@ -31,5 +42,5 @@ func (c *Config) Validate() error {
 	if c.LookbackDelta <= 0 {
 		return errors.New("lookback_delta must be positive")
 	}
-	return nil
+	return c.ResultsCache.Validate()
 }

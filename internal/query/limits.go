@@ -61,13 +61,26 @@ func (q *limitedQuerier) Select(ctx context.Context, sortSeries bool, hints *sto
 	// The time-range limit is for PromQL evaluations (data actually read
 	// for a query, its range selectors included); series, label and
 	// metadata listings without a range keep Prometheus' "all time".
+	split := splitFrom(ctx)
 	if max := time.Duration(q.lim.MaxQueryLength); max > 0 && hints != nil && hints.Func != "series" {
-		if length := time.Duration(hints.End-hints.Start) * time.Millisecond; length > max {
+		length := time.Duration(hints.End-hints.Start) * time.Millisecond
+		if split != nil {
+			// One day of a split range query: the limit is the whole query's.
+			length += time.Duration(split.extra) * time.Millisecond
+		}
+		if length > max {
 			return storage.ErrSeriesSet(errQueryLength(length, max))
 		}
 	}
 	if q.lim.MaxChunksPerQuery > 0 || q.lim.MaxBytesPerQuery > 0 {
-		if err := q.countChunks(ctx, hints, matchers); err != nil {
+		counters := q.counters
+		if split != nil {
+			// The pieces of a split range query share one count of chunks
+			// and bytes (series are counted per piece, as Cortex's
+			// query-frontend splitting by day does).
+			counters = split.counters
+		}
+		if err := q.countChunks(ctx, counters, hints, matchers); err != nil {
 			return storage.ErrSeriesSet(err)
 		}
 	}
@@ -79,7 +92,7 @@ func (q *limitedQuerier) Select(ctx context.Context, sortSeries bool, hints *sto
 }
 
 // countChunks adds a selection's chunks and bytes to the query's counts.
-func (q *limitedQuerier) countChunks(ctx context.Context, hints *storage.SelectHints, matchers []*labels.Matcher) error {
+func (q *limitedQuerier) countChunks(ctx context.Context, counters *queryCounters, hints *storage.SelectHints, matchers []*labels.Matcher) error {
 	if q.count != nil {
 		mint, maxt := q.min, q.max
 		if hints != nil {
@@ -89,10 +102,10 @@ func (q *limitedQuerier) countChunks(ctx context.Context, hints *storage.SelectH
 		if err != nil {
 			return err
 		}
-		if max := q.lim.MaxChunksPerQuery; max > 0 && q.counters.chunks.Add(n) > int64(max) {
+		if max := q.lim.MaxChunksPerQuery; max > 0 && counters.chunks.Add(n) > int64(max) {
 			return &limitError{fmt.Sprintf("the query hit the max number of chunks limit while fetching chunks from ingesters (limit: %d chunks)", max)}
 		}
-		if max := q.lim.MaxBytesPerQuery; max > 0 && q.counters.bytes.Add(bytes) > max {
+		if max := q.lim.MaxBytesPerQuery; max > 0 && counters.bytes.Add(bytes) > max {
 			return &limitError{fmt.Sprintf("the query hit the aggregated data size limit (limit: %d bytes)", max)}
 		}
 		return nil
@@ -109,11 +122,11 @@ func (q *limitedQuerier) countChunks(ctx context.Context, hints *storage.SelectH
 	for css.Next() {
 		it = css.At().Iterator(it)
 		for it.Next() {
-			if max := q.lim.MaxChunksPerQuery; max > 0 && q.counters.chunks.Add(1) > int64(max) {
+			if max := q.lim.MaxChunksPerQuery; max > 0 && counters.chunks.Add(1) > int64(max) {
 				return &limitError{fmt.Sprintf("the query hit the max number of chunks limit while fetching chunks from ingesters (limit: %d chunks)", max)}
 			}
 			if max := q.lim.MaxBytesPerQuery; max > 0 {
-				if c := it.At().Chunk; c != nil && q.counters.bytes.Add(int64(len(c.Bytes()))) > max {
+				if c := it.At().Chunk; c != nil && counters.bytes.Add(int64(len(c.Bytes()))) > max {
 					return &limitError{fmt.Sprintf("the query hit the aggregated data size limit (limit: %d bytes)", max)}
 				}
 			}

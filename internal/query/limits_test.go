@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/storage"
 
 	"github.com/kansoku/kansoku/internal/limits"
 	"github.com/kansoku/kansoku/internal/tenant"
@@ -83,5 +84,64 @@ func TestQueryLimits(t *testing.T) {
 				t.Fatalf("got %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// noChunkPass is the TSDB with its chunk querier forbidden: the limits
+// must be counted from the index (CountChunks), never by a pass over the
+// chunks before the engine reads them.
+type noChunkPass struct {
+	*tenantdb.Manager
+	t *testing.T
+}
+
+func (s noChunkPass) ChunkQuerier(string, int64, int64) (storage.ChunkQuerier, error) {
+	s.t.Error("the chunks of a selection were read to count them")
+	return nil, fmt.Errorf("no chunk pass")
+}
+
+// The chunk and byte limits still trip, and a query within them still
+// answers, with every selection counted from the TSDB's index only.
+func TestQueryLimitsCountFromTheIndex(t *testing.T) {
+	mgr := tenantdb.New(tenantdb.Options{Dir: t.TempDir()})
+	t.Cleanup(func() { mgr.CloseAll() })
+	if err := mgr.Open("ws", 365*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	app, _ := mgr.Appender(context.Background(), "ws")
+	base := time.Now().Add(-time.Hour).Truncate(time.Minute)
+	for s := 0; s < 10; s++ {
+		for i := 0; i < 300; i++ {
+			if _, err := app.Append(0, labels.FromStrings("__name__", "m", "s", fmt.Sprint(s)), base.Add(time.Duration(i)*10*time.Second).UnixMilli(), float64(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := app.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	eng := promql.NewEngine(promql.EngineOpts{MaxSamples: 1e9, Timeout: time.Minute, LookbackDelta: 5 * time.Minute})
+	ctx := tenant.WithWorkspace(context.Background(), "ws")
+	run := func(lim limits.Limits) error {
+		qr := &Queryable{Storage: noChunkPass{mgr, t}, Limits: limits.NewOverrides(lim)}
+		qry, err := eng.NewInstantQuery(ctx, qr, nil, "sum(count_over_time(m[50m]))", base.Add(50*time.Minute))
+		if err != nil {
+			return err
+		}
+		defer qry.Close()
+		return qry.Exec(ctx).Err
+	}
+	within := limits.Defaults()
+	within.MaxChunksPerQuery, within.MaxBytesPerQuery = 1000, 1<<20
+	if err := run(within); err != nil {
+		t.Fatalf("within the limits: %v", err)
+	}
+	chunks, bytes := limits.Defaults(), limits.Defaults()
+	chunks.MaxChunksPerQuery, bytes.MaxBytesPerQuery = 15, 100
+	if err := run(chunks); err == nil || !strings.Contains(err.Error(), "max number of chunks limit") {
+		t.Fatalf("chunks: got %v", err)
+	}
+	if err := run(bytes); err == nil || !strings.Contains(err.Error(), "aggregated data size limit") {
+		t.Fatalf("bytes: got %v", err)
 	}
 }

@@ -27,6 +27,11 @@ type Namespaces interface {
 	Exists(ctx context.Context, ws, name string) error
 }
 
+// Scrapers says whether a scraper exists (an error when it does not).
+type Scrapers interface {
+	Exists(ctx context.Context, id string) error
+}
+
 // Detectors says whether an anomaly detector exists (an error when it
 // does not).
 type Detectors interface {
@@ -34,10 +39,11 @@ type Detectors interface {
 }
 
 // Routes are AMP's tagging API: TagResource, UntagResource and
-// ListTagsForResource on workspaces, rule-groups namespaces and anomaly
-// detectors, each authorized on the canonical ARN of the tagged resource.
-func Routes(arns httpapi.ARNs, store Store, ws Workspaces, ns Namespaces, ds Detectors) []httpapi.Route {
-	h := handlers{arns: arns, store: store, workspaces: ws, namespaces: ns, detectors: ds}
+// ListTagsForResource on workspaces, rule-groups namespaces, scrapers and
+// anomaly detectors, each authorized on the canonical ARN of the tagged
+// resource.
+func Routes(arns httpapi.ARNs, store Store, ws Workspaces, ns Namespaces, sc Scrapers, ds Detectors) []httpapi.Route {
+	h := handlers{arns: arns, store: store, workspaces: ws, namespaces: ns, scrapers: sc, detectors: ds}
 	tagged := func(rt httpapi.Route) httpapi.Route {
 		rt.Resources = func(r *http.Request) ([]string, error) {
 			a, err := h.taggedARN(r)
@@ -65,6 +71,7 @@ type handlers struct {
 	store      Store
 	workspaces Workspaces
 	namespaces Namespaces
+	scrapers   Scrapers
 	detectors  Detectors
 }
 
@@ -88,6 +95,8 @@ func (h handlers) taggable(ctx context.Context, a ARN) error {
 	switch a.Kind {
 	case KindWorkspace:
 		return h.workspaces.Exists(ctx, a.WorkspaceID)
+	case KindScraper:
+		return h.scrapers.Exists(ctx, a.Name)
 	case KindAnomalyDetector:
 		return h.detectors.Exists(ctx, a.WorkspaceID, a.Name)
 	}

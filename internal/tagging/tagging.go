@@ -69,6 +69,7 @@ func truncate(s string) string {
 const (
 	KindWorkspace           = "workspace"
 	KindRuleGroupsNamespace = "rulegroupsnamespace"
+	KindScraper             = "scraper"
 	KindAnomalyDetector     = "anomalydetector"
 )
 
@@ -80,6 +81,9 @@ type ARN struct {
 // String is the canonical form of the ARN: the one policies name and tags
 // are stored under.
 func (a ARN) String() string {
+	if a.Kind == KindScraper {
+		return "arn:aws:aps:" + a.Region + ":" + a.Account + ":scraper/" + a.Name
+	}
 	s := "arn:aws:aps:" + a.Region + ":" + a.Account + ":" + a.Kind + "/" + a.WorkspaceID
 	if a.Kind == KindRuleGroupsNamespace || a.Kind == KindAnomalyDetector {
 		s += "/" + a.Name
@@ -89,6 +93,7 @@ func (a ARN) String() string {
 
 // ParseARN parses arn:aws:aps:<region>:<account>:workspace/<id> and
 // arn:aws:aps:<region>:<account>:rulegroupsnamespace/<id>/<name> and
+// arn:aws:aps:<region>:<account>:scraper/<scraper-id>.
 // arn:aws:aps:<region>:<account>:anomalydetector/<id>/ad-<id>.
 func ParseARN(arn string) (ARN, error) {
 	parts := strings.SplitN(arn, ":", 6)
@@ -112,6 +117,11 @@ func ParseARN(arn string) (ARN, error) {
 			return ARN{}, apierr.InvalidField("resourceArn", "a rule groups namespace ARN ends in rulegroupsnamespace/<workspace-id>/<name>")
 		}
 		a.Kind, a.WorkspaceID, a.Name = kind, ws, name
+	case KindScraper:
+		if rest == "" || strings.Contains(rest, "/") {
+			return ARN{}, apierr.InvalidField("resourceArn", "a scraper ARN ends in scraper/<scraper-id>")
+		}
+		a.Kind, a.Name = kind, rest
 	case KindAnomalyDetector:
 		ws, id, ok := strings.Cut(rest, "/")
 		if !ok || ws == "" || !strings.HasPrefix(id, "ad-") || strings.Contains(id, "/") {
@@ -119,7 +129,7 @@ func ParseARN(arn string) (ARN, error) {
 		}
 		a.Kind, a.WorkspaceID, a.Name = kind, ws, id
 	default:
-		return ARN{}, apierr.InvalidField("resourceArn", "resources of type %q cannot be tagged; tag workspaces, rule groups namespaces and anomaly detectors", truncate(kind))
+		return ARN{}, apierr.InvalidField("resourceArn", "resources of type %q cannot be tagged; tag workspaces, rule groups namespaces, scrapers and anomaly detectors", truncate(kind))
 	}
 	return a, nil
 }

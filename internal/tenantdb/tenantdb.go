@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -19,6 +20,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/config"
+	"github.com/prometheus/prometheus/model/histogram"
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
 	"github.com/prometheus/prometheus/util/compression"
@@ -41,6 +44,10 @@ type Options struct {
 	// Series, when set, returns the series lifecycle callback of a workspace
 	// (active-series limits); Opened is called once its WAL is replayed.
 	Series SeriesHooks
+	// OnCommit, when set, is called after every successful commit of
+	// samples with the range of their timestamps (the query results
+	// cache's invalidation of days written late).
+	OnCommit func(ws string, mint, maxt int64)
 }
 
 // SeriesHooks lets a limiter watch a workspace's series.
@@ -160,7 +167,57 @@ func (m *Manager) Appender(ctx context.Context, ws string) (storage.Appender, er
 	if err != nil {
 		return nil, err
 	}
-	return t.db.Appender(ctx), nil
+	app := t.db.Appender(ctx)
+	if m.opts.OnCommit != nil {
+		return &hookedAppender{Appender: app, ws: ws, hook: m.opts.OnCommit, mint: math.MaxInt64, maxt: math.MinInt64}, nil
+	}
+	return app, nil
+}
+
+// hookedAppender tells OnCommit the time range of what it committed.
+type hookedAppender struct {
+	storage.Appender
+	ws         string
+	hook       func(ws string, mint, maxt int64)
+	mint, maxt int64
+}
+
+func (a *hookedAppender) seen(t int64) {
+	if t < a.mint {
+		a.mint = t
+	}
+	if t > a.maxt {
+		a.maxt = t
+	}
+}
+
+func (a *hookedAppender) Append(ref storage.SeriesRef, l labels.Labels, t int64, v float64) (storage.SeriesRef, error) {
+	a.seen(t)
+	return a.Appender.Append(ref, l, t, v)
+}
+
+func (a *hookedAppender) AppendHistogram(ref storage.SeriesRef, l labels.Labels, t int64, h *histogram.Histogram, fh *histogram.FloatHistogram) (storage.SeriesRef, error) {
+	a.seen(t)
+	return a.Appender.AppendHistogram(ref, l, t, h, fh)
+}
+
+func (a *hookedAppender) AppendSTZeroSample(ref storage.SeriesRef, l labels.Labels, t, st int64) (storage.SeriesRef, error) {
+	a.seen(st)
+	return a.Appender.AppendSTZeroSample(ref, l, t, st)
+}
+
+func (a *hookedAppender) AppendHistogramSTZeroSample(ref storage.SeriesRef, l labels.Labels, t, st int64, h *histogram.Histogram, fh *histogram.FloatHistogram) (storage.SeriesRef, error) {
+	a.seen(st)
+	return a.Appender.AppendHistogramSTZeroSample(ref, l, t, st, h, fh)
+}
+
+func (a *hookedAppender) Commit() error {
+	err := a.Appender.Commit()
+	if a.mint <= a.maxt {
+		// Even a failed commit may have written part of the batch.
+		a.hook(a.ws, a.mint, a.maxt)
+	}
+	return err
 }
 
 // Querier returns a querier on a workspace's TSDB for [mint, maxt].

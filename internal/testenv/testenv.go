@@ -64,6 +64,9 @@ func Start(t testing.TB, o Options) *Server {
 	// loopback, which the receiver firewall refuses by default; tests of
 	// the firewall itself set it back.
 	cfg.Alertmanager.ReceiverFirewall.AllowNetworks = []string{"127.0.0.0/8", "::1/128"}
+	// Tests make control-plane calls back to back: no throttling unless a
+	// test of it sets control_plane.rate.
+	cfg.ControlPlane.Rate = 0
 	if o.Config != nil {
 		o.Config(&cfg)
 	}

@@ -214,12 +214,20 @@ type Report struct {
 	ActiveSeriesLimit int64              `json:"activeSeriesLimit"`
 	DiscardedSamples  map[string]float64 `json:"discardedSamples"`
 	Other             map[string]float64 `json:"other,omitempty"`
+	// LabelSets are the workspace's label-set limits with their active
+	// series and refused new series (embedded storage; Cortex counts its
+	// own).
+	LabelSets []ingest.LabelSetUsage `json:"labelSets"`
 }
 
 // Report returns a workspace's current usage.
 func (t *Tracker) Report(ws string) Report {
 	r := Report{Workspace: ws, DiscardedSamples: counterValues(t.opts.Ingest.SamplesDiscarded, ws, "reason")}
 	r.SamplesIngested = counterValues(t.opts.Ingest.SamplesIngested, ws, "")[""]
+	r.LabelSets = t.opts.Series.LabelSetUsage(ws)
+	if r.LabelSets == nil {
+		r.LabelSets = []ingest.LabelSetUsage{}
+	}
 	r.ActiveSeries, _ = t.opts.Storage.HeadSeries(ws)
 	if l := t.opts.Series.For(ws); l != nil {
 		r.ActiveSeriesLimit = l.Limit()
@@ -247,6 +255,10 @@ var (
 	descRate   = prometheus.NewDesc("kansoku_usage_ingestion_rate", "Samples ingested per second by a workspace (AMP's IngestionRate), over the last interval.", []string{"workspace"}, nil)
 	descSeries = prometheus.NewDesc("kansoku_usage_active_series", "Active series of a workspace (AMP's ActiveSeries): series in the TSDB head.", []string{"workspace"}, nil)
 	descLimit  = prometheus.NewDesc("kansoku_usage_active_series_limit", "A workspace's current active-series limit (adaptive: 2x the 30-minute average, within its minimum capacity and quota).", []string{"workspace"}, nil)
+
+	descSetSeries  = prometheus.NewDesc("kansoku_usage_label_set_active_series", "Active series of a workspace carrying every label of one of its label sets (limitsPerLabelSet).", []string{"workspace", "label_set"}, nil)
+	descSetLimit   = prometheus.NewDesc("kansoku_usage_label_set_series_limit", "The active-series limit of a workspace's label set (0: counted, not limited).", []string{"workspace", "label_set"}, nil)
+	descSetRefused = prometheus.NewDesc("kansoku_usage_label_set_refused_series_total", "New series a workspace's label-set limit refused (discard reason per_labelset_series_limit).", []string{"workspace", "label_set"}, nil)
 )
 
 // Describe implements prometheus.Collector.
@@ -254,6 +266,9 @@ func (t *Tracker) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descRate
 	ch <- descSeries
 	ch <- descLimit
+	ch <- descSetSeries
+	ch <- descSetLimit
+	ch <- descSetRefused
 }
 
 // Collect implements prometheus.Collector.
@@ -271,6 +286,14 @@ func (t *Tracker) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descLimit, prometheus.GaugeValue, float64(st.seriesLimit), ws)
 	}
 	t.mu.Unlock()
+	for _, ws := range ids {
+		for _, ls := range t.opts.Series.LabelSetUsage(ws) {
+			key := labels.FromMap(ls.LabelSet).String()
+			ch <- prometheus.MustNewConstMetric(descSetSeries, prometheus.GaugeValue, float64(ls.ActiveSeries), ws, key)
+			ch <- prometheus.MustNewConstMetric(descSetLimit, prometheus.GaugeValue, float64(ls.MaxSeries), ws, key)
+			ch <- prometheus.MustNewConstMetric(descSetRefused, prometheus.CounterValue, float64(ls.RefusedSeries), ws, key)
+		}
+	}
 }
 
 // clusterTotals replaces r's per-node figures (ingestion rate, samples

@@ -1,17 +1,18 @@
 package workspace
 
 import (
-	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 
 	"github.com/kansoku/kansoku/internal/apierr"
 	"github.com/kansoku/kansoku/internal/httpapi"
+	"github.com/kansoku/kansoku/internal/metastore"
 )
 
 // Routes are AMP's workspace API: CreateWorkspace, ListWorkspaces,
 // DescribeWorkspace, UpdateWorkspaceAlias, DeleteWorkspace, and the
-// workspace configuration (retention). Each call on a workspace is
+// workspace configuration (retention, label-set limits). Each call on a workspace is
 // authorized on the workspace's ARN (the route's default).
 func (s *Service) Routes() []httpapi.Route {
 	h := handlers{s}
@@ -136,39 +137,64 @@ func (h handlers) delete(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusAccepted)
 }
 
+// labelSetJSON is AMP's LimitsPerLabelSet.
+type labelSetJSON struct {
+	LabelSet map[string]string `json:"labelSet"`
+	Limits   *struct {
+		MaxSeries *int64 `json:"maxSeries,omitempty"`
+	} `json:"limits"`
+}
+
 func (h handlers) describeConfiguration(w http.ResponseWriter, r *http.Request) {
 	ws, err := h.s.Get(r.Context(), r.PathValue("workspaceId"))
 	if err != nil {
 		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
+	sets := make([]map[string]any, 0, len(ws.LabelSetLimits))
+	for _, l := range ws.LabelSetLimits {
+		sets = append(sets, map[string]any{"labelSet": l.LabelSet, "limits": map[string]any{"maxSeries": l.MaxSeries}})
+	}
+	status := map[string]any{"statusCode": ws.ConfigStatus}
+	if ws.ConfigStatusReason != "" {
+		status["statusReason"] = ws.ConfigStatusReason
+	}
 	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"workspaceConfiguration": map[string]any{
-		"status": httpapi.Status{StatusCode: "ACTIVE"}, "retentionPeriodInDays": ws.RetentionDays, "limitsPerLabelSet": []any{}}})
+		"status": status, "retentionPeriodInDays": ws.RetentionDays, "limitsPerLabelSet": sets}})
 }
 
 func (h handlers) updateConfiguration(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		RetentionPeriodInDays *int            `json:"retentionPeriodInDays"`
-		LimitsPerLabelSet     json.RawMessage `json:"limitsPerLabelSet"`
+		LimitsPerLabelSet     *[]labelSetJSON `json:"limitsPerLabelSet"`
 		ClientToken           string          `json:"clientToken"`
 	}
 	if err := httpapi.DecodeJSON(r, &in); err != nil {
 		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
-	if len(in.LimitsPerLabelSet) > 0 && string(in.LimitsPerLabelSet) != "null" && string(in.LimitsPerLabelSet) != "[]" {
-		httpapi.WriteError(w, r, httpapi.Control, apierr.InvalidField("limitsPerLabelSet", "label-set scoped series limits are not supported; use the workspace's max_active_series limit"))
-		return
+	ci := ConfigurationInput{RetentionDays: in.RetentionPeriodInDays, ClientToken: in.ClientToken}
+	if in.LimitsPerLabelSet != nil {
+		sets := make([]metastore.LabelSetLimit, 0, len(*in.LimitsPerLabelSet))
+		for i, l := range *in.LimitsPerLabelSet {
+			if l.Limits == nil {
+				httpapi.WriteError(w, r, httpapi.Control, apierr.InvalidField(fmt.Sprintf("limitsPerLabelSet.%d.limits", i+1), "Member must not be null"))
+				return
+			}
+			var max int64
+			if l.Limits.MaxSeries != nil {
+				max = *l.Limits.MaxSeries
+			}
+			sets = append(sets, metastore.LabelSetLimit{LabelSet: l.LabelSet, MaxSeries: max})
+		}
+		ci.LabelSetLimits = &sets
 	}
-	if in.RetentionPeriodInDays == nil {
-		httpapi.WriteError(w, r, httpapi.Control, apierr.Validation(apierr.ReasonFieldValidation, "give retentionPeriodInDays"))
-		return
-	}
-	if err := h.s.SetRetention(r.Context(), r.PathValue("workspaceId"), *in.RetentionPeriodInDays); err != nil {
+	status, err := h.s.UpdateConfiguration(r.Context(), r.PathValue("workspaceId"), ci)
+	if err != nil {
 		httpapi.WriteError(w, r, httpapi.Control, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusAccepted, map[string]any{"status": httpapi.Status{StatusCode: "ACTIVE"}})
+	httpapi.WriteJSON(w, http.StatusAccepted, map[string]any{"status": httpapi.Status{StatusCode: status}})
 }
 
 // withTags gives a create call's body tags to conditions (aws:RequestTag/*,

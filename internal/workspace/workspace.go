@@ -44,6 +44,7 @@ type Store interface {
 	UpdateWorkspaceAlias(ctx context.Context, id, alias string, at time.Time) error
 	SetWorkspaceStatus(ctx context.Context, id, status string, at time.Time, from ...string) error
 	SetWorkspaceRetention(ctx context.Context, id string, days int, at time.Time) error
+	FinishWorkspaceConfiguration(ctx context.Context, id string, version int64, status, reason string) error
 	DeleteWorkspace(ctx context.Context, id, arn, childARNPrefix string) error
 	Tags(ctx context.Context, arn string) (map[string]string, error)
 	SetTags(ctx context.Context, arn string, tags map[string]string) error
@@ -85,7 +86,10 @@ type Options struct {
 	// once a second per id) instead of being answered 404 until the next
 	// resync.
 	Shared bool
-	Logger *slog.Logger
+	// LabelSets enforces the workspaces' label-set limits (nil: stored
+	// and described only).
+	LabelSets LabelSetLimiter
+	Logger    *slog.Logger
 }
 
 // Service is the workspace lifecycle.
@@ -102,6 +106,9 @@ type Service struct {
 	// lookups found ACTIVE until the reconciler activates it here (Shared).
 	looked  map[string]time.Time
 	fetched map[string]metastore.Workspace
+	// applied is the configuration version this node applied to each
+	// workspace's storage.
+	applied map[string]int64
 
 	kick  chan struct{}
 	ready chan struct{}
@@ -123,7 +130,7 @@ func New(opts Options, store TxStore, storage Storage) *Service {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Service{opts: opts, store: store, storage: storage, now: time.Now,
-		active: map[string]metastore.Workspace{}, looked: map[string]time.Time{}, fetched: map[string]metastore.Workspace{}, kick: make(chan struct{}, 1), ready: make(chan struct{})}
+		active: map[string]metastore.Workspace{}, looked: map[string]time.Time{}, fetched: map[string]metastore.Workspace{}, applied: map[string]int64{}, kick: make(chan struct{}, 1), ready: make(chan struct{})}
 }
 
 // AddListener registers a lifecycle listener; call before Run.
@@ -551,6 +558,7 @@ func (s *Service) reconcile(ctx context.Context, starting bool) error {
 				s.mu.Lock()
 				s.active[w.ID] = w
 				s.mu.Unlock()
+				s.applyConfiguration(ctx, w)
 				continue
 			}
 			if err := s.activate(ctx, w); err != nil {
@@ -587,6 +595,7 @@ func (s *Service) reconcile(ctx context.Context, starting bool) error {
 	for _, id := range gone {
 		s.mu.Lock()
 		delete(s.active, id)
+		delete(s.applied, id)
 		s.mu.Unlock()
 		for _, l := range s.listeners {
 			l.WorkspaceDeleted(ctx, id)
@@ -616,6 +625,7 @@ func (s *Service) activate(ctx context.Context, w metastore.Workspace) error {
 	s.active[w.ID] = w
 	delete(s.fetched, w.ID)
 	s.mu.Unlock()
+	s.applyConfiguration(ctx, w)
 	for _, l := range s.listeners {
 		l.WorkspaceActivated(ctx, w)
 	}
@@ -628,6 +638,7 @@ func (s *Service) finishDelete(ctx context.Context, w metastore.Workspace) {
 	s.mu.Lock()
 	delete(s.active, w.ID)
 	delete(s.fetched, w.ID)
+	delete(s.applied, w.ID)
 	s.mu.Unlock()
 	for _, l := range s.listeners {
 		l.WorkspaceDeleted(ctx, w.ID)

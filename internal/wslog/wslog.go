@@ -189,20 +189,27 @@ func (s *Service) Log(_ context.Context, ws, component, level, msg string, field
 	}
 }
 
-// Write records an event in the given log group, whatever the
-// workspace's own logging configuration (query logs name their own
-// destination). Like Log it never blocks.
-func (s *Service) Write(ws, logGroupARN, component, level, msg string, fields map[string]string) {
+// LogTo records an event for a workspace under a log group of its own
+// choosing (a managed scraper's logging configuration), whether or not the
+// workspace's logging is configured. It never blocks, like Log.
+func (s *Service) LogTo(_ context.Context, ws, group, component, level, msg string, fields map[string]string) {
 	f := "{}"
 	if len(fields) > 0 {
 		b, _ := json.Marshal(fields)
 		f = string(b)
 	}
 	select {
-	case s.events <- metastore.LogEvent{WorkspaceID: ws, LogGroupARN: logGroupARN, Time: s.now().UTC(), Component: component, Level: level, Message: msg, Fields: f}:
+	case s.events <- metastore.LogEvent{WorkspaceID: ws, LogGroupARN: group, Time: s.now().UTC(), Component: component, Level: level, Message: msg, Fields: f}:
 	default:
 		s.dropped()
 	}
+}
+
+// Write records an event in the given log group, whatever the
+// workspace's own logging configuration (query logs name their own
+// destination). Like Log it never blocks.
+func (s *Service) Write(ws, logGroupARN, component, level, msg string, fields map[string]string) {
+	s.LogTo(context.Background(), ws, logGroupARN, component, level, msg, fields)
 }
 
 // Query returns a workspace's stored events.

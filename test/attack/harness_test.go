@@ -74,7 +74,9 @@ type target struct {
 
 // startTarget runs kansoku with its defaults, except: the receiver
 // firewall opens 127.0.0.2 only (where the suite's own receivers listen),
-// the body read timeout is short, and evaluation intervals may be 1s.
+// the body read timeout is short, evaluation intervals may be 1s, and the
+// control plane is not throttled (the suite's setup calls come back to
+// back).
 func startTarget(t *testing.T) *target {
 	x := &target{t: t, dir: t.TempDir(), stopRSS: make(chan struct{})}
 	cfgFile := filepath.Join(x.dir, "kansoku.yml")
@@ -88,6 +90,8 @@ usage:
 alertmanager:
   receiver_firewall:
     allow_networks: [127.0.0.2/32]
+control_plane:
+  rate: 0
 `, filepath.Join(x.dir, "data")))
 	x.proc = testenv.StartProcess(t, testenv.ProcessOptions{Binary: kansokuBin, Args: []string{"server", "--config.file", cfgFile},
 		Env: []string{"AWS_EC2_METADATA_DISABLED=true"}, ReadyPath: "/-/ready"})

@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -117,7 +118,13 @@ func (s *server) start(extra ...string) {
 	// The first start listens on port 0 and the harness reads the port
 	// from the log; a restart takes the same port again (peers keep the
 	// URL).
-	args := append([]string{"server", "--data.dir", s.dataDir, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", s.port), "--log.level", "info", "--no-usage.self-metrics"}, extra...)
+	args := []string{"server", "--data.dir", s.dataDir, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", s.port), "--log.level", "info", "--no-usage.self-metrics"}
+	// Tests make control-plane calls back to back: no throttling unless a
+	// test of it sets the rate.
+	if !slices.ContainsFunc(extra, func(a string) bool { return strings.HasPrefix(a, "--control-plane.rate") }) {
+		args = append(args, "--control-plane.rate=0")
+	}
+	args = append(args, extra...)
 	s.stdout = &syncBuffer{}
 	s.proc = testenv.StartProcess(t, testenv.ProcessOptions{Binary: kansokuBin, Args: args, Stdout: s.stdout, ReadyPath: "/-/ready"})
 	if _, port, err := net.SplitHostPort(s.proc.Addr); err == nil {

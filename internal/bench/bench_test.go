@@ -1,0 +1,90 @@
+package bench
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// A run whose data would span more than MaxSpan is refused: a Kansoku
+// workspace would refuse its oldest samples and the peers would not.
+func TestRoundsLimitedToMaxSpan(t *testing.T) {
+	o := RemoteWriteOptions{URL: "http://127.0.0.1:1", Rounds: 241, Step: 15 * time.Second}
+	o.defaults()
+	if err := o.Validate(); err == nil || !strings.Contains(err.Error(), "--backdate") {
+		t.Fatalf("241 rounds of 15 s: got %v, want a refusal", err)
+	}
+	o.Rounds = 240
+	if err := o.Validate(); err != nil {
+		t.Fatalf("240 rounds of 15 s (1 h): %v", err)
+	}
+}
+
+// Every target gets the same Base, and the measured samples start there
+// after the backdated history; the target's CPU time is read.
+func TestBaseBackdateAndCPU(t *testing.T) {
+	var mu sync.Mutex
+	requests := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests++
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	base := time.Now().Add(-10 * time.Minute).Truncate(time.Second)
+	res, err := RunRemoteWrite(context.Background(), RemoteWriteOptions{
+		URL: srv.URL, Series: 10, BatchSize: 10, Concurrency: 1, Rounds: 3, Step: 15 * time.Second,
+		Base: base, Backdate: time.Hour, BackdateStep: 10 * time.Minute, TargetPID: os.Getpid(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Base != base.UnixMilli() {
+		t.Errorf("base %d, want %d", res.Base, base.UnixMilli())
+	}
+	if res.Samples != 30 || res.Requests != 3 {
+		t.Errorf("measured %d samples in %d requests, want 30 in 3 (history not counted)", res.Samples, res.Requests)
+	}
+	if requests != 3+6 {
+		t.Errorf("server got %d requests, want 3 measured + 6 of history", requests)
+	}
+	if cpuSeconds(os.Getpid()) <= 0 {
+		t.Error("no CPU time read for this process")
+	}
+}
+
+// --compare queries the targets alternately: each run starts with another.
+func TestRunQueriesCompareAlternates(t *testing.T) {
+	var mu sync.Mutex
+	var order []string
+	handler := func(name string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			order = append(order, name)
+			mu.Unlock()
+			_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"vector","result":[]}}`))
+		})
+	}
+	a, b := httptest.NewServer(handler("a")), httptest.NewServer(handler("b"))
+	defer a.Close()
+	defer b.Close()
+	q := []Query{{Name: "up", Expr: "up"}}
+	res, err := RunQueriesCompare(context.Background(), []QueryOptions{
+		{BaseURL: a.URL, Label: "a", Runs: 4, Queries: q}, {BaseURL: b.URL, Label: "b"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(order, ""); got != "abbaabba" {
+		t.Errorf("order %s, want abbaabba", got)
+	}
+	if len(res) != 2 || res[1].Label != "b" || res[1].Queries[0].P50 <= 0 {
+		t.Errorf("results %+v", res)
+	}
+}

@@ -1,0 +1,292 @@
+package query
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql"
+
+	"github.com/kansoku/kansoku/internal/limits"
+	"github.com/kansoku/kansoku/internal/tenant"
+	"github.com/kansoku/kansoku/internal/tenantdb"
+)
+
+const (
+	wsA = "ws-aaaaaaaa-2222-4333-8444-555555555555"
+	wsB = "ws-bbbbbbbb-2222-4333-8444-555555555555"
+)
+
+// cacheFixture: two workspaces with three days of data, every 5 minutes,
+// different in each workspace; late samples are accepted (an
+// out-of-order window), as they would be within the head.
+type cacheFixture struct {
+	mgr   *tenantdb.Manager
+	cache *ResultsCache
+	start time.Time // first sample
+	end   time.Time // last sample
+}
+
+func newCacheFixture(t *testing.T, maxBytes int64, lim *limits.Limits) (*cacheFixture, *API, *API) {
+	t.Helper()
+	f := &cacheFixture{}
+	f.cache = NewResultsCache(ResultsCacheConfig{MaxSizeBytes: maxBytes, MaxFreshness: model.Duration(10 * time.Minute)}, prometheus.NewRegistry())
+	f.mgr = tenantdb.New(tenantdb.Options{Dir: t.TempDir(), OutOfOrderTimeWindow: 30 * 24 * time.Hour, OnCommit: f.cache.Invalidate})
+	t.Cleanup(func() { _ = f.mgr.CloseAll() })
+	f.end = time.Now().Add(-time.Hour).Truncate(5 * time.Minute)
+	f.start = f.end.Add(-3 * 24 * time.Hour)
+	for i, ws := range []string{wsA, wsB} {
+		if err := f.mgr.Open(ws, 365*24*time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		// Everything stays in the head (2-hour chunks): chunk counts
+		// do not depend on when compaction runs.
+		db, _ := f.mgr.DB(ws)
+		db.DisableCompactions()
+		app, _ := f.mgr.Appender(context.Background(), ws)
+		for s := 0; s < 6; s++ {
+			l := labels.FromStrings("__name__", "http_requests_total", "job", fmt.Sprintf("job-%d", s%3), "instance", fmt.Sprint(s))
+			for ts, n := f.start, 0; !ts.After(f.end); ts, n = ts.Add(5*time.Minute), n+1 {
+				if _, err := app.Append(0, l, ts.UnixMilli(), float64(n*(s+1)*(i*10+1))); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if err := app.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o := limits.NewOverrides(limits.Defaults())
+	if lim != nil {
+		o = limits.NewOverrides(*lim)
+	}
+	plain := New(Options{Limits: o}, f.mgr, nil)
+	cached := New(Options{Limits: o, ResultsCache: f.cache}, f.mgr, nil)
+	return f, plain, cached
+}
+
+func rangeQuery(t *testing.T, api *API, ws, qs string, start, end time.Time, step time.Duration) (string, error) {
+	t.Helper()
+	ctx := tenant.WithWorkspace(context.Background(), ws)
+	q, err := api.Engine().NewRangeQuery(ctx, api.Queryable(), nil, qs, start, end, step)
+	if err != nil {
+		return "", err
+	}
+	defer q.Close()
+	res := q.Exec(ctx)
+	if res.Err != nil {
+		return "", res.Err
+	}
+	return res.Value.String(), nil
+}
+
+var cacheQueries = []string{
+	`sum(rate(http_requests_total[15m]))`,
+	`sum by (job) (increase(http_requests_total[1h]))`,
+	`max_over_time(http_requests_total[30m])`,
+	`http_requests_total`,
+	`topk(2, http_requests_total)`,
+	`count(http_requests_total > 100)`,
+	`vector(1)`,
+}
+
+// Split by day and cached, range queries answer exactly what the engine
+// answers over the whole range, on a miss and on a hit, for ranges and
+// steps that do and do not line up with days.
+func TestResultsCacheSameAnswers(t *testing.T) {
+	f, plain, cached := newCacheFixture(t, 64<<20, nil)
+	ranges := []struct {
+		start, end time.Time
+		step       time.Duration
+	}{
+		{f.start, f.end, 5 * time.Minute},
+		{f.start.Add(7 * time.Minute), f.end.Add(-3 * time.Minute), 7 * time.Minute},
+		{f.start.Add(12 * time.Hour), f.end, time.Hour},
+		{f.end.Add(-2 * time.Hour), f.end.Add(-time.Hour), 30 * time.Second}, // one piece
+	}
+	for _, r := range ranges {
+		for _, qs := range cacheQueries {
+			want, err := rangeQuery(t, plain, wsA, qs, r.start, r.end, r.step)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, pass := range []string{"miss", "hit"} {
+				got, err := rangeQuery(t, cached, wsA, qs, r.start, r.end, r.step)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got != want {
+					t.Fatalf("%s over %s..%s step %s, %s: cached answer differs:\n%.600s\nwant\n%.600s", qs, r.start, r.end, r.step, pass, got, want)
+				}
+			}
+		}
+	}
+	if hits := testutil.ToFloat64(f.cache.hits); hits == 0 {
+		t.Fatal("no result was served from the cache")
+	}
+}
+
+// Workspace B never gets workspace A's cached results.
+func TestResultsCacheWorkspaceIsolation(t *testing.T) {
+	f, plain, cached := newCacheFixture(t, 64<<20, nil)
+	qs := `sum(http_requests_total)`
+	a1, err := rangeQuery(t, cached, wsA, qs, f.start, f.end, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b1, err := rangeQuery(t, cached, wsB, qs, f.start, f.end, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantB, _ := rangeQuery(t, plain, wsB, qs, f.start, f.end, time.Hour)
+	if b1 == a1 || b1 != wantB {
+		t.Fatalf("workspace B got another answer than its own data's (A's: %v)", b1 == a1)
+	}
+	// And after both are cached, each still gets its own.
+	a2, _ := rangeQuery(t, cached, wsA, qs, f.start, f.end, time.Hour)
+	b2, _ := rangeQuery(t, cached, wsB, qs, f.start, f.end, time.Hour)
+	if a2 != a1 || b2 != wantB {
+		t.Fatal("cached answers crossed workspaces")
+	}
+	// A write into A invalidates A's results only.
+	hitsBefore := testutil.ToFloat64(f.cache.hits)
+	app, _ := f.mgr.Appender(context.Background(), wsA)
+	if _, err := app.Append(0, labels.FromStrings("__name__", "http_requests_total", "job", "late"), f.start.Add(time.Hour).UnixMilli(), 1000); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if b3, _ := rangeQuery(t, cached, wsB, qs, f.start, f.end, time.Hour); b3 != wantB {
+		t.Fatal("B's answer changed after a write into A")
+	}
+	if testutil.ToFloat64(f.cache.hits) == hitsBefore {
+		t.Fatal("B's cached days were dropped by a write into A")
+	}
+}
+
+// A sample written late into a cached day is in the next answer.
+func TestResultsCacheLateSamplesInvalidate(t *testing.T) {
+	f, plain, cached := newCacheFixture(t, 64<<20, nil)
+	qs := `sum(http_requests_total)`
+	before, err := rangeQuery(t, cached, wsA, qs, f.start, f.end, 10*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := rangeQuery(t, cached, wsA, qs, f.start, f.end, 10*time.Minute); again != before {
+		t.Fatal("second answer differs")
+	}
+	// Late: a new series and an out-of-order sample of an existing one,
+	// both in the first (cached) day.
+	late := f.start.Add(5 * time.Hour)
+	app, _ := f.mgr.Appender(context.Background(), wsA)
+	if _, err := app.Append(0, labels.FromStrings("__name__", "http_requests_total", "job", "late", "instance", "x"), late.UnixMilli(), 1e6); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.Append(0, labels.FromStrings("__name__", "http_requests_total", "job", "job-0", "instance", "0"), late.Add(time.Minute).UnixMilli(), 5e6); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	after, err := rangeQuery(t, cached, wsA, qs, f.start, f.end, 10*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := rangeQuery(t, plain, wsA, qs, f.start, f.end, 10*time.Minute)
+	if after != want {
+		t.Fatal("the answer after a late sample is not the engine's")
+	}
+	if after == before {
+		t.Fatal("the late samples are not in the answer: the cached day was not invalidated")
+	}
+	if testutil.ToFloat64(f.cache.invalidations) == 0 {
+		t.Fatal("no invalidation counted")
+	}
+}
+
+// The cache never holds more than its bound, evicting the least recently
+// used results.
+func TestResultsCacheBoundedMemory(t *testing.T) {
+	const max = 64 << 10
+	f, plain, cached := newCacheFixture(t, max, nil)
+	for i := 0; i < 40; i++ {
+		qs := fmt.Sprintf(`http_requests_total * %d`, i+1)
+		got, err := rangeQuery(t, cached, wsA, qs, f.start, f.end, 5*time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if size := f.cache.Size(); size > max {
+			t.Fatalf("cache holds %d bytes, bound %d", size, max)
+		}
+		if want, _ := rangeQuery(t, plain, wsA, qs, f.start, f.end, 5*time.Minute); got != want {
+			t.Fatal("answer differs under eviction")
+		}
+	}
+	if testutil.ToFloat64(f.cache.evictions) == 0 {
+		t.Fatal("nothing was evicted: the test did not fill the cache")
+	}
+	if f.cache.Size() == 0 {
+		t.Fatal("nothing is cached")
+	}
+}
+
+// Split queries keep every query limit: the length of the whole query
+// (each day is under it), chunks and bytes counted over all days, series
+// per day, samples of the whole result.
+func TestResultsCacheKeepsQueryLimits(t *testing.T) {
+	cases := []struct {
+		name string
+		set  func(*limits.Limits)
+		qs   string
+		want string
+	}{
+		{"query length", func(l *limits.Limits) { l.MaxQueryLength = model.Duration(48 * time.Hour) }, `sum(http_requests_total)`, "the query time range exceeds the limit"},
+		// 6 series, a chunk per 2 hours: about 78 chunks a day, 216 in all.
+		{"chunks over all days", func(l *limits.Limits) { l.MaxChunksPerQuery = 100 }, `sum(http_requests_total)`, "max number of chunks limit"},
+		{"bytes over all days", func(l *limits.Limits) { l.MaxBytesPerQuery = 20000 }, `sum(http_requests_total)`, "aggregated data size limit"},
+		{"series", func(l *limits.Limits) { l.MaxSeriesPerQuery = 5 }, `sum(http_requests_total)`, "max number of series limit"},
+		{"samples of the result", func(l *limits.Limits) { l.MaxSamplesPerQuery = 3000 }, `http_requests_total`, "query processing would load too many samples"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			l := limits.Defaults()
+			tc.set(&l)
+			f, _, cached := newCacheFixture(t, 64<<20, &l)
+			for pass := 0; pass < 2; pass++ { // and not from the cache either
+				_, err := rangeQuery(t, cached, wsA, tc.qs, f.start, f.end, 5*time.Minute)
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("pass %d: got %v, want %q", pass, err, tc.want)
+				}
+			}
+			// Each day alone is within the limits (series are per day).
+			if tc.name != "series" {
+				day := f.end.UTC().Truncate(24 * time.Hour)
+				if _, err := rangeQuery(t, cached, wsA, tc.qs, day.Add(-24*time.Hour), day.Add(-time.Minute), 5*time.Minute); err != nil {
+					t.Fatalf("one day: %v", err)
+				}
+			}
+		})
+	}
+}
+
+func TestSplitByDay(t *testing.T) {
+	day := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	got := splitByDay(day.Add(22*time.Hour), day.Add(50*time.Hour), 7*time.Hour)
+	// Steps at 22h, 29h, 36h, 43h, 50h: day 1 {22h}, day 2 {29h..43h}, day 3 {50h}.
+	want := []piece{{day.Add(22 * time.Hour), day.Add(22 * time.Hour)}, {day.Add(29 * time.Hour), day.Add(43 * time.Hour)}, {day.Add(50 * time.Hour), day.Add(50 * time.Hour)}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	if p := splitByDay(day, day.Add(-time.Second+24*time.Hour), time.Minute); len(p) != 1 {
+		t.Fatalf("one day: %v", p)
+	}
+}
+
+var _ promql.Query = (*splitQuery)(nil)
