@@ -25,6 +25,7 @@ type route = httpapi.Route
 //	AMConfig      amconfig      /workspaces/{workspaceId}/alertmanager/definition
 //	Logging       wslog         /workspaces/{workspaceId}/logging, /admin/v1/workspaces/{workspaceId}/logs
 //	QueryLogging  querylog      /workspaces/{workspaceId}/logging/query
+//	Anomaly       anomaly       /workspaces/{workspaceId}/anomalydetectors[/{anomalyDetectorId}]
 //	Tags          tagging       /tags/{resourceArn}
 //	Ingest        ingest        /workspaces/{workspaceId}/api/v1/remote_write
 //	Query         query         /workspaces/{workspaceId}/api/v1/... (Prometheus HTTP API)
@@ -46,6 +47,7 @@ type Routes struct {
 	AMConfig     []httpapi.Route
 	Logging      []httpapi.Route
 	QueryLogging []httpapi.Route
+	Anomaly      []httpapi.Route
 	Tags         []httpapi.Route
 	Ingest       []httpapi.Route
 	Query        []httpapi.Route
@@ -68,6 +70,7 @@ func (c Routes) all() []route {
 		c.AMConfig,
 		c.Logging,
 		c.QueryLogging,
+		c.Anomaly,
 		c.Tags,
 		c.Ingest,
 		c.Query,

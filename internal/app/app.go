@@ -32,6 +32,7 @@ import (
 	"github.com/kansoku/kansoku/internal/alertmanager"
 	"github.com/kansoku/kansoku/internal/alertmanager/snsnotify"
 	"github.com/kansoku/kansoku/internal/amconfig"
+	"github.com/kansoku/kansoku/internal/anomaly"
 	"github.com/kansoku/kansoku/internal/api"
 	"github.com/kansoku/kansoku/internal/audit"
 	"github.com/kansoku/kansoku/internal/auth"
@@ -108,6 +109,8 @@ type App struct {
 	dashboards    *console.Dashboards
 	logging       *wslog.Service
 	queryLog      *querylog.Service
+	anomaly       *anomaly.Service
+	anomalyEval   *anomaly.Evaluator
 	audit         *audit.Recorder
 	usage         *usage.Tracker
 	scrapers      *scraper.Service
@@ -312,6 +315,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 	})
 	a.ruleGroups.OnChange(func(_ context.Context, ws string) { a.ruler.Sync(ws) })
 	a.amConfig.OnChange(func(_ context.Context, ws string) { a.alertmanager.Sync(ws) })
+	a.anomaly = anomaly.New(a.meta, a.workspaces, anomaly.DefaultLimits(), a.account.Region, a.account.ID, logger.With("component", "anomalydetectors"))
+	a.anomalyEval = anomaly.NewEvaluator(anomaly.EvaluatorOptions{Service: a.anomaly, Engine: a.query.Engine(), Queryable: a.query.Queryable(),
+		Push: a.distributor.Push, Logs: a.logging, Logger: logger.With("component", "anomalydetectors")})
 	a.audit = audit.NewRecorder(a.meta, a.registry, logger.With("component", "audit"))
 	a.usage = usage.New(usage.Options{Workspaces: a.workspaces, Storage: a.samples, Series: a.seriesLimits, Ingest: ingestMetrics,
 		SelfMetrics: cfg.Usage.SelfMetrics, Logger: logger.With("component", "usage"),
@@ -319,6 +325,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 	a.usage.AddExtra(a.ruler.Usage)
 	a.usage.AddExtra(a.alertmanager.Usage)
 	a.usage.AddExtra(a.queryLog.Usage)
+	a.usage.AddExtra(a.anomalyEval.Models)
 	a.registry.MustRegister(a.usage)
 
 	a.sessions = console.NewSessions(a.meta, a.iam, console.Options{Logger: logger.With("component", "console")})
@@ -342,7 +349,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		AMConfig:     a.amConfig.Routes(),
 		Logging:      a.logging.Routes(),
 		QueryLogging: a.queryLog.Routes(),
-		Tags:         tagging.Routes(arns, a.meta, a.workspaces, a.ruleGroups, a.scrapers),
+		Tags:         tagging.Routes(arns, a.meta, a.workspaces, a.ruleGroups, a.scrapers, a.anomaly),
+		Anomaly:      a.anomaly.Routes(),
 		Ingest:       a.distributor.Routes(ingest.NewInflight(cfg.Ingest.MaxInflightBytes, a.registry)),
 		Query:        a.toOwner(a.query.Routes(), "ListRules", "ListAlerts"),
 		Alertmanager: a.toOwner(a.alertmanager.Routes()),
@@ -676,6 +684,8 @@ func (a *App) loops() []loop {
 		loop{"scrapers", a.scrapers.Run},
 		loop{"amconfig", a.amConfig.Run},
 		loop{"querylog", a.queryLog.Run},
+		loop{"anomalydetectors", a.anomaly.Run},
+		loop{"anomaly-evaluator", a.afterStorage(func(ctx context.Context) error { return a.anomalyEval.Run(ctx, a.ownedWorkspaces) })},
 		loop{"limits", func(ctx context.Context) error { return a.limitsService.Run(ctx, a.sharedRefresh(30*time.Second)) }},
 		loop{"usage", a.usage.Run},
 		loop{"ha-cleanup", a.haCleanup},
@@ -762,6 +772,10 @@ func (f forgetOnDelete) WorkspaceDeleted(ctx context.Context, ws string) {
 	f.a.query.Gate().Forget(ws)
 	f.a.resultsCache.Forget(ws)
 	f.a.queryLog.Forget(ws)
+	f.a.anomalyEval.Sync()
+	if err := f.a.meta.DeleteTagsByPrefix(ctx, f.a.anomaly.ARN(ws, "")); err != nil {
+		f.a.logger.Warn("delete the tags of a deleted workspace's anomaly detectors", "workspace", ws, "err", err)
+	}
 	f.a.seriesLimits.Forget(ws)
 	f.a.limits.Set(ws, nil)
 }

@@ -61,12 +61,14 @@ func (a *App) addClusterGroups() {
 		Acquired: func(ws string, _ int64) {
 			a.ruler.Sync(ws)
 			a.alertmanager.Sync(ws)
+			a.anomalyEval.Sync()
 		},
 		// Stopping them saves the Alertmanager's state and stops
 		// evaluating before the lease can pass to another node.
 		Lost: func(ws string) {
 			a.ruler.Remove(ws)
 			a.alertmanager.Remove(ws)
+			a.anomalyEval.Sync()
 		},
 	})
 	a.coord.AddGroup(&cluster.Group{

@@ -77,6 +77,7 @@ func RunContract(t *testing.T, open opener) {
 	t.Run("alertmanager definitions", func(t *testing.T) { contractAlertmanagerDefinitions(t, open) })
 	t.Run("logging and the workspace log", func(t *testing.T) { contractLogging(t, open) })
 	t.Run("query logging", func(t *testing.T) { contractQueryLogging(t, open) })
+	t.Run("anomaly detectors", func(t *testing.T) { contractAnomalyDetectors(t, open) })
 	t.Run("policies", func(t *testing.T) { contractPolicies(t, open) })
 	t.Run("console", func(t *testing.T) { contractConsole(t, open) })
 	t.Run("audit", func(t *testing.T) { contractAudit(t, open) })

@@ -567,6 +567,28 @@ var migrations = []migration{
 		modified_at BIGINT NOT NULL
 	)`},
 	},
+
+	// 12: anomaly detectors (AMP's CreateAnomalyDetector): missing_data,
+	// configuration and labels are the JSON of the request's shapes. Their
+	// tags are rows of tags (keyed by the detector's ARN).
+	{
+		{sql: `CREATE TABLE anomaly_detectors (
+		workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+		id TEXT NOT NULL,
+		alias TEXT NOT NULL,
+		arn TEXT NOT NULL,
+		interval_seconds INTEGER NOT NULL,
+		missing_data TEXT NOT NULL,
+		configuration TEXT NOT NULL,
+		labels TEXT NOT NULL,
+		status TEXT NOT NULL,
+		status_reason TEXT,
+		client_token TEXT,
+		created_at BIGINT NOT NULL,
+		modified_at BIGINT NOT NULL,
+		PRIMARY KEY (workspace_id, id)
+	)`},
+	},
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serializes

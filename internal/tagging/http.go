@@ -32,11 +32,18 @@ type Scrapers interface {
 	Exists(ctx context.Context, id string) error
 }
 
+// Detectors says whether an anomaly detector exists (an error when it
+// does not).
+type Detectors interface {
+	Exists(ctx context.Context, ws, id string) error
+}
+
 // Routes are AMP's tagging API: TagResource, UntagResource and
-// ListTagsForResource on workspaces, rule-groups namespaces and scrapers,
-// each authorized on the canonical ARN of the tagged resource.
-func Routes(arns httpapi.ARNs, store Store, ws Workspaces, ns Namespaces, sc Scrapers) []httpapi.Route {
-	h := handlers{arns: arns, store: store, workspaces: ws, namespaces: ns, scrapers: sc}
+// ListTagsForResource on workspaces, rule-groups namespaces, scrapers and
+// anomaly detectors, each authorized on the canonical ARN of the tagged
+// resource.
+func Routes(arns httpapi.ARNs, store Store, ws Workspaces, ns Namespaces, sc Scrapers, ds Detectors) []httpapi.Route {
+	h := handlers{arns: arns, store: store, workspaces: ws, namespaces: ns, scrapers: sc, detectors: ds}
 	tagged := func(rt httpapi.Route) httpapi.Route {
 		rt.Resources = func(r *http.Request) ([]string, error) {
 			a, err := h.taggedARN(r)
@@ -65,6 +72,7 @@ type handlers struct {
 	workspaces Workspaces
 	namespaces Namespaces
 	scrapers   Scrapers
+	detectors  Detectors
 }
 
 // taggedARN is the canonical form of the request's {resourceArn}, which
@@ -89,6 +97,8 @@ func (h handlers) taggable(ctx context.Context, a ARN) error {
 		return h.workspaces.Exists(ctx, a.WorkspaceID)
 	case KindScraper:
 		return h.scrapers.Exists(ctx, a.Name)
+	case KindAnomalyDetector:
+		return h.detectors.Exists(ctx, a.WorkspaceID, a.Name)
 	}
 	return h.namespaces.Exists(ctx, a.WorkspaceID, a.Name)
 }

@@ -75,6 +75,7 @@ const (
 	KindWorkspace           = "workspace"
 	KindRuleGroupsNamespace = "rulegroupsnamespace"
 	KindScraper             = "scraper"
+	KindAnomalyDetector     = "anomalydetector"
 )
 
 // ARN is a parsed aps resource ARN.
@@ -89,7 +90,7 @@ func (a ARN) String() string {
 		return "arn:aws:aps:" + a.Region + ":" + a.Account + ":scraper/" + a.Name
 	}
 	s := "arn:aws:aps:" + a.Region + ":" + a.Account + ":" + a.Kind + "/" + a.WorkspaceID
-	if a.Kind == KindRuleGroupsNamespace {
+	if a.Kind == KindRuleGroupsNamespace || a.Kind == KindAnomalyDetector {
 		s += "/" + a.Name
 	}
 	return s
@@ -98,6 +99,7 @@ func (a ARN) String() string {
 // ParseARN parses arn:aws:aps:<region>:<account>:workspace/<id> and
 // arn:aws:aps:<region>:<account>:rulegroupsnamespace/<id>/<name> and
 // arn:aws:aps:<region>:<account>:scraper/<scraper-id>.
+// arn:aws:aps:<region>:<account>:anomalydetector/<id>/ad-<id>.
 func ParseARN(arn string) (ARN, error) {
 	parts := strings.SplitN(arn, ":", 6)
 	// The partition is exactly "aws": a look-alike (aws-cn, awsx) is
@@ -125,8 +127,14 @@ func ParseARN(arn string) (ARN, error) {
 			return ARN{}, apierr.InvalidField("resourceArn", "a scraper ARN ends in scraper/<scraper-id>")
 		}
 		a.Kind, a.Name = kind, rest
+	case KindAnomalyDetector:
+		ws, id, ok := strings.Cut(rest, "/")
+		if !ok || ws == "" || !strings.HasPrefix(id, "ad-") || strings.Contains(id, "/") {
+			return ARN{}, apierr.InvalidField("resourceArn", "an anomaly detector ARN ends in anomalydetector/<workspace-id>/ad-<id>")
+		}
+		a.Kind, a.WorkspaceID, a.Name = kind, ws, id
 	default:
-		return ARN{}, apierr.InvalidField("resourceArn", "resources of type %q cannot be tagged; tag workspaces, rule groups namespaces and scrapers", truncate(kind))
+		return ARN{}, apierr.InvalidField("resourceArn", "resources of type %q cannot be tagged; tag workspaces, rule groups namespaces, scrapers and anomaly detectors", truncate(kind))
 	}
 	return a, nil
 }

@@ -60,9 +60,15 @@ func TestParseARN(t *testing.T) {
 	if err != nil || a.Kind != KindScraper || a.Name != "s-1234" || a.String() != "arn:aws:aps:us-east-1:123456789012:scraper/s-1234" {
 		t.Fatalf("%+v %v", a, err)
 	}
+	// Anomaly detectors too (CreateAnomalyDetector's tags, TagResource).
+	a, err = ParseARN("arn:aws:aps:us-east-1:123456789012:anomalydetector/ws-1/ad-1")
+	if err != nil || a.Kind != KindAnomalyDetector || a.WorkspaceID != "ws-1" || a.Name != "ad-1" || a.String() != "arn:aws:aps:us-east-1:123456789012:anomalydetector/ws-1/ad-1" {
+		t.Fatalf("%+v %v", a, err)
+	}
 	for _, bad := range []string{"", "ws-1", "arn:aws:s3:::bucket", "arn:aws:aps:us-east-1:1:workspace/", "arn:aws:aps:us-east-1:1:workspace/a/b",
 		"arn:aws:aps:us-east-1:1:rulegroupsnamespace/ws-1", "arn:aws:aps:us-east-1:1:scraper/", "arn:aws:aps:us-east-1:1:scraper/s-1/x",
-		"arn:aws:aps:us-east-1:1:anomalydetector/ws-1/ad-1"} {
+		"arn:aws:aps:us-east-1:1:anomalydetector/ws-1", "arn:aws:aps:us-east-1:1:anomalydetector/ws-1/x-1", "arn:aws:aps:us-east-1:1:anomalydetector/ws-1/ad-1/x",
+		"arn:aws:aps:us-east-1:1:collector/x"} {
 		if _, err := ParseARN(bad); err == nil {
 			t.Errorf("accepted %q", bad)
 		}
