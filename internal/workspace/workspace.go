@@ -609,15 +609,26 @@ func (s *Service) activate(ctx context.Context, w metastore.Workspace) error {
 		return err
 	}
 	if w.Status != metastore.WorkspaceActive {
+		// The data plane accepts the workspace before DescribeWorkspace
+		// can answer ACTIVE: a client that saw ACTIVE never gets a 404
+		// from remote_write or a query.
+		pending := w
+		pending.Status = metastore.WorkspaceActive
+		s.mu.Lock()
+		s.active[w.ID] = pending
+		s.mu.Unlock()
 		if err := s.store.SetWorkspaceStatus(ctx, w.ID, metastore.WorkspaceActive, s.now().UTC(), metastore.WorkspaceCreating); err != nil {
 			// Another node may have activated it first (shared metadata).
 			cur, gerr := s.store.GetWorkspace(ctx, w.ID)
 			if gerr != nil || cur.Status != metastore.WorkspaceActive {
+				s.mu.Lock()
+				delete(s.active, w.ID)
+				s.mu.Unlock()
 				return fmt.Errorf("mark %s ACTIVE: %w", w.ID, err)
 			}
 			w = cur
 		} else {
-			w.Status = metastore.WorkspaceActive
+			w = pending
 			s.opts.Logger.Info("workspace active", "workspace", w.ID)
 		}
 	}
