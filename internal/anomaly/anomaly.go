@@ -281,17 +281,6 @@ func (s *Service) notFound(ws, id string) error {
 	return apierr.NotFound(ResourceType, id, "Anomaly detector %s not found in workspace %s", id, ws)
 }
 
-func (s *Service) activeWorkspace(ctx context.Context, ws string) error {
-	w, err := s.workspaces.Get(ctx, ws)
-	if err != nil {
-		return err
-	}
-	if w.Status != metastore.WorkspaceActive {
-		return apierr.Conflict(workspace.ResourceType, ws, "Workspace %s is %s", ws, w.Status)
-	}
-	return nil
-}
-
 func encode(sp Spec) (missing, config, labels string) {
 	m, _ := json.Marshal(sp.MissingDataAction)
 	c, _ := json.Marshal(sp.Configuration)
@@ -333,7 +322,7 @@ func (s *Service) Create(ctx context.Context, ws, alias string, sp Spec, tags ma
 	if err := tagging.Validate(tags, nil); err != nil {
 		return Detector{}, err
 	}
-	if err := s.activeWorkspace(ctx, ws); err != nil {
+	if err := workspace.RequireActive(ctx, s.workspaces, ws); err != nil {
 		return Detector{}, err
 	}
 	missing, config, labels := encode(sp)
@@ -354,7 +343,7 @@ func (s *Service) Create(ctx context.Context, ws, alias string, sp Spec, tags ma
 
 // create stores a new, validated detector within the workspace's quota.
 func (s *Service) create(ctx context.Context, ws, id, alias string, sp Spec, tags map[string]string, clientToken string) (Detector, error) {
-	if err := s.activeWorkspace(ctx, ws); err != nil {
+	if err := workspace.RequireActive(ctx, s.workspaces, ws); err != nil {
 		return Detector{}, err
 	}
 	missing, config, labels := encode(sp)

@@ -160,17 +160,6 @@ func decode(l metastore.QueryLoggingConfiguration) Configuration {
 	return c
 }
 
-func (s *Service) activeWorkspace(ctx context.Context, ws string) error {
-	w, err := s.workspaces.Get(ctx, ws)
-	if err != nil {
-		return err
-	}
-	if w.Status != metastore.WorkspaceActive {
-		return apierr.Conflict(workspace.ResourceType, ws, "Workspace %s is %s", ws, w.Status)
-	}
-	return nil
-}
-
 // Create configures a workspace's query logging.
 func (s *Service) Create(ctx context.Context, ws string, ds []Destination, clientToken string) (Configuration, error) {
 	if err := workspace.ValidateClientToken(clientToken); err != nil {
@@ -179,7 +168,7 @@ func (s *Service) Create(ctx context.Context, ws string, ds []Destination, clien
 	if err := validate(ds); err != nil {
 		return Configuration{}, err
 	}
-	if err := s.activeWorkspace(ctx, ws); err != nil {
+	if err := workspace.RequireActive(ctx, s.workspaces, ws); err != nil {
 		return Configuration{}, err
 	}
 	b, _ := json.Marshal(ds)

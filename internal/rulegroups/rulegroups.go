@@ -103,17 +103,6 @@ func ValidateName(name string) error {
 	return nil
 }
 
-func (s *Service) activeWorkspace(ctx context.Context, ws string) error {
-	w, err := s.workspaces.Get(ctx, ws)
-	if err != nil {
-		return err
-	}
-	if w.Status != metastore.WorkspaceActive {
-		return apierr.Conflict(workspace.ResourceType, ws, "Workspace %s is %s", ws, w.Status)
-	}
-	return nil
-}
-
 func (s *Service) checkSize(data []byte, lim *limits.Limits) error {
 	if len(data) == 0 {
 		return apierr.InvalidField("data", "the rule file is empty")
@@ -180,7 +169,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Namespace, error)
 	if err := tagging.Validate(in.Tags, nil); err != nil {
 		return Namespace{}, err
 	}
-	if err := s.activeWorkspace(ctx, in.WorkspaceID); err != nil {
+	if err := workspace.RequireActive(ctx, s.workspaces, in.WorkspaceID); err != nil {
 		return Namespace{}, err
 	}
 	if err := s.checkSize(in.Data, s.limits.For(in.WorkspaceID)); err != nil {
@@ -239,7 +228,7 @@ func (s *Service) Put(ctx context.Context, ws, name string, data []byte, clientT
 	if err := workspace.ValidateClientToken(clientToken); err != nil {
 		return Namespace{}, err
 	}
-	if err := s.activeWorkspace(ctx, ws); err != nil {
+	if err := workspace.RequireActive(ctx, s.workspaces, ws); err != nil {
 		return Namespace{}, err
 	}
 	if err := s.checkSize(data, s.limits.For(ws)); err != nil {

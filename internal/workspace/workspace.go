@@ -664,3 +664,23 @@ func (s *Service) finishDelete(ctx context.Context, w metastore.Workspace) {
 	}
 	s.opts.Logger.Info("workspace deleted", "workspace", w.ID)
 }
+
+// Getter reads a workspace (Service, or a consumer's narrower interface).
+type Getter interface {
+	Get(ctx context.Context, id string) (metastore.Workspace, error)
+}
+
+// RequireActive returns nil when workspace id exists and is ACTIVE,
+// ResourceNotFoundException when it does not exist, and
+// ConflictException naming its status otherwise: the check before
+// creating anything inside a workspace.
+func RequireActive(ctx context.Context, g Getter, id string) error {
+	w, err := g.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if w.Status != metastore.WorkspaceActive {
+		return apierr.Conflict(ResourceType, id, "Workspace %s is %s", id, w.Status)
+	}
+	return nil
+}
