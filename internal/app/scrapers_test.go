@@ -306,7 +306,7 @@ func nodeExporter(t *testing.T) string {
 	t.Helper()
 	bin := "/usr/bin/prometheus-node-exporter"
 	if _, err := os.Stat(bin); err != nil {
-		t.Skip("prometheus-node-exporter is not installed (scripts/install-test-deps.sh)")
+		t.Fatalf("prometheus-node-exporter is not installed: scripts/install-test-deps.sh installs it (%v)", err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
