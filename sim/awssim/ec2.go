@@ -215,9 +215,31 @@ type ec2Instance struct {
 	} `xml:"monitoring"`
 	PrivateIPAddress string   `xml:"privateIpAddress,omitempty"`
 	IPAddress        string   `xml:"ipAddress,omitempty"`
+	SubnetID         string   `xml:"subnetId,omitempty"`
+	VPCID            string   `xml:"vpcId,omitempty"`
 	Architecture     string   `xml:"architecture"`
 	RootDeviceType   string   `xml:"rootDeviceType"`
 	TagSet           []ec2Tag `xml:"tagSet>item,omitempty"`
+	// NetworkInterfaceSet is the instance's network interfaces
+	// (InstanceNetworkInterface): an instance in a VPC has its primary
+	// interface, device index 0, in its subnet.
+	NetworkInterfaceSet []ec2InstanceENI `xml:"networkInterfaceSet>item,omitempty"`
+}
+
+type ec2InstanceENI struct {
+	NetworkInterfaceID string `xml:"networkInterfaceId"`
+	SubnetID           string `xml:"subnetId"`
+	VPCID              string `xml:"vpcId,omitempty"`
+	OwnerID            string `xml:"ownerId"`
+	Status             string `xml:"status"`
+	PrivateIPAddress   string `xml:"privateIpAddress,omitempty"`
+	PrivateDNSName     string `xml:"privateDnsName,omitempty"`
+	Attachment         struct {
+		AttachmentID        string `xml:"attachmentId"`
+		DeviceIndex         int    `xml:"deviceIndex"`
+		Status              string `xml:"status"`
+		DeleteOnTermination bool   `xml:"deleteOnTermination"`
+	} `xml:"attachment"`
 }
 
 type ec2Tag struct {
@@ -335,7 +357,7 @@ func (sv *ec2Service) describeInstances(params url.Values, req *request) (any, *
 		out.ReservationSet = append(out.ReservationSet, ec2Reservation{
 			ReservationID: ec2ReservationID(in.ID),
 			OwnerID:       req.principal.AccountID,
-			InstancesSet:  []ec2Instance{ec2InstanceItem(in, req.region)},
+			InstancesSet:  []ec2Instance{ec2InstanceItem(in, req.region, req.principal.AccountID)},
 		})
 	}
 	return out, nil
@@ -349,7 +371,7 @@ func ec2ReservationID(instanceID string) string {
 	return fmt.Sprintf("r-%017x", h.Sum64())[:19]
 }
 
-func ec2InstanceItem(in Instance, region string) ec2Instance {
+func ec2InstanceItem(in Instance, region, owner string) ec2Instance {
 	var it ec2Instance
 	it.InstanceID = in.ID
 	it.ImageID = in.ImageID
@@ -383,6 +405,16 @@ func ec2InstanceItem(in Instance, region string) ec2Instance {
 	}
 	if state == "stopped" || state == "terminated" {
 		it.Reason = "User initiated"
+	}
+	// A terminated instance has left its subnet and lost its interfaces.
+	if in.SubnetID != "" && state != "terminated" {
+		it.SubnetID, it.VPCID = in.SubnetID, in.VPCID
+		eni := ec2InstanceENI{NetworkInterfaceID: "eni-" + digestHex(17, "eni", in.ID), SubnetID: in.SubnetID, VPCID: in.VPCID,
+			OwnerID: owner, Status: "in-use", PrivateIPAddress: in.PrivateIP, PrivateDNSName: it.PrivateDNSName}
+		eni.Attachment.AttachmentID = "eni-attach-" + digestHex(17, "eni-attach", in.ID)
+		eni.Attachment.Status = "attached"
+		eni.Attachment.DeleteOnTermination = true
+		it.NetworkInterfaceSet = []ec2InstanceENI{eni}
 	}
 	keys := make([]string, 0, len(in.Tags))
 	for k := range in.Tags {
@@ -424,7 +456,7 @@ type ec2Filter struct {
 // (tag:<key> in addition).
 var ec2FilterNames = map[string]bool{
 	"instance-state-name": true, "instance-id": true, "tag-key": true, "tag-value": true,
-	"instance-type": true, "availability-zone": true,
+	"instance-type": true, "availability-zone": true, "subnet-id": true, "vpc-id": true, "private-ip-address": true,
 }
 
 // ec2Filters parses Filter.N.Name / Filter.N.Value.M.
@@ -484,6 +516,12 @@ func ec2Matches(in Instance, filters []ec2Filter) bool {
 			cands = []string{in.Type}
 		case f.name == "availability-zone":
 			cands = []string{in.AvailabilityZone}
+		case f.name == "subnet-id":
+			cands = ec2Placed(in, in.SubnetID)
+		case f.name == "vpc-id":
+			cands = ec2Placed(in, in.VPCID)
+		case f.name == "private-ip-address":
+			cands = ec2Placed(in, in.PrivateIP)
 		case f.name == "tag-key":
 			for k := range in.Tags {
 				cands = append(cands, k)
@@ -502,6 +540,15 @@ func ec2Matches(in Instance, filters []ec2Filter) bool {
 		}
 	}
 	return true
+}
+
+// ec2Placed is a network attribute as a filter sees it: none for a
+// terminated instance (it has left its subnet) or an unset one.
+func ec2Placed(in Instance, v string) []string {
+	if v == "" || in.state() == "terminated" {
+		return nil
+	}
+	return []string{v}
 }
 
 func anyGlob(patterns, values []string) bool {

@@ -242,3 +242,71 @@ func TestGlobMatch(t *testing.T) {
 		}
 	}
 }
+
+// TestDescribeInstancesSubnets: an instance placed in a VPC subnet reports
+// subnetId, vpcId and its primary network interface (device index 0) in
+// that subnet, as the EC2 API reference's Instance and
+// InstanceNetworkInterface describe them; the subnet-id, vpc-id and
+// private-ip-address filters select by them; a terminated instance has
+// left its subnet.
+func TestDescribeInstancesSubnets(t *testing.T) {
+	sim, ts := newDemoSim(t)
+	ctx := context.Background()
+	if err := sim.Update(func(sc *Scenario) {
+		r := sc.Accounts[0].Regions[demoRegion]
+		r.Instances = []Instance{
+			{ID: "i-00000000000000a01", PrivateIP: "10.1.0.5", SubnetID: "subnet-0aaa", VPCID: "vpc-01"},
+			{ID: "i-00000000000000a02", PrivateIP: "10.1.0.6", SubnetID: "subnet-0aaa", VPCID: "vpc-01", State: "terminated"},
+			{ID: "i-00000000000000b01", PrivateIP: "10.2.0.5", SubnetID: "subnet-0bbb", VPCID: "vpc-02"},
+			{ID: "i-00000000000000c01", PrivateIP: "10.3.0.5"},
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c := ec2.NewFromConfig(demoConfig(ts, demoRegion, demoRoleCreds(t, ts, demoRegion, "KansokuIntegration", demoExternalID)))
+	out, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{"i-00000000000000a01", "i-00000000000000a02", "i-00000000000000c01"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]ec2types.Instance{}
+	for _, r := range out.Reservations {
+		for _, in := range r.Instances {
+			byID[aws.ToString(in.InstanceId)] = in
+		}
+	}
+	a := byID["i-00000000000000a01"]
+	if aws.ToString(a.SubnetId) != "subnet-0aaa" || aws.ToString(a.VpcId) != "vpc-01" || len(a.NetworkInterfaces) != 1 {
+		t.Fatalf("placed instance: subnet %v vpc %v interfaces %d", aws.ToString(a.SubnetId), aws.ToString(a.VpcId), len(a.NetworkInterfaces))
+	}
+	eni := a.NetworkInterfaces[0]
+	if aws.ToString(eni.SubnetId) != "subnet-0aaa" || aws.ToString(eni.VpcId) != "vpc-01" || aws.ToString(eni.PrivateIpAddress) != "10.1.0.5" ||
+		!strings.HasPrefix(aws.ToString(eni.NetworkInterfaceId), "eni-") || eni.Attachment == nil || aws.ToInt32(eni.Attachment.DeviceIndex) != 0 ||
+		aws.ToString(eni.OwnerId) != demoAccount || eni.Status != ec2types.NetworkInterfaceStatusInUse {
+		t.Fatalf("primary interface %+v", eni)
+	}
+	if term := byID["i-00000000000000a02"]; term.SubnetId != nil || len(term.NetworkInterfaces) != 0 {
+		t.Fatalf("a terminated instance keeps its subnet: %+v", term)
+	}
+	if none := byID["i-00000000000000c01"]; none.SubnetId != nil || none.VpcId != nil || len(none.NetworkInterfaces) != 0 {
+		t.Fatalf("an instance without placement reports one: %+v", none)
+	}
+	for name, tc := range map[string]struct {
+		f    []ec2types.Filter
+		want []string
+	}{
+		"subnet":          {[]ec2types.Filter{ec2Filter1("subnet-id", "subnet-0aaa")}, []string{"i-00000000000000a01"}},
+		"subnets":         {[]ec2types.Filter{ec2Filter1("subnet-id", "subnet-0aaa", "subnet-0bbb")}, []string{"i-00000000000000a01", "i-00000000000000b01"}},
+		"subnet wildcard": {[]ec2types.Filter{ec2Filter1("subnet-id", "*")}, []string{"i-00000000000000a01", "i-00000000000000b01"}},
+		"vpc":             {[]ec2types.Filter{ec2Filter1("vpc-id", "vpc-02")}, []string{"i-00000000000000b01"}},
+		"private ip":      {[]ec2types.Filter{ec2Filter1("private-ip-address", "10.3.0.5")}, []string{"i-00000000000000c01"}},
+		"subnet and ip":   {[]ec2types.Filter{ec2Filter1("subnet-id", "subnet-0aaa"), ec2Filter1("private-ip-address", "10.2.0.5")}, nil},
+	} {
+		out, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: tc.f})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got := ec2IDs(out); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: %v, want %v", name, got, tc.want)
+		}
+	}
+}

@@ -101,15 +101,20 @@ type Tags map[string]string
 
 // Instance is an EC2 instance.
 type Instance struct {
-	ID               string    `yaml:"id"` // i-...
-	Type             string    `yaml:"type"`
-	State            string    `yaml:"state"` // pending, running, stopping, stopped, shutting-down, terminated
-	AvailabilityZone string    `yaml:"availability_zone"`
-	PrivateIP        string    `yaml:"private_ip"`
-	PublicIP         string    `yaml:"public_ip"`
-	ImageID          string    `yaml:"image_id"`
-	LaunchTime       time.Time `yaml:"launch_time"`
-	Tags             Tags      `yaml:"tags"`
+	ID               string `yaml:"id"` // i-...
+	Type             string `yaml:"type"`
+	State            string `yaml:"state"` // pending, running, stopping, stopped, shutting-down, terminated
+	AvailabilityZone string `yaml:"availability_zone"`
+	PrivateIP        string `yaml:"private_ip"`
+	PublicIP         string `yaml:"public_ip"`
+	// SubnetID and VPCID place the instance in a VPC subnet (EC2's
+	// subnetId and vpcId, and its primary network interface's); empty:
+	// no VPC placement is reported.
+	SubnetID   string    `yaml:"subnet_id"`
+	VPCID      string    `yaml:"vpc_id"`
+	ImageID    string    `yaml:"image_id"`
+	LaunchTime time.Time `yaml:"launch_time"`
+	Tags       Tags      `yaml:"tags"`
 }
 
 // ClassicELB is a Classic Load Balancer.
