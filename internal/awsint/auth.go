@@ -386,3 +386,55 @@ func enabledProducts(st Settings) []string {
 	}
 	return out
 }
+
+// ErrNoRoleIntegration: no integration of the workspace assumes the role.
+var ErrNoRoleIntegration = errors.New("no AWS integration of the workspace uses this role")
+
+// RoleIntegration returns the id of the integration of workspace ws that
+// assumes roleARN (authMode role), for a managed scraper's EC2 discovery.
+// Only the workspace's own integrations are looked at: a role another
+// workspace registered is ErrNoRoleIntegration. Of several integrations of
+// the workspace with the role, the first by id is used.
+func (s *Service) RoleIntegration(ctx context.Context, ws, roleARN string) (string, error) {
+	recs, err := s.o.Store.ListAWSIntegrations(ctx, ws)
+	if err != nil {
+		return "", fmt.Errorf("list the AWS integrations of workspace %s: %w", ws, err)
+	}
+	best := ""
+	for _, r := range recs {
+		if r.WorkspaceID == ws && r.AuthMode == AuthRole && r.RoleARN == roleARN && (best == "" || r.ID < best) {
+			best = r.ID
+		}
+	}
+	if best == "" {
+		return "", ErrNoRoleIntegration
+	}
+	return best, nil
+}
+
+// RoleConfig returns the SDK configuration of a role integration for
+// region ("": the integration's first region): its role assumed with
+// Kansoku's credentials and the integration's External ID, every call
+// counted as the integration's. Access-key integrations are refused (a
+// scraper uses a role, never a stored key).
+func (s *Service) RoleConfig(ctx context.Context, id, region string) (aws.Config, error) {
+	rec, err := s.get(ctx, id)
+	if err != nil {
+		return aws.Config{}, err
+	}
+	if rec.AuthMode != AuthRole {
+		return aws.Config{}, fmt.Errorf("integration %s uses access keys, not a role", id)
+	}
+	if region == "" {
+		i, err := fromRecord(rec)
+		if err != nil {
+			return aws.Config{}, err
+		}
+		region = i.Settings.Regions[0]
+	}
+	cfg, err := s.config(ctx, rec)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("integration %s: %w", id, err)
+	}
+	return regional(cfg, region), nil
+}

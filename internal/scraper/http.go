@@ -3,6 +3,7 @@ package scraper
 import (
 	"encoding/base64"
 	"net/http"
+	"sort"
 
 	"github.com/kansoku/kansoku/internal/apierr"
 	"github.com/kansoku/kansoku/internal/httpapi"
@@ -12,7 +13,8 @@ import (
 // scraper's ARN; CreateScraper on the scrapers of the account and on the
 // destination workspace, and the caller must also be allowed
 // aps:RemoteWrite on that workspace (a scraper writes there on the
-// caller's behalf). Listing and the default configuration are authorized
+// caller's behalf) and kansoku:PollAWSIntegration on each AWS integration
+// its EC2 discovery goes through (Create and UpdateScraper). Listing and the default configuration are authorized
 // on the account.
 func (s *Service) Routes() []httpapi.Route {
 	h := handlers{s}
@@ -38,6 +40,39 @@ func (s *Service) Routes() []httpapi.Route {
 }
 
 type handlers struct{ s *Service }
+
+// IntegrationAction is what a caller needs on an AWS integration for a
+// scraper's EC2 discovery to go through its role: the action that makes
+// Kansoku call AWS with the integration's credentials on demand
+// (kansoku:PollAWSIntegration), authorized like the integration's own
+// routes on its ARN and its workspace's.
+const IntegrationAction = "kansoku:PollAWSIntegration"
+
+// authorizeIntegrations requires IntegrationAction on every integration
+// the configuration's EC2 discovery uses (the roles resolved in the
+// destination workspace; an unknown role is the ValidationException).
+func (h handlers) authorizeIntegrations(r *http.Request, p *Parsed, ws string) error {
+	ids, err := h.s.RoleIntegrations(r.Context(), p, ws)
+	if err != nil {
+		return err
+	}
+	arns := h.s.ARNs()
+	for _, role := range sortedRoles(ids) {
+		if err := httpapi.Authorize(r, IntegrationAction, arns.Kansoku("awsintegration", ids[role]), arns.Workspace(ws)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sortedRoles(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
 
 type scrapeConfigJSON struct {
 	ConfigurationBlob *string `json:"configurationBlob"`
@@ -108,6 +143,13 @@ func (h handlers) create(w http.ResponseWriter, r *http.Request) {
 		// The scraper writes into the workspace: the caller must be
 		// allowed to.
 		err = httpapi.Authorize(r, "aps:RemoteWrite", in.Destination.arn())
+	}
+	if err == nil {
+		if wsID, derr := h.s.destination(in.Destination.arn()); derr == nil {
+			if p, verr := Validate(cfg); verr == nil {
+				err = h.authorizeIntegrations(r, p, wsID)
+			}
+		}
 	}
 	if err != nil {
 		httpapi.WriteError(w, r, httpapi.Control, err)
@@ -216,6 +258,26 @@ func (h handlers) update(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		up.Destination = &d
+	}
+	if cfg != nil || up.Destination != nil {
+		// The updated scraper's EC2 discovery goes through integrations
+		// the caller must be allowed to use.
+		if rec, err := h.s.Get(r.Context(), r.PathValue("scraperId")); err == nil {
+			if cfg != nil {
+				rec.Configuration = cfg
+			}
+			if up.Destination != nil {
+				rec.DestinationARN = *up.Destination
+			}
+			wsID, derr := h.s.destination(rec.DestinationARN)
+			p, verr := Validate(rec.Configuration)
+			if derr == nil && verr == nil {
+				if err := h.authorizeIntegrations(r, p, wsID); err != nil {
+					httpapi.WriteError(w, r, httpapi.Control, err)
+					return
+				}
+			}
+		}
 	}
 	sc, err := h.s.Update(r.Context(), r.PathValue("scraperId"), up)
 	if err != nil {

@@ -228,9 +228,21 @@ func (r *Runner) start(sc Scraper) (*instance, error) {
 		cancel()
 		return nil, err
 	}
+	var env *ec2Env
+	if len(p.EC2) > 0 {
+		if r.opts.Service.opts.Integrations == nil || sc.Source.VPC == nil {
+			cancel()
+			return nil, fmt.Errorf("ec2_sd_configs need AWS integrations and a vpcConfiguration source")
+		}
+		env = newEC2Env(r.opts.Service.opts.Integrations, sc.WorkspaceID, sc.Source.VPC.SubnetIDs, p.Static, logger.With("discovery", "ec2"),
+			func(level, msg string, fields map[string]string) { in.log(r, "SERVICE_DISCOVERY", level, msg, fields) })
+	}
 	sd := map[string]discovery.Configs{}
 	for _, c := range p.Config.ScrapeConfigs {
 		sd[c.JobName] = c.ServiceDiscoveryConfigs
+		if cs := p.EC2[c.JobName]; len(cs) > 0 {
+			sd[c.JobName] = ec2SDConfigs(env, c.JobName, c.ServiceDiscoveryConfigs, cs)
+		}
 	}
 	if err := dm.ApplyConfig(sd); err != nil {
 		cancel()

@@ -25,6 +25,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/kansoku/kansoku/internal/apierr"
+	"github.com/kansoku/kansoku/internal/awsint"
 	"github.com/kansoku/kansoku/internal/httpapi"
 	"github.com/kansoku/kansoku/internal/metastore"
 	"github.com/kansoku/kansoku/internal/reconcile"
@@ -69,6 +70,9 @@ type Options struct {
 	Logger            *slog.Logger
 	// Box, when set, seals the scrape configurations at rest.
 	Box Sealer
+	// Integrations are the AWS integrations EC2 discovery goes through;
+	// nil: ec2_sd_configs are refused.
+	Integrations Integrations
 	// ResyncInterval is how often statuses are reconciled without a kick
 	// (other nodes' changes).
 	ResyncInterval time.Duration
@@ -278,6 +282,48 @@ func (s *Service) validRole(rc *RoleConfiguration) error {
 	return nil
 }
 
+// RoleIntegrations resolves the role ARNs of a configuration's EC2
+// discovery to the AWS integrations of workspace ws that assume them (by
+// role ARN); a role no integration of the workspace uses is a
+// ValidationException: a scraper never goes through another workspace's
+// integration.
+func (s *Service) RoleIntegrations(ctx context.Context, p *Parsed, ws string) (map[string]string, error) {
+	roles := p.RoleARNs()
+	if len(roles) == 0 {
+		return nil, nil
+	}
+	if s.opts.Integrations == nil {
+		return nil, apierr.InvalidField("scrapeConfiguration", "ec2_sd_configs: this installation runs no AWS integrations")
+	}
+	out := map[string]string{}
+	for _, role := range roles {
+		id, err := s.opts.Integrations.RoleIntegration(ctx, ws, role)
+		if errors.Is(err, awsint.ErrNoRoleIntegration) {
+			return nil, apierr.InvalidField("scrapeConfiguration",
+				"ec2_sd_configs: role_arn %s is not the role of an AWS integration of workspace %s: EC2 discovery goes through a role integration of the destination workspace (register the account with kansoku aws, or name its role)", truncate(role), ws)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("resolve role %s: %w", role, err)
+		}
+		out[role] = id
+	}
+	return out, nil
+}
+
+// UpdatedRoleIntegrations is RoleIntegrations for a stored (or updated)
+// scraper: its configuration and destination.
+func (s *Service) UpdatedRoleIntegrations(ctx context.Context, rec metastore.Scraper) (map[string]string, error) {
+	p, err := Validate(rec.Configuration)
+	if err != nil {
+		return nil, err
+	}
+	ws, err := s.destination(rec.DestinationARN)
+	if err != nil {
+		return nil, err
+	}
+	return s.RoleIntegrations(ctx, p, ws)
+}
+
 // requestHash identifies a create request's parameters for its client
 // token.
 func requestHash(parts ...any) string {
@@ -310,10 +356,14 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Scraper, error) {
 	if err != nil {
 		return Scraper{}, err
 	}
-	if _, err := Validate(in.Configuration); err != nil {
+	parsed, err := Validate(in.Configuration)
+	if err != nil {
 		return Scraper{}, err
 	}
 	if _, err := s.workspaces.Get(ctx, wsID); err != nil {
+		return Scraper{}, err
+	}
+	if _, err := s.RoleIntegrations(ctx, parsed, wsID); err != nil {
 		return Scraper{}, err
 	}
 	src, _ := json.Marshal(in.Source)
@@ -542,6 +592,13 @@ func (s *Service) Update(ctx context.Context, id string, in UpdateInput) (Scrape
 			return Scraper{}, err
 		}
 		rec.DestinationARN = *in.Destination
+	}
+	if in.Configuration != nil || in.Destination != nil {
+		// EC2 discovery's roles must be integrations of the (new)
+		// destination.
+		if _, err := s.UpdatedRoleIntegrations(ctx, rec); err != nil {
+			return Scraper{}, err
+		}
 	}
 	if in.Role != nil {
 		if err := s.validRole(in.Role); err != nil {

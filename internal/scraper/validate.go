@@ -39,7 +39,7 @@ var (
 	globalKeys = []string{"scrape_interval", "scrape_timeout", "external_labels", "body_size_limit", "sample_limit",
 		"target_limit", "label_limit", "label_name_length_limit", "label_value_length_limit", "scrape_protocols", "evaluation_interval"}
 	scrapeKeys = []string{"job_name", "scrape_interval", "scrape_timeout", "metrics_path", "scheme", "params", "honor_labels",
-		"honor_timestamps", "track_timestamps_staleness", "static_configs", "relabel_configs", "metric_relabel_configs",
+		"honor_timestamps", "track_timestamps_staleness", "static_configs", "ec2_sd_configs", "relabel_configs", "metric_relabel_configs",
 		"body_size_limit", "sample_limit", "target_limit", "label_limit", "label_name_length_limit", "label_value_length_limit",
 		"scrape_protocols", "fallback_scrape_protocol", "enable_compression", "tls_config", "authorization"}
 	// authorization: an inline bearer credential only (Kansoku's own
@@ -54,6 +54,25 @@ type Parsed struct {
 	Config *promconfig.Config
 	// Static is the number of static targets.
 	Static int
+	// EC2 are the jobs' ec2_sd_configs, by job name: Kansoku runs its own
+	// EC2 discovery through an AWS integration's role (ec2sd.go), so they
+	// are not in Config.
+	EC2 map[string][]EC2SDConfig
+}
+
+// RoleARNs are the distinct role ARNs the configuration's EC2 discovery
+// names.
+func (p *Parsed) RoleARNs() []string {
+	var out []string
+	for _, cs := range p.EC2 {
+		for _, c := range cs {
+			if !slices.Contains(out, c.RoleARN) {
+				out = append(out, c.RoleARN)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Validate parses a scraper's configuration blob and applies AMP's rules;
@@ -105,17 +124,37 @@ func parse(blob []byte) (*Parsed, error) {
 	if len(jobs) == 0 {
 		return nil, fmt.Errorf("scrape_configs is empty: a scraper needs at least one job")
 	}
+	ec2 := map[string][]EC2SDConfig{}
+	nEC2 := 0
 	for i, j := range jobs {
 		jm, ok := j.(map[any]any)
 		if !ok {
 			return nil, fmt.Errorf("scrape_configs[%d] must be a mapping", i)
 		}
 		where := fmt.Sprintf("scrape_configs[%d]", i)
-		if n, ok := jm["job_name"].(string); ok {
-			where = fmt.Sprintf("job %q", n)
+		name, named := jm["job_name"].(string)
+		if named {
+			where = fmt.Sprintf("job %q", name)
 		}
 		if err := allowedKeysAny(where, jm, scrapeKeys); err != nil {
 			return nil, err
+		}
+		if raw, ok := jm["ec2_sd_configs"]; ok {
+			if !named {
+				return nil, fmt.Errorf("%s: job_name is required", where)
+			}
+			cs, err := parseEC2(where, raw)
+			if err != nil {
+				return nil, err
+			}
+			nEC2 += len(cs)
+			if nEC2 > MaxEC2SDConfigs {
+				return nil, fmt.Errorf("%s: more than %d ec2_sd_configs in the configuration", where, MaxEC2SDConfigs)
+			}
+			ec2[name] = cs
+			// Prometheus' loader does not know Kansoku's EC2 discovery:
+			// it reads the rest.
+			delete(jm, "ec2_sd_configs")
 		}
 		if a, ok := jm["authorization"].(map[any]any); ok {
 			if err := allowedKeysAny(where+": authorization", a, authKeys); err != nil {
@@ -132,7 +171,15 @@ func parse(blob []byte) (*Parsed, error) {
 		}
 	}
 
-	cfg, err := promconfig.Load(string(blob), slog.New(slog.DiscardHandler))
+	text := string(blob)
+	if len(ec2) > 0 {
+		b, err := yaml.Marshal(raw)
+		if err != nil {
+			return nil, fmt.Errorf("configurationBlob: %w", err)
+		}
+		text = string(b)
+	}
+	cfg, err := promconfig.Load(text, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, fmt.Errorf("invalid Prometheus configuration: %w", err)
 	}
@@ -144,7 +191,7 @@ func parse(blob []byte) (*Parsed, error) {
 		cfg.GlobalConfig.SampleLimit, cfg.GlobalConfig.TargetLimit); err != nil {
 		return nil, err
 	}
-	p := &Parsed{Config: cfg}
+	p := &Parsed{Config: cfg, EC2: ec2}
 	for _, sc := range scfgs {
 		where := fmt.Sprintf("job %q", sc.JobName)
 		// Unset limits get AMP's: a target cannot send more than the
@@ -249,7 +296,7 @@ func refuseKeys(where string, bad, allowed []string) error {
 		}
 	}
 	if strings.HasSuffix(bad[0], "_sd_configs") {
-		return fmt.Errorf("%s: %s is not supported by this installation's managed collectors (supported: static_configs)", where, bad[0])
+		return fmt.Errorf("%s: %s is not supported by this installation's managed collectors (supported: static_configs, ec2_sd_configs)", where, bad[0])
 	}
 	return fmt.Errorf("%s: %s not allowed in a managed collector's configuration (allowed: %s)", where, strings.Join(bad, ", "), strings.Join(allowed, ", "))
 }

@@ -3,6 +3,8 @@ package scraper
 import (
 	"strings"
 	"testing"
+
+	"github.com/kansoku/kansoku/internal/apierr"
 )
 
 func TestValidateAcceptsDefaultAndAMPStyle(t *testing.T) {
@@ -56,7 +58,7 @@ func TestValidateRefusals(t *testing.T) {
 		"scrape_config_files": {"scrape_config_files: ['/etc/*']\n" + job(""), "scrape_config_files not allowed"},
 		"file sd":             {"scrape_configs:\n  - job_name: j\n    file_sd_configs: [{files: [/etc/passwd]}]\n", "file_sd_configs is not supported"},
 		"kubernetes sd":       {"scrape_configs:\n  - job_name: j\n    kubernetes_sd_configs: [{role: pod}]\n", "kubernetes_sd_configs is not supported"},
-		"ec2 sd":              {"scrape_configs:\n  - job_name: j\n    ec2_sd_configs: [{region: us-east-1}]\n", "ec2_sd_configs is not supported"},
+		"consul sd":           {"scrape_configs:\n  - job_name: j\n    consul_sd_configs: [{server: '10.0.0.1:8500'}]\n", "consul_sd_configs is not supported"},
 		"credentials file":    {job("    authorization: {credentials_file: /etc/shadow}\n"), "authorization: credentials_file not allowed"},
 		"tls key file":        {job("    tls_config: {key_file: /etc/ssl/private/k}\n"), "tls_config: key_file not allowed"},
 		"proxy":               {job("    proxy_url: http://10.0.0.2:3128\n"), "proxy_url not allowed"},
@@ -120,4 +122,99 @@ func FuzzValidate(f *testing.F) {
 			}
 		}
 	})
+}
+
+const ec2Role = "arn:aws:iam::123456789012:role/KansokuIntegration"
+
+func ec2Job(entry string) string {
+	return "scrape_configs:\n  - job_name: ec2\n    ec2_sd_configs:\n      - role_arn: " + ec2Role + "\n" + entry
+}
+
+// TestValidateEC2 accepts AMP-style EC2 discovery with Prometheus'
+// defaults (port 80, refresh 60s), keeps it out of Prometheus' own
+// configuration (Kansoku runs it) and names its roles.
+func TestValidateEC2(t *testing.T) {
+	p, err := Validate([]byte(`global:
+  scrape_interval: 30s
+scrape_configs:
+  - job_name: node
+    ec2_sd_configs:
+      - role_arn: ` + ec2Role + `
+        region: eu-west-1
+        port: 9100
+        refresh_interval: 2m
+        filters:
+          - name: tag:scrape
+            values: ['yes']
+          - name: subnet-id
+            values: [subnet-0abc]
+      - role_arn: arn:aws:iam::123456789012:role/Other
+    static_configs:
+      - targets: ['10.0.0.1:9100']
+    relabel_configs:
+      - source_labels: [__meta_ec2_instance_id]
+        target_label: instance_id
+  - job_name: plain
+    static_configs:
+      - targets: ['10.0.0.2:9100']
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := p.EC2["node"]
+	if len(cs) != 2 || len(p.EC2) != 1 {
+		t.Fatalf("ec2 configs %+v", p.EC2)
+	}
+	if c := cs[0]; c.Region != "eu-west-1" || c.Port != 9100 || c.RefreshInterval.String() != "2m" || len(c.Filters) != 2 ||
+		c.Filters[0].Name != "tag:scrape" || c.Filters[0].Values[0] != "yes" {
+		t.Fatalf("first entry %+v", c)
+	}
+	if c := cs[1]; c.Port != 80 || c.RefreshInterval.String() != "1m" || c.Region != "" {
+		t.Fatalf("defaults %+v", c)
+	}
+	if got := strings.Join(p.RoleARNs(), " "); got != "arn:aws:iam::123456789012:role/KansokuIntegration arn:aws:iam::123456789012:role/Other" {
+		t.Fatalf("roles %s", got)
+	}
+	// The rest of the job is Prometheus' as before.
+	if len(p.Config.ScrapeConfigs) != 2 || len(p.Config.ScrapeConfigs[0].RelabelConfigs) != 1 || p.Static != 2 {
+		t.Fatalf("prometheus configuration %+v static %d", p.Config.ScrapeConfigs, p.Static)
+	}
+}
+
+// TestValidateEC2Refusals: every key but region, role_arn, port, filters
+// and refresh_interval is refused by name (credentials, endpoint, the
+// HTTP client's keys), role_arn is required, and the values are bounded.
+func TestValidateEC2Refusals(t *testing.T) {
+	for _, key := range []string{"access_key: AKIAX", "secret_key: s", "profile: p", "endpoint: http://169.254.169.254", "external_id: x",
+		"proxy_url: http://10.0.0.1:3128", "tls_config: {insecure_skip_verify: true}", "basic_auth: {username: u}",
+		"authorization: {credentials: c}", "oauth2: {client_id: c}", "follow_redirects: true", "enable_http2: true",
+		"bearer_token: t", "no_proxy: x", "http_headers: {}"} {
+		name := key[:strings.IndexByte(key, ':')]
+		_, err := Validate([]byte(ec2Job("        " + key + "\n")))
+		want := `job "ec2": ec2_sd_configs[0]: ` + name + " not allowed in a managed collector's configuration"
+		ae, ok := apierr.As(err)
+		if !ok || ae.Type != "ValidationException" || !strings.Contains(ae.Message, want) {
+			t.Errorf("%s: want a ValidationException with %q, got %v", name, want, err)
+		}
+	}
+	for name, tc := range map[string]struct{ cfg, want string }{
+		"no role":       {"scrape_configs:\n  - job_name: ec2\n    ec2_sd_configs: [{region: us-east-1}]\n", "role_arn is required"},
+		"bad role":      {"scrape_configs:\n  - job_name: ec2\n    ec2_sd_configs: [{role_arn: 'arn:aws:iam::1:user/x'}]\n", "is not an IAM role ARN"},
+		"bad region":    {ec2Job("        region: ../../etc\n"), "is not an AWS region name"},
+		"port":          {ec2Job("        port: 70000\n"), "port 70000 is not a TCP port"},
+		"fast refresh":  {ec2Job("        refresh_interval: 10s\n"), "refresh_interval 10s is below the minimum of 30s"},
+		"empty filter":  {ec2Job("        filters: [{name: tag:a, values: []}]\n"), "values cannot be empty"},
+		"bad filter":    {ec2Job("        filters: [{name: '', values: [x]}]\n"), "is not an EC2 DescribeInstances filter name"},
+		"filter key":    {ec2Job("        filters: [{name: tag:a, values: [x], op: or}]\n"), "field op not found"},
+		"subnet glob":   {ec2Job("        filters: [{name: subnet-id, values: ['subnet-*']}]\n"), "is not a subnet id"},
+		"not a list":    {"scrape_configs:\n  - job_name: ec2\n    ec2_sd_configs: {role_arn: x}\n", "ec2_sd_configs must be a list"},
+		"wrong type":    {ec2Job("        port: nine\n"), "cannot unmarshal"},
+		"too many":      {"scrape_configs:\n  - job_name: ec2\n    ec2_sd_configs:\n" + strings.Repeat("      - role_arn: "+ec2Role+"\n", MaxEC2SDConfigs+1), "more than 10 ec2_sd_configs"},
+		"too many vals": {ec2Job("        filters: [{name: tag:a, values: [" + strings.Repeat("x,", 200) + "x]}]\n"), "at most 200 values"},
+	} {
+		_, err := Validate([]byte(tc.cfg))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: want an error containing %q, got %v", name, tc.want, err)
+		}
+	}
 }
