@@ -6,7 +6,9 @@
 // statuses (CREATING -> ACTIVE, UPDATING -> ACTIVE, DELETING -> gone) and
 // runs each ACTIVE scraper with Prometheus' own scrape and discovery
 // managers, writing into the destination workspace through the validated
-// ingest path (run.go).
+// ingest path (run.go), with Kansoku's own EC2 discovery for ec2_sd_configs
+// going through the role of an AWS integration of the destination
+// workspace (ec2sd.go).
 package scraper
 
 import (
@@ -152,7 +154,8 @@ type EKSConfiguration struct {
 }
 
 // VPCConfiguration is a source reached over the network: the targets the
-// configuration names (static_configs).
+// configuration names (static_configs) or EC2 discovery finds in the
+// subnets (ec2_sd_configs).
 type VPCConfiguration struct {
 	SecurityGroupIDs []string `json:"securityGroupIds"`
 	SubnetIDs        []string `json:"subnetIds"`
