@@ -185,6 +185,10 @@ type ec2Env struct {
 	logf   func(level, msg string, fields map[string]string)
 	logger *slog.Logger
 
+	// maxTargets, pageSize and maxPages bound a refresh (MaxTargets,
+	// ec2PageSize, maxEC2Pages).
+	maxTargets, pageSize, maxPages int
+
 	mu     sync.Mutex
 	counts map[*ec2Discoverer]int // targets of each discoverer's last good refresh
 }
@@ -194,7 +198,8 @@ func newEC2Env(integrations Integrations, ws string, subnets []string, static in
 	return &ec2Env{integrations: integrations, ws: ws, subnets: subnets, static: static, logger: logger, logf: logf,
 		// Not registered anywhere: the scraper's registry holds the
 		// discovery manager's own refresh metrics under these names.
-		refresh: discovery.NewRefreshMetrics(prometheus.NewRegistry()), counts: map[*ec2Discoverer]int{}}
+		refresh: discovery.NewRefreshMetrics(prometheus.NewRegistry()), counts: map[*ec2Discoverer]int{},
+		maxTargets: MaxTargets, pageSize: ec2PageSize, maxPages: maxEC2Pages}
 }
 
 // ec2SD is the discovery.Config the runner puts in place of an
@@ -299,7 +304,7 @@ func (d *ec2Discoverer) list(ctx context.Context) (*targetgroup.Group, error) {
 	// What the scraper's other EC2 discoverers found counts too: a
 	// scraper scrapes at most MaxTargets endpoints.
 	d.env.mu.Lock()
-	limit := MaxTargets - d.env.static
+	limit := d.env.maxTargets - d.env.static
 	for o, n := range d.env.counts {
 		if o != d {
 			limit -= n
@@ -308,10 +313,10 @@ func (d *ec2Discoverer) list(ctx context.Context) (*targetgroup.Group, error) {
 	d.env.mu.Unlock()
 
 	client := ec2.NewFromConfig(cfg)
-	in := &ec2.DescribeInstancesInput{Filters: filters, MaxResults: aws.Int32(ec2PageSize)}
+	in := &ec2.DescribeInstancesInput{Filters: filters, MaxResults: aws.Int32(int32(d.env.pageSize))}
 	for page := 0; ; page++ {
-		if page == maxEC2Pages {
-			return nil, fmt.Errorf("DescribeInstances returned more than %d pages: %w", maxEC2Pages, errEC2TooMany)
+		if page == d.env.maxPages {
+			return nil, fmt.Errorf("DescribeInstances returned more than %d pages of %d: %w", d.env.maxPages, d.env.pageSize, errEC2TooMany)
 		}
 		out, err := client.DescribeInstances(ctx, in)
 		if err != nil {
@@ -325,7 +330,7 @@ func (d *ec2Discoverer) list(ctx context.Context) (*targetgroup.Group, error) {
 				}
 				if len(tg.Targets) >= limit {
 					return nil, fmt.Errorf("the scraper's EC2 discovery found more than %d instances (a scraper scrapes at most %d endpoints; narrow the filters): %w",
-						limit, MaxTargets, errEC2TooMany)
+						limit, d.env.maxTargets, errEC2TooMany)
 				}
 				tg.Targets = append(tg.Targets, t)
 			}
