@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
@@ -248,6 +249,14 @@ scrape_configs:
 	withIntegration := s.User(t, "with-integration", createPolicy(t, s, "create-write-poll", string(narrow)))
 	if err := withIntegration.JSON(ctx, "POST", "/scrapers", nil, scraperBody(s, ws, ec2Cfg("j", roleARN), map[string]any{"source": source}), nil); err != nil {
 		t.Fatalf("create with kansoku:PollAWSIntegration on the integration: %v", err)
+	}
+	// UpdateScraper checks the integrations of the new configuration
+	// too.
+	updater := s.User(t, "updater", policy("update-write", "aps:UpdateScraper", "aps:RemoteWrite"))
+	err = updater.JSON(ctx, "PUT", "/scrapers/"+c.ScraperID, nil, map[string]any{"scrapeConfiguration": map[string]any{
+		"configurationBlob": base64.StdEncoding.EncodeToString([]byte(ec2Cfg("ec2-node-2", roleARN)))}}, nil)
+	if e := apiErr(t, err); e.Status != 403 || !strings.Contains(e.Message, "kansoku:PollAWSIntegration") {
+		t.Fatalf("update without kansoku:PollAWSIntegration: %v", e)
 	}
 	// The same user naming the other integration's role is refused.
 	err = withIntegration.JSON(ctx, "POST", "/scrapers", nil, scraperBody(s, ws, ec2Cfg("j", deniedRole), map[string]any{"source": source}), nil)
