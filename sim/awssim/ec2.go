@@ -100,6 +100,8 @@ func (sv *ec2Service) serve(w http.ResponseWriter, r *http.Request, req *request
 	switch action {
 	case "DescribeInstances":
 		result, aerr = sv.describeInstances(params, req)
+	case "DescribeAvailabilityZones":
+		result, aerr = sv.describeAvailabilityZones(params, req)
 	case "CreateInternetGateway":
 		aerr = sv.createInternetGateway(params, req)
 	default:

@@ -310,3 +310,49 @@ func TestDescribeInstancesSubnets(t *testing.T) {
 		}
 	}
 }
+
+// TestDescribeAvailabilityZones: the region's zones with EC2's fields
+// (zoneName, zoneId with the region's prefix, state, type), the names
+// mapped to ids one to one; ZoneName and the zone-name filter select;
+// an unknown zone name is InvalidParameterValue; the call needs
+// ec2:DescribeAvailabilityZones.
+func TestDescribeAvailabilityZones(t *testing.T) {
+	_, ts := newDemoSim(t)
+	ctx := context.Background()
+	c := ec2.NewFromConfig(demoConfig(ts, demoRegion, demoRoleCreds(t, ts, demoRegion, "KansokuIntegration", demoExternalID)))
+	out, err := c.DescribeAvailabilityZones(ctx, &ec2.DescribeAvailabilityZonesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{}
+	seen := map[string]bool{}
+	for _, z := range out.AvailabilityZones {
+		name, id := aws.ToString(z.ZoneName), aws.ToString(z.ZoneId)
+		if !strings.HasPrefix(name, demoRegion) || !strings.HasPrefix(id, "use1-az") || seen[id] || z.State != ec2types.AvailabilityZoneStateAvailable ||
+			aws.ToString(z.RegionName) != demoRegion || aws.ToString(z.ZoneType) != "availability-zone" || z.OptInStatus != ec2types.AvailabilityZoneOptInStatusOptInNotRequired {
+			t.Errorf("zone %+v", z)
+		}
+		ids[name], seen[id] = id, true
+	}
+	if len(ids) < 3 || ids["us-east-1a"] == "" || ids["us-east-1b"] == "" || ids["us-east-1c"] == "" {
+		t.Fatalf("zones %v", ids)
+	}
+	one, err := c.DescribeAvailabilityZones(ctx, &ec2.DescribeAvailabilityZonesInput{ZoneNames: []string{"us-east-1b"}})
+	if err != nil || len(one.AvailabilityZones) != 1 || aws.ToString(one.AvailabilityZones[0].ZoneId) != ids["us-east-1b"] {
+		t.Fatalf("by name: %+v %v", one, err)
+	}
+	f, err := c.DescribeAvailabilityZones(ctx, &ec2.DescribeAvailabilityZonesInput{Filters: []ec2types.Filter{ec2Filter1("zone-name", "us-east-1a", "us-east-1c")}})
+	if err != nil || len(f.AvailabilityZones) != 2 {
+		t.Fatalf("zone-name filter: %+v %v", f, err)
+	}
+	_, err = c.DescribeAvailabilityZones(ctx, &ec2.DescribeAvailabilityZonesInput{ZoneNames: []string{"us-east-1z"}})
+	apiErr(t, err, 400, "InvalidParameterValue")
+	_, err = c.DescribeAvailabilityZones(ctx, &ec2.DescribeAvailabilityZonesInput{Filters: []ec2types.Filter{ec2Filter1("flavour", "x")}})
+	apiErr(t, err, 400, "InvalidParameterValue")
+	if got := ec2RegionAbbrev("ap-northeast-1") + " " + ec2RegionAbbrev("eu-central-1") + " " + ec2RegionAbbrev("us-west-2"); got != "apne1 euc1 usw2" {
+		t.Errorf("zone id prefixes %s", got)
+	}
+	denied := ec2.NewFromConfig(demoConfig(ts, demoRegion, demoRoleCreds(t, ts, demoRegion, "KansokuMetricsOnly", "")))
+	_, err = denied.DescribeAvailabilityZones(ctx, nil)
+	apiErr(t, err, 403, "UnauthorizedOperation")
+}
