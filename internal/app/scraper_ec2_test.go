@@ -95,6 +95,14 @@ func TestScraperEC2Discovery(t *testing.T) {
 	if integ.RoleARN != roleARN {
 		t.Fatalf("integration %+v", integ)
 	}
+	// __meta_ec2_availability_zone_id needs ec2:DescribeAvailabilityZones
+	// beside the integration's permission policy.
+	if err := sim.Update(func(sc *awssim.Scenario) {
+		r := &sc.Accounts[0].Roles[0]
+		r.Policies = append(r.Policies, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:DescribeAvailabilityZones","Resource":"*"}]}`)
+	}); err != nil {
+		t.Fatal(err)
+	}
 	// An integration of the same workspace whose role does not trust its
 	// External ID.
 	var denied integrationResp
@@ -167,6 +175,9 @@ scrape_configs:
 				if u[k] != v {
 					t.Errorf("node exporter's up: %s = %q, want %q (%v)", k, u[k], v, u)
 				}
+			}
+			if !strings.HasPrefix(u["ec2_availability_zone_id"], "use1-az") {
+				t.Errorf("node exporter's up: no zone id: %v", u)
 			}
 		case ec2Internal:
 			if u["__value__"] != "0" || u["instance"] != "10.0.0.5:"+port {

@@ -195,6 +195,9 @@ type ec2Env struct {
 
 func newEC2Env(integrations Integrations, ws string, subnets []string, static int, logger *slog.Logger,
 	logf func(level, msg string, fields map[string]string)) *ec2Env {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	return &ec2Env{integrations: integrations, ws: ws, subnets: subnets, static: static, logger: logger, logf: logf,
 		// Not registered anywhere: the scraper's registry holds the
 		// discovery manager's own refresh metrics under these names.
@@ -235,6 +238,12 @@ type ec2Discoverer struct {
 	cfg EC2SDConfig
 	job string
 	env *ec2Env
+
+	// zoneIDs maps the zone names of zonesRegion to their ids
+	// (DescribeAvailabilityZones), read until it once succeeds, as
+	// Prometheus does. Refreshes of one discoverer do not overlap.
+	zoneIDs     map[string]string
+	zonesRegion string
 }
 
 // errEC2TooMany: discovery found more instances than a scraper scrapes.
@@ -313,6 +322,21 @@ func (d *ec2Discoverer) list(ctx context.Context) (*targetgroup.Group, error) {
 	d.env.mu.Unlock()
 
 	client := ec2.NewFromConfig(cfg)
+	if d.zoneIDs == nil || d.zonesRegion != region {
+		d.zoneIDs, d.zonesRegion = nil, region
+		// Without ec2:DescribeAvailabilityZones the zone id label stays
+		// empty, as in Prometheus.
+		if out, err := client.DescribeAvailabilityZones(ctx, &ec2.DescribeAvailabilityZonesInput{}); err == nil {
+			d.zoneIDs = map[string]string{}
+			for _, z := range out.AvailabilityZones {
+				if z.ZoneName != nil && z.ZoneId != nil {
+					d.zoneIDs[*z.ZoneName] = *z.ZoneId
+				}
+			}
+		} else {
+			d.env.logger.Debug("describe availability zones", "job", d.job, "err", err)
+		}
+	}
 	in := &ec2.DescribeInstancesInput{Filters: filters, MaxResults: aws.Int32(int32(d.env.pageSize))}
 	for page := 0; ; page++ {
 		if page == d.env.maxPages {
@@ -324,7 +348,7 @@ func (d *ec2Discoverer) list(ctx context.Context) (*targetgroup.Group, error) {
 		}
 		for _, r := range out.Reservations {
 			for i := range r.Instances {
-				t := ec2Target(&r.Instances[i], r.OwnerId, region, d.cfg.Port)
+				t := ec2Target(&r.Instances[i], r.OwnerId, region, d.cfg.Port, d.zoneIDs)
 				if t == nil {
 					continue
 				}
@@ -348,6 +372,7 @@ const (
 	ec2Meta              = model.MetaLabelPrefix + "ec2_"
 	ec2AMI               = ec2Meta + "ami"
 	ec2AZ                = ec2Meta + "availability_zone"
+	ec2AZID              = ec2Meta + "availability_zone_id"
 	ec2Arch              = ec2Meta + "architecture"
 	ec2IPv6Addresses     = ec2Meta + "ipv6_addresses"
 	ec2InstanceID        = ec2Meta + "instance_id"
@@ -373,8 +398,9 @@ const (
 // ec2Target is an instance as Prometheus' ec2 discovery makes it a
 // target: the address is the private IPv4 address and the port (the
 // instance's first IPv6 address when it has no private IPv4 one); an
-// instance with neither is skipped (nil).
-func ec2Target(in *ec2types.Instance, owner *string, region string, port int) model.LabelSet {
+// instance with neither is skipped (nil). zoneIDs maps zone names to zone
+// ids (__meta_ec2_availability_zone_id, empty when unknown).
+func ec2Target(in *ec2types.Instance, owner *string, region string, port int, zoneIDs map[string]string) model.LabelSet {
 	defaultIPv6, primaryIPv6, ipv6 := ec2IPv6(in)
 	if in.PrivateIpAddress == nil && defaultIPv6 == "" {
 		return nil
@@ -411,8 +437,9 @@ func ec2Target(in *ec2types.Instance, owner *string, region string, port int) mo
 		ls[ec2IPv6Addresses] = model.LabelValue(ec2Sep + strings.Join(ipv6, ec2Sep) + ec2Sep)
 	}
 	set(ec2AMI, in.ImageId)
-	if in.Placement != nil {
-		set(ec2AZ, in.Placement.AvailabilityZone)
+	if in.Placement != nil && in.Placement.AvailabilityZone != nil {
+		ls[ec2AZ] = model.LabelValue(*in.Placement.AvailabilityZone)
+		ls[ec2AZID] = model.LabelValue(zoneIDs[*in.Placement.AvailabilityZone])
 	}
 	if in.State != nil {
 		ls[ec2InstanceState] = model.LabelValue(in.State.Name)

@@ -146,6 +146,20 @@ func TestEC2DiscoveryBounds(t *testing.T) {
 	if !strings.Contains(f.lastLog(), "ec2 discovery found instances") || !strings.Contains(f.lastLog(), "targets:12") {
 		t.Fatalf("log %q", f.lastLog())
 	}
+	// The role may not call DescribeAvailabilityZones: the zone id is
+	// empty, as in Prometheus; allowed, it is the zone's.
+	if first[ec2AZ] != "us-east-1a" || first[ec2AZID] != "" {
+		t.Fatalf("zone labels without ec2:DescribeAvailabilityZones: %v", first)
+	}
+	if err := f.sim.Update(func(sc *awssim.Scenario) {
+		r := &sc.Accounts[0].Roles[0]
+		r.Policies = append(r.Policies, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:DescribeAvailabilityZones","Resource":"*"}]}`)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if tgs, err = d.refresh(ctx); err != nil || !strings.HasPrefix(string(tgs[0].Targets[0][ec2AZID]), "use1-az") {
+		t.Fatalf("zone id with ec2:DescribeAvailabilityZones: %v %v", tgs, err)
+	}
 
 	// The configuration's subnet-id filter names another subnet than the
 	// scraper's: nothing (it cannot widen discovery).
