@@ -14,8 +14,8 @@ import (
 // destination workspace, and the caller must also be allowed
 // aps:RemoteWrite on that workspace (a scraper writes there on the
 // caller's behalf) and kansoku:PollAWSIntegration on each AWS integration
-// its EC2 discovery goes through (Create and UpdateScraper). Listing and the default configuration are authorized
-// on the account.
+// its EC2 discovery goes through (Create and UpdateScraper). Listing and
+// the default configuration are authorized on the account.
 func (s *Service) Routes() []httpapi.Route {
 	h := handlers{s}
 	one := func(rt httpapi.Route) httpapi.Route {

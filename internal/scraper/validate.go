@@ -126,6 +126,7 @@ func parse(blob []byte) (*Parsed, error) {
 	}
 	ec2 := map[string][]EC2SDConfig{}
 	nEC2 := 0
+	stripped := false
 	for i, j := range jobs {
 		jm, ok := j.(map[any]any)
 		if !ok {
@@ -139,7 +140,10 @@ func parse(blob []byte) (*Parsed, error) {
 		if err := allowedKeysAny(where, jm, scrapeKeys); err != nil {
 			return nil, err
 		}
-		if raw, ok := jm["ec2_sd_configs"]; ok {
+		if raw, ok := jm["ec2_sd_configs"]; ok && raw == nil {
+			delete(jm, "ec2_sd_configs") // an empty key, as Prometheus reads it
+			stripped = true
+		} else if ok {
 			if !named {
 				return nil, fmt.Errorf("%s: job_name is required", where)
 			}
@@ -155,6 +159,7 @@ func parse(blob []byte) (*Parsed, error) {
 			// Prometheus' loader does not know Kansoku's EC2 discovery:
 			// it reads the rest.
 			delete(jm, "ec2_sd_configs")
+			stripped = true
 		}
 		if a, ok := jm["authorization"].(map[any]any); ok {
 			if err := allowedKeysAny(where+": authorization", a, authKeys); err != nil {
@@ -172,7 +177,7 @@ func parse(blob []byte) (*Parsed, error) {
 	}
 
 	text := string(blob)
-	if len(ec2) > 0 {
+	if stripped {
 		b, err := yaml.Marshal(raw)
 		if err != nil {
 			return nil, fmt.Errorf("configurationBlob: %w", err)

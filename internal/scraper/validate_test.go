@@ -3,6 +3,7 @@ package scraper
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kansoku/kansoku/internal/apierr"
 )
@@ -107,6 +108,7 @@ func FuzzValidate(f *testing.F) {
 	f.Add([]byte("scrape_configs:\n  - job_name: j\n    static_configs: [{targets: ['10.0.0.1:1']}]\n"))
 	f.Add([]byte("global: {scrape_interval: 5s}\n"))
 	f.Add([]byte("a: &a [*a, *a]\n"))
+	f.Add([]byte(ec2Job("        port: 9100\n        filters: [{name: tag:a, values: [b]}]\n")))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := Validate(b)
 		if err != nil {
@@ -119,6 +121,14 @@ func FuzzValidate(f *testing.F) {
 			}
 			if sc.BodySizeLimit > MaxBodySize || sc.SampleLimit > MaxSamplesPerScrap || sc.TargetLimit > MaxTargets {
 				t.Fatalf("limits above AMP's accepted: %+v", sc)
+			}
+		}
+		// EC2 discovery goes through a role, bounded.
+		for _, cs := range p.EC2 {
+			for _, c := range cs {
+				if !roleRE.MatchString(c.RoleARN) || c.Port < 1 || c.Port > 65535 || time.Duration(c.RefreshInterval) < MinEC2RefreshInterval || len(c.Filters) > maxEC2Filters {
+					t.Fatalf("EC2 discovery accepted: %+v", c)
+				}
 			}
 		}
 	})
@@ -174,6 +184,10 @@ scrape_configs:
 	}
 	if got := strings.Join(p.RoleARNs(), " "); got != "arn:aws:iam::123456789012:role/KansokuIntegration arn:aws:iam::123456789012:role/Other" {
 		t.Fatalf("roles %s", got)
+	}
+	// An empty ec2_sd_configs is none, as Prometheus reads it.
+	if p, err := Validate([]byte("scrape_configs:\n  - job_name: e\n    ec2_sd_configs:\n")); err != nil || len(p.EC2) != 0 {
+		t.Fatalf("empty ec2_sd_configs: %v %v", p, err)
 	}
 	// The rest of the job is Prometheus' as before.
 	if len(p.Config.ScrapeConfigs) != 2 || len(p.Config.ScrapeConfigs[0].RelabelConfigs) != 1 || p.Static != 2 {
