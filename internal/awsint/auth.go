@@ -387,7 +387,8 @@ func enabledProducts(st Settings) []string {
 	return out
 }
 
-// ErrNoRoleIntegration: no integration of the workspace assumes the role.
+// ErrNoRoleIntegration is returned when no integration of the workspace
+// assumes the role.
 var ErrNoRoleIntegration = errors.New("no AWS integration of the workspace uses this role")
 
 // RoleIntegration returns the id of the integration of workspace ws that
