@@ -417,7 +417,8 @@ func (s *Service) RoleIntegration(ctx context.Context, ws, roleARN string) (stri
 // region ("": the integration's first region): its role assumed with
 // Kansoku's credentials and the integration's External ID, every call
 // counted as the integration's. Access-key integrations are refused (a
-// scraper uses a role, never a stored key).
+// scraper uses a role, never a stored key), and so are OVER_PRIVILEGED
+// ones, as their polls are.
 func (s *Service) RoleConfig(ctx context.Context, id, region string) (aws.Config, error) {
 	rec, err := s.get(ctx, id)
 	if err != nil {
@@ -425,6 +426,11 @@ func (s *Service) RoleConfig(ctx context.Context, id, region string) (aws.Config
 	}
 	if rec.AuthMode != AuthRole {
 		return aws.Config{}, fmt.Errorf("integration %s uses access keys, not a role", id)
+	}
+	if rec.Status == StatusOverPrivileged {
+		// As for polls: nothing is done with credentials that can change
+		// the account.
+		return aws.Config{}, fmt.Errorf("integration %s is %s: %s", id, StatusOverPrivileged, overPrivilegedReason)
 	}
 	if region == "" {
 		i, err := fromRecord(rec)

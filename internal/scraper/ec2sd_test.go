@@ -124,8 +124,8 @@ func targetIDs(ls []model.LabelSet) []string {
 // TestEC2DiscoveryBounds: discovery finds the scraper's subnets' instances
 // only (a subnet-id filter of the configuration narrows them, never
 // widens them), pages through DescribeInstances, and refuses, with the
-// error logged, more instances or pages than a scraper takes; a deleted
-// integration is an error too.
+// error logged, more instances or pages than a scraper takes; an
+// OVER_PRIVILEGED or deleted integration is an error too.
 func TestEC2DiscoveryBounds(t *testing.T) {
 	f := newSDFixture(t, 12)
 	ctx := context.Background()
@@ -200,6 +200,22 @@ func TestEC2DiscoveryBounds(t *testing.T) {
 	d.env.pageSize, d.env.maxPages = 5, 2
 	if _, err := d.refresh(ctx); !errors.Is(err, errEC2TooMany) || !strings.Contains(err.Error(), "more than 2 pages") {
 		t.Fatalf("over the page bound: %v", err)
+	}
+
+	// An integration whose role can change the account
+	// (OVER_PRIVILEGED): not used, as for its polls.
+	if err := f.sim.Update(func(sc *awssim.Scenario) {
+		r := &sc.Accounts[0].Roles[0]
+		r.Policies = append(r.Policies, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:CreateInternetGateway","Resource":"*"}]}`)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if i, err := f.aws.Validate(ctx, f.integ); err != nil || i.Status != awsint.StatusOverPrivileged {
+		t.Fatalf("validate: %+v %v", i, err)
+	}
+	d = f.discoverer([]string{"subnet-0aaa"}, EC2SDConfig{RoleARN: sdRole})
+	if _, err := d.refresh(ctx); err == nil || !strings.Contains(err.Error(), "OVER_PRIVILEGED") {
+		t.Fatalf("over-privileged integration: %v", err)
 	}
 
 	// The integration deleted: an error naming the role.
