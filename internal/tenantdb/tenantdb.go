@@ -191,6 +191,15 @@ func (a *hookedAppender) seen(t int64) {
 	}
 }
 
+// GetRef passes the head's series lookup through (ingest keeps the head's
+// own label set of a known series instead of building one).
+func (a *hookedAppender) GetRef(lset labels.Labels, hash uint64) (storage.SeriesRef, labels.Labels) {
+	if g, ok := a.Appender.(storage.GetRef); ok {
+		return g.GetRef(lset, hash)
+	}
+	return 0, labels.EmptyLabels()
+}
+
 func (a *hookedAppender) Append(ref storage.SeriesRef, l labels.Labels, t int64, v float64) (storage.SeriesRef, error) {
 	a.seen(t)
 	return a.Appender.Append(ref, l, t, v)
