@@ -101,6 +101,13 @@ func (m *Manager) Open(ws string, retention time.Duration) error {
 	o.RetentionDuration = retention.Milliseconds()
 	o.WALCompression = compression.Snappy
 	o.OutOfOrderTimeWindow = m.opts.OutOfOrderTimeWindow.Milliseconds()
+	// No isolation, as Cortex's (AMP's) and Mimir's ingesters: it keeps a
+	// ring of in-flight append IDs in every series (~50 B per series, a
+	// fifth of the TSDB's own heap per series besides labels, chunks and
+	// postings) so that a query never sees half of a commit; a remote_write
+	// sender cuts a scrape into batches anyway, so a commit is no unit a
+	// query could rely on.
+	o.IsolationDisabled = true
 	if m.opts.TSDB != nil {
 		m.opts.TSDB(o)
 	}
