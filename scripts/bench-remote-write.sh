@@ -18,6 +18,8 @@
 # PROFILE=dir writes a CPU profile of each Kansoku ingest run there.
 # QUERIES=0 measures ingest and memory only (the 1M-series run).
 # HEAP=dir writes a heap profile of Kansoku after each ingest there.
+# KANSOKU_GOGC=n runs Kansoku alone with GOGC=n (what the Go runtime's
+# headroom over the live heap costs in memory and CPU); needs QUERIES=0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SERIES=${1:-100000}
@@ -47,7 +49,7 @@ wait_ready() { for _ in $(seq 1 300); do curl -fsS "$1" >/dev/null 2>&1 && retur
 start_all() { # start_all REP: the three servers, fresh data directories
   local d=$work/r$1
   mkdir -p "$d"
-  "$KB" server --data.dir "$d/kansoku-data" --web.listen-address 127.0.0.1:19401 --log.level warn >/dev/null 2>"$d/kansoku.log" &
+  GOGC=${KANSOKU_GOGC:-${GOGC:-100}} "$KB" server --data.dir "$d/kansoku-data" --web.listen-address 127.0.0.1:19401 --log.level warn >/dev/null 2>"$d/kansoku.log" &
   KPID=$!
   printf 'global: {}\n' >"$d/prometheus.yml"
   .cache/peers/prometheus --config.file="$d/prometheus.yml" --storage.tsdb.path="$d/prom-data" --web.listen-address=127.0.0.1:19402 \
@@ -95,6 +97,7 @@ for rep in $(seq 1 "$REPEAT"); do
   start_all "$rep"
   order=(kansoku prometheus vm)
   (( rep % 2 == 0 )) && order=(vm prometheus kansoku)
+  [ -n "${KANSOKU_GOGC:-}" ] && order=(kansoku)
   echo "== round $rep: ingest in the order ${order[*]}" >&2
   for t in "${order[@]}"; do ingest "$rep" "$t"; done
   d=$work/r$rep
@@ -102,7 +105,7 @@ for rep in $(seq 1 "$REPEAT"); do
     kill "$KPID" "$PPID_" "$VPID"; wait "$KPID" "$PPID_" "$VPID" 2>/dev/null || true
     echo
     echo "round $rep: remote_write, $SERIES active series x $ROUNDS samples each, ${STEP}s apart, $CONCURRENCY senders, $(nproc) cores ($(date -u +%Y-%m-%d)):"
-    "$KB" bench report "$d/prom.json" "$d/kansoku.json" "$d/vm.json"
+    "$KB" bench report $(ls "$d/prom.json" "$d/kansoku.json" "$d/vm.json" 2>/dev/null)
     continue
   fi
   sleep 3 # VictoriaMetrics makes fresh samples searchable after a short delay
