@@ -4,7 +4,8 @@
 # 3.15's remote-write receiver and VictoriaMetrics (Debian); then, on the
 # data each one took, the same nine Grafana-like queries (kansoku bench
 # query --compare: the three servers queried alternately, p50 of RUNS runs,
-# and once more with stats=all for Kansoku and Prometheus).
+# and once more with stats=all for Kansoku and Prometheus, with each
+# server's CPU time per query beside the latencies).
 #
 #   ./scripts/bench-remote-write.sh [series] [rounds]
 #
@@ -112,10 +113,11 @@ for rep in $(seq 1 "$REPEAT"); do
   echo "== round $rep: queries, the three servers alternately" >&2
   # Kansoku is --url (it needs SigV4); the peers are compared with it.
   "$KB" bench query --url "http://127.0.0.1:19401/workspaces/$WS" --auth sigv4 --data.dir "$d/kansoku-data" --label kansoku \
-    --runs "$RUNS" --at "$AT" --json-out "$d/qk.json" --compare prometheus-3.15=http://127.0.0.1:19402 \
-    --compare victoria-metrics=http://127.0.0.1:19403 >&2
+    --runs "$RUNS" --at "$AT" --json-out "$d/qk.json" --pid "$KPID" --compare prometheus-3.15=http://127.0.0.1:19402 \
+    --compare victoria-metrics=http://127.0.0.1:19403 --compare-pid prometheus-3.15="$PPID_" --compare-pid victoria-metrics="$VPID" >&2
   "$KB" bench query --url "http://127.0.0.1:19401/workspaces/$WS" --auth sigv4 --data.dir "$d/kansoku-data" --label kansoku-stats \
-    --runs "$RUNS" --at "$AT" --stats --json-out "$d/qks.json" --compare prometheus-3.15-stats=http://127.0.0.1:19402 >&2
+    --runs "$RUNS" --at "$AT" --stats --json-out "$d/qks.json" --pid "$KPID" --compare prometheus-3.15-stats=http://127.0.0.1:19402 \
+    --compare-pid prometheus-3.15-stats="$PPID_" >&2
   kill "$KPID" "$PPID_" "$VPID"; wait "$KPID" "$PPID_" "$VPID" 2>/dev/null || true
 
   echo
