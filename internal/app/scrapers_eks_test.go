@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kansoku/kansoku/internal/config"
+	"github.com/kansoku/kansoku/internal/scraper"
 	"github.com/kansoku/kansoku/internal/testenv"
 	"github.com/kansoku/kansoku/internal/testenv/kubetest"
 	"github.com/kansoku/kansoku/sim/awssim"
@@ -238,6 +239,12 @@ func TestEKSScraperDiscoversPods(t *testing.T) {
 		"subjects": []map[string]any{{"kind": "User", "name": "aps-collector-user", "apiGroup": "rbac.authorization.k8s.io"}},
 		"roleRef":  map[string]any{"kind": "ClusterRole", "name": "aps-collector-role", "apiGroup": "rbac.authorization.k8s.io"}})
 
+	// AMP's default configuration (what Kansoku keeps of it) runs as it is,
+	// and two scrapers that cannot reach their cluster, side by side.
+	e.createEKSScraper(t, eksClusterARN("prod"), scraper.DefaultConfiguration)
+	stale := e.createEKSScraper(t, eksClusterARN("other"), fmt.Sprintf(eksPodsConfig, "other"))
+	walled := e.createEKSScraper(t, eksClusterARN("walled"), fmt.Sprintf(eksPodsConfig, "walled"))
+
 	up := waitQuery(t, e.s, e.ws, `up{job="pods"}`, 150*time.Second, func(r []map[string]string) bool { return len(r) == 2 })
 	for _, u := range up {
 		want := map[string]string{"web": "1", "walled-pod": "0"}[u["pod"]]
@@ -250,10 +257,15 @@ func TestEKSScraperDiscoversPods(t *testing.T) {
 		t.Fatalf("samples through the firewall: %d series", len(r))
 	}
 
+	// The default's pod job finds both pods; no pod is kube-proxy's.
+	waitQuery(t, e.s, e.ws, `up{job="pod_exporter",instance="127.0.0.1:`+port+`"} == 1`, 60*time.Second, func(r []map[string]string) bool { return len(r) == 1 })
+	waitQuery(t, e.s, e.ws, `count(up{job="pod_exporter"})`, 30*time.Second, func(r []map[string]string) bool { return len(r) == 1 && r[0]["__value__"] == "2" })
+	if r := queryValues(t, e.s, e.ws, `up{job="kube-proxy"}`); len(r) != 0 {
+		t.Fatalf("kube-proxy targets: %v", r)
+	}
+
 	// A token for another cluster, and an API server the firewall does not
 	// open: the log says why, and nothing is discovered.
-	stale := e.createEKSScraper(t, eksClusterARN("other"), fmt.Sprintf(eksPodsConfig, "other"))
-	walled := e.createEKSScraper(t, eksClusterARN("walled"), fmt.Sprintf(eksPodsConfig, "walled"))
 	e.waitLog(t, stale, "did not accept the scraper's IAM authenticator token (401", 90*time.Second)
 	raw := e.waitLog(t, walled, "the API server address is refused by the scrapers' firewall", 90*time.Second)
 	if r := queryValues(t, e.s, e.ws, `up{job=~"other|walled"}`); len(r) != 0 {
