@@ -74,6 +74,7 @@ type gateway struct {
 	secret string
 	srv    *http.Server
 	url    string
+	now    func() time.Time
 
 	mu        sync.Mutex
 	cluster   *clusterConn
@@ -101,7 +102,7 @@ func startGateway(ref clusterRef, ws string, aws AWSAccounts, fw *egress.Firewal
 	if err != nil {
 		return nil, fmt.Errorf("listen for the cluster gateway: %w", err)
 	}
-	g := &gateway{ref: ref, ws: ws, aws: aws, fw: fw, logger: logger, event: event, secret: hex.EncodeToString(b), url: "http://" + ln.Addr().String()}
+	g := &gateway{ref: ref, ws: ws, aws: aws, fw: fw, logger: logger, event: event, secret: hex.EncodeToString(b), url: "http://" + ln.Addr().String(), now: time.Now}
 	g.srv = &http.Server{Handler: g, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = g.srv.Serve(ln) }()
 	return g, nil
@@ -145,7 +146,7 @@ type tokenKey struct{}
 func (g *gateway) prepare(ctx context.Context) (*clusterConn, string, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	now := time.Now()
+	now := g.now()
 	if g.cluster == nil || now.Sub(g.cluster.at) > gatewayRefresh || g.token == "" || now.Sub(g.tokenAt) > tokenRenew {
 		cfg, err := g.aws.AccountConfig(ctx, g.ws, g.ref.Account, g.ref.Region)
 		if err != nil {
@@ -200,7 +201,7 @@ func (g *gateway) describe(ctx context.Context, cfg aws.Config) (*clusterConn, e
 		// bounds each list and each watch.
 		DisableKeepAlives: true,
 	}
-	c := &clusterConn{endpoint: ep, transport: tr, at: time.Now()}
+	c := &clusterConn{endpoint: ep, transport: tr, at: g.now()}
 	c.proxy = &httputil.ReverseProxy{
 		Transport:     tr,
 		FlushInterval: -1, // watches stream
