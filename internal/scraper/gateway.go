@@ -47,7 +47,7 @@ import (
 //   - connections dialled through the scrapers' firewall (an internal API
 //     server address is refused unless the operator opened it).
 //
-// Only reads pass (a scraper never changes a cluster). Refusals of the API
+// Only reads of API resources pass (a scraper never changes a cluster). Refusals of the API
 // server (401, 403) and of the way there are logged with the reason, to
 // Kansoku's log and to the scraper's SERVICE_DISCOVERY log; tokens and
 // credentials never are.
@@ -124,6 +124,11 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method != http.MethodGet {
 		http.Error(w, "a managed scraper only reads from the cluster", http.StatusMethodNotAllowed)
+		return
+	}
+	// Discovery lists and watches API resources, nothing else.
+	if p := r.URL.Path; !strings.HasPrefix(p, "/api/") && !strings.HasPrefix(p, "/apis/") || strings.Contains(p, "..") {
+		http.Error(w, "a managed scraper only lists and watches API resources", http.StatusForbidden)
 		return
 	}
 	// The cluster and the token are shared by the scraper's requests: a

@@ -78,6 +78,31 @@ func TestGatewayRenewsTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer g.close()
+	// Only discovery's reads with the gateway's secret pass.
+	for _, tc := range []struct {
+		method, path, auth string
+		want               int
+	}{
+		{"GET", "/api/v1/pods", "", 401},
+		{"GET", "/api/v1/pods", "Bearer wrong", 401},
+		{"POST", "/api/v1/namespaces/default/pods", "Bearer " + g.secret, 405},
+		{"GET", "/metrics", "Bearer " + g.secret, 403},
+		{"GET", "/api/../metrics", "Bearer " + g.secret, 403},
+	} {
+		req := httptest.NewRequest(tc.method, tc.path, nil)
+		if tc.auth != "" {
+			req.Header.Set("Authorization", tc.auth)
+		}
+		rec := httptest.NewRecorder()
+		g.ServeHTTP(rec, req)
+		if rec.Code != tc.want {
+			t.Errorf("%s %s (%q): %d, want %d", tc.method, tc.path, tc.auth, rec.Code, tc.want)
+		}
+	}
+	if n := len(sim.Calls()); n != 0 {
+		t.Fatalf("refused requests reached AWS: %d calls", n)
+	}
+
 	t0 := time.Now()
 	clock := t0
 	g.now = func() time.Time { return clock }
