@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
@@ -220,6 +221,17 @@ func TestEKSScraperDiscoversPods(t *testing.T) {
 
 	// Discovery is denied until the user is bound to the collector role.
 	pods := e.createEKSScraper(t, eksClusterARN("prod"), fmt.Sprintf(eksPodsConfig, "pods"))
+	// Nor may an update move the scraper to that workspace or give it a
+	// refused key.
+	err = e.s.Admin.JSON(ctx, "PUT", "/scrapers/"+pods, nil, map[string]any{"destination": map[string]any{"ampConfiguration": map[string]any{"workspaceArn": e.s.WorkspaceARN(other)}}}, nil)
+	if ae := apiErr(t, err); ae.Status != 400 || !strings.Contains(ae.Message, "workspace "+other+" has no AWS integration with account "+customerAccount) {
+		t.Fatalf("update to another workspace: %v", ae)
+	}
+	err = e.s.Admin.JSON(ctx, "PUT", "/scrapers/"+pods, nil, map[string]any{"scrapeConfiguration": map[string]any{"configurationBlob": base64.StdEncoding.EncodeToString(
+		[]byte("scrape_configs:\n  - job_name: k\n    kubernetes_sd_configs: [{role: pod, kubeconfig_file: /root/.kube/config}]\n"))}}, nil)
+	if ae := apiErr(t, err); ae.Status != 400 || !strings.Contains(ae.Message, "kubeconfig_file not allowed") {
+		t.Fatalf("update with kubeconfig_file: %v", ae)
+	}
 	e.waitLog(t, pods, `the API server denied discovery (403): pods is forbidden: User \"aps-collector-user\" cannot list resource \"pods\"`, 90*time.Second)
 	if r := queryValues(t, e.s, e.ws, `up{job="pods"}`); len(r) != 0 {
 		t.Fatalf("targets without RBAC: %v", r)
