@@ -4,7 +4,8 @@
 # 3.15's remote-write receiver and VictoriaMetrics (Debian); then, on the
 # data each one took, the same nine Grafana-like queries (kansoku bench
 # query --compare: the three servers queried alternately, p50 of RUNS runs,
-# and once more with stats=all for Kansoku and Prometheus).
+# and once more with stats=all for Kansoku and Prometheus, with each
+# server's CPU time per query beside the latencies).
 #
 #   ./scripts/bench-remote-write.sh [series] [rounds]
 #
@@ -16,6 +17,10 @@
 # (Kansoku, Prometheus, VictoriaMetrics; then the reverse ...), so that
 # load from elsewhere on the machine falls on every target alike.
 # PROFILE=dir writes a CPU profile of each Kansoku ingest run there.
+# QUERIES=0 measures ingest and memory only (the 1M-series run).
+# HEAP=dir writes a heap profile of Kansoku after each ingest there.
+# KANSOKU_GOGC=n runs Kansoku alone with GOGC=n (what the Go runtime's
+# headroom over the live heap costs in memory and CPU); needs QUERIES=0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SERIES=${1:-100000}
@@ -25,6 +30,8 @@ CONCURRENCY=${CONCURRENCY:-8}
 RUNS=${RUNS:-10}
 REPEAT=${REPEAT:-1}
 PROFILE=${PROFILE:-}
+QUERIES=${QUERIES:-1}
+HEAP=${HEAP:-}
 if (( ROUNDS * STEP > 3600 )); then
   echo "rounds × step must be at most 1 h (a Kansoku workspace refuses samples older than max_sample_age)" >&2
   exit 2
@@ -36,13 +43,14 @@ go build -o "$work/kansoku" ./cmd/kansoku
 KB="$work/kansoku"
 command -v victoria-metrics >/dev/null || { echo "victoria-metrics is not installed (apt-get install victoria-metrics)" >&2; exit 1; }
 [ -n "$PROFILE" ] && mkdir -p "$PROFILE"
+[ -n "$HEAP" ] && mkdir -p "$HEAP"
 
 wait_ready() { for _ in $(seq 1 300); do curl -fsS "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "not ready: $1" >&2; return 1; }
 
 start_all() { # start_all REP: the three servers, fresh data directories
   local d=$work/r$1
   mkdir -p "$d"
-  "$KB" server --data.dir "$d/kansoku-data" --web.listen-address 127.0.0.1:19401 --log.level warn >/dev/null 2>"$d/kansoku.log" &
+  GOGC=${KANSOKU_GOGC:-${GOGC:-100}} "$KB" server --data.dir "$d/kansoku-data" --web.listen-address 127.0.0.1:19401 --log.level warn >/dev/null 2>"$d/kansoku.log" &
   KPID=$!
   printf 'global: {}\n' >"$d/prometheus.yml"
   .cache/peers/prometheus --config.file="$d/prometheus.yml" --storage.tsdb.path="$d/prom-data" --web.listen-address=127.0.0.1:19402 \
@@ -69,7 +77,11 @@ ingest() { # ingest REP TARGET
     [ -n "$PROFILE" ] && prof=(--profile-url http://127.0.0.1:19401/debug/pprof/profile --profile-seconds "${PROFILE_SECONDS:-8}" --cpu-profile "$PROFILE/kansoku-ingest-r$1.pprof")
     "$KB" bench remote-write --url "http://127.0.0.1:19401/workspaces/$WS/api/v1/remote_write" --auth sigv4 --data.dir "$d/kansoku-data" \
       "${common[@]}" --target-pid "$KPID" --target-dir "$d/kansoku-data/workspaces" "${prof[@]}" \
-      --label kansoku --json-out "$d/kansoku.json" >&2 ;;
+      --label kansoku --json-out "$d/kansoku.json" >&2
+    if [ -n "$HEAP" ]; then
+      curl -fsS --aws-sigv4 "aws:amz:${AWS_DEFAULT_REGION:-us-east-1}:aps" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+        http://127.0.0.1:19401/debug/pprof/heap -o "$HEAP/kansoku-heap-r$1.pprof"
+    fi ;;
   prometheus)
     "$KB" bench remote-write --url http://127.0.0.1:19402/api/v1/write "${common[@]}" \
       --target-pid "$PPID_" --target-dir "$d/prom-data" --label prometheus-3.15 --json-out "$d/prom.json" >&2 ;;
@@ -86,17 +98,26 @@ for rep in $(seq 1 "$REPEAT"); do
   start_all "$rep"
   order=(kansoku prometheus vm)
   (( rep % 2 == 0 )) && order=(vm prometheus kansoku)
+  [ -n "${KANSOKU_GOGC:-}" ] && order=(kansoku)
   echo "== round $rep: ingest in the order ${order[*]}" >&2
   for t in "${order[@]}"; do ingest "$rep" "$t"; done
-  sleep 3 # VictoriaMetrics makes fresh samples searchable after a short delay
   d=$work/r$rep
+  if [ "$QUERIES" = 0 ]; then
+    kill "$KPID" "$PPID_" "$VPID"; wait "$KPID" "$PPID_" "$VPID" 2>/dev/null || true
+    echo
+    echo "round $rep: remote_write, $SERIES active series x $ROUNDS samples each, ${STEP}s apart, $CONCURRENCY senders, $(nproc) cores ($(date -u +%Y-%m-%d)):"
+    "$KB" bench report $(ls "$d/prom.json" "$d/kansoku.json" "$d/vm.json" 2>/dev/null)
+    continue
+  fi
+  sleep 3 # VictoriaMetrics makes fresh samples searchable after a short delay
   echo "== round $rep: queries, the three servers alternately" >&2
   # Kansoku is --url (it needs SigV4); the peers are compared with it.
   "$KB" bench query --url "http://127.0.0.1:19401/workspaces/$WS" --auth sigv4 --data.dir "$d/kansoku-data" --label kansoku \
-    --runs "$RUNS" --at "$AT" --json-out "$d/qk.json" --compare prometheus-3.15=http://127.0.0.1:19402 \
-    --compare victoria-metrics=http://127.0.0.1:19403 >&2
+    --runs "$RUNS" --at "$AT" --json-out "$d/qk.json" --pid "$KPID" --compare prometheus-3.15=http://127.0.0.1:19402 \
+    --compare victoria-metrics=http://127.0.0.1:19403 --compare-pid prometheus-3.15="$PPID_" --compare-pid victoria-metrics="$VPID" >&2
   "$KB" bench query --url "http://127.0.0.1:19401/workspaces/$WS" --auth sigv4 --data.dir "$d/kansoku-data" --label kansoku-stats \
-    --runs "$RUNS" --at "$AT" --stats --json-out "$d/qks.json" --compare prometheus-3.15-stats=http://127.0.0.1:19402 >&2
+    --runs "$RUNS" --at "$AT" --stats --json-out "$d/qks.json" --pid "$KPID" --compare prometheus-3.15-stats=http://127.0.0.1:19402 \
+    --compare-pid prometheus-3.15-stats="$PPID_" >&2
   kill "$KPID" "$PPID_" "$VPID"; wait "$KPID" "$PPID_" "$VPID" 2>/dev/null || true
 
   echo

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -95,6 +96,8 @@ func registerBench(a *kingpin.Application, commands map[string]func(context.Cont
 	qHeaders := qc.Flag("header", "Extra request header Name=Value (e.g. X-Scope-OrgID=tenant); repeatable.").StringMap()
 	qJSON := qc.Flag("json-out", "Also write the result as JSON to this file (with --compare: one file per target, <file>.<label>.json).").String()
 	qCompare := qc.Flag("compare", "Another target LABEL=URL (no authentication) queried alternately with --url, each run starting with a different target; repeatable, in order.").Strings()
+	qc.Flag("pid", "The --url target's process on this machine: its CPU time per query is reported too.").IntVar(&qo.PID)
+	qComparePID := qc.Flag("compare-pid", "LABEL=PID of a --compare target's process, for its CPU time per query; repeatable.").StringMap()
 	commands["bench query"] = func(ctx context.Context) error {
 		if *qAt > 0 {
 			qo.End = time.Unix(*qAt, 0)
@@ -127,7 +130,15 @@ func registerBench(a *kingpin.Application, commands map[string]func(context.Cont
 			if !ok || label == "" || u == "" {
 				return fmt.Errorf("--compare %q: want LABEL=URL", c)
 			}
-			targets = append(targets, bench.QueryOptions{BaseURL: u, Label: label})
+			t := bench.QueryOptions{BaseURL: u, Label: label}
+			if p, ok := (*qComparePID)[label]; ok {
+				pid, err := strconv.Atoi(p)
+				if err != nil || pid <= 0 {
+					return fmt.Errorf("--compare-pid %s=%q: want a process ID", label, p)
+				}
+				t.PID = pid
+			}
+			targets = append(targets, t)
 		}
 		results, err := bench.RunQueriesCompare(ctx, targets)
 		if err != nil {

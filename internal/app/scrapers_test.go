@@ -116,8 +116,8 @@ func TestScraperAPI(t *testing.T) {
 		"sections":  {scraperBody(s, ws, staticScrape+"remote_write: [{url: 'http://x'}]\n", nil), "remote_write not allowed"},
 		"body size": {scraperBody(s, ws, staticScrape+"    body_size_limit: 100MB\n", nil), "above the limit of 50MB"},
 		"eks": {scraperBody(s, ws, staticScrape, map[string]any{"source": map[string]any{"eksConfiguration": map[string]any{
-			"clusterArn": "arn:aws:eks:us-east-1:123456789012:cluster/c", "subnetIds": []string{"subnet-1"}}}}), "EKS sources are not supported"},
-		"kubernetes sd": {scraperBody(s, ws, "scrape_configs:\n  - job_name: k\n    kubernetes_sd_configs: [{role: pod}]\n", nil), "kubernetes_sd_configs is not supported"},
+			"clusterArn": "arn:aws:eks:us-east-1:123456789012:cluster/c", "subnetIds": []string{"subnet-1"}}}}), "the cluster's account 123456789012 is not reachable from the destination workspace"},
+		"kubernetes sd": {scraperBody(s, ws, "scrape_configs:\n  - job_name: k\n    kubernetes_sd_configs: [{role: pod}]\n", nil), "kubernetes_sd_configs needs an eksConfiguration source"},
 		"other account": {scraperBody(s, ws, staticScrape, map[string]any{"destination": map[string]any{"ampConfiguration": map[string]any{
 			"workspaceArn": "arn:aws:aps:us-east-1:999999999999:workspace/" + ws}}}), "not a workspace of this account"},
 		"not base64": {map[string]any{"scrapeConfiguration": map[string]any{"configurationBlob": "%%%"}, "source": body["source"], "destination": body["destination"]}, "must be base64"},

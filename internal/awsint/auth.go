@@ -445,3 +445,46 @@ func (s *Service) RoleConfig(ctx context.Context, id, region string) (aws.Config
 	}
 	return regional(cfg, region), nil
 }
+
+// AccountConfig returns the SDK configuration (in region) of workspace
+// ws's integration with AWS account acct: its role assumed with its
+// External ID, or its access key. Only an integration of that workspace is
+// used, so a caller acting for one workspace never borrows another's
+// credentials. Managed scrapers use it to reach an EKS cluster.
+func (s *Service) AccountConfig(ctx context.Context, ws, acct, region string) (aws.Config, error) {
+	rec, err := s.accountIntegration(ctx, ws, acct)
+	if err != nil {
+		return aws.Config{}, err
+	}
+	cfg, err := s.config(ctx, rec)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("AWS integration %s: %w", rec.ID, err)
+	}
+	return regional(cfg, region), nil
+}
+
+// CheckAccount reports whether workspace ws has an AWS integration with
+// account acct (nil) or why not.
+func (s *Service) CheckAccount(ctx context.Context, ws, acct string) error {
+	_, err := s.accountIntegration(ctx, ws, acct)
+	return err
+}
+
+func (s *Service) accountIntegration(ctx context.Context, ws, acct string) (metastore.AWSIntegration, error) {
+	if ws == "" {
+		return metastore.AWSIntegration{}, errors.New("no workspace")
+	}
+	recs, err := s.o.Store.ListAWSIntegrations(ctx, ws)
+	if err != nil {
+		return metastore.AWSIntegration{}, fmt.Errorf("list the AWS integrations of workspace %s: %w", ws, err)
+	}
+	for _, r := range recs {
+		if r.WorkspaceID == ws && r.AWSAccountID == acct {
+			if r.AuthMode == AuthRole && r.RoleARN == "" {
+				return metastore.AWSIntegration{}, fmt.Errorf("the AWS integration %s of account %s has no role ARN yet", r.ID, acct)
+			}
+			return r, nil
+		}
+	}
+	return metastore.AWSIntegration{}, fmt.Errorf("workspace %s has no AWS integration with account %s", ws, acct)
+}

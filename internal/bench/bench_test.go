@@ -88,3 +88,35 @@ func TestRunQueriesCompareAlternates(t *testing.T) {
 		t.Errorf("results %+v", res)
 	}
 }
+
+// With a PID, each query's CPU time in the target process is measured
+// from the scheduler's counters, and the report shows it.
+func TestQueryCPUTimeOfTheTarget(t *testing.T) {
+	burn := func(d time.Duration) {
+		for start := time.Now(); time.Since(start) < d; {
+		}
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("query") == "heavy" {
+			burn(40 * time.Millisecond)
+		}
+		_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"vector","result":[]}}`))
+	}))
+	defer srv.Close()
+	q := []Query{{Name: "light", Expr: "light"}, {Name: "heavy", Expr: "heavy"}}
+	res, err := RunQueriesCompare(context.Background(), []QueryOptions{{BaseURL: srv.URL, Label: "self", Runs: 3, Queries: q, PID: os.Getpid()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	light, heavy := res[0].Queries[0].CPUP50, res[0].Queries[1].CPUP50
+	// The busy loop runs 40 ms of wall time; on a loaded machine the
+	// thread may be on the CPU for less of it, never for more.
+	if heavy < 5*time.Millisecond || heavy > 200*time.Millisecond || light >= heavy {
+		t.Errorf("CPU per query: light %v, heavy %v; want heavy in [5ms, 200ms] and above light", light, heavy)
+	}
+	var out strings.Builder
+	ReportQueries(&out, res)
+	if !strings.Contains(out.String(), "server CPU time per query") || !strings.Contains(out.String(), "self cpu") {
+		t.Errorf("report without the CPU table:\n%s", out.String())
+	}
+}

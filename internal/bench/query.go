@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,6 +56,10 @@ type QueryOptions struct {
 	End     time.Time
 	Stats   bool // stats=all
 	Label   string
+	// PID, when set, is the target's process on this machine: the CPU
+	// time its threads spend on each query is measured too (a figure the
+	// rest of a shared machine's load disturbs far less than latency).
+	PID int
 }
 
 // QueryTiming is one query's latencies.
@@ -62,7 +67,10 @@ type QueryTiming struct {
 	Name     string
 	Range    bool
 	P50, P90 time.Duration
-	Errors   int
+	// CPUP50 is the median CPU time the target's process spent per run
+	// (0: not measured).
+	CPUP50 time.Duration `json:",omitempty"`
+	Errors int
 	// Result is the first run's result, for comparing targets.
 	Result string `json:"-"`
 }
@@ -118,9 +126,11 @@ func RunQueriesCompare(ctx context.Context, targets []QueryOptions) ([]QueryResu
 	n := len(targets)
 	timings := make([][]QueryTiming, n)
 	lats := make([][][]time.Duration, n)
+	cpus := make([][][]time.Duration, n)
 	for k := range targets {
 		timings[k] = make([]QueryTiming, len(o.Queries))
 		lats[k] = make([][]time.Duration, len(o.Queries))
+		cpus[k] = make([][]time.Duration, len(o.Queries))
 		for qi, q := range o.Queries {
 			timings[k][qi].Name, timings[k][qi].Range = q.Name, q.Range
 		}
@@ -130,7 +140,12 @@ func RunQueriesCompare(ctx context.Context, targets []QueryOptions) ([]QueryResu
 			for j := 0; j < n; j++ {
 				k := (j + run) % n
 				qt := &timings[k][qi]
+				cpu0 := threadsCPU(targets[k].PID)
 				d, body, err := targets[k].do(ctx, q)
+				if c := threadsCPU(targets[k].PID) - cpu0; targets[k].PID > 0 && err == nil && c >= 0 {
+					// (negative: a thread ended and took its count along)
+					cpus[k][qi] = append(cpus[k][qi], c)
+				}
 				if err != nil {
 					if ctx.Err() != nil {
 						return nil, ctx.Err()
@@ -159,6 +174,10 @@ func RunQueriesCompare(ctx context.Context, targets []QueryOptions) ([]QueryResu
 			}
 			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 			qt.P50, qt.P90 = lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*9/10)]
+			if c := cpus[k][qi]; len(c) > 0 {
+				sort.Slice(c, func(i, j int) bool { return c[i] < c[j] })
+				qt.CPUP50 = c[len(c)/2]
+			}
 			logSum += math.Log(float64(qt.P50))
 			res.Queries = append(res.Queries, qt)
 		}
@@ -228,20 +247,35 @@ func ReportQueries(w io.Writer, results []QueryResult) {
 	if len(results) == 0 {
 		return
 	}
+	reportTable(w, results, "p50", func(q QueryTiming) time.Duration { return q.P50 })
+	for _, r := range results {
+		for _, q := range r.Queries {
+			if q.CPUP50 > 0 {
+				fmt.Fprintln(w, "\nserver CPU time per query (the target process' threads, p50; ratio to the first):")
+				reportTable(w, results, "cpu", func(q QueryTiming) time.Duration { return q.CPUP50 })
+				return
+			}
+		}
+	}
+}
+
+// reportTable prints one figure of every query and target, with its ratio
+// to the first target's, and the figure's geometric means.
+func reportTable(w io.Writer, results []QueryResult, name string, figure func(QueryTiming) time.Duration) {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprint(tw, "query")
 	for _, r := range results {
-		fmt.Fprintf(tw, "\t%s p50\tratio", r.Label)
+		fmt.Fprintf(tw, "\t%s %s\tratio", r.Label, name)
 	}
 	fmt.Fprintln(tw)
 	for i, q := range results[0].Queries {
 		fmt.Fprint(tw, q.Name)
 		for _, r := range results {
-			if i >= len(r.Queries) {
+			if i >= len(r.Queries) || figure(q) == 0 {
 				fmt.Fprint(tw, "\t-\t-")
 				continue
 			}
-			fmt.Fprintf(tw, "\t%s\t%.2f", r.Queries[i].P50.Round(10*time.Microsecond), float64(r.Queries[i].P50)/float64(q.P50))
+			fmt.Fprintf(tw, "\t%s\t%.2f", figure(r.Queries[i]).Round(10*time.Microsecond), float64(figure(r.Queries[i]))/float64(figure(q)))
 		}
 		fmt.Fprintln(tw)
 	}
@@ -253,13 +287,13 @@ func ReportQueries(w io.Writer, results []QueryResult) {
 		{"geomean instant", func(q QueryTiming) bool { return !q.Range }},
 		{"geomean range", func(q QueryTiming) bool { return q.Range }},
 	} {
-		first := geomean(results[0].Queries, g.keep)
+		first := geomean(results[0].Queries, g.keep, figure)
 		if first == 0 {
 			continue
 		}
 		fmt.Fprint(tw, g.name)
 		for _, r := range results {
-			m := geomean(r.Queries, g.keep)
+			m := geomean(r.Queries, g.keep, figure)
 			fmt.Fprintf(tw, "\t%s\t%.2f", m.Round(10*time.Microsecond), float64(m)/float64(first))
 		}
 		fmt.Fprintln(tw)
@@ -267,13 +301,13 @@ func ReportQueries(w io.Writer, results []QueryResult) {
 	_ = tw.Flush()
 }
 
-// geomean is the geometric mean of the p50s of the queries keep selects
-// (0: none).
-func geomean(qs []QueryTiming, keep func(QueryTiming) bool) time.Duration {
+// geomean is the geometric mean of the figures of the queries keep
+// selects (0: none).
+func geomean(qs []QueryTiming, keep func(QueryTiming) bool, figure func(QueryTiming) time.Duration) time.Duration {
 	sum, n := 0.0, 0
 	for _, q := range qs {
-		if keep(q) && q.P50 > 0 {
-			sum += math.Log(float64(q.P50))
+		if keep(q) && figure(q) > 0 {
+			sum += math.Log(float64(figure(q)))
 			n++
 		}
 	}
@@ -281,4 +315,35 @@ func geomean(qs []QueryTiming, keep func(QueryTiming) bool) time.Duration {
 		return 0
 	}
 	return time.Duration(math.Exp(sum / float64(n)))
+}
+
+// threadsCPU is the CPU time all threads of process pid have spent, from
+// the scheduler's nanosecond counters (/proc/<pid>/task/*/schedstat; the
+// tick-based utime of /proc/<pid>/stat is too coarse for one query). 0
+// when pid is 0 or unreadable.
+func threadsCPU(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	dir := fmt.Sprintf("/proc/%d/task", pid)
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	var total time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(dir + "/" + t.Name() + "/schedstat")
+		if err != nil {
+			continue // the thread ended
+		}
+		f := strings.Fields(string(b))
+		if len(f) == 0 {
+			continue
+		}
+		ns, err := strconv.ParseInt(f[0], 10, 64)
+		if err == nil {
+			total += time.Duration(ns)
+		}
+	}
+	return total
 }

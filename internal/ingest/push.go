@@ -133,7 +133,12 @@ func NewDistributor(o DistributorOptions) *Distributor {
 
 // acceptedSeries is one validated series of a request.
 type acceptedSeries struct {
-	lset       labels.Labels
+	lset labels.Labels
+	// ref is the store's reference of a series it already has (0: new,
+	// or a store that does not tell).
+	ref storage.SeriesRef
+	// hash is lset.Hash() when it was computed (0: not yet).
+	hash       uint64
 	samples    []prompb.Sample
 	histograms []prompb.Histogram
 }
@@ -185,8 +190,21 @@ func (d *Distributor) Push(ctx context.Context, ws string, req *prompb.WriteRequ
 		}
 	}
 
-	// Validate every series first: what gets stored is decided before anything is.
+	app, err := d.storage.Appender(ctx, ws)
+	if errors.Is(err, tenantdb.ErrNotOpen) {
+		return &Error{Status: http.StatusServiceUnavailable, Msg: fmt.Sprintf("workspace %s storage is not available; retry", ws)}
+	}
+	if err != nil {
+		return fmt.Errorf("appender for %s: %w", ws, err)
+	}
+	refs, _ := app.(storage.GetRef)
+
+	// Validate every series first: what gets stored is decided before
+	// anything is. A series the store already has is kept with the
+	// store's own label set and reference, so the steady state (every
+	// series known) builds no label set per series.
 	var b labels.ScratchBuilder
+	var scratch labels.Labels
 	accepted := make([]acceptedSeries, 0, len(req.Timeseries))
 	for i := range req.Timeseries {
 		ts := &req.Timeseries[i]
@@ -194,21 +212,31 @@ func (d *Distributor) Push(ctx context.Context, ws string, req *prompb.WriteRequ
 		if n == 0 {
 			continue
 		}
-		lset, verr := validateSeries(&b, ts.Labels, lim, dropLabel)
-		if verr != nil {
+		if verr := validateSeries(&b, &scratch, ts.Labels, lim, dropLabel); verr != nil {
 			keep(verr, n)
 			continue
 		}
+		lset, ref, hash := scratch, storage.SeriesRef(0), uint64(0)
 		if d.hostIDs != nil {
 			lset = d.attachHost(ws, lset)
 		}
-		accepted = append(accepted, acceptedSeries{lset: lset, samples: ts.Samples, histograms: ts.Histograms})
+		if refs != nil {
+			var known labels.Labels
+			hash = lset.Hash()
+			if ref, known = refs.GetRef(lset, hash); ref != 0 {
+				lset = known
+			}
+		}
+		if ref == 0 {
+			lset = lset.Copy()
+		}
+		accepted = append(accepted, acceptedSeries{lset: lset, ref: ref, hash: hash, samples: ts.Samples, histograms: ts.Histograms})
 	}
 
-	if len(accepted) > 0 {
-		if err := d.appendSeries(ctx, ws, lim, now, accepted, keep); err != nil {
-			return err
-		}
+	if len(accepted) == 0 {
+		_ = app.Rollback()
+	} else if err := d.appendSeries(ws, app, lim, now, accepted, keep); err != nil {
+		return err
 	}
 	if len(req.Metadata) > 0 {
 		d.metrics.MetadataReceived.WithLabelValues(ws).Add(float64(len(req.Metadata)))
@@ -241,14 +269,9 @@ func (d *Distributor) attachHost(ws string, lset labels.Labels) labels.Labels {
 	return labels.NewBuilder(lset).Set(HostIDLabel, id).Labels()
 }
 
-func (d *Distributor) appendSeries(ctx context.Context, ws string, lim *limits.Limits, now time.Time, series []acceptedSeries, keep func(*Error, int)) error {
-	app, err := d.storage.Appender(ctx, ws)
-	if errors.Is(err, tenantdb.ErrNotOpen) {
-		return &Error{Status: http.StatusServiceUnavailable, Msg: fmt.Sprintf("workspace %s storage is not available; retry", ws)}
-	}
-	if err != nil {
-		return fmt.Errorf("appender for %s: %w", ws, err)
-	}
+// appendSeries stages the accepted series in app and commits them (or
+// rolls everything back on a store error).
+func (d *Distributor) appendSeries(ws string, app storage.Appender, lim *limits.Limits, now time.Time, series []acceptedSeries, keep func(*Error, int)) error {
 	minT := int64(0)
 	if lim.MaxSampleAge > 0 {
 		minT = now.Add(-time.Duration(lim.MaxSampleAge)).UnixMilli()
@@ -262,19 +285,21 @@ func (d *Distributor) appendSeries(ctx context.Context, ws string, lim *limits.L
 	// at commit drops out-of-order and duplicate samples of the same batch
 	// silently: those are refused here, per series, across the request's
 	// entries (a series may come in several).
-	var seen map[uint64]*lastSample
+	var seen map[uint64]lastSample
 	if len(series) > 1 {
-		seen = seenPool.Get().(map[uint64]*lastSample)
+		seen = seenPool.Get().(map[uint64]lastSample)
 		defer func() { clear(seen); seenPool.Put(seen) }()
 	}
 	for _, s := range series {
-		var ref storage.SeriesRef
+		ref := s.ref
 		last := lastSample{ts: math.MinInt64}
-		var hash uint64
+		hash := s.hash
 		if seen != nil {
-			hash = s.lset.Hash()
+			if hash == 0 {
+				hash = s.lset.Hash()
+			}
 			if prev, ok := seen[hash]; ok && labels.Equal(prev.lset, s.lset) {
-				last = *prev
+				last = prev
 			}
 		}
 		for _, smp := range s.samples {
@@ -326,12 +351,8 @@ func (d *Distributor) appendSeries(ctx context.Context, ws string, lim *limits.L
 			ingested++
 		}
 		if seen != nil && last.ts != math.MinInt64 {
-			if prev, ok := seen[hash]; ok {
-				if labels.Equal(prev.lset, s.lset) {
-					prev.ts = last.ts
-				}
-			} else {
-				seen[hash] = &lastSample{lset: s.lset, ts: last.ts}
+			if prev, ok := seen[hash]; !ok || labels.Equal(prev.lset, s.lset) {
+				seen[hash] = lastSample{lset: s.lset, ts: last.ts}
 			}
 		}
 	}
@@ -366,7 +387,7 @@ type lastSample struct {
 	ts   int64
 }
 
-var seenPool = sync.Pool{New: func() any { return map[uint64]*lastSample{} }}
+var seenPool = sync.Pool{New: func() any { return map[uint64]lastSample{} }}
 
 // follows refuses a sample that is not newer than the series' last one in
 // the same request, as AMP and Cortex do (the head would drop it at

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -35,7 +36,7 @@ type fixture struct {
 	now     time.Time
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	lim := limits.NewOverrides(limits.Defaults())
@@ -430,5 +431,35 @@ func TestInRequestOrderIsChecked(t *testing.T) {
 				t.Fatalf("%d samples stored, want %d: %v", got, tc.stored, f.read(t, "ws-a"))
 			}
 		})
+	}
+}
+
+// A request mixing series the head has and new ones stores each with its
+// own labels: label sets are built in one reused buffer, and only the
+// head's own (known series) or a copy (new series) may be kept.
+func TestKnownAndNewSeriesKeepTheirLabels(t *testing.T) {
+	f := newFixture(t)
+	push := func(at time.Time, names ...string) {
+		t.Helper()
+		req := &prompb.WriteRequest{}
+		for _, n := range names {
+			req.Timeseries = append(req.Timeseries, ts(series("__name__", "m", "series", n, "pad", strings.Repeat(n, len(n)*3)), at, 1))
+		}
+		if err := f.dist.Push(context.Background(), "ws-a", req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	push(f.now.Add(-2*time.Second), "b", "dd")
+	push(f.now.Add(-time.Second), "a", "b", "ccc", "dd", "e")
+	got := map[string]int{}
+	for _, s := range f.read(t, "ws-a") {
+		got[s[:strings.Index(s, "@")]]++
+	}
+	want := map[string]int{}
+	for n, c := range map[string]int{"a": 1, "b": 2, "ccc": 1, "dd": 2, "e": 1} {
+		want[labels.FromStrings("__name__", "m", "series", n, "pad", strings.Repeat(n, len(n)*3)).String()] = c
+	}
+	if !maps.Equal(got, want) {
+		t.Fatalf("stored %v, want %v", got, want)
 	}
 }

@@ -42,10 +42,12 @@ func trunc(s string, n int) string {
 	return s
 }
 
-// validateSeries checks one series' labels and builds its sorted label set,
-// leaving out labels with empty values (they mean "absent" in PromQL) and
-// the HA replica label when dropReplica is set. It returns the metric name.
-func validateSeries(b *labels.ScratchBuilder, ls []prompb.Label, l *limits.Limits, dropLabel string) (labels.Labels, *Error) {
+// validateSeries checks one series' labels and builds its sorted label set
+// into into, leaving out labels with empty values (they mean "absent" in
+// PromQL) and the HA replica label when dropLabel is set. The label set
+// built aliases b's buffer: it is valid until b's next use, and must be
+// copied to be kept (stable does).
+func validateSeries(b *labels.ScratchBuilder, into *labels.Labels, ls []prompb.Label, l *limits.Limits, dropLabel string) *Error {
 	scheme := model.LegacyValidation
 	if l.AllowUTF8Names {
 		scheme = model.UTF8Validation
@@ -63,36 +65,36 @@ func validateSeries(b *labels.ScratchBuilder, ls []prompb.Label, l *limits.Limit
 			metric = lp.Value
 		} else {
 			if !scheme.IsValidLabelName(lp.Name) {
-				return labels.EmptyLabels(), badData(ReasonLabelInvalid, "received series with an invalid label: '%s' series: '%s'", trunc(lp.Name, 200), seriesString(ls))
+				return badData(ReasonLabelInvalid, "received series with an invalid label: '%s' series: '%s'", trunc(lp.Name, 200), seriesString(ls))
 			}
 			if l.MaxLabelNameLength > 0 && len(lp.Name) > l.MaxLabelNameLength {
-				return labels.EmptyLabels(), badData(ReasonLabelNameTooLong, "received series with label name length exceeding the limit (%d), label: '%s' series: '%s'", l.MaxLabelNameLength, trunc(lp.Name, 200), seriesString(ls))
+				return badData(ReasonLabelNameTooLong, "received series with label name length exceeding the limit (%d), label: '%s' series: '%s'", l.MaxLabelNameLength, trunc(lp.Name, 200), seriesString(ls))
 			}
 		}
 		if !utf8.ValidString(lp.Value) {
-			return labels.EmptyLabels(), badData(ReasonLabelInvalid, "received series with an invalid label value (not UTF-8) for label '%s' series: '%s'", trunc(lp.Name, 200), seriesString(ls))
+			return badData(ReasonLabelInvalid, "received series with an invalid label value (not UTF-8) for label '%s' series: '%s'", trunc(lp.Name, 200), seriesString(ls))
 		}
 		if l.MaxLabelValueLength > 0 && len(lp.Value) > l.MaxLabelValueLength {
-			return labels.EmptyLabels(), badData(ReasonLabelValueTooLong, "received series with label value length exceeding the limit (%d), value: '%s' (truncated) series: '%s'", l.MaxLabelValueLength, trunc(lp.Value, 200), seriesString(ls))
+			return badData(ReasonLabelValueTooLong, "received series with label value length exceeding the limit (%d), value: '%s' (truncated) series: '%s'", l.MaxLabelValueLength, trunc(lp.Value, 200), seriesString(ls))
 		}
 		b.Add(lp.Name, lp.Value)
 	}
 	if metric == "" {
-		return labels.EmptyLabels(), badData(ReasonMissingMetricName, "received series has no metric name: '%s'", seriesString(ls))
+		return badData(ReasonMissingMetricName, "received series has no metric name: '%s'", seriesString(ls))
 	}
 	if !scheme.IsValidMetricName(metric) {
-		return labels.EmptyLabels(), badData(ReasonMetricNameInvalid, "received series with invalid metric name: '%s'", trunc(metric, 200))
+		return badData(ReasonMetricNameInvalid, "received series with invalid metric name: '%s'", trunc(metric, 200))
 	}
 	if l.MaxLabelNamesPerSeries > 0 && n > l.MaxLabelNamesPerSeries {
-		return labels.EmptyLabels(), badData(ReasonMaxLabelNames, "series has too many labels (actual: %d, limit: %d) series: '%s'", n, l.MaxLabelNamesPerSeries, seriesString(ls))
+		return badData(ReasonMaxLabelNames, "series has too many labels (actual: %d, limit: %d) series: '%s'", n, l.MaxLabelNamesPerSeries, seriesString(ls))
 	}
 	if l.MaxLabelsSizeBytes > 0 && size > l.MaxLabelsSizeBytes {
-		return labels.EmptyLabels(), badData(ReasonLabelsTooLarge, "series labels are too large (actual: %d bytes, limit: %d bytes) series: '%s'", size, l.MaxLabelsSizeBytes, seriesString(ls))
+		return badData(ReasonLabelsTooLarge, "series labels are too large (actual: %d bytes, limit: %d bytes) series: '%s'", size, l.MaxLabelsSizeBytes, seriesString(ls))
 	}
 	b.Sort()
-	lset := b.Labels()
-	if name, dup := lset.HasDuplicateLabelNames(); dup {
-		return labels.EmptyLabels(), badData(ReasonDuplicateLabels, "received series with duplicate label name, label: '%s' series: '%s'", name, seriesString(ls))
+	b.Overwrite(into)
+	if name, dup := into.HasDuplicateLabelNames(); dup {
+		return badData(ReasonDuplicateLabels, "received series with duplicate label name, label: '%s' series: '%s'", name, seriesString(ls))
 	}
-	return lset, nil
+	return nil
 }

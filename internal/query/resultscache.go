@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -70,6 +72,12 @@ type ResultsCache struct {
 	ws    map[string]*wsCache
 	size  int64
 
+	// watermarks (ws → *atomic.Int64) are the workspaces' watermarks
+	// (see wsCache), read by Invalidate without taking mu: every commit
+	// calls it, and a commit of fresh samples must not wait for, nor
+	// serialise with, other workspaces' commits and queries.
+	watermarks sync.Map
+
 	hits, misses, evictions, invalidations prometheus.Counter
 	bytes                                  prometheus.Gauge
 }
@@ -79,8 +87,9 @@ type wsCache struct {
 	entries map[*cacheEntry]struct{}
 	// watermark: every cached (or being computed) result of the workspace
 	// read samples at or before it only; a commit of samples all after it
-	// (the normal case: fresh data) changes nothing cached.
-	watermark int64
+	// (the normal case: fresh data) changes nothing cached. It only
+	// grows, and is stored in ResultsCache.watermarks too.
+	watermark *atomic.Int64
 	// gen counts the invalidations of the workspace: a result computed
 	// while one happened is not stored.
 	gen uint64
@@ -128,15 +137,20 @@ func (c *ResultsCache) Size() int64 {
 // workspace: every cached result of that workspace that read samples in
 // that range is dropped, and results being computed are not stored.
 // Called on every commit: the usual commit (fresh samples, after the
-// watermark) costs a map lookup.
+// watermark) costs a lookup in a read-mostly map and an atomic load, and
+// takes no lock. (A begin that raises the watermark after that load
+// computes its result after the commit, so the result sees the samples.)
 func (c *ResultsCache) Invalidate(ws string, mint, maxt int64) {
 	if c == nil {
+		return
+	}
+	if wm, ok := c.watermarks.Load(ws); !ok || mint > wm.(*atomic.Int64).Load() {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	w, ok := c.ws[ws]
-	if !ok || mint > w.watermark {
+	if !ok || mint > w.watermark.Load() {
 		return
 	}
 	w.gen++
@@ -160,6 +174,7 @@ func (c *ResultsCache) Forget(ws string) {
 			c.remove(c.byKey[e.key])
 		}
 		delete(c.ws, ws)
+		c.watermarks.Delete(ws)
 	}
 }
 
@@ -169,8 +184,8 @@ func (c *ResultsCache) begin(ws string, watermark int64) uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	w := c.wsState(ws)
-	if watermark > w.watermark {
-		w.watermark = watermark
+	if watermark > w.watermark.Load() {
+		w.watermark.Store(watermark)
 	}
 	return w.gen
 }
@@ -178,8 +193,10 @@ func (c *ResultsCache) begin(ws string, watermark int64) uint64 {
 func (c *ResultsCache) wsState(ws string) *wsCache {
 	w, ok := c.ws[ws]
 	if !ok {
-		w = &wsCache{entries: map[*cacheEntry]struct{}{}}
+		w = &wsCache{entries: map[*cacheEntry]struct{}{}, watermark: new(atomic.Int64)}
+		w.watermark.Store(math.MinInt64)
 		c.ws[ws] = w
+		c.watermarks.Store(ws, w.watermark)
 	}
 	return w
 }

@@ -61,6 +61,7 @@ type instance struct {
 	scrape  *scrape.Manager
 	done    chan struct{}
 	logging *Logging
+	gw      *gateway // an EKS source's way to its cluster (gateway.go)
 }
 
 // NewRunner returns a Runner; Run must be running for scrapes to happen.
@@ -224,6 +225,10 @@ func (r *Runner) start(sc Scraper) (*instance, error) {
 		return nil, err
 	}
 	in.scrape = sm
+	if err := r.connectCluster(sc, in, p, logger); err != nil {
+		cancel()
+		return nil, err
+	}
 	if err := sm.ApplyConfig(p.Config); err != nil {
 		cancel()
 		return nil, err
@@ -262,6 +267,9 @@ func (in *instance) stop() {
 	in.scrape.Stop()
 	in.cancel()
 	<-in.done
+	if in.gw != nil {
+		in.gw.close()
+	}
 }
 
 // log writes an event of a component to the destination workspace's log

@@ -14,6 +14,9 @@ import (
 	"github.com/kansoku/kansoku/internal/metastore"
 )
 
+// staticConfig is a configuration any source runs.
+const staticConfig = "global:\n  scrape_interval: 30s\nscrape_configs:\n  - job_name: node\n    static_configs:\n      - targets: ['192.0.2.10:9100']\n"
+
 type nopPusher struct{}
 
 func (nopPusher) Push(context.Context, string, *prompb.WriteRequest) error { return nil }
@@ -37,7 +40,7 @@ func TestRunnerRunsOnlyOwnedScrapers(t *testing.T) {
 	svc := New(Options{AccountID: "123456789012", Region: "us-east-1"}, db, oneWorkspace{ws})
 	for _, id := range []string{"s-a", "s-b", "s-c"} {
 		if err := db.CreateScraper(ctx, metastore.Scraper{ID: id, ARN: svc.ARN(id), Status: metastore.ScraperActive, RequestHash: "h",
-			Configuration: []byte(DefaultConfiguration), Source: "{}", DestinationARN: ws.ARN, RoleConfiguration: "{}", CreatedAt: now, UpdatedAt: now}); err != nil {
+			Configuration: []byte(staticConfig), Source: "{}", DestinationARN: ws.ARN, RoleConfiguration: "{}", CreatedAt: now, UpdatedAt: now}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -96,7 +99,7 @@ func TestReconcileStatuses(t *testing.T) {
 	status := metastore.WorkspaceCreating
 	svc := New(Options{AccountID: "123456789012", Region: "us-east-1"}, db, statusWorkspace{&status})
 	create := func() string {
-		sc, err := svc.Create(ctx, CreateInput{Configuration: []byte(DefaultConfiguration), Source: &Source{VPC: &VPCConfiguration{SecurityGroupIDs: []string{"sg-1"}, SubnetIDs: []string{"subnet-1"}}},
+		sc, err := svc.Create(ctx, CreateInput{Configuration: []byte(staticConfig), Source: &Source{VPC: &VPCConfiguration{SecurityGroupIDs: []string{"sg-1"}, SubnetIDs: []string{"subnet-1"}}},
 			Destination: "arn:aws:aps:us-east-1:123456789012:workspace/ws-1"})
 		if err != nil {
 			t.Fatal(err)

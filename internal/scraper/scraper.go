@@ -78,6 +78,9 @@ type Options struct {
 	// ResyncInterval is how often statuses are reconciled without a kick
 	// (other nodes' changes).
 	ResyncInterval time.Duration
+	// AWS reaches EKS clusters through the workspaces' AWS integrations;
+	// nil refuses eksConfiguration sources.
+	AWS AWSAccounts
 }
 
 // Service is the scraper lifecycle.
@@ -228,21 +231,22 @@ func truncate(s string) string {
 	return s
 }
 
-// validSource checks a source. EKS sources are refused: Kansoku has no way
-// into a cluster's API server that a test here can exercise, and a source
-// type is offered only when it scrapes.
+// validSource checks a source: an EKS cluster (eks.go) or a VPC.
 func validSource(src *Source) error {
 	if src == nil || (src.EKS == nil && src.VPC == nil) {
-		return apierr.InvalidField("source", "Member must not be null: give vpcConfiguration")
+		return apierr.InvalidField("source", "Member must not be null: give eksConfiguration or vpcConfiguration")
 	}
 	if src.EKS != nil && src.VPC != nil {
 		return apierr.InvalidField("source", "source is a union: give exactly one of eksConfiguration and vpcConfiguration")
 	}
 	if e := src.EKS; e != nil {
-		if !clusterRE.MatchString(e.ClusterARN) {
-			return apierr.InvalidField("source.eksConfiguration.clusterArn", "Member must satisfy regular expression pattern: arn:aws[-a-z]*:eks:[-a-z0-9]+:[0-9]{12}:cluster/.+")
+		if _, ok := parseClusterARN(e.ClusterARN); !ok {
+			return apierr.InvalidField("source.eksConfiguration.clusterArn", "Member must satisfy regular expression pattern: arn:aws[-a-z]*:eks:[-a-z0-9]+:[0-9]{12}:cluster/[0-9A-Za-z][A-Za-z0-9\\-_]*")
 		}
-		return apierr.InvalidField("source.eksConfiguration", "EKS sources are not supported by this installation: Kansoku cannot reach a cluster's API server for kubernetes_sd_configs; use vpcConfiguration with static_configs")
+		if err := validIDs("source.eksConfiguration.securityGroupIds", e.SecurityGroupIDs, sgRE, false); err != nil {
+			return err
+		}
+		return validIDs("source.eksConfiguration.subnetIds", e.SubnetIDs, subnetRE, true)
 	}
 	v := src.VPC
 	if err := validIDs("source.vpcConfiguration.securityGroupIds", v.SecurityGroupIDs, sgRE, true); err != nil {
@@ -359,14 +363,20 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Scraper, error) {
 	if err != nil {
 		return Scraper{}, err
 	}
-	parsed, err := Validate(in.Configuration)
+	p, err := Validate(in.Configuration)
 	if err != nil {
+		return Scraper{}, err
+	}
+	if err := checkSourceFits(p, in.Source); err != nil {
 		return Scraper{}, err
 	}
 	if _, err := s.workspaces.Get(ctx, wsID); err != nil {
 		return Scraper{}, err
 	}
-	if _, err := s.RoleIntegrations(ctx, parsed, wsID); err != nil {
+	if err := s.checkCluster(ctx, in.Source, wsID); err != nil {
+		return Scraper{}, err
+	}
+	if _, err := s.RoleIntegrations(ctx, p, wsID); err != nil {
 		return Scraper{}, err
 	}
 	src, _ := json.Marshal(in.Source)
@@ -580,8 +590,14 @@ func (s *Service) Update(ctx context.Context, id string, in UpdateInput) (Scrape
 			return Scraper{}, err
 		}
 	}
+	var src Source
+	_ = json.Unmarshal([]byte(rec.Source), &src)
 	if in.Configuration != nil {
-		if _, err := Validate(in.Configuration); err != nil {
+		p, err := Validate(in.Configuration)
+		if err != nil {
+			return Scraper{}, err
+		}
+		if err := checkSourceFits(p, &src); err != nil {
 			return Scraper{}, err
 		}
 		rec.Configuration = in.Configuration
@@ -592,6 +608,9 @@ func (s *Service) Update(ctx context.Context, id string, in UpdateInput) (Scrape
 			return Scraper{}, err
 		}
 		if _, err := s.workspaces.Get(ctx, wsID); err != nil {
+			return Scraper{}, err
+		}
+		if err := s.checkCluster(ctx, &src, wsID); err != nil {
 			return Scraper{}, err
 		}
 		rec.DestinationARN = *in.Destination

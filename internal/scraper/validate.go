@@ -41,7 +41,8 @@ var (
 	scrapeKeys = []string{"job_name", "scrape_interval", "scrape_timeout", "metrics_path", "scheme", "params", "honor_labels",
 		"honor_timestamps", "track_timestamps_staleness", "static_configs", "ec2_sd_configs", "relabel_configs", "metric_relabel_configs",
 		"body_size_limit", "sample_limit", "target_limit", "label_limit", "label_name_length_limit", "label_value_length_limit",
-		"scrape_protocols", "fallback_scrape_protocol", "enable_compression", "tls_config", "authorization"}
+		"scrape_protocols", "fallback_scrape_protocol", "enable_compression", "tls_config", "authorization",
+		"kubernetes_sd_configs"} // eks.go
 	// authorization: an inline bearer credential only (Kansoku's own
 	// /metrics takes an API token); AMP's service-account token file is a
 	// file of the server here, so no *_file.
@@ -160,6 +161,11 @@ func parse(blob []byte) (*Parsed, error) {
 			// it reads the rest.
 			delete(jm, "ec2_sd_configs")
 			stripped = true
+		}
+		if k, ok := jm["kubernetes_sd_configs"]; ok {
+			if err := checkKubernetesSD(where, k); err != nil {
+				return nil, err
+			}
 		}
 		if a, ok := jm["authorization"].(map[any]any); ok {
 			if err := allowedKeysAny(where+": authorization", a, authKeys); err != nil {
@@ -301,7 +307,7 @@ func refuseKeys(where string, bad, allowed []string) error {
 		}
 	}
 	if strings.HasSuffix(bad[0], "_sd_configs") {
-		return fmt.Errorf("%s: %s is not supported by this installation's managed collectors (supported: static_configs, ec2_sd_configs)", where, bad[0])
+		return fmt.Errorf("%s: %s is not supported by this installation's managed collectors (supported: static_configs, ec2_sd_configs with a vpcConfiguration source, and kubernetes_sd_configs with an eksConfiguration source)", where, bad[0])
 	}
 	return fmt.Errorf("%s: %s not allowed in a managed collector's configuration (allowed: %s)", where, strings.Join(bad, ", "), strings.Join(allowed, ", "))
 }

@@ -44,6 +44,9 @@ func TestValidateRefusals(t *testing.T) {
 	job := func(extra string) string {
 		return "scrape_configs:\n  - job_name: j\n    static_configs:\n      - targets: ['10.0.0.1:9100']\n" + extra
 	}
+	k8s := func(sd string) string {
+		return "scrape_configs:\n  - job_name: j\n    kubernetes_sd_configs: [" + sd + "]\n"
+	}
 	for name, tc := range map[string]struct{ cfg, want string }{
 		"empty":               {"", "empty"},
 		"not yaml":            {"{{{", "not YAML"},
@@ -58,7 +61,16 @@ func TestValidateRefusals(t *testing.T) {
 		"rule_files":          {"rule_files: [/etc/passwd]\n" + job(""), "rule_files not allowed"},
 		"scrape_config_files": {"scrape_config_files: ['/etc/*']\n" + job(""), "scrape_config_files not allowed"},
 		"file sd":             {"scrape_configs:\n  - job_name: j\n    file_sd_configs: [{files: [/etc/passwd]}]\n", "file_sd_configs is not supported"},
-		"kubernetes sd":       {"scrape_configs:\n  - job_name: j\n    kubernetes_sd_configs: [{role: pod}]\n", "kubernetes_sd_configs is not supported"},
+		"k8s api_server":      {k8s("{role: pod, api_server: 'https://10.0.0.1'}"), "kubernetes_sd_configs[0]: api_server not allowed"},
+		"k8s kubeconfig":      {k8s("{role: pod, kubeconfig_file: /root/.kube/config}"), "kubernetes_sd_configs[0]: kubeconfig_file not allowed"},
+		"k8s bearer file":     {k8s("{role: pod, bearer_token_file: /var/run/secrets/kubernetes.io/serviceaccount/token}"), "bearer_token_file not allowed"},
+		"k8s authorization":   {k8s("{role: pod, authorization: {credentials: x}}"), "kubernetes_sd_configs[0]: authorization not allowed"},
+		"k8s tls":             {k8s("{role: pod, tls_config: {insecure_skip_verify: true}}"), "kubernetes_sd_configs[0]: tls_config not allowed"},
+		"k8s proxy":           {k8s("{role: pod, proxy_url: 'http://10.0.0.2:3128'}"), "kubernetes_sd_configs[0]: proxy_url not allowed"},
+		"k8s own namespace":   {k8s("{role: pod, namespaces: {own_namespace: true}}"), "namespaces: own_namespace not allowed"},
+		"k8s attach metadata": {k8s("{role: pod, attach_metadata: {node: true}}"), "attach_metadata not allowed"},
+		"k8s role":            {k8s("{role: secrets}"), `role "secrets" is not one of pod, node, service, endpoints, endpointslice, ingress`},
+		"k8s selector":        {k8s("{role: pod, selectors: [{role: pod, label: 'a=b', x: 1}]}"), "selectors[0]: x not allowed"},
 		"consul sd":           {"scrape_configs:\n  - job_name: j\n    consul_sd_configs: [{server: '10.0.0.1:8500'}]\n", "consul_sd_configs is not supported"},
 		"credentials file":    {job("    authorization: {credentials_file: /etc/shadow}\n"), "authorization: credentials_file not allowed"},
 		"tls key file":        {job("    tls_config: {key_file: /etc/ssl/private/k}\n"), "tls_config: key_file not allowed"},
@@ -185,6 +197,13 @@ scrape_configs:
 	if got := strings.Join(p.RoleARNs(), " "); got != "arn:aws:iam::123456789012:role/KansokuIntegration arn:aws:iam::123456789012:role/Other" {
 		t.Fatalf("roles %s", got)
 	}
+	// EC2 discovery is bound to a vpcConfiguration's subnets.
+	if err := checkSourceFits(p, &Source{EKS: &EKSConfiguration{}}); err == nil || !strings.Contains(err.Error(), "ec2_sd_configs needs a vpcConfiguration source") {
+		t.Fatalf("EKS source: %v", err)
+	}
+	if err := checkSourceFits(p, &Source{VPC: &VPCConfiguration{}}); err != nil {
+		t.Fatalf("VPC source: %v", err)
+	}
 	// An empty ec2_sd_configs is none, as Prometheus reads it.
 	if p, err := Validate([]byte("scrape_configs:\n  - job_name: e\n    ec2_sd_configs:\n")); err != nil || len(p.EC2) != 0 {
 		t.Fatalf("empty ec2_sd_configs: %v %v", p, err)
@@ -230,5 +249,33 @@ func TestValidateEC2Refusals(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: want an error containing %q, got %v", name, tc.want, err)
 		}
+	}
+}
+
+// TestValidateKubernetesSD: the accepted kubernetes_sd_configs keys parse,
+// and such a configuration needs an EKS source.
+func TestValidateKubernetesSD(t *testing.T) {
+	cfg := `global:
+  scrape_interval: 30s
+scrape_configs:
+  - job_name: pods
+    kubernetes_sd_configs:
+      - role: pod
+        namespaces: {names: [default, monitoring]}
+        selectors: [{role: pod, label: 'app=web', field: 'spec.nodeName=n1'}]
+      - role: endpointslice
+`
+	p, err := Validate([]byte(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ks := kubernetesConfigs(p); len(ks) != 2 || ks[0].NamespaceDiscovery.Names[1] != "monitoring" || ks[0].Selectors[0].Label != "app=web" {
+		t.Fatalf("parsed: %+v", ks)
+	}
+	if err := checkSourceFits(p, &Source{VPC: &VPCConfiguration{}}); err == nil || !strings.Contains(err.Error(), "kubernetes_sd_configs needs an eksConfiguration source") {
+		t.Fatalf("VPC source: %v", err)
+	}
+	if err := checkSourceFits(p, &Source{EKS: &EKSConfiguration{}}); err != nil {
+		t.Fatalf("EKS source: %v", err)
 	}
 }

@@ -101,6 +101,13 @@ func (m *Manager) Open(ws string, retention time.Duration) error {
 	o.RetentionDuration = retention.Milliseconds()
 	o.WALCompression = compression.Snappy
 	o.OutOfOrderTimeWindow = m.opts.OutOfOrderTimeWindow.Milliseconds()
+	// No isolation, as Cortex's (AMP's) and Mimir's ingesters: it keeps a
+	// ring of in-flight append IDs in every series (~50 B per series, a
+	// fifth of the TSDB's own heap per series besides labels, chunks and
+	// postings) so that a query never sees half of a commit; a remote_write
+	// sender cuts a scrape into batches anyway, so a commit is no unit a
+	// query could rely on.
+	o.IsolationDisabled = true
 	if m.opts.TSDB != nil {
 		m.opts.TSDB(o)
 	}
@@ -189,6 +196,15 @@ func (a *hookedAppender) seen(t int64) {
 	if t > a.maxt {
 		a.maxt = t
 	}
+}
+
+// GetRef passes the head's series lookup through (ingest keeps the head's
+// own label set of a known series instead of building one).
+func (a *hookedAppender) GetRef(lset labels.Labels, hash uint64) (storage.SeriesRef, labels.Labels) {
+	if g, ok := a.Appender.(storage.GetRef); ok {
+		return g.GetRef(lset, hash)
+	}
+	return 0, labels.EmptyLabels()
 }
 
 func (a *hookedAppender) Append(ref storage.SeriesRef, l labels.Labels, t int64, v float64) (storage.SeriesRef, error) {

@@ -137,6 +137,7 @@ func (s *Server) newServices() map[string]service {
 		sqsService:            newSQSService(s),
 		snsSigningName:        s.sns,
 		taggingSigningName:    newTaggingService(s),
+		eksSigningName:        newEKSService(s),
 		// The other products of the AWS integration (services_*.go).
 		"elasticache":       newElastiCacheService(s),
 		"redshift":          newRedshiftService(s),

@@ -85,6 +85,9 @@ type Region struct {
 	LambdaFunctions []LambdaFunction `yaml:"lambda_functions"`
 	Queues          []Queue          `yaml:"sqs_queues"`
 	Tables          []Table          `yaml:"dynamodb_tables"`
+	// EKSClusters are Amazon EKS clusters (eks.go): what DescribeCluster
+	// answers and whom the cluster's IAM authenticator maps.
+	EKSClusters []EKSCluster `yaml:"eks_clusters"`
 	// Resources are the resources of every other product, by kind
 	// (kinds.go): ElastiCache clusters, Redshift clusters, S3 buckets ...
 	// Global ones (CloudFront, Route 53, WAF for CloudFront, billing,

@@ -44,9 +44,20 @@ import (
 //   - temporary credentials (AssumeRole): their X-Amz-Security-Token must be
 //     the session's token, and the session must not have expired.
 //
-// Not simulated: query-string (presigned URL) authentication, S3's single
-// path encoding and unsigned or chunked payloads, SigV4a, and normalizing
-// "." and ".." path segments (the SDKs send none).
+// Query-string (presigned URL) authentication ("Authentication Methods":
+// query parameters) is verified as well: X-Amz-Algorithm, X-Amz-Credential,
+// X-Amz-Date, X-Amz-SignedHeaders and X-Amz-Signature (with
+// X-Amz-Security-Token for temporary credentials, and X-Amz-Expires when
+// given) in the query; the
+// canonical query is every parameter but X-Amz-Signature. The request time
+// is held against the same 15-minute window as a signed header's, whatever
+// X-Amz-Expires says: that is how STS treats a presigned GetCallerIdentity
+// (the AWS IAM Authenticator for Kubernetes documents that STS ignores
+// X-Amz-Expires there, and its tokens live 15 minutes from X-Amz-Date).
+//
+// Not simulated: S3's single path encoding and unsigned or chunked
+// payloads, SigV4a, and normalizing "." and ".." path segments (the SDKs
+// send none).
 
 const (
 	sigV4Algorithm  = "AWS4-HMAC-SHA256"
@@ -111,13 +122,30 @@ func signatureDoesNotMatch(format string, args ...any) *apiError {
 // AWS's Query-protocol services; services whose wire codes differ rename
 // them.
 func (v *sigV4Verifier) verify(r *http.Request, body []byte) (string, *apiError) {
-	h, err := parseSigV4Header(r)
-	if err != nil {
-		return "", err
-	}
-	reqTime, rawTime, err := sigV4RequestTime(r, h)
-	if err != nil {
-		return "", err
+	presigned := r.Header.Get("Authorization") == "" && r.URL.Query().Get("X-Amz-Algorithm") != ""
+	var (
+		h                *sigV4Header
+		reqTime          time.Time
+		rawTime, token   string
+		err              *apiError
+		canonicalRequest func() string
+	)
+	if presigned {
+		var unsigned *http.Request
+		h, reqTime, rawTime, token, unsigned, err = parsePresigned(r)
+		if err != nil {
+			return "", err
+		}
+		canonicalRequest = func() string { return sigV4CanonicalRequest(unsigned, h, body) }
+	} else {
+		if h, err = parseSigV4Header(r); err != nil {
+			return "", err
+		}
+		if reqTime, rawTime, err = sigV4RequestTime(r, h); err != nil {
+			return "", err
+		}
+		token = r.Header.Get("X-Amz-Security-Token")
+		canonicalRequest = func() string { return sigV4CanonicalRequest(r, h, body) }
 	}
 	if rawTime[:8] != h.scopeDate {
 		return "", signatureDoesNotMatch("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.",
@@ -142,7 +170,7 @@ func (v *sigV4Verifier) verify(r *http.Request, body []byte) (string, *apiError)
 	if !ok {
 		return "", invalidClientTokenID()
 	}
-	want := sigV4Signature(cred.secret, h, rawTime, sigV4CanonicalRequest(r, h, body))
+	want := sigV4Signature(cred.secret, h, rawTime, canonicalRequest())
 	if !hmac.Equal([]byte(want), []byte(h.signature)) {
 		return "", signatureDoesNotMatch("The request signature we calculated does not match the signature you provided. " +
 			"Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
@@ -151,12 +179,67 @@ func (v *sigV4Verifier) verify(r *http.Request, body []byte) (string, *apiError)
 		if !now.Before(cred.expires) {
 			return "", expiredToken()
 		}
-		token := r.Header.Get("X-Amz-Security-Token")
 		if subtle.ConstantTimeCompare([]byte(token), []byte(cred.sessionToken)) != 1 {
 			return "", invalidClientTokenID()
 		}
 	}
 	return h.accessKeyID, nil
+}
+
+// parsePresigned parses the query-string authentication of a presigned
+// URL: the signature's elements, the request time, the session token, and
+// the request as it was signed (the query without X-Amz-Signature).
+func parsePresigned(r *http.Request) (*sigV4Header, time.Time, string, string, *http.Request, *apiError) {
+	q, perr := url.ParseQuery(r.URL.RawQuery)
+	if perr != nil {
+		return nil, time.Time{}, "", "", nil, incompleteSignature("the query string is malformed")
+	}
+	for _, k := range []string{"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-SignedHeaders", "X-Amz-Signature"} {
+		if len(q[k]) != 1 || q.Get(k) == "" {
+			return nil, time.Time{}, "", "", nil, incompleteSignature("Query-string authentication requires exactly one '%s' parameter.", k)
+		}
+	}
+	if q.Get("X-Amz-Algorithm") != sigV4Algorithm {
+		return nil, time.Time{}, "", "", nil, incompleteSignature("X-Amz-Algorithm must be %s", sigV4Algorithm)
+	}
+	scope := strings.Split(q.Get("X-Amz-Credential"), "/")
+	if len(scope) != 5 || scope[0] == "" || len(scope[1]) != 8 || scope[2] == "" || scope[3] == "" || scope[4] != "aws4_request" {
+		return nil, time.Time{}, "", "", nil, incompleteSignature("X-Amz-Credential must have the form <AccessKeyId>/<YYYYMMDD>/<region>/<service>/aws4_request")
+	}
+	if n, err := strconv.Atoi(q.Get("X-Amz-Expires")); q.Has("X-Amz-Expires") && (err != nil || n < 1 || n > 604800) {
+		return nil, time.Time{}, "", "", nil, incompleteSignature("X-Amz-Expires must be a number of seconds from 1 to 604800")
+	}
+	h := &sigV4Header{accessKeyID: scope[0], scopeDate: scope[1], scopeRegion: scope[2], scopeService: scope[3],
+		signedHeaders: strings.Split(q.Get("X-Amz-SignedHeaders"), ";"), signature: q.Get("X-Amz-Signature")}
+	if !sort.StringsAreSorted(h.signedHeaders) || !slicesContain(h.signedHeaders, "host") {
+		return nil, time.Time{}, "", "", nil, incompleteSignature("X-Amz-SignedHeaders must be sorted and include 'host'")
+	}
+	raw := q.Get("X-Amz-Date")
+	t, terr := time.Parse(sigV4TimeFormat, raw)
+	if terr != nil {
+		return nil, time.Time{}, "", "", nil, incompleteSignature("X-Amz-Date must be in the ISO 8601 basic format YYYYMMDD'T'HHMMSS'Z', not '%s'", raw)
+	}
+	// The canonical query is the query as sent less the signature.
+	var kept []string
+	for _, part := range strings.Split(r.URL.RawQuery, "&") {
+		if !strings.HasPrefix(part, "X-Amz-Signature=") {
+			kept = append(kept, part)
+		}
+	}
+	unsigned := r.Clone(r.Context())
+	u := *r.URL
+	u.RawQuery = strings.Join(kept, "&")
+	unsigned.URL = &u
+	return h, t, raw, q.Get("X-Amz-Security-Token"), unsigned, nil
+}
+
+func slicesContain(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // parseSigV4Header parses r's Authorization header.

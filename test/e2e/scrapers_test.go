@@ -173,7 +173,7 @@ func TestAWSCLIScrapers(t *testing.T) {
 		"--scrape-configuration", blob(strings.Replace(cfg, "30s", "10s", 1)), "--source", source, "--destination", dest)
 	mustFail("file sd", "ValidationException", "file_sd_configs is not supported", "create-scraper",
 		"--scrape-configuration", blob("scrape_configs:\n  - job_name: f\n    file_sd_configs: [{files: [/etc/passwd]}]\n"), "--source", source, "--destination", dest)
-	mustFail("eks", "ValidationException", "EKS sources are not supported", "create-scraper", "--scrape-configuration", blob(cfg),
+	mustFail("eks", "ValidationException", "is not reachable from the destination workspace", "create-scraper", "--scrape-configuration", blob(cfg),
 		"--source", `{"eksConfiguration":{"clusterArn":"arn:aws:eks:us-east-1:123456789012:cluster/c","subnetIds":["subnet-1"]}}`, "--destination", dest)
 	mustFail("bad subnet", "ValidationException", "subnetIds", "create-scraper", "--scrape-configuration", blob(cfg),
 		"--source", `{"vpcConfiguration":{"securityGroupIds":["sg-1"],"subnetIds":["not-a-subnet"]}}`, "--destination", dest)

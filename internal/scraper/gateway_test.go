@@ -1,0 +1,174 @@
+package scraper
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"log/slog"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/kansoku/kansoku/internal/egress"
+	"github.com/kansoku/kansoku/sim/awssim"
+)
+
+// simAccounts is the AWS side of one workspace: a role of the cluster's
+// account in the AWS simulator, assumed with Kansoku's credentials.
+type simAccounts struct{ url string }
+
+func (a simAccounts) config() aws.Config {
+	base := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(a.url), Retryer: func() aws.Retryer { return aws.NopRetryer{} },
+		Credentials: credentials.NewStaticCredentialsProvider("AKIAKANSOKUGATEWAY01", "secret", "")}
+	cfg := base.Copy()
+	cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(base), "arn:aws:iam::123456789012:role/Scraper",
+		func(o *stscreds.AssumeRoleOptions) { o.ExternalID = aws.String("ext") }))
+	return cfg
+}
+
+func (a simAccounts) AccountConfig(_ context.Context, _, _, _ string) (aws.Config, error) {
+	return a.config(), nil
+}
+
+func (a simAccounts) CheckAccount(context.Context, string, string) error { return nil }
+
+// TestGatewayRenewsTokens: the gateway describes the cluster and makes an
+// IAM authenticator token once, keeps both for 10 minutes, then makes a
+// new token (a token lives 15 minutes) and describes the cluster again;
+// the token authenticates with the cluster's authenticator, and a token 16
+// minutes old does not.
+func TestGatewayRenewsTokens(t *testing.T) {
+	var offset atomic.Int64 // the simulator's clock ahead of the wall clock
+	sim := awssim.New(awssim.Options{Now: func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }})
+	if err := sim.SetScenario(&awssim.Scenario{
+		Callers: []awssim.Caller{{AccountID: "111111111111", Name: "kansoku", AccessKeyID: "AKIAKANSOKUGATEWAY01", SecretAccessKey: "secret"}},
+		Accounts: []awssim.Account{{ID: "123456789012",
+			Roles: []awssim.Role{{Name: "Scraper", TrustedPrincipals: []string{"111111111111"}, ExternalID: "ext",
+				Policies: []string{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"eks:DescribeCluster","Resource":"*"}]}`}}},
+			Regions: map[string]*awssim.Region{"us-east-1": {EKSClusters: []awssim.EKSCluster{{Name: "prod", Endpoint: "https://127.0.0.1:6443",
+				CertificateAuthority: testCA(), SubnetIDs: []string{"subnet-1"},
+				AccessEntries: []awssim.EKSAccessEntry{{PrincipalARN: "arn:aws:iam::123456789012:role/Scraper", Username: "aps-collector-user"}}}}}}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(sim)
+	defer ts.Close()
+	fw, err := egress.New(egress.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, _ := parseClusterARN("arn:aws:eks:us-east-1:123456789012:cluster/prod")
+	g, err := startGateway(ref, "ws-1", simAccounts{ts.URL}, fw, slog.New(slog.DiscardHandler), func(string, string, map[string]string) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.close()
+	// Only discovery's reads with the gateway's secret pass.
+	for _, tc := range []struct {
+		method, path, auth string
+		want               int
+	}{
+		{"GET", "/api/v1/pods", "", 401},
+		{"GET", "/api/v1/pods", "Bearer wrong", 401},
+		{"POST", "/api/v1/namespaces/default/pods", "Bearer " + g.secret, 405},
+		{"GET", "/metrics", "Bearer " + g.secret, 403},
+		{"GET", "/api/../metrics", "Bearer " + g.secret, 403},
+	} {
+		req := httptest.NewRequest(tc.method, tc.path, nil)
+		if tc.auth != "" {
+			req.Header.Set("Authorization", tc.auth)
+		}
+		rec := httptest.NewRecorder()
+		g.ServeHTTP(rec, req)
+		if rec.Code != tc.want {
+			t.Errorf("%s %s (%q): %d, want %d", tc.method, tc.path, tc.auth, rec.Code, tc.want)
+		}
+	}
+	if n := len(sim.Calls()); n != 0 {
+		t.Fatalf("refused requests reached AWS: %d calls", n)
+	}
+
+	t0 := time.Now()
+	clock := t0
+	g.now = func() time.Time { return clock }
+	describes := func() int {
+		n := 0
+		for _, c := range sim.Calls() {
+			if c.Action == "DescribeCluster" && c.ErrorCode == "" {
+				n++
+			}
+		}
+		return n
+	}
+	ctx := t.Context()
+	c1, tok1, err := g.prepare(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c1.endpoint.Host != "127.0.0.1:6443" || describes() != 1 {
+		t.Fatalf("described %d times, endpoint %s", describes(), c1.endpoint)
+	}
+	clock = t0.Add(9 * time.Minute)
+	if c2, tok2, _ := g.prepare(ctx); tok2 != tok1 || c2 != c1 || describes() != 1 {
+		t.Fatal("the token or the cluster was made again within 10 minutes")
+	}
+	time.Sleep(1100 * time.Millisecond) // a new X-Amz-Date
+	clock = t0.Add(11 * time.Minute)
+	c3, tok3, err := g.prepare(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok3 == tok1 || c3 == c1 || describes() != 2 {
+		t.Fatalf("after 11 minutes: new token %v, described %d times", tok3 != tok1, describes())
+	}
+
+	// The cluster's authenticator takes the token now, not 16 minutes on.
+	h := sim.EKSAuthenticator("123456789012", "us-east-1", "prod", ts.URL)
+	if ok, why := reviewToken(t, h, tok3); !ok {
+		t.Fatalf("a fresh token is refused: %s", why)
+	}
+	offset.Store(int64(16 * time.Minute))
+	if ok, why := reviewToken(t, h, tok3); ok || !strings.Contains(why, "expired") {
+		t.Fatalf("a token 16 minutes old: %v %s", ok, why)
+	}
+}
+
+func reviewToken(t *testing.T, h http.Handler, tok string) (bool, string) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": map[string]string{"token": tok}})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/authenticate", bytes.NewReader(body)))
+	var out struct {
+		Status struct {
+			Authenticated bool   `json:"authenticated"`
+			Error         string `json:"error"`
+		} `json:"status"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	return out.Status.Authenticated, out.Status.Error
+}
+
+// testCA is a CA certificate (any PEM certificate does for describe).
+func testCA() string {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "kubernetes"}, NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
+	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
