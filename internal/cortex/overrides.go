@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -106,13 +107,35 @@ func Days(n int) model.Duration { return model.Duration(time.Duration(n) * 24 * 
 // Overrides is Cortex's runtime configuration file as Kansoku keeps it:
 // one entry per workspace. Every change rewrites the file atomically
 // (temporary file, fsync, rename), so Cortex, which reloads it every
-// runtime_config.period, never reads half a file.
+// runtime_config.period, never reads half a file. Every node of a cluster
+// writes the same file (the maintenance lease holder's sync, and the node
+// that opens a workspace or changes its retention), so each change starts
+// from the file as it is now, not from what this process last saw: a node
+// that had not seen another's write would otherwise drop it, and the
+// holder, comparing with its own memory, would never put it back.
 type Overrides struct {
 	path string
 
 	mu      sync.Mutex
 	tenants map[string]TenantLimits
-	loaded  bool
+	// seen identifies the file's version tenants holds (zero: none yet).
+	seen fileVersion
+}
+
+// fileVersion tells whether the file changed since it was last read.
+type fileVersion struct {
+	mod   time.Time
+	size  int64
+	inode uint64
+	ok    bool
+}
+
+func versionOf(fi os.FileInfo) fileVersion {
+	v := fileVersion{mod: fi.ModTime(), size: fi.Size(), ok: true}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		v.inode = st.Ino
+	}
+	return v
 }
 
 // NewOverrides returns the overrides kept in path.
@@ -124,16 +147,25 @@ type runtimeConfig struct {
 	Overrides map[string]TenantLimits `yaml:"overrides"`
 }
 
-// load reads the file once, so a restart keeps what it held.
+// load brings tenants up to the file: read again whenever the file is not
+// the version last read or written here (every write renames a new file
+// over it, so another node's write changes its inode).
 func (o *Overrides) load() error {
-	if o.loaded {
+	fi, err := os.Stat(o.path)
+	if errors.Is(err, os.ErrNotExist) {
+		if o.seen.ok {
+			// Removed under us: start again from nothing.
+			o.tenants, o.seen = map[string]TenantLimits{}, fileVersion{}
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read cortex runtime config: %w", err)
+	}
+	if v := versionOf(fi); v == o.seen {
 		return nil
 	}
 	b, err := os.ReadFile(o.path)
-	if errors.Is(err, os.ErrNotExist) {
-		o.loaded = true
-		return nil
-	}
 	if err != nil {
 		return fmt.Errorf("read cortex runtime config: %w", err)
 	}
@@ -141,10 +173,11 @@ func (o *Overrides) load() error {
 	if err := yaml.UnmarshalStrict(b, &rc); err != nil {
 		return fmt.Errorf("parse cortex runtime config %s: %w", o.path, err)
 	}
+	o.tenants = map[string]TenantLimits{}
 	for k, v := range rc.Overrides {
 		o.tenants[k] = v
 	}
-	o.loaded = true
+	o.seen = versionOf(fi)
 	return nil
 }
 
@@ -265,6 +298,14 @@ func (o *Overrides) write() error {
 		f.Close()
 		return fmt.Errorf("write cortex runtime config: %w", err)
 	}
+	// The version this process holds: the file as written (a rename keeps
+	// its inode and modification time; a stat after the rename could see
+	// another node's file instead).
+	written, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("write cortex runtime config: %w", err)
+	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("write cortex runtime config: %w", err)
 	}
@@ -274,5 +315,6 @@ func (o *Overrides) write() error {
 	if err := os.Rename(f.Name(), o.path); err != nil {
 		return fmt.Errorf("write cortex runtime config: %w", err)
 	}
+	o.seen = versionOf(written)
 	return nil
 }
