@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/common/route"
 	"github.com/prometheus/prometheus/config"
 	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/rules"
 	"github.com/prometheus/prometheus/storage"
 	v1 "github.com/prometheus/prometheus/web/api/v1"
@@ -66,6 +67,10 @@ type Options struct {
 	// past days' results (resultscache.go); the write path must call its
 	// Invalidate on every commit.
 	ResultsCache *ResultsCache
+	// Shards, above 1, evaluates shardable aggregations over that many
+	// shards of the series at once (shard.go). The storage must support
+	// SelectHints.ShardCount (tenantdb with sharding on).
+	Shards int
 	// Observe, when set, is told of every query the engine ran (API and
 	// rule queries alike) once it finished: its samples processed and
 	// outcome (query logging, per-workspace QSP usage).
@@ -127,6 +132,7 @@ func New(opts Options, st Storage, md MetadataStore) *API {
 		},
 	}, opts.Limits, opts.Registerer, gate)
 	eng.cache = opts.ResultsCache
+	eng.shards = opts.Shards
 	eng.observe = opts.Observe
 
 	q := &Queryable{Storage: st, Limits: opts.Limits}
@@ -333,6 +339,8 @@ type engines struct {
 	reg  prometheus.Registerer
 
 	cache *ResultsCache // nil: no splitting and caching
+	// shards is Options.Shards.
+	shards int
 }
 
 type engineKey struct {
@@ -345,6 +353,11 @@ type engine struct {
 	*promql.Engine
 	parser *querycost.Parser
 	key    engineKey
+	// With sharding on (shards > 1): outer runs a query whose shardable
+	// aggregations were rewritten (shard.go), shard runs one shard of an
+	// aggregation under max_samples/shards.
+	outer, shard *promql.Engine
+	shards       int
 }
 
 func newEngines(base promql.EngineOpts, lim *limits.Overrides, reg prometheus.Registerer, gate *Gate) *engines {
@@ -377,6 +390,20 @@ func (e *engines) forContext(ctx context.Context) (*engine, string) {
 		o.Reg = e.reg // the engine's own metrics, registered once
 	}
 	eng := &engine{Engine: promql.NewEngine(o), parser: p, key: key}
+	if e.shards > 1 {
+		// The query was checked against the expression limits before:
+		// its rewrite and its nodes parse with the plain parser.
+		o.Reg = nil
+		plain := parser.NewParser(parser.Options{})
+		o.Parser = shardingParser{plain}
+		eng.outer = promql.NewEngine(o)
+		o.Parser = plain
+		if o.MaxSamples > 0 {
+			o.MaxSamples = (o.MaxSamples + e.shards - 1) / e.shards
+		}
+		eng.shard = promql.NewEngine(o)
+		eng.shards = e.shards
+	}
 	e.byKL[key] = eng
 	return eng, ws
 }
@@ -402,7 +429,7 @@ func (e *engines) NewInstantQuery(ctx context.Context, q storage.Queryable, opts
 	if err := e.check(ctx, eng, qs, 0); err != nil {
 		return nil, err
 	}
-	qry, err := eng.NewInstantQuery(ctx, q, opts, qs, ts)
+	qry, err := eng.newQuery(ctx, q, opts, qs, ts, ts, 0, true)
 	if err != nil {
 		return nil, err
 	}
@@ -415,13 +442,25 @@ func (e *engines) NewRangeQuery(ctx context.Context, q storage.Queryable, opts p
 	if err := e.check(ctx, eng, qs, end.Sub(start)); err != nil {
 		return nil, err
 	}
-	qry, err := eng.NewRangeQuery(ctx, q, opts, qs, start, end, step)
+	qry, err := eng.newQuery(ctx, q, opts, qs, start, end, step, false)
 	if err != nil {
 		return nil, err
 	}
 	qry = e.cache.newSplitQuery(qry, eng, q, opts, ws, qs, start, end, step)
 	return &gatedQuery{Query: qry, gate: e.gate, ws: ws, samples: int64(eng.key.maxSamples), timeout: eng.key.timeout,
 		observe: e.observe, qs: qs, start: start, end: end, step: step}, nil
+}
+
+// newQuery returns the engine's query, sharded when it can be.
+func (eng *engine) newQuery(ctx context.Context, q storage.Queryable, opts promql.QueryOpts, qs string, start, end time.Time, step time.Duration, instant bool) (promql.Query, error) {
+	sq, err := eng.newShardedQuery(ctx, q, opts, qs, start, end, step, instant)
+	if err != nil || sq != nil {
+		return sq, err
+	}
+	if instant {
+		return eng.NewInstantQuery(ctx, q, opts, qs, start)
+	}
+	return eng.NewRangeQuery(ctx, q, opts, qs, start, end, step)
 }
 
 // gatedQuery reserves the query's samples (and, outside the HTTP API, a

@@ -20,7 +20,10 @@ const headChunkBytes = 192
 // the head's, headChunkBytes. This is what query limits on chunks and
 // bytes are checked against before the selection is read, without reading
 // it twice.
-func (m *Manager) CountChunks(ctx context.Context, ws string, mint, maxt int64, matchers ...*labels.Matcher) (int64, int64, error) {
+//
+// shardCount > 0 counts the series of shard shardIndex only, as a
+// selection with SelectHints.ShardIndex/ShardCount reads them.
+func (m *Manager) CountChunks(ctx context.Context, ws string, mint, maxt int64, shardIndex, shardCount uint64, matchers ...*labels.Matcher) (int64, int64, error) {
 	db, err := m.DB(ws)
 	if err != nil {
 		return 0, 0, err
@@ -31,6 +34,9 @@ func (m *Manager) CountChunks(ctx context.Context, ws string, mint, maxt int64, 
 		p, err := tsdb.PostingsForMatchers(ctx, ir, matchers...)
 		if err != nil {
 			return err
+		}
+		if shardCount > 0 {
+			p = ir.ShardedPostings(p, shardIndex, shardCount)
 		}
 		var b labels.ScratchBuilder
 		var metas []chunks.Meta

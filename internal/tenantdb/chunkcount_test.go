@@ -46,7 +46,7 @@ func TestCountChunksMatchesTheChunksRead(t *testing.T) {
 			{base + 3600*1000, base + 5400*1000, []*labels.Matcher{labels.MustNewMatcher(labels.MatchRegexp, "__name__", "m.*")}},
 			{base - 1000, base + 10, []*labels.Matcher{labels.MustNewMatcher(labels.MatchRegexp, "s", "1.*")}},
 		} {
-			n, bytes, err := m.CountChunks(context.Background(), ws, tc.mint, tc.maxt, tc.ms...)
+			n, bytes, err := m.CountChunks(context.Background(), ws, tc.mint, tc.maxt, 0, 0, tc.ms...)
 			if err != nil {
 				t.Fatal(err)
 			}
