@@ -321,7 +321,7 @@ func TestShardRewrite(t *testing.T) {
 		}
 	}
 	for _, qs := range []string{
-		`avg(rate(x[5m]))`,                         // avg is not sharded
+		`avg(rate(x[5m]))`,                            // avg is not sharded
 		`topk(3, x)`, `quantile(0.5, x)`, `stddev(x)`, // not decomposable here
 		`sum(rate(x[5m] @ 100))`, `sum(x) + y @ end()`, // @ anywhere
 		`sum(rate({__name__=~"a|b"}[5m]))`, // two names, one label set after rate
