@@ -389,26 +389,33 @@ func (e *engines) forContext(ctx context.Context) (*engine, string) {
 	if len(e.byKL) == 0 {
 		o.Reg = e.reg // the engine's own metrics, registered once
 	}
-	eng := &engine{Engine: promql.NewEngine(o), parser: p, key: key}
-	if e.shards > 1 {
-		// The query was checked against the expression limits before:
-		// its rewrite and its nodes parse with the plain parser.
-		o.Reg = nil
-		plain := parser.NewParser(parser.Options{})
-		o.Parser = shardingParser{plain}
-		eng.outer = promql.NewEngine(o)
-		o.Parser = plain
-		if o.MaxSamples > 0 {
-			o.MaxSamples = (o.MaxSamples + e.shards - 1) / e.shards
-		}
-		eng.shard = promql.NewEngine(o)
-		eng.shards = e.shards
-	}
+	eng := newEngine(o, parser.NewParser(parser.Options{}), e.shards)
+	eng.parser, eng.key = p, key
 	e.byKL[key] = eng
 	return eng, ws
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// newEngine builds an engine from o; with shards > 1 also the engines of
+// sharded queries, whose rewrites and nodes parse with plain (the query
+// was checked against the expression limits before).
+func newEngine(o promql.EngineOpts, plain parser.Parser, shards int) *engine {
+	eng := &engine{Engine: promql.NewEngine(o)}
+	if shards > 1 {
+		o.Reg = nil // the engine's metrics are registered once
+		o.Parser = shardingParser{plain}
+		eng.outer = promql.NewEngine(o)
+		o.Parser = plain
+		if o.MaxSamples > 0 {
+			// The shards together hold at most the query's samples.
+			o.MaxSamples = (o.MaxSamples + shards - 1) / shards
+		}
+		eng.shard = promql.NewEngine(o)
+		eng.shards = shards
+	}
+	return eng
+}
 
 // check refuses, before the engine parses and plans it, a query over its
 // workspace's expression limits: size and nesting before parsing, depth

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -70,6 +71,9 @@ var perSeries = map[string]bool{
 // each shard evaluates.
 type shardPlan struct {
 	nodes []string
+	// sums: node id is a sum, whose partial sums are checked for
+	// cancellation.
+	sums map[int]bool
 }
 
 // planShards rewrites expr, replacing each shardable aggregation by its
@@ -115,29 +119,41 @@ func planShards(expr parser.Expr, qs string) (parser.Expr, *shardPlan) {
 
 // rewrite walks e, replacing shardable aggregations (set replaces e in
 // its parent). It does not descend into subqueries: their inner steps are
-// not the query's.
+// not the query's. Under histogram_count, histogram_sum and histogram_avg
+// the engine reads native histograms without their buckets (and detects
+// counter resets as it reads): a node there stays with the engine.
 func (p *shardPlan) rewrite(e parser.Expr, qs string, set func(parser.Expr)) {
+	p.walk(e, qs, set, false)
+}
+
+func (p *shardPlan) walk(e parser.Expr, qs string, set func(parser.Expr), histStats bool) {
 	switch n := e.(type) {
 	case *parser.AggregateExpr:
-		if r := p.shard(n, qs); r != nil {
-			set(r)
-			return
+		if !histStats {
+			if r := p.shard(n, qs); r != nil {
+				set(r)
+				return
+			}
 		}
-		p.rewrite(n.Expr, qs, func(r parser.Expr) { n.Expr = r })
+		p.walk(n.Expr, qs, func(r parser.Expr) { n.Expr = r }, histStats)
 		if n.Param != nil {
-			p.rewrite(n.Param, qs, func(r parser.Expr) { n.Param = r })
+			p.walk(n.Param, qs, func(r parser.Expr) { n.Param = r }, histStats)
 		}
 	case *parser.BinaryExpr:
-		p.rewrite(n.LHS, qs, func(r parser.Expr) { n.LHS = r })
-		p.rewrite(n.RHS, qs, func(r parser.Expr) { n.RHS = r })
+		p.walk(n.LHS, qs, func(r parser.Expr) { n.LHS = r }, histStats)
+		p.walk(n.RHS, qs, func(r parser.Expr) { n.RHS = r }, histStats)
 	case *parser.Call:
+		switch n.Func.Name {
+		case "histogram_count", "histogram_sum", "histogram_avg":
+			histStats = true
+		}
 		for i := range n.Args {
-			p.rewrite(n.Args[i], qs, func(r parser.Expr) { n.Args[i] = r })
+			p.walk(n.Args[i], qs, func(r parser.Expr) { n.Args[i] = r }, histStats)
 		}
 	case *parser.ParenExpr:
-		p.rewrite(n.Expr, qs, func(r parser.Expr) { n.Expr = r })
+		p.walk(n.Expr, qs, func(r parser.Expr) { n.Expr = r }, histStats)
 	case *parser.UnaryExpr:
-		p.rewrite(n.Expr, qs, func(r parser.Expr) { n.Expr = r })
+		p.walk(n.Expr, qs, func(r parser.Expr) { n.Expr = r }, histStats)
 	}
 }
 
@@ -154,6 +170,11 @@ func (p *shardPlan) shard(n *parser.AggregateExpr, qs string) parser.Expr {
 		return nil
 	}
 	if n.Param != nil || !shardable(n.Expr) {
+		return nil
+	}
+	if !n.Without && slices.Contains(n.Grouping, labels.MetricName) {
+		// With delayed name removal a shard's result loses the names
+		// the outer grouping needs.
 		return nil
 	}
 	// A function or an operation drops the metric name: two series of
@@ -176,6 +197,12 @@ func (p *shardPlan) shard(n *parser.AggregateExpr, qs string) parser.Expr {
 	}
 	id := len(p.nodes)
 	p.nodes = append(p.nodes, text)
+	if n.Op == parser.SUM {
+		if p.sums == nil {
+			p.sums = map[int]bool{}
+		}
+		p.sums[id] = true
+	}
 	grouping := append([]string(nil), n.Grouping...)
 	if n.Without {
 		grouping = append(grouping, shardLabel)
@@ -396,10 +423,11 @@ func (q *shardedQuery) Exec(ctx context.Context) *promql.Result {
 		}
 		q.mu.Unlock()
 	}
-	if errors.As(res.Err, new(promql.ErrTooManySamples)) {
-		// Each shard may hold max_samples/N: one of them ran out. The
-		// query is evaluated unsharded under the whole limit, and
-		// succeeds or fails exactly as it would have.
+	if errors.As(res.Err, new(promql.ErrTooManySamples)) || errors.Is(res.Err, errCancellation) {
+		// Each shard may hold max_samples/N: one of them ran out; or
+		// partial sums cancel out. The query is evaluated unsharded
+		// (under the whole samples limit), and succeeds or fails
+		// exactly as it would have.
 		q.Query.Close()
 		var fb promql.Query
 		var err error
@@ -593,6 +621,12 @@ func (q *shardedQuery) evalEmbedded(ctx context.Context, id int) storage.SeriesS
 		q.mu.Unlock()
 		return storage.ErrSeriesSet(firstErr)
 	}
+	if q.plan.sums[id] && cancels(parts, func(p part) []promql.Series { return p.series }) {
+		q.mu.Lock()
+		q.shardErr = errCancellation
+		q.mu.Unlock()
+		return storage.ErrSeriesSet(errCancellation)
+	}
 	var (
 		out  []storage.Series
 		warn annotations.Annotations
@@ -610,6 +644,51 @@ func (q *shardedQuery) evalEmbedded(ctx context.Context, id int) storage.SeriesS
 		}
 	}
 	return &sliceSeriesSet{series: out, warn: warn}
+}
+
+// errCancellation: partial sums of different shards cancel each other
+// out (1e100 + 10 in one shard, -1e100 in another): their sum would lose
+// what the engine's compensated (Kahan) summation over all series keeps.
+var errCancellation = errors.New("partial sums of shards cancel out")
+
+// cancelRatio: partial sums whose total is this much smaller than the
+// largest of them lose precision the unsharded sum keeps (16 partials
+// lose at most 16 ulps of the largest; the total keeps 1e-12 of its own).
+const cancelRatio = 1 << 12
+
+// cancels reports whether, at some step of some group, the shards'
+// partial sums cancel out.
+func cancels[P any](parts []P, series func(P) []promql.Series) bool {
+	type acc struct{ sum, largest float64 }
+	sums := map[string]*acc{}
+	var buf []byte
+	add := func(l labels.Labels, t int64, v float64) {
+		buf = l.Bytes(buf)
+		buf = strconv.AppendInt(buf, t, 10)
+		a, ok := sums[string(buf)]
+		if !ok {
+			a = &acc{}
+			sums[string(buf)] = a
+		}
+		a.sum += v
+		a.largest = max(a.largest, math.Abs(v))
+	}
+	for _, p := range parts {
+		for _, s := range series(p) {
+			for _, f := range s.Floats {
+				add(s.Metric, f.T, f.F)
+			}
+			for _, h := range s.Histograms {
+				add(s.Metric, h.T, h.H.Sum)
+			}
+		}
+	}
+	for _, a := range sums {
+		if a.largest > 0 && !math.IsInf(a.largest, 0) && !math.IsNaN(a.sum) && math.Abs(a.sum)*cancelRatio < a.largest {
+			return true
+		}
+	}
+	return false
 }
 
 // withStaleness adds a staleness marker at each step where s has no
