@@ -46,7 +46,9 @@ func newShardFixture(t testing.TB, seed uint64, lim *limits.Limits, shards int) 
 		t.Fatal(err)
 	}
 	f := &shardFixture{mgr: mgr}
-	f.end = time.Now().Add(-10 * time.Minute).Truncate(time.Minute)
+	// A fixed time: the head cuts chunks at fixed 2-hour boundaries, and
+	// the limits tests count chunks once for several fixtures.
+	f.end = time.Date(2026, 11, 2, 10, 30, 0, 0, time.UTC)
 	f.start = f.end.Add(-2 * time.Hour)
 	app, _ := mgr.Appender(context.Background(), "ws")
 	nInst := 8 + r.IntN(20)
@@ -100,13 +102,15 @@ func newShardFixture(t testing.TB, seed uint64, lim *limits.Limits, shards int) 
 
 // run evaluates qs on api: instant at end when step is 0.
 func (f *shardFixture) run(ctx context.Context, api *API, qs string, start, end time.Time, step time.Duration, opts promql.QueryOpts) (promql.Query, *promql.Result, error) {
+	// The query is made in its own context, and runs in ctx.
+	mk := tenant.WithWorkspace(context.Background(), "ws")
 	ctx = tenant.WithWorkspace(ctx, "ws")
 	var q promql.Query
 	var err error
 	if step == 0 {
-		q, err = api.Engine().NewInstantQuery(ctx, api.Queryable(), opts, qs, end)
+		q, err = api.Engine().NewInstantQuery(mk, api.Queryable(), opts, qs, end)
 	} else {
-		q, err = api.Engine().NewRangeQuery(ctx, api.Queryable(), opts, qs, start, end, step)
+		q, err = api.Engine().NewRangeQuery(mk, api.Queryable(), opts, qs, start, end, step)
 	}
 	if err != nil {
 		return nil, nil, err
