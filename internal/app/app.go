@@ -267,7 +267,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		Logger: logger.With("component", "query"), Registerer: a.registry, Limits: a.limits,
 		LookbackDelta: time.Duration(cfg.Query.LookbackDelta), MaxConcurrent: cfg.Query.MaxConcurrent, MaxInflightSamples: cfg.Query.MaxInflightSamples,
 		Rules:  func(ctx context.Context) v1.RulesRetriever { return a.ruler.RulesFor(ctx) },
-		Remote: a.remoteQueries(), ResultsCache: a.resultsCache, Observe: a.queryLog.Observe, Shards: queryShards,
+		Remote: a.remoteQueries(), ResultsCache: a.resultsCache, Observe: a.queryLog.Observe, Shards: queryShards, ShardMinSeries: cfg.Query.ShardMinSeries,
 	}, a.samples, a.meta)
 
 	a.aws = awsint.New(awsint.Options{

@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/common/route"
 	"github.com/prometheus/prometheus/config"
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/rules"
@@ -71,6 +72,9 @@ type Options struct {
 	// shards of the series at once (shard.go). The storage must support
 	// SelectHints.ShardCount (tenantdb with sharding on).
 	Shards int
+	// ShardMinSeries: a query whose selectors match fewer series is not
+	// sharded (with a storage that counts them: SeriesCounter).
+	ShardMinSeries int
 	// Observe, when set, is told of every query the engine ran (API and
 	// rule queries alike) once it finished: its samples processed and
 	// outcome (query logging, per-workspace QSP usage).
@@ -133,6 +137,9 @@ func New(opts Options, st Storage, md MetadataStore) *API {
 	}, opts.Limits, opts.Registerer, gate)
 	eng.cache = opts.ResultsCache
 	eng.shards = opts.Shards
+	if c, ok := st.(SeriesCounter); ok && opts.ShardMinSeries > 0 {
+		eng.minSeries, eng.countSeries = opts.ShardMinSeries, c.CountSeries
+	}
 	eng.observe = opts.Observe
 
 	q := &Queryable{Storage: st, Limits: opts.Limits}
@@ -339,8 +346,10 @@ type engines struct {
 	reg  prometheus.Registerer
 
 	cache *ResultsCache // nil: no splitting and caching
-	// shards is Options.Shards.
-	shards int
+	// shards is Options.Shards; minSeries and countSeries its minimum.
+	shards      int
+	minSeries   int
+	countSeries func(ctx context.Context, ws string, mint, maxt int64, upTo int, matchers ...*labels.Matcher) (int, error)
 }
 
 type engineKey struct {
@@ -358,6 +367,8 @@ type engine struct {
 	// aggregation under max_samples/shards.
 	outer, shard *promql.Engine
 	shards       int
+	minSeries    int
+	countSeries  func(ctx context.Context, ws string, mint, maxt int64, upTo int, matchers ...*labels.Matcher) (int, error)
 }
 
 func newEngines(base promql.EngineOpts, lim *limits.Overrides, reg prometheus.Registerer, gate *Gate) *engines {
@@ -391,6 +402,7 @@ func (e *engines) forContext(ctx context.Context) (*engine, string) {
 	}
 	eng := newEngine(o, parser.NewParser(parser.Options{}), e.shards)
 	eng.parser, eng.key = p, key
+	eng.minSeries, eng.countSeries = e.minSeries, e.countSeries
 	e.byKL[key] = eng
 	return eng, ws
 }

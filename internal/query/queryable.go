@@ -29,6 +29,13 @@ type ChunkCounter interface {
 	CountChunks(ctx context.Context, ws string, mint, maxt int64, shardIndex, shardCount uint64, matchers ...*labels.Matcher) (chunks, bytes int64, err error)
 }
 
+// SeriesCounter is a storage that counts the series a selection matches
+// from its postings, up to a bound (tenantdb.Manager): queries over fewer
+// than query.shard_min_series series are not sharded.
+type SeriesCounter interface {
+	CountSeries(ctx context.Context, ws string, mint, maxt int64, upTo int, matchers ...*labels.Matcher) (int, error)
+}
+
 // Queryable is a storage.Queryable over every workspace that reads the
 // workspace to query from the request context (package tenant). The PromQL
 // engine and the HTTP API use it like any Prometheus storage; every read

@@ -18,6 +18,8 @@ import (
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/util/annotations"
 	"github.com/prometheus/prometheus/util/stats"
+
+	"github.com/kansoku/kansoku/internal/tenant"
 )
 
 // Query sharding: the engine evaluates a query on one goroutine. An
@@ -375,8 +377,15 @@ func (eng *engine) newShardedQuery(ctx context.Context, q storage.Queryable, opt
 	if err != nil {
 		return nil, nil // the engine reports it
 	}
+	var selectors []*parser.VectorSelector // before the rewrite replaces them
+	parser.Inspect(expr, func(n parser.Node, _ []parser.Node) error {
+		if vs, ok := n.(*parser.VectorSelector); ok {
+			selectors = append(selectors, vs)
+		}
+		return nil
+	})
 	_, plan := planShards(expr, qs)
-	if plan == nil {
+	if plan == nil || eng.small(ctx, selectors, start, end) {
 		return nil, nil
 	}
 	sq := &shardedQuery{eng: eng, queryable: q, opts: opts, qs: qs, plan: plan, shards: eng.shards, instant: instant, start: start, end: end, step: step}
@@ -392,6 +401,31 @@ func (eng *engine) newShardedQuery(ctx context.Context, q storage.Queryable, opt
 	}
 	sq.Query = outer
 	return sq, nil
+}
+
+// small: the query's selectors match fewer than minSeries series over
+// its range (and an hour before: range selectors), too few to gain from
+// sharding.
+func (eng *engine) small(ctx context.Context, selectors []*parser.VectorSelector, start, end time.Time) bool {
+	if eng.countSeries == nil || eng.minSeries <= 0 {
+		return false
+	}
+	ws, err := tenant.Workspace(ctx)
+	if err != nil {
+		return false
+	}
+	n := 0
+	for _, vs := range selectors {
+		if n >= eng.minSeries {
+			break
+		}
+		c, err := eng.countSeries(ctx, ws, start.Add(-time.Hour).UnixMilli(), end.UnixMilli(), eng.minSeries-n, vs.LabelMatchers...)
+		if err != nil {
+			c = eng.minSeries // the query reports it
+		}
+		n += c
+	}
+	return n < eng.minSeries
 }
 
 func (q *shardedQuery) String() string { return q.qs }

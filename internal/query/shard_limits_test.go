@@ -372,3 +372,35 @@ func stripTimings(s string) string {
 }
 
 func parserForTest() parser.Parser { return parser.NewParser(parser.Options{}) }
+
+// TestShardMinSeries: a query over fewer series than shard_min_series
+// runs unsharded; over more, sharded.
+func TestShardMinSeries(t *testing.T) {
+	f := newShardFixture(t, 5, nil, 4)
+	ctx := tenant.WithWorkspace(context.Background(), "ws")
+	for _, tc := range []struct {
+		min  int
+		qs   string
+		want bool
+	}{
+		{1000, `sum(rate(req_total[5m]))`, false},
+		{5, `sum(rate(req_total[5m]))`, true},
+		{5, `sum(rate(req_total{instance="3"}[5m]))`, false},
+		{5, `sum(rate(req_total{instance="3"}[5m])) + sum(temp)`, true}, // all selectors count
+		{0, `sum(rate(req_total{instance="3"}[5m]))`, true},
+	} {
+		api := New(Options{Shards: 4, ShardMinSeries: tc.min}, f.mgr, nil)
+		q, err := api.Engine().NewRangeQuery(ctx, api.Queryable(), nil, tc.qs, f.start, f.end, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, sharded := q.(*gatedQuery).Query.(*shardedQuery)
+		if sharded != tc.want {
+			t.Errorf("min %d, %s: sharded %v, want %v", tc.min, tc.qs, sharded, tc.want)
+		}
+		if res := q.Exec(ctx); res.Err != nil {
+			t.Fatal(res.Err)
+		}
+		q.Close()
+	}
+}

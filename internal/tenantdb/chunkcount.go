@@ -83,3 +83,53 @@ func (m *Manager) CountChunks(ctx context.Context, ws string, mint, maxt int64, 
 	}
 	return n, bytes, nil
 }
+
+// CountSeries counts the series a selection of ws over [mint, maxt]
+// matches, from the postings alone, stopping at upTo: what decides
+// whether a query is big enough to shard. A series in several blocks
+// counts once per block.
+func (m *Manager) CountSeries(ctx context.Context, ws string, mint, maxt int64, upTo int, matchers ...*labels.Matcher) (int, error) {
+	db, err := m.DB(ws)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	count := func(ir tsdb.IndexReader) error {
+		defer ir.Close()
+		p, err := tsdb.PostingsForMatchers(ctx, ir, matchers...)
+		if err != nil {
+			return err
+		}
+		for n < upTo && p.Next() {
+			n++
+		}
+		return p.Err()
+	}
+	h := db.Head()
+	if h.MaxTime() >= mint && h.MinTime() <= maxt {
+		ir, err := tsdb.NewRangeHead(h, mint, maxt).Index()
+		if err != nil {
+			return 0, err
+		}
+		if err := count(ir); err != nil {
+			return 0, err
+		}
+	}
+	for _, b := range db.Blocks() {
+		if n >= upTo {
+			break
+		}
+		meta := b.Meta()
+		if meta.MaxTime <= mint || meta.MinTime > maxt {
+			continue
+		}
+		ir, err := b.Index()
+		if err != nil {
+			continue // closing: compaction or retention replaced it
+		}
+		if err := count(ir); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
+}
