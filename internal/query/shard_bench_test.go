@@ -24,6 +24,33 @@ import (
 // aggregation over one series: what sharding costs a query too small to
 // gain from it.
 func BenchmarkShardedQueries(b *testing.B) {
+	mgr, start, end := benchSeries(b)
+	lim := limits.NewOverrides(limits.Defaults())
+	ctx := tenant.WithWorkspace(context.Background(), "ws")
+	queries := append(bench.DashboardQueries(), bench.Query{Name: "tiny", Expr: `sum(rate(bench_metric_00_total{instance="instance-3"}[5m]))`, Range: true})
+	for _, q := range queries {
+		for _, shards := range []int{0, 2, 4} {
+			api := New(Options{Limits: lim, Shards: shards}, mgr, nil)
+			b.Run(q.Name+"/shards="+strconv.Itoa(shards), func(b *testing.B) {
+				for b.Loop() {
+					qry, res, err := (&shardFixture{}).run(ctx, api, q.Expr, start, end, map[bool]time.Duration{true: 15 * time.Second}[q.Range], nil)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if res.Err != nil {
+						b.Fatal(res.Err)
+					}
+					qry.Close()
+				}
+			})
+		}
+	}
+}
+
+// benchSeries writes KANSOKU_BENCH_SERIES series (default 100,000; the
+// benchmark's MakeSeries label sets) of an hour and 10 minutes of 15 s
+// samples into a workspace "ws" and returns the hour's range.
+func benchSeries(b *testing.B) (*tenantdb.Manager, time.Time, time.Time) {
 	n := 100_000
 	if s := os.Getenv("KANSOKU_BENCH_SERIES"); s != "" {
 		var err error
@@ -61,24 +88,38 @@ func BenchmarkShardedQueries(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	lim := limits.NewOverrides(limits.Defaults())
+	return mgr, start, end
+}
+
+// BenchmarkShardMinSeries measures where sharding starts to pay: one
+// aggregation over 1, 10, 100 and 1,000 series, range (1 h at 15 s) and
+// instant, unsharded and over 2 shards.
+func BenchmarkShardMinSeries(b *testing.B) {
+	mgr, start, end := benchSeries(b)
 	ctx := tenant.WithWorkspace(context.Background(), "ws")
-	queries := append(bench.DashboardQueries(), bench.Query{Name: "tiny", Expr: `sum(rate(bench_metric_00_total{instance="instance-3"}[5m]))`, Range: true})
-	for _, q := range queries {
-		for _, shards := range []int{0, 2, 4} {
-			api := New(Options{Limits: lim, Shards: shards}, mgr, nil)
-			b.Run(q.Name+"/shards="+strconv.Itoa(shards), func(b *testing.B) {
-				for b.Loop() {
-					qry, res, err := (&shardFixture{}).run(ctx, api, q.Expr, start, end, map[bool]time.Duration{true: 15 * time.Second}[q.Range], nil)
-					if err != nil {
-						b.Fatal(err)
-					}
-					if res.Err != nil {
-						b.Fatal(res.Err)
-					}
-					qry.Close()
+	lim := limits.NewOverrides(limits.Defaults())
+	for _, sel := range []struct{ name, matcher string }{
+		{"1", `instance="instance-3"`}, {"10", `instance=~"instance-[0-9]"`},
+		{"100", `instance=~"instance-[0-9]?[0-9]"`}, {"1000", ``},
+	} {
+		qs := `sum(rate(bench_metric_00_total{` + sel.matcher + `}[5m]))`
+		for _, step := range []time.Duration{0, 15 * time.Second} {
+			for _, shards := range []int{0, 2} {
+				api := New(Options{Limits: lim, Shards: shards}, mgr, nil)
+				kind := "instant"
+				if step > 0 {
+					kind = "range"
 				}
-			})
+				b.Run("series="+sel.name+"/"+kind+"/shards="+strconv.Itoa(shards), func(b *testing.B) {
+					for b.Loop() {
+						qry, res, err := (&shardFixture{}).run(ctx, api, qs, start, end, step, nil)
+						if err != nil || res.Err != nil {
+							b.Fatal(err, res.Err)
+						}
+						qry.Close()
+					}
+				})
+			}
 		}
 	}
 }
