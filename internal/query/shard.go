@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/promql"
@@ -91,7 +92,7 @@ func planShards(expr parser.Expr, qs string) (parser.Expr, *shardPlan) {
 				refuse = true // @: start() and end() are the whole query's
 			}
 			for _, m := range n.LabelMatchers {
-				if strings.HasPrefix(m.Name, reservedPrefix) || (m.Name == labels.MetricName && strings.HasPrefix(m.Value, reservedPrefix)) {
+				if strings.HasPrefix(m.Name, reservedPrefix) || (m.Name == model.MetricNameLabel && strings.HasPrefix(m.Value, reservedPrefix)) {
 					refuse = true
 				}
 			}
@@ -174,7 +175,7 @@ func (p *shardPlan) shard(n *parser.AggregateExpr, qs string) parser.Expr {
 	if n.Param != nil || !shardable(n.Expr) {
 		return nil
 	}
-	if !n.Without && slices.Contains(n.Grouping, labels.MetricName) {
+	if !n.Without && slices.Contains(n.Grouping, model.MetricNameLabel) {
 		// With delayed name removal a shard's result loses the names
 		// the outer grouping needs.
 		return nil
@@ -212,7 +213,7 @@ func (p *shardPlan) shard(n *parser.AggregateExpr, qs string) parser.Expr {
 	vs := &parser.VectorSelector{
 		Name: embeddedName,
 		LabelMatchers: []*labels.Matcher{
-			labels.MustNewMatcher(labels.MatchEqual, labels.MetricName, embeddedName),
+			labels.MustNewMatcher(labels.MatchEqual, model.MetricNameLabel, embeddedName),
 			labels.MustNewMatcher(labels.MatchEqual, embeddedIDLabel, strconv.Itoa(id)),
 		},
 		PosRange: pos,
@@ -286,7 +287,7 @@ func singleMetric(e parser.Expr) bool {
 		if vs, is := n.(*parser.VectorSelector); is {
 			named := false
 			for _, m := range vs.LabelMatchers {
-				if m.Name == labels.MetricName && m.Type == labels.MatchEqual && m.Value != "" {
+				if m.Name == model.MetricNameLabel && m.Type == labels.MatchEqual && m.Value != "" {
 					named = true
 				}
 			}
@@ -554,7 +555,7 @@ func embeddedID(ms []*labels.Matcher) (int, bool) {
 		switch {
 		case m.Type != labels.MatchEqual:
 			return 0, false
-		case m.Name == labels.MetricName && m.Value == embeddedName:
+		case m.Name == model.MetricNameLabel && m.Value == embeddedName:
 			named = true
 		case m.Name == embeddedIDLabel:
 			n, err := strconv.Atoi(m.Value)

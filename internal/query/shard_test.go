@@ -27,10 +27,10 @@ func shardingTSDB(o *tsdb.Options) { o.EnableSharding = true }
 // shardFixture is one workspace of random data read by an unsharded and
 // a sharded API.
 type shardFixture struct {
-	mgr           *tenantdb.Manager
-	plain, shard  *API
-	start, end    time.Time
-	series, steps int
+	mgr          *tenantdb.Manager
+	plain, shard *API
+	start, end   time.Time
+	series       int
 }
 
 // newShardFixture writes a random dataset: counters with resets, gauges
