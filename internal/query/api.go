@@ -139,6 +139,7 @@ func New(opts Options, st Storage, md MetadataStore) *API {
 	eng.shards = opts.Shards
 	if c, ok := st.(SeriesCounter); ok && opts.ShardMinSeries > 0 {
 		eng.minSeries, eng.countSeries = opts.ShardMinSeries, c.CountSeries
+		eng.countValues = c.CountLabelValues
 	}
 	eng.observe = opts.Observe
 
@@ -350,6 +351,7 @@ type engines struct {
 	shards      int
 	minSeries   int
 	countSeries func(ctx context.Context, ws string, mint, maxt int64, upTo int, matchers ...*labels.Matcher) (int, error)
+	countValues func(ctx context.Context, ws string, mint, maxt int64, name string, upTo int) (int, error)
 }
 
 type engineKey struct {
@@ -369,6 +371,7 @@ type engine struct {
 	shards       int
 	minSeries    int
 	countSeries  func(ctx context.Context, ws string, mint, maxt int64, upTo int, matchers ...*labels.Matcher) (int, error)
+	countValues  func(ctx context.Context, ws string, mint, maxt int64, name string, upTo int) (int, error)
 }
 
 func newEngines(base promql.EngineOpts, lim *limits.Overrides, reg prometheus.Registerer, gate *Gate) *engines {
@@ -402,7 +405,7 @@ func (e *engines) forContext(ctx context.Context) (*engine, string) {
 	}
 	eng := newEngine(o, parser.NewParser(parser.Options{}), e.shards)
 	eng.parser, eng.key = p, key
-	eng.minSeries, eng.countSeries = e.minSeries, e.countSeries
+	eng.minSeries, eng.countSeries, eng.countValues = e.minSeries, e.countSeries, e.countValues
 	e.byKL[key] = eng
 	return eng, ws
 }

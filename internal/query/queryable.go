@@ -34,6 +34,10 @@ type ChunkCounter interface {
 // than query.shard_min_series series are not sharded.
 type SeriesCounter interface {
 	CountSeries(ctx context.Context, ws string, mint, maxt int64, upTo int, matchers ...*labels.Matcher) (int, error)
+	// CountLabelValues counts a label's values, up to a bound: aggregations
+	// by labels with about as many values as the series gain nothing from
+	// sharding.
+	CountLabelValues(ctx context.Context, ws string, mint, maxt int64, name string, upTo int) (int, error)
 }
 
 // Queryable is a storage.Queryable over every workspace that reads the

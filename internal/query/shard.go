@@ -77,6 +77,10 @@ type shardPlan struct {
 	// sums: node id is a sum, whose partial sums are checked for
 	// cancellation.
 	sums map[int]bool
+	// by and selectors are each node's by-grouping (nil for without)
+	// and selectors: how much the partial results reduce the series.
+	by        [][]string
+	selectors [][]*parser.VectorSelector
 }
 
 // planShards rewrites expr, replacing each shardable aggregation by its
@@ -200,6 +204,19 @@ func (p *shardPlan) shard(n *parser.AggregateExpr, qs string) parser.Expr {
 	}
 	id := len(p.nodes)
 	p.nodes = append(p.nodes, text)
+	var by []string
+	if !n.Without {
+		by = append([]string{}, n.Grouping...)
+	}
+	p.by = append(p.by, by)
+	var sels []*parser.VectorSelector
+	parser.Inspect(n.Expr, func(c parser.Node, _ []parser.Node) error {
+		if vs, ok := c.(*parser.VectorSelector); ok {
+			sels = append(sels, vs)
+		}
+		return nil
+	})
+	p.selectors = append(p.selectors, sels)
 	if n.Op == parser.SUM {
 		if p.sums == nil {
 			p.sums = map[int]bool{}
@@ -386,7 +403,7 @@ func (eng *engine) newShardedQuery(ctx context.Context, q storage.Queryable, opt
 		return nil
 	})
 	_, plan := planShards(expr, qs)
-	if plan == nil || eng.small(ctx, selectors, start, end) {
+	if plan == nil || eng.small(ctx, selectors, start, end) || eng.manyGroups(ctx, plan, start, end) {
 		return nil, nil
 	}
 	sq := &shardedQuery{eng: eng, queryable: q, opts: opts, qs: qs, plan: plan, shards: eng.shards, instant: instant, start: start, end: end, step: step}
@@ -427,6 +444,56 @@ func (eng *engine) small(ctx context.Context, selectors []*parser.VectorSelector
 		n += c
 	}
 	return n < eng.minSeries
+}
+
+// groupsPerSeries: a by-aggregation is sharded only over at least this
+// many series per group (its label values' product, counted from the
+// index): with about as many groups as series (sum by (pod)), the outer
+// aggregation re-reads as much as the shards read, and sharding costs
+// more than it saves (docs/benchmarks.md).
+const groupsPerSeries = 4
+
+// manyGroups: some by-aggregation of the plan has fewer than
+// groupsPerSeries series per group.
+func (eng *engine) manyGroups(ctx context.Context, plan *shardPlan, start, end time.Time) bool {
+	if eng.countSeries == nil || eng.countValues == nil {
+		return false
+	}
+	ws, err := tenant.Workspace(ctx)
+	if err != nil {
+		return false
+	}
+	mint, maxt := start.Add(-time.Hour).UnixMilli(), end.UnixMilli()
+	const most = 1 << 20
+	for i, by := range plan.by {
+		if len(by) == 0 {
+			continue // one group (shard_min_series decides), or without: not estimated
+		}
+		groups := 1
+		for _, name := range by {
+			n, err := eng.countValues(ctx, ws, mint, maxt, name, most)
+			if err != nil {
+				return false
+			}
+			groups = min(groups*max(n, 1), most)
+		}
+		need := groups * groupsPerSeries
+		series := 0
+		for _, vs := range plan.selectors[i] {
+			if series >= need {
+				break
+			}
+			n, err := eng.countSeries(ctx, ws, mint, maxt, need-series, vs.LabelMatchers...)
+			if err != nil {
+				return false
+			}
+			series += n
+		}
+		if series < need {
+			return true
+		}
+	}
+	return false
 }
 
 func (q *shardedQuery) String() string { return q.qs }

@@ -22,7 +22,9 @@ import (
 // limit on, unsharded and over 2 and 4 shards; range queries over the
 // hour at a 15 s step, instant queries at its end. "tiny" is an
 // aggregation over one series: what sharding costs a query too small to
-// gain from it.
+// gain from it. Sharding is checked as configured by default: queries
+// over fewer than shard_min_series series, or by-aggregations with fewer
+// than four series per group, are not sharded.
 func BenchmarkShardedQueries(b *testing.B) {
 	mgr, start, end := benchSeries(b)
 	lim := limits.NewOverrides(limits.Defaults())
@@ -30,7 +32,8 @@ func BenchmarkShardedQueries(b *testing.B) {
 	queries := append(bench.DashboardQueries(), bench.Query{Name: "tiny", Expr: `sum(rate(bench_metric_00_total{instance="instance-3"}[5m]))`, Range: true})
 	for _, q := range queries {
 		for _, shards := range []int{0, 2, 4} {
-			api := New(Options{Limits: lim, Shards: shards}, mgr, nil)
+			// The defaults' checks: shard_min_series, series per group.
+			api := New(Options{Limits: lim, Shards: shards, ShardMinSeries: DefaultConfig().ShardMinSeries}, mgr, nil)
 			b.Run(q.Name+"/shards="+strconv.Itoa(shards), func(b *testing.B) {
 				for b.Loop() {
 					qry, res, err := (&shardFixture{}).run(ctx, api, q.Expr, start, end, map[bool]time.Duration{true: 15 * time.Second}[q.Range], nil)

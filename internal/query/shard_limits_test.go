@@ -404,3 +404,32 @@ func TestShardMinSeries(t *testing.T) {
 		q.Close()
 	}
 }
+
+// TestShardManyGroups: a by-aggregation with fewer than four series per
+// group (by its labels' values) is not sharded; without-aggregations are
+// not estimated.
+func TestShardManyGroups(t *testing.T) {
+	f := newShardFixture(t, 5, nil, 4)
+	ctx := tenant.WithWorkspace(context.Background(), "ws")
+	api := New(Options{Shards: 4, ShardMinSeries: 1}, f.mgr, nil)
+	for _, tc := range []struct {
+		qs   string
+		want bool
+	}{
+		{`sum by (job) (rate(req_total[5m]))`, true}, // 4 jobs, 23 series
+		{`sum by (instance) (rate(req_total[5m]))`, false},
+		{`sum by (job, code) (rate(req_total[5m]))`, false}, // 12 groups
+		{`max(temp)`, true},
+		{`sum without (instance) (rate(req_total[5m]))`, true},
+	} {
+		q, err := api.Engine().NewRangeQuery(ctx, api.Queryable(), nil, tc.qs, f.start, f.end, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, sharded := q.(*gatedQuery).Query.(*shardedQuery)
+		if sharded != tc.want {
+			t.Errorf("%s: sharded %v, want %v", tc.qs, sharded, tc.want)
+		}
+		q.Close()
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
 	"github.com/prometheus/prometheus/tsdb/chunks"
 )
@@ -132,4 +133,21 @@ func (m *Manager) CountSeries(ctx context.Context, ws string, mint, maxt int64, 
 		}
 	}
 	return n, nil
+}
+
+// CountLabelValues counts the values label name has in ws over [mint,
+// maxt], stopping at upTo: an estimate of how many groups an aggregation
+// by that label makes.
+func (m *Manager) CountLabelValues(ctx context.Context, ws string, mint, maxt int64, name string, upTo int) (int, error) {
+	db, err := m.DB(ws)
+	if err != nil {
+		return 0, err
+	}
+	q, err := db.Querier(mint, maxt)
+	if err != nil {
+		return 0, err
+	}
+	defer q.Close()
+	vals, _, err := q.LabelValues(ctx, name, &storage.LabelHints{Limit: upTo})
+	return min(len(vals), upTo), err
 }

@@ -113,3 +113,30 @@ func TestCountSeriesStopsAtItsBound(t *testing.T) {
 		}
 	}
 }
+
+// TestCountLabelValuesStopsAtItsBound: a label's values, up to a bound.
+func TestCountLabelValuesStopsAtItsBound(t *testing.T) {
+	m := New(Options{Dir: t.TempDir()})
+	t.Cleanup(func() { _ = m.CloseAll() })
+	if err := m.Open("ws", 24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	app, _ := m.Appender(context.Background(), "ws")
+	for i := range 30 {
+		if _, err := app.Append(0, labels.FromStrings("__name__", "x", "i", fmt.Sprint(i), "j", fmt.Sprint(i%3)), 1000, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := app.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name       string
+		upTo, want int
+	}{{"i", 100, 30}, {"i", 10, 10}, {"j", 100, 3}, {"k", 100, 0}} {
+		n, err := m.CountLabelValues(context.Background(), "ws", 0, 2000, tc.name, tc.upTo)
+		if err != nil || n != tc.want {
+			t.Errorf("%s up to %d: %d %v, want %d", tc.name, tc.upTo, n, err, tc.want)
+		}
+	}
+}
