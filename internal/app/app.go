@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/prometheus/prometheus/tsdb"
 	v1 "github.com/prometheus/prometheus/web/api/v1"
 	"go.yaml.in/yaml/v2"
 
@@ -202,6 +203,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 	a.seriesLimits = ingest.NewSeriesLimiters(a.limits, !cfg.Ingest.Guardrails)
 	a.seriesLimits.SetAccount(a.account.ID)
 	var labelSets workspace.LabelSetLimiter = a.seriesLimits
+	queryShards := 0 // Cortex answers queries itself
 	if cfg.Cortex.Enabled() {
 		if a.cortex, err = cortex.New(cortex.Options{Config: cfg.Cortex, Logger: logger.With("component", "cortex")}); err != nil {
 			return nil, err
@@ -218,6 +220,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		topts := tenantdb.Options{Dir: filepath.Join(dataDir, "workspaces"), Logger: logger.With("component", "tsdb"), Series: a.seriesLimits.Hooks()}
 		if a.resultsCache != nil {
 			topts.OnCommit = a.resultsCache.Invalidate
+		}
+		if cfg.Query.Shards > 1 {
+			// Query sharding selects shards of a workspace's series: the
+			// head keeps each series' shard hash.
+			topts.TSDB = func(o *tsdb.Options) { o.EnableSharding = true }
+			queryShards = cfg.Query.Shards
 		}
 		a.tsdb = tenantdb.New(topts)
 		a.closers = append(a.closers, a.tsdb.CloseAll)
@@ -259,7 +267,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		Logger: logger.With("component", "query"), Registerer: a.registry, Limits: a.limits,
 		LookbackDelta: time.Duration(cfg.Query.LookbackDelta), MaxConcurrent: cfg.Query.MaxConcurrent, MaxInflightSamples: cfg.Query.MaxInflightSamples,
 		Rules:  func(ctx context.Context) v1.RulesRetriever { return a.ruler.RulesFor(ctx) },
-		Remote: a.remoteQueries(), ResultsCache: a.resultsCache, Observe: a.queryLog.Observe,
+		Remote: a.remoteQueries(), ResultsCache: a.resultsCache, Observe: a.queryLog.Observe, Shards: queryShards, ShardMinSeries: cfg.Query.ShardMinSeries,
 	}, a.samples, a.meta)
 
 	a.aws = awsint.New(awsint.Options{

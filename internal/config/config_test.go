@@ -108,6 +108,9 @@ func TestDocumentation(t *testing.T) {
 	}
 	want := Default()
 	want.Runtime.GoGC = DefaultGoGC
+	// query.shards defaults to the number of CPUs (query.DefaultShards):
+	// the documentation shows a 2-CPU machine's.
+	want.Query.Shards = 2
 	// Compared as YAML: an empty list documented as [] is the default nil.
 	gotY, _ := yaml.Marshal(got)
 	wantY, _ := yaml.Marshal(want)

@@ -25,7 +25,9 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/common/route"
 	"github.com/prometheus/prometheus/config"
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/rules"
 	"github.com/prometheus/prometheus/storage"
 	v1 "github.com/prometheus/prometheus/web/api/v1"
@@ -66,6 +68,13 @@ type Options struct {
 	// past days' results (resultscache.go); the write path must call its
 	// Invalidate on every commit.
 	ResultsCache *ResultsCache
+	// Shards, above 1, evaluates shardable aggregations over that many
+	// shards of the series at once (shard.go). The storage must support
+	// SelectHints.ShardCount (tenantdb with sharding on).
+	Shards int
+	// ShardMinSeries: a query whose selectors match fewer series is not
+	// sharded (with a storage that counts them: SeriesCounter).
+	ShardMinSeries int
 	// Observe, when set, is told of every query the engine ran (API and
 	// rule queries alike) once it finished: its samples processed and
 	// outcome (query logging, per-workspace QSP usage).
@@ -127,6 +136,11 @@ func New(opts Options, st Storage, md MetadataStore) *API {
 		},
 	}, opts.Limits, opts.Registerer, gate)
 	eng.cache = opts.ResultsCache
+	eng.shards = opts.Shards
+	if c, ok := st.(SeriesCounter); ok && opts.ShardMinSeries > 0 {
+		eng.minSeries, eng.countSeries = opts.ShardMinSeries, c.CountSeries
+		eng.countValues = c.CountLabelValues
+	}
 	eng.observe = opts.Observe
 
 	q := &Queryable{Storage: st, Limits: opts.Limits}
@@ -333,6 +347,11 @@ type engines struct {
 	reg  prometheus.Registerer
 
 	cache *ResultsCache // nil: no splitting and caching
+	// shards is Options.Shards; minSeries and countSeries its minimum.
+	shards      int
+	minSeries   int
+	countSeries func(ctx context.Context, ws string, mint, maxt int64, upTo int, matchers ...*labels.Matcher) (int, error)
+	countValues func(ctx context.Context, ws string, mint, maxt int64, name string, upTo int) (int, error)
 }
 
 type engineKey struct {
@@ -345,6 +364,14 @@ type engine struct {
 	*promql.Engine
 	parser *querycost.Parser
 	key    engineKey
+	// With sharding on (shards > 1): outer runs a query whose shardable
+	// aggregations were rewritten (shard.go), shard runs one shard of an
+	// aggregation under max_samples/shards.
+	outer, shard *promql.Engine
+	shards       int
+	minSeries    int
+	countSeries  func(ctx context.Context, ws string, mint, maxt int64, upTo int, matchers ...*labels.Matcher) (int, error)
+	countValues  func(ctx context.Context, ws string, mint, maxt int64, name string, upTo int) (int, error)
 }
 
 func newEngines(base promql.EngineOpts, lim *limits.Overrides, reg prometheus.Registerer, gate *Gate) *engines {
@@ -376,12 +403,34 @@ func (e *engines) forContext(ctx context.Context) (*engine, string) {
 	if len(e.byKL) == 0 {
 		o.Reg = e.reg // the engine's own metrics, registered once
 	}
-	eng := &engine{Engine: promql.NewEngine(o), parser: p, key: key}
+	eng := newEngine(o, parser.NewParser(parser.Options{}), e.shards)
+	eng.parser, eng.key = p, key
+	eng.minSeries, eng.countSeries, eng.countValues = e.minSeries, e.countSeries, e.countValues
 	e.byKL[key] = eng
 	return eng, ws
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// newEngine builds an engine from o; with shards > 1 also the engines of
+// sharded queries, whose rewrites and nodes parse with plain (the query
+// was checked against the expression limits before).
+func newEngine(o promql.EngineOpts, plain parser.Parser, shards int) *engine {
+	eng := &engine{Engine: promql.NewEngine(o)}
+	if shards > 1 {
+		o.Reg = nil // the engine's metrics are registered once
+		o.Parser = shardingParser{plain}
+		eng.outer = promql.NewEngine(o)
+		o.Parser = plain
+		if o.MaxSamples > 0 {
+			// The shards together hold at most the query's samples.
+			o.MaxSamples = (o.MaxSamples + shards - 1) / shards
+		}
+		eng.shard = promql.NewEngine(o)
+		eng.shards = shards
+	}
+	return eng
+}
 
 // check refuses, before the engine parses and plans it, a query over its
 // workspace's expression limits: size and nesting before parsing, depth
@@ -402,7 +451,7 @@ func (e *engines) NewInstantQuery(ctx context.Context, q storage.Queryable, opts
 	if err := e.check(ctx, eng, qs, 0); err != nil {
 		return nil, err
 	}
-	qry, err := eng.NewInstantQuery(ctx, q, opts, qs, ts)
+	qry, err := eng.newQuery(ctx, q, opts, qs, ts, ts, 0, true)
 	if err != nil {
 		return nil, err
 	}
@@ -415,13 +464,25 @@ func (e *engines) NewRangeQuery(ctx context.Context, q storage.Queryable, opts p
 	if err := e.check(ctx, eng, qs, end.Sub(start)); err != nil {
 		return nil, err
 	}
-	qry, err := eng.NewRangeQuery(ctx, q, opts, qs, start, end, step)
+	qry, err := eng.newQuery(ctx, q, opts, qs, start, end, step, false)
 	if err != nil {
 		return nil, err
 	}
 	qry = e.cache.newSplitQuery(qry, eng, q, opts, ws, qs, start, end, step)
 	return &gatedQuery{Query: qry, gate: e.gate, ws: ws, samples: int64(eng.key.maxSamples), timeout: eng.key.timeout,
 		observe: e.observe, qs: qs, start: start, end: end, step: step}, nil
+}
+
+// newQuery returns the engine's query, sharded when it can be.
+func (eng *engine) newQuery(ctx context.Context, q storage.Queryable, opts promql.QueryOpts, qs string, start, end time.Time, step time.Duration, instant bool) (promql.Query, error) {
+	sq, err := eng.newShardedQuery(ctx, q, opts, qs, start, end, step, instant)
+	if err != nil || sq != nil {
+		return sq, err
+	}
+	if instant {
+		return eng.NewInstantQuery(ctx, q, opts, qs, start)
+	}
+	return eng.NewRangeQuery(ctx, q, opts, qs, start, end, step)
 }
 
 // gatedQuery reserves the query's samples (and, outside the HTTP API, a

@@ -47,7 +47,7 @@ type limitedQuerier struct {
 	// count, when the storage can, counts a selection's chunks and bytes
 	// from its index alone (tenantdb.Manager.CountChunks), instead of
 	// a pass over the chunks themselves before they are read again.
-	count    func(ctx context.Context, mint, maxt int64, matchers ...*labels.Matcher) (int64, int64, error)
+	count    func(ctx context.Context, mint, maxt int64, shardIndex, shardCount uint64, matchers ...*labels.Matcher) (int64, int64, error)
 	min, max int64
 }
 
@@ -123,10 +123,12 @@ func maxBytes(perQuery int64, hints *storage.SelectHints) int64 {
 func (q *limitedQuerier) countChunks(ctx context.Context, counters *queryCounters, hints *storage.SelectHints, matchers []*labels.Matcher, maxBytes int64) error {
 	if q.count != nil {
 		mint, maxt := q.min, q.max
+		var shardIndex, shardCount uint64
 		if hints != nil {
 			mint, maxt = hints.Start, hints.End
+			shardIndex, shardCount = hints.ShardIndex, hints.ShardCount
 		}
-		n, bytes, err := q.count(ctx, mint, maxt, matchers...)
+		n, bytes, err := q.count(ctx, mint, maxt, shardIndex, shardCount, matchers...)
 		if err != nil {
 			return err
 		}

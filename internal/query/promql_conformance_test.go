@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/promql/promqltest"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
@@ -109,6 +110,58 @@ func TestPromQLConformance(t *testing.T) {
 	var n atomic.Int64
 	engine := promqltest.NewTestEngine(t, false, 0, promqltest.DefaultMaxSamplesPerQuery)
 	promqltest.RunBuiltinTestsWithStorage(t, boundEngine{engine}, func(tb testing.TB) storage.Storage {
+		ws := fmt.Sprintf("ws-%d", n.Add(1))
+		if err := mgr.Open(ws, 365*24*time.Hour); err != nil {
+			tb.Fatal(err)
+		}
+		return &workspaceStorage{mgr: mgr, ws: ws, q: &Queryable{Storage: mgr}}
+	})
+}
+
+// shardingEngine runs queries as the query API does with sharding on.
+type shardingEngine struct{ eng *engine }
+
+func (e shardingEngine) NewInstantQuery(ctx context.Context, q storage.Queryable, opts promql.QueryOpts, qs string, ts time.Time) (promql.Query, error) {
+	return e.eng.newQuery(ctx, q, opts, qs, ts, ts, 0, true)
+}
+
+func (e shardingEngine) NewRangeQuery(ctx context.Context, q storage.Queryable, opts promql.QueryOpts, qs string, start, end time.Time, step time.Duration) (promql.Query, error) {
+	return e.eng.newQuery(ctx, q, opts, qs, start, end, step, false)
+}
+
+// TestPromQLConformanceSharded runs Prometheus' PromQL test suite with
+// query sharding on (4 shards): every shardable aggregation of the suite
+// runs on shards and must give the suite's expected results, errors and
+// warnings.
+func TestPromQLConformanceSharded(t *testing.T) {
+	mgr := tenantdb.New(tenantdb.Options{Dir: t.TempDir(), TSDB: func(o *tsdb.Options) {
+		promqltestTSDBOptions(o)
+		o.EnableSharding = true
+	}})
+	t.Cleanup(func() { mgr.CloseAll() })
+	var n atomic.Int64
+	o := promql.EngineOpts{
+		MaxSamples: promqltest.DefaultMaxSamplesPerQuery, Timeout: 100 * time.Second,
+		NoStepSubqueryIntervalFn: func(int64) int64 { return time.Minute.Milliseconds() },
+		EnableAtModifier:         true, EnableNegativeOffset: true, EnableDelayedNameRemoval: true, UseStartTimestamps: true,
+		Parser: parser.NewParser(promqltest.TestParserOpts),
+	}
+	eng := newEngine(o, parser.NewParser(promqltest.TestParserOpts), 4)
+	exprs, err := promqltest.GetBuiltInExprs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sharded := 0
+	for _, qs := range exprs {
+		if isSharded(qs) {
+			sharded++
+		}
+	}
+	if sharded < 100 {
+		t.Fatalf("only %d of the suite's %d expressions shard", sharded, len(exprs))
+	}
+	t.Logf("%d of the suite's %d expressions shard", sharded, len(exprs))
+	promqltest.RunBuiltinTestsWithStorage(t, boundEngine{shardingEngine{eng}}, func(tb testing.TB) storage.Storage {
 		ws := fmt.Sprintf("ws-%d", n.Add(1))
 		if err := mgr.Open(ws, 365*24*time.Hour); err != nil {
 			tb.Fatal(err)

@@ -23,7 +23,21 @@ type Storage interface {
 // ChunkCounter is a storage that counts, from its index alone, the chunks
 // and bytes a selection would read (tenantdb.Manager).
 type ChunkCounter interface {
-	CountChunks(ctx context.Context, ws string, mint, maxt int64, matchers ...*labels.Matcher) (chunks, bytes int64, err error)
+	//
+	// shardCount > 0 counts only the series of shard shardIndex (as
+	// SelectHints.ShardIndex/ShardCount select them).
+	CountChunks(ctx context.Context, ws string, mint, maxt int64, shardIndex, shardCount uint64, matchers ...*labels.Matcher) (chunks, bytes int64, err error)
+}
+
+// SeriesCounter is a storage that counts the series a selection matches
+// from its postings, up to a bound (tenantdb.Manager): queries over fewer
+// than query.shard_min_series series are not sharded.
+type SeriesCounter interface {
+	CountSeries(ctx context.Context, ws string, mint, maxt int64, upTo int, matchers ...*labels.Matcher) (int, error)
+	// CountLabelValues counts a label's values, up to a bound: aggregations
+	// by labels with about as many values as the series gain nothing from
+	// sharding.
+	CountLabelValues(ctx context.Context, ws string, mint, maxt int64, name string, upTo int) (int, error)
 }
 
 // Queryable is a storage.Queryable over every workspace that reads the
@@ -80,10 +94,15 @@ func (t *tenantQuerier) get(ctx context.Context) (storage.Querier, error) {
 		mint, maxt := t.mint, t.maxt
 		lq := newLimitedQuerier(inner, func() (storage.ChunkQuerier, error) { return t.parent.Storage.ChunkQuerier(ws, mint, maxt) }, lim)
 		if c, ok := t.parent.Storage.(ChunkCounter); ok {
-			lq.count = func(ctx context.Context, from, to int64, ms ...*labels.Matcher) (int64, int64, error) {
-				return c.CountChunks(ctx, ws, from, to, ms...)
+			lq.count = func(ctx context.Context, from, to int64, shardIndex, shardCount uint64, ms ...*labels.Matcher) (int64, int64, error) {
+				return c.CountChunks(ctx, ws, from, to, shardIndex, shardCount, ms...)
 			}
 			lq.min, lq.max = mint, maxt
+		}
+		if c := queryCountersFrom(ctx); c != nil {
+			// A sharded query: its shards and its own selections share
+			// one count.
+			lq.counters = c
 		}
 		inner = lq
 	}

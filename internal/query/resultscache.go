@@ -403,7 +403,7 @@ func (q *splitQuery) Exec(ctx context.Context) *promql.Result {
 		rec := &recordingQueryable{Queryable: q.queryable, mint: 1<<63 - 1, maxt: -1 << 63}
 		split.extra = whole - p.end.Sub(p.start).Milliseconds()
 		pctx := withSplit(ctx, split)
-		qry, err := q.eng.Engine.NewRangeQuery(pctx, rec, q.opts, q.qs, p.start, p.end, q.step)
+		qry, err := q.eng.newQuery(pctx, rec, q.opts, q.qs, p.start, p.end, q.step, false)
 		if err != nil {
 			return &promql.Result{Err: err}
 		}

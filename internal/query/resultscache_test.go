@@ -37,7 +37,7 @@ func newCacheFixture(t *testing.T, maxBytes int64, lim *limits.Limits) (*cacheFi
 	t.Helper()
 	f := &cacheFixture{}
 	f.cache = NewResultsCache(ResultsCacheConfig{MaxSizeBytes: maxBytes, MaxFreshness: model.Duration(10 * time.Minute)}, prometheus.NewRegistry())
-	f.mgr = tenantdb.New(tenantdb.Options{Dir: t.TempDir(), OutOfOrderTimeWindow: 30 * 24 * time.Hour, OnCommit: f.cache.Invalidate})
+	f.mgr = tenantdb.New(tenantdb.Options{Dir: t.TempDir(), OutOfOrderTimeWindow: 30 * 24 * time.Hour, OnCommit: f.cache.Invalidate, TSDB: shardingTSDB})
 	t.Cleanup(func() { _ = f.mgr.CloseAll() })
 	f.end = time.Now().Add(-time.Hour).Truncate(5 * time.Minute)
 	f.start = f.end.Add(-3 * 24 * time.Hour)
@@ -129,6 +129,48 @@ func TestResultsCacheSameAnswers(t *testing.T) {
 	}
 	if hits := testutil.ToFloat64(f.cache.hits); hits == 0 {
 		t.Fatal("no result was served from the cache")
+	}
+}
+
+// Split by day, cached and sharded, range queries answer what the engine
+// answers over the whole range (sums up to the rounding of adding partial
+// sums in another order).
+func TestResultsCacheSharded(t *testing.T) {
+	f, plain, _ := newCacheFixture(t, 64<<20, nil)
+	sharded := New(Options{Limits: limits.NewOverrides(limits.Defaults()), ResultsCache: f.cache, Shards: 3}, f.mgr, nil)
+	ctx := tenant.WithWorkspace(context.Background(), wsA)
+	eval := func(api *API, qs string, start, end time.Time, step time.Duration) promql.Matrix {
+		q, err := api.Engine().NewRangeQuery(ctx, api.Queryable(), nil, qs, start, end, step)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer q.Close()
+		res := q.Exec(ctx)
+		if res.Err != nil {
+			t.Fatal(res.Err)
+		}
+		m, _ := res.Matrix()
+		return copyMatrix(m)
+	}
+	shardedQueries := 0
+	for _, qs := range cacheQueries {
+		if isSharded(qs) {
+			shardedQueries++
+		}
+		for _, r := range []struct {
+			start, end time.Time
+			step       time.Duration
+		}{{f.start, f.end, 5 * time.Minute}, {f.start.Add(7 * time.Minute), f.end.Add(-3 * time.Minute), 7 * time.Minute}} {
+			want := eval(plain, qs, r.start, r.end, r.step)
+			for _, pass := range []string{"miss", "hit"} {
+				if err := sameResult(want, eval(sharded, qs, r.start, r.end, r.step)); err != nil {
+					t.Fatalf("%s step %s, %s: %v", qs, r.step, pass, err)
+				}
+			}
+		}
+	}
+	if shardedQueries < 3 {
+		t.Fatalf("%d queries sharded", shardedQueries)
 	}
 }
 

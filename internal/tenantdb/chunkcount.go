@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
 	"github.com/prometheus/prometheus/tsdb/chunks"
 )
@@ -20,7 +21,10 @@ const headChunkBytes = 192
 // the head's, headChunkBytes. This is what query limits on chunks and
 // bytes are checked against before the selection is read, without reading
 // it twice.
-func (m *Manager) CountChunks(ctx context.Context, ws string, mint, maxt int64, matchers ...*labels.Matcher) (int64, int64, error) {
+//
+// shardCount > 0 counts the series of shard shardIndex only, as a
+// selection with SelectHints.ShardIndex/ShardCount reads them.
+func (m *Manager) CountChunks(ctx context.Context, ws string, mint, maxt int64, shardIndex, shardCount uint64, matchers ...*labels.Matcher) (int64, int64, error) {
 	db, err := m.DB(ws)
 	if err != nil {
 		return 0, 0, err
@@ -31,6 +35,9 @@ func (m *Manager) CountChunks(ctx context.Context, ws string, mint, maxt int64, 
 		p, err := tsdb.PostingsForMatchers(ctx, ir, matchers...)
 		if err != nil {
 			return err
+		}
+		if shardCount > 0 {
+			p = ir.ShardedPostings(p, shardIndex, shardCount)
 		}
 		var b labels.ScratchBuilder
 		var metas []chunks.Meta
@@ -76,4 +83,71 @@ func (m *Manager) CountChunks(ctx context.Context, ws string, mint, maxt int64, 
 		}
 	}
 	return n, bytes, nil
+}
+
+// CountSeries counts the series a selection of ws over [mint, maxt]
+// matches, from the postings alone, stopping at upTo: what decides
+// whether a query is big enough to shard. A series in several blocks
+// counts once per block.
+func (m *Manager) CountSeries(ctx context.Context, ws string, mint, maxt int64, upTo int, matchers ...*labels.Matcher) (int, error) {
+	db, err := m.DB(ws)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	count := func(ir tsdb.IndexReader) error {
+		defer ir.Close()
+		p, err := tsdb.PostingsForMatchers(ctx, ir, matchers...)
+		if err != nil {
+			return err
+		}
+		for n < upTo && p.Next() {
+			n++
+		}
+		return p.Err()
+	}
+	h := db.Head()
+	if h.MaxTime() >= mint && h.MinTime() <= maxt {
+		ir, err := tsdb.NewRangeHead(h, mint, maxt).Index()
+		if err != nil {
+			return 0, err
+		}
+		if err := count(ir); err != nil {
+			return 0, err
+		}
+	}
+	for _, b := range db.Blocks() {
+		if n >= upTo {
+			break
+		}
+		meta := b.Meta()
+		if meta.MaxTime <= mint || meta.MinTime > maxt {
+			continue
+		}
+		ir, err := b.Index()
+		if err != nil {
+			continue // closing: compaction or retention replaced it
+		}
+		if err := count(ir); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
+// CountLabelValues counts the values label name has in ws over [mint,
+// maxt], stopping at upTo: an estimate of how many groups an aggregation
+// by that label makes.
+func (m *Manager) CountLabelValues(ctx context.Context, ws string, mint, maxt int64, name string, upTo int) (int, error) {
+	db, err := m.DB(ws)
+	if err != nil {
+		return 0, err
+	}
+	q, err := db.Querier(mint, maxt)
+	if err != nil {
+		return 0, err
+	}
+	defer q.Close()
+	vals, _, err := q.LabelValues(ctx, name, &storage.LabelHints{Limit: upTo})
+	return min(len(vals), upTo), err
 }

@@ -46,7 +46,7 @@ func TestCountChunksMatchesTheChunksRead(t *testing.T) {
 			{base + 3600*1000, base + 5400*1000, []*labels.Matcher{labels.MustNewMatcher(labels.MatchRegexp, "__name__", "m.*")}},
 			{base - 1000, base + 10, []*labels.Matcher{labels.MustNewMatcher(labels.MatchRegexp, "s", "1.*")}},
 		} {
-			n, bytes, err := m.CountChunks(context.Background(), ws, tc.mint, tc.maxt, tc.ms...)
+			n, bytes, err := m.CountChunks(context.Background(), ws, tc.mint, tc.maxt, 0, 0, tc.ms...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -78,4 +78,65 @@ func TestCountChunksMatchesTheChunksRead(t *testing.T) {
 		t.Fatal("no block after compacting the head")
 	}
 	check("head and block")
+}
+
+// TestCountSeriesStopsAtItsBound: series are counted from the postings,
+// up to the bound asked.
+func TestCountSeriesStopsAtItsBound(t *testing.T) {
+	m := New(Options{Dir: t.TempDir()})
+	t.Cleanup(func() { _ = m.CloseAll() })
+	if err := m.Open("ws", 24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	app, _ := m.Appender(context.Background(), "ws")
+	for i := range 50 {
+		if _, err := app.Append(0, labels.FromStrings("__name__", "x", "i", fmt.Sprint(i)), 1000, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := app.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	x := labels.MustNewMatcher(labels.MatchEqual, "__name__", "x")
+	for _, tc := range []struct {
+		upTo, want int
+		ms         []*labels.Matcher
+	}{
+		{100, 50, []*labels.Matcher{x}},
+		{10, 10, []*labels.Matcher{x}},
+		{100, 1, []*labels.Matcher{x, labels.MustNewMatcher(labels.MatchEqual, "i", "7")}},
+		{100, 0, []*labels.Matcher{labels.MustNewMatcher(labels.MatchEqual, "__name__", "y")}},
+	} {
+		n, err := m.CountSeries(context.Background(), "ws", 0, 2000, tc.upTo, tc.ms...)
+		if err != nil || n != tc.want {
+			t.Errorf("%v up to %d: %d %v, want %d", tc.ms, tc.upTo, n, err, tc.want)
+		}
+	}
+}
+
+// TestCountLabelValuesStopsAtItsBound: a label's values, up to a bound.
+func TestCountLabelValuesStopsAtItsBound(t *testing.T) {
+	m := New(Options{Dir: t.TempDir()})
+	t.Cleanup(func() { _ = m.CloseAll() })
+	if err := m.Open("ws", 24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	app, _ := m.Appender(context.Background(), "ws")
+	for i := range 30 {
+		if _, err := app.Append(0, labels.FromStrings("__name__", "x", "i", fmt.Sprint(i), "j", fmt.Sprint(i%3)), 1000, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := app.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name       string
+		upTo, want int
+	}{{"i", 100, 30}, {"i", 10, 10}, {"j", 100, 3}, {"k", 100, 0}} {
+		n, err := m.CountLabelValues(context.Background(), "ws", 0, 2000, tc.name, tc.upTo)
+		if err != nil || n != tc.want {
+			t.Errorf("%s up to %d: %d %v, want %d", tc.name, tc.upTo, n, err, tc.want)
+		}
+	}
 }
