@@ -277,3 +277,22 @@ func tail(log string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// startNodeExporter runs Debian's node exporter (load average only) on a
+// free loopback port until the test ends, and returns its address.
+func startNodeExporter(t *testing.T) string {
+	t.Helper()
+	bin := need(t, "/usr/bin/prometheus-node-exporter")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ne := exec.Command(bin, "--web.listen-address="+addr, "--collector.disable-defaults", "--collector.loadavg")
+	if err := ne.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ne.Process.Kill(); _ = ne.Wait() })
+	return addr
+}

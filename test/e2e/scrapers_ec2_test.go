@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/url"
-	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -23,18 +21,7 @@ import (
 // series, while the instance in another subnet is not discovered.
 func TestAWSCLIScraperEC2Discovery(t *testing.T) {
 	bin := awsV1(t)
-	nodeBin := need(t, "/usr/bin/prometheus-node-exporter")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	node := ln.Addr().String()
-	ln.Close()
-	ne := exec.Command(nodeBin, "--web.listen-address="+node, "--collector.disable-defaults", "--collector.loadavg")
-	if err := ne.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ne.Process.Kill(); _ = ne.Wait() })
+	node := startNodeExporter(t)
 	_, port, _ := strings.Cut(node, ":")
 
 	sim, simURL := startDemoAWS(t)

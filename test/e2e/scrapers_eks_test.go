@@ -5,10 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http/httptest"
 	"net/url"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -27,18 +25,7 @@ import (
 // whose IP and port are a real node exporter's and scrapes it.
 func TestAWSCLIEKSScraper(t *testing.T) {
 	bin := awsV1(t)
-	nodeBin := need(t, "/usr/bin/prometheus-node-exporter")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	node := ln.Addr().String()
-	ln.Close()
-	ne := exec.Command(nodeBin, "--web.listen-address="+node, "--collector.disable-defaults", "--collector.loadavg")
-	if err := ne.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ne.Process.Kill(); _ = ne.Wait() })
+	node := startNodeExporter(t)
 	_, port, _ := strings.Cut(node, ":")
 
 	sim, simURL := startDemoAWS(t)

@@ -5,9 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/url"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -20,18 +18,7 @@ import (
 // Debian's node exporter into its workspace.
 func TestAWSCLIScrapers(t *testing.T) {
 	bin := awsV1(t)
-	nodeBin := need(t, "/usr/bin/prometheus-node-exporter")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	node := ln.Addr().String()
-	ln.Close()
-	ne := exec.Command(nodeBin, "--web.listen-address="+node, "--collector.disable-defaults", "--collector.loadavg")
-	if err := ne.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ne.Process.Kill(); _ = ne.Wait() })
+	node := startNodeExporter(t)
 
 	s := startServer(t, "", "--scraper.max-per-account", "2", "--scraper.allow-network", "127.0.0.0/8")
 	env := awsEnv(t, s.Creds["AWS_ACCESS_KEY_ID"], s.Creds["AWS_SECRET_ACCESS_KEY"], "us-east-1")
