@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,6 +22,7 @@ import (
 	"time"
 
 	"github.com/kansoku/kansoku/internal/cortex"
+	"github.com/kansoku/kansoku/internal/testenv/freeport"
 )
 
 // Options shape the cluster.
@@ -68,15 +68,6 @@ func Binary() (string, error) {
 	return bin, nil
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // Start starts a cluster and stops it when the test ends. It fails the
 // test if Cortex is not built or does not become ready.
 func Start(t testing.TB, o Options) *Cluster {
@@ -105,7 +96,7 @@ func Start(t testing.TB, o Options) *Cluster {
 	var joins []string
 	for i := range ps {
 		for _, p := range []*int{&ps[i].http, &ps[i].grpc, &ps[i].ml} {
-			if *p, err = freePort(); err != nil {
+			if *p, err = freeport.Get(); err != nil {
 				t.Fatal(err)
 			}
 		}

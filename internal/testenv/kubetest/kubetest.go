@@ -20,7 +20,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -31,6 +30,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kansoku/kansoku/internal/testenv/freeport"
 )
 
 // Options shape the server.
@@ -83,15 +84,6 @@ func Binaries() (apiserver, etcd string, err error) {
 	return apiserver, etcd, nil
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // Start starts etcd and kube-apiserver and stops them when the test ends;
 // the test fails with their logs if they do not become ready.
 func Start(t testing.TB, o Options) *Cluster {
@@ -108,7 +100,7 @@ func Start(t testing.TB, o Options) *Cluster {
 
 	ports := make([]int, 3)
 	for i := range ports {
-		if ports[i], err = freePort(); err != nil {
+		if ports[i], err = freeport.Get(); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -29,7 +29,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -45,6 +44,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/kansoku/kansoku/internal/testenv/freeport"
 )
 
 // InstallHint is what a test says when PostgreSQL is not installed.
@@ -154,7 +155,7 @@ func (s *Server) tool(ctx context.Context, name string, args ...string) *exec.Cm
 }
 
 func (s *Server) start(ctx context.Context) error {
-	port, err := freePort()
+	port, err := freeport.Get()
 	if err != nil {
 		return err
 	}
@@ -216,15 +217,6 @@ func (s *Server) start(ctx context.Context) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func tail(path string) string {
