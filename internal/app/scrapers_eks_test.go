@@ -218,6 +218,16 @@ func TestEKSScraperDiscoversPods(t *testing.T) {
 	if ae := apiErr(t, err); ae.Status != 400 || !strings.Contains(ae.Message, "workspace "+other+" has no AWS integration with account "+customerAccount) {
 		t.Fatalf("another workspace's integration was used: %v", ae)
 	}
+	// A caller allowed to create scrapers and write into the workspace,
+	// but not to use the integration the cluster is reached through, is
+	// refused (as for EC2 discovery).
+	doc, _ := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": []map[string]any{
+		{"Effect": "Allow", "Action": []string{"aps:CreateScraper", "aps:RemoteWrite"}, "Resource": "*"}}})
+	noIntegration := e.s.User(t, "eks-no-integration", createPolicy(t, e.s, "eks-create-write", string(doc)))
+	err = noIntegration.JSON(ctx, "POST", "/scrapers", nil, eksBody(e.s, e.ws, eksClusterARN("prod"), fmt.Sprintf(eksPodsConfig, "pods")), nil)
+	if ae := apiErr(t, err); ae.Status != 403 || !strings.Contains(ae.Message, "kansoku:PollAWSIntegration") {
+		t.Fatalf("EKS scraper created without kansoku:PollAWSIntegration on the integration: %v", ae)
+	}
 
 	// Discovery is denied until the user is bound to the collector role.
 	pods := e.createEKSScraper(t, eksClusterARN("prod"), fmt.Sprintf(eksPodsConfig, "pods"))

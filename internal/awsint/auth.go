@@ -456,6 +456,11 @@ func (s *Service) AccountConfig(ctx context.Context, ws, acct, region string) (a
 	if err != nil {
 		return aws.Config{}, err
 	}
+	if rec.Status == StatusOverPrivileged {
+		// As for polls and EC2 discovery (RoleConfig): nothing is done
+		// with credentials that can change the account.
+		return aws.Config{}, fmt.Errorf("integration %s is %s: %s", rec.ID, StatusOverPrivileged, overPrivilegedReason)
+	}
 	cfg, err := s.config(ctx, rec)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("AWS integration %s: %w", rec.ID, err)
@@ -463,11 +468,12 @@ func (s *Service) AccountConfig(ctx context.Context, ws, acct, region string) (a
 	return regional(cfg, region), nil
 }
 
-// CheckAccount reports whether workspace ws has an AWS integration with
-// account acct (nil) or why not.
-func (s *Service) CheckAccount(ctx context.Context, ws, acct string) error {
-	_, err := s.accountIntegration(ctx, ws, acct)
-	return err
+// AccountIntegration returns the id of workspace ws's AWS integration
+// with account acct (the one AccountConfig uses), or why there is none:
+// CreateScraper authorizes the caller on it.
+func (s *Service) AccountIntegration(ctx context.Context, ws, acct string) (string, error) {
+	rec, err := s.accountIntegration(ctx, ws, acct)
+	return rec.ID, err
 }
 
 func (s *Service) accountIntegration(ctx context.Context, ws, acct string) (metastore.AWSIntegration, error) {

@@ -34,9 +34,9 @@ type AWSAccounts interface {
 	// AccountConfig returns the SDK configuration in region of workspace
 	// ws's integration with AWS account acct.
 	AccountConfig(ctx context.Context, ws, acct, region string) (aws.Config, error)
-	// CheckAccount reports why workspace ws has no usable integration
-	// with acct (nil when it has one).
-	CheckAccount(ctx context.Context, ws, acct string) error
+	// AccountIntegration returns the id of workspace ws's integration
+	// with AWS account acct, or why it has none.
+	AccountIntegration(ctx context.Context, ws, acct string) (string, error)
 }
 
 // eksNameRE is EKS's cluster name pattern.
@@ -153,7 +153,7 @@ func (s *Service) checkCluster(ctx context.Context, src *Source, ws string) erro
 	if s.opts.AWS == nil {
 		return apierr.InvalidField("source.eksConfiguration", "this installation has no AWS integration service to reach EKS clusters through")
 	}
-	if err := s.opts.AWS.CheckAccount(ctx, ws, ref.Account); err != nil {
+	if _, err := s.opts.AWS.AccountIntegration(ctx, ws, ref.Account); err != nil {
 		return apierr.InvalidField("source.eksConfiguration.clusterArn",
 			"the cluster's account %s is not reachable from the destination workspace: %v (register an AWS integration of that account in workspace %s; its role needs eks:DescribeCluster and an EKS access entry)",
 			ref.Account, err, ws)

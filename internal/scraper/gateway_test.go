@@ -45,7 +45,9 @@ func (a simAccounts) AccountConfig(_ context.Context, _, _, _ string) (aws.Confi
 	return a.config(), nil
 }
 
-func (a simAccounts) CheckAccount(context.Context, string, string) error { return nil }
+func (a simAccounts) AccountIntegration(context.Context, string, string) (string, error) {
+	return "integration", nil
+}
 
 // TestGatewayRenewsTokens: the gateway describes the cluster and makes an
 // IAM authenticator token once, keeps both for 10 minutes, then makes a

@@ -2,6 +2,7 @@ package scraper
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"sort"
 
@@ -42,23 +43,38 @@ func (s *Service) Routes() []httpapi.Route {
 type handlers struct{ s *Service }
 
 // IntegrationAction is what a caller needs on an AWS integration for a
-// scraper's EC2 discovery to go through its role: the action that makes
+// scraper's EC2 discovery to go through its role, or for an EKS source to
+// reach its cluster through it: the action that makes
 // Kansoku call AWS with the integration's credentials on demand
 // (kansoku:PollAWSIntegration), authorized like the integration's own
 // routes on its ARN and its workspace's.
 const IntegrationAction = "kansoku:PollAWSIntegration"
 
 // authorizeIntegrations requires IntegrationAction on every integration
-// the configuration's EC2 discovery uses (the roles resolved in the
-// destination workspace; an unknown role is the ValidationException).
-func (h handlers) authorizeIntegrations(r *http.Request, p *Parsed, ws string) error {
+// the scraper uses: those its EC2 discovery goes through (the roles
+// resolved in the destination workspace; an unknown role is the
+// ValidationException) and, for an EKS source, the workspace's
+// integration with the cluster's account (none: Create's
+// ValidationException).
+func (h handlers) authorizeIntegrations(r *http.Request, p *Parsed, src *Source, ws string) error {
 	ids, err := h.s.RoleIntegrations(r.Context(), p, ws)
 	if err != nil {
 		return err
 	}
-	arns := h.s.ARNs()
+	use := make([]string, 0, len(ids)+1)
 	for _, role := range sortedRoles(ids) {
-		if err := httpapi.Authorize(r, IntegrationAction, arns.Kansoku("awsintegration", ids[role]), arns.Workspace(ws)); err != nil {
+		use = append(use, ids[role])
+	}
+	if src != nil && src.EKS != nil && h.s.opts.AWS != nil {
+		if ref, ok := parseClusterARN(src.EKS.ClusterARN); ok {
+			if id, err := h.s.opts.AWS.AccountIntegration(r.Context(), ws, ref.Account); err == nil {
+				use = append(use, id)
+			}
+		}
+	}
+	arns := h.s.ARNs()
+	for _, id := range use {
+		if err := httpapi.Authorize(r, IntegrationAction, arns.Kansoku("awsintegration", id), arns.Workspace(ws)); err != nil {
 			return err
 		}
 	}
@@ -147,7 +163,7 @@ func (h handlers) create(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		if wsID, derr := h.s.destination(in.Destination.arn()); derr == nil {
 			if p, verr := Validate(cfg); verr == nil {
-				err = h.authorizeIntegrations(r, p, wsID)
+				err = h.authorizeIntegrations(r, p, in.Source, wsID)
 			}
 		}
 	}
@@ -260,8 +276,8 @@ func (h handlers) update(w http.ResponseWriter, r *http.Request) {
 		up.Destination = &d
 	}
 	if cfg != nil || up.Destination != nil {
-		// The updated scraper's EC2 discovery goes through integrations
-		// the caller must be allowed to use.
+		// The updated scraper's EC2 discovery or EKS source goes
+		// through integrations the caller must be allowed to use.
 		if rec, err := h.s.Get(r.Context(), r.PathValue("scraperId")); err == nil {
 			if cfg != nil {
 				rec.Configuration = cfg
@@ -271,8 +287,15 @@ func (h handlers) update(w http.ResponseWriter, r *http.Request) {
 			}
 			wsID, derr := h.s.destination(rec.DestinationARN)
 			p, verr := Validate(rec.Configuration)
+			var src *Source
+			if rec.Source != "" {
+				src = new(Source)
+				if json.Unmarshal([]byte(rec.Source), src) != nil {
+					src = nil
+				}
+			}
 			if derr == nil && verr == nil {
-				if err := h.authorizeIntegrations(r, p, wsID); err != nil {
+				if err := h.authorizeIntegrations(r, p, src, wsID); err != nil {
 					httpapi.WriteError(w, r, httpapi.Control, err)
 					return
 				}
