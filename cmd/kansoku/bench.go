@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -98,7 +99,18 @@ func registerBench(a *kingpin.Application, commands map[string]func(context.Cont
 	qCompare := qc.Flag("compare", "Another target LABEL=URL (no authentication) queried alternately with --url, each run starting with a different target; repeatable, in order.").Strings()
 	qc.Flag("pid", "The --url target's process on this machine: its CPU time per query is reported too.").IntVar(&qo.PID)
 	qComparePID := qc.Flag("compare-pid", "LABEL=PID of a --compare target's process, for its CPU time per query; repeatable.").StringMap()
+	qOnly := qc.Flag("query", "Run only the dashboard query of this name (e.g. topk-pods); repeatable. Default: all nine.").Strings()
 	commands["bench query"] = func(ctx context.Context) error {
+		if len(*qOnly) > 0 {
+			all := bench.DashboardQueries()
+			for _, name := range *qOnly {
+				i := slices.IndexFunc(all, func(q bench.Query) bool { return q.Name == name })
+				if i < 0 {
+					return fmt.Errorf("--query %q: no dashboard query of that name", name)
+				}
+				qo.Queries = append(qo.Queries, all[i])
+			}
+		}
 		if *qAt > 0 {
 			qo.End = time.Unix(*qAt, 0)
 		}

@@ -229,6 +229,6 @@ func (s *Store) getJSON(ctx context.Context, u, ws string, out any) error {
 // byte limits itself (max_fetched_chunks_per_query and
 // max_fetched_chunk_bytes_per_query in its overrides), so the query path
 // does not read a selection twice to count it.
-func (s *Store) CountChunks(context.Context, string, int64, int64, uint64, uint64, ...*labels.Matcher) (int64, int64, error) {
+func (s *Store) CountChunks(context.Context, string, int64, int64, ...*labels.Matcher) (int64, int64, error) {
 	return 0, 0, nil
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,6 +33,59 @@ type queryCounters struct {
 	series atomic.Int64
 	chunks atomic.Int64
 	bytes  atomic.Int64
+
+	// whole holds, for a sharded query, the count of each selection: the
+	// shards make the same selections, and the first shard to reach one
+	// counts its chunks for all of them, from one pass over the whole
+	// selection's index (not one pass per shard, each filtering the
+	// postings by series hash).
+	// seen numbers each shard's selections: the n-th selection of a
+	// given range and matchers is the same in every shard (they evaluate
+	// the same query), and is counted once for all of them.
+	mu    sync.Mutex
+	whole map[string]*wholeCount
+	seen  map[shardSelection]int
+}
+
+type shardSelection struct {
+	selection string
+	shard     uint64
+}
+
+type wholeCount struct {
+	once sync.Once
+	err  error
+}
+
+// wholeCount is the count of the next selection of [mint, maxt] with
+// matchers in shard.
+func (c *queryCounters) wholeCount(shard uint64, mint, maxt int64, matchers []*labels.Matcher) *wholeCount {
+	var b strings.Builder
+	b.WriteString(strconv.FormatInt(mint, 10))
+	b.WriteByte(' ')
+	b.WriteString(strconv.FormatInt(maxt, 10))
+	for _, m := range matchers {
+		b.WriteByte(' ')
+		b.WriteString(m.String())
+	}
+	sel := b.String()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.seen == nil {
+		c.seen = map[shardSelection]int{}
+	}
+	n := c.seen[shardSelection{sel, shard}]
+	c.seen[shardSelection{sel, shard}] = n + 1
+	key := strconv.Itoa(n) + " " + sel
+	w, ok := c.whole[key]
+	if !ok {
+		if c.whole == nil {
+			c.whole = map[string]*wholeCount{}
+		}
+		w = &wholeCount{}
+		c.whole[key] = w
+	}
+	return w
 }
 
 // limitedQuerier applies a workspace's query limits: the time range of
@@ -47,7 +103,7 @@ type limitedQuerier struct {
 	// count, when the storage can, counts a selection's chunks and bytes
 	// from its index alone (tenantdb.Manager.CountChunks), instead of
 	// a pass over the chunks themselves before they are read again.
-	count    func(ctx context.Context, mint, maxt int64, shardIndex, shardCount uint64, matchers ...*labels.Matcher) (int64, int64, error)
+	count    func(ctx context.Context, mint, maxt int64, matchers ...*labels.Matcher) (int64, int64, error)
 	min, max int64
 }
 
@@ -123,22 +179,15 @@ func maxBytes(perQuery int64, hints *storage.SelectHints) int64 {
 func (q *limitedQuerier) countChunks(ctx context.Context, counters *queryCounters, hints *storage.SelectHints, matchers []*labels.Matcher, maxBytes int64) error {
 	if q.count != nil {
 		mint, maxt := q.min, q.max
-		var shardIndex, shardCount uint64
 		if hints != nil {
 			mint, maxt = hints.Start, hints.End
-			shardIndex, shardCount = hints.ShardIndex, hints.ShardCount
 		}
-		n, bytes, err := q.count(ctx, mint, maxt, shardIndex, shardCount, matchers...)
-		if err != nil {
-			return err
+		if hints != nil && hints.ShardCount > 0 {
+			w := counters.wholeCount(hints.ShardIndex, mint, maxt, matchers)
+			w.once.Do(func() { w.err = q.addCount(ctx, counters, mint, maxt, matchers, maxBytes) })
+			return w.err
 		}
-		if max := q.lim.MaxChunksPerQuery; max > 0 && counters.chunks.Add(n) > int64(max) {
-			return &limitError{fmt.Sprintf("the query hit the max number of chunks limit while fetching chunks from ingesters (limit: %d chunks)", max)}
-		}
-		if max := maxBytes; max > 0 && counters.bytes.Add(bytes) > max {
-			return &limitError{fmt.Sprintf("the query hit the aggregated data size limit (limit: %d bytes)", max)}
-		}
-		return nil
+		return q.addCount(ctx, counters, mint, maxt, matchers, maxBytes)
 	}
 	if q.cq == nil {
 		cq, err := q.chunks()
@@ -166,6 +215,22 @@ func (q *limitedQuerier) countChunks(ctx context.Context, counters *queryCounter
 		}
 	}
 	return css.Err()
+}
+
+// addCount counts a whole selection from the index and adds it to
+// counters.
+func (q *limitedQuerier) addCount(ctx context.Context, counters *queryCounters, mint, maxt int64, matchers []*labels.Matcher, maxBytes int64) error {
+	n, bytes, err := q.count(ctx, mint, maxt, matchers...)
+	if err != nil {
+		return err
+	}
+	if max := q.lim.MaxChunksPerQuery; max > 0 && counters.chunks.Add(n) > int64(max) {
+		return &limitError{fmt.Sprintf("the query hit the max number of chunks limit while fetching chunks from ingesters (limit: %d chunks)", max)}
+	}
+	if max := maxBytes; max > 0 && counters.bytes.Add(bytes) > max {
+		return &limitError{fmt.Sprintf("the query hit the aggregated data size limit (limit: %d bytes)", max)}
+	}
+	return nil
 }
 
 func (q *limitedQuerier) LabelValues(ctx context.Context, name string, hints *storage.LabelHints, matchers ...*labels.Matcher) ([]string, annotations.Annotations, error) {

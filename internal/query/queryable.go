@@ -23,10 +23,7 @@ type Storage interface {
 // ChunkCounter is a storage that counts, from its index alone, the chunks
 // and bytes a selection would read (tenantdb.Manager).
 type ChunkCounter interface {
-	//
-	// shardCount > 0 counts only the series of shard shardIndex (as
-	// SelectHints.ShardIndex/ShardCount select them).
-	CountChunks(ctx context.Context, ws string, mint, maxt int64, shardIndex, shardCount uint64, matchers ...*labels.Matcher) (chunks, bytes int64, err error)
+	CountChunks(ctx context.Context, ws string, mint, maxt int64, matchers ...*labels.Matcher) (chunks, bytes int64, err error)
 }
 
 // SeriesCounter is a storage that counts the series a selection matches
@@ -94,8 +91,8 @@ func (t *tenantQuerier) get(ctx context.Context) (storage.Querier, error) {
 		mint, maxt := t.mint, t.maxt
 		lq := newLimitedQuerier(inner, func() (storage.ChunkQuerier, error) { return t.parent.Storage.ChunkQuerier(ws, mint, maxt) }, lim)
 		if c, ok := t.parent.Storage.(ChunkCounter); ok {
-			lq.count = func(ctx context.Context, from, to int64, shardIndex, shardCount uint64, ms ...*labels.Matcher) (int64, int64, error) {
-				return c.CountChunks(ctx, ws, from, to, shardIndex, shardCount, ms...)
+			lq.count = func(ctx context.Context, from, to int64, ms ...*labels.Matcher) (int64, int64, error) {
+				return c.CountChunks(ctx, ws, from, to, ms...)
 			}
 			lq.min, lq.max = mint, maxt
 		}

@@ -82,7 +82,7 @@ func TestShardedQueriesKeepTheQueryLimits(t *testing.T) {
 		series++
 	}
 	q.Close()
-	n, _, err := f.mgr.CountChunks(ctx, "ws", start.Add(-5*time.Minute).UnixMilli(), f.end.UnixMilli(), 0, 0, labels.MustNewMatcher(labels.MatchEqual, "__name__", "req_total"))
+	n, _, err := f.mgr.CountChunks(ctx, "ws", start.Add(-5*time.Minute).UnixMilli(), f.end.UnixMilli(), labels.MustNewMatcher(labels.MatchEqual, "__name__", "req_total"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,6 +122,45 @@ func TestShardedQueriesKeepTheQueryLimits(t *testing.T) {
 				return
 			}
 			tc.set(&lim, tc.n-1)
+			plain, sharded = limitProbe(t, lim, qs, time.Minute)
+			if plain.Err == nil || !strings.Contains(plain.Err.Error(), tc.wantError) {
+				t.Fatalf("under the limit: %v, want %q", plain.Err, tc.wantError)
+			}
+			sameOutcome(t, "under the limit", plain, sharded)
+		})
+	}
+}
+
+// TestShardedRepeatedSelectionCountsTwice: the shards count each
+// selection once for all of them (the first shard to reach it counts the
+// whole selection), but a selection made twice by the query is counted
+// twice, as the unsharded query counts it.
+func TestShardedRepeatedSelectionCountsTwice(t *testing.T) {
+	const qs = `sum by (job) (rate(req_total[5m])) / sum by (job) (rate(req_total[5m]))`
+	f := newShardFixture(t, 11, nil, 4)
+	start := f.end.Add(-time.Hour)
+	ctx := tenant.WithWorkspace(context.Background(), "ws")
+	n, _, err := f.mgr.CountChunks(ctx, "ws", start.Add(-5*time.Minute).UnixMilli(), f.end.UnixMilli(), labels.MustNewMatcher(labels.MatchEqual, "__name__", "req_total"))
+	if err != nil || n < 8 {
+		t.Fatalf("%d chunks, %v", n, err)
+	}
+	for _, tc := range []struct {
+		name      string
+		set       func(l *limits.Limits, n int)
+		wantError string
+	}{
+		{"chunks", func(l *limits.Limits, n int) { l.MaxChunksPerQuery = n }, "max number of chunks limit"},
+		{"bytes", func(l *limits.Limits, n int) { l.MaxBytesPerQuery = int64(n) * headChunkBytesForTest }, "aggregated data size limit"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lim := limits.Defaults()
+			tc.set(&lim, 2*int(n))
+			plain, sharded := limitProbe(t, lim, qs, time.Minute)
+			if plain.Err != nil {
+				t.Fatalf("at the limit: %v", plain.Err)
+			}
+			sameOutcome(t, "at the limit", plain, sharded)
+			tc.set(&lim, 2*int(n)-1)
 			plain, sharded = limitProbe(t, lim, qs, time.Minute)
 			if plain.Err == nil || !strings.Contains(plain.Err.Error(), tc.wantError) {
 				t.Fatalf("under the limit: %v, want %q", plain.Err, tc.wantError)

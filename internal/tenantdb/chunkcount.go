@@ -21,10 +21,7 @@ const headChunkBytes = 192
 // the head's, headChunkBytes. This is what query limits on chunks and
 // bytes are checked against before the selection is read, without reading
 // it twice.
-//
-// shardCount > 0 counts the series of shard shardIndex only, as a
-// selection with SelectHints.ShardIndex/ShardCount reads them.
-func (m *Manager) CountChunks(ctx context.Context, ws string, mint, maxt int64, shardIndex, shardCount uint64, matchers ...*labels.Matcher) (int64, int64, error) {
+func (m *Manager) CountChunks(ctx context.Context, ws string, mint, maxt int64, matchers ...*labels.Matcher) (int64, int64, error) {
 	db, err := m.DB(ws)
 	if err != nil {
 		return 0, 0, err
@@ -35,9 +32,6 @@ func (m *Manager) CountChunks(ctx context.Context, ws string, mint, maxt int64, 
 		p, err := tsdb.PostingsForMatchers(ctx, ir, matchers...)
 		if err != nil {
 			return err
-		}
-		if shardCount > 0 {
-			p = ir.ShardedPostings(p, shardIndex, shardCount)
 		}
 		var b labels.ScratchBuilder
 		var metas []chunks.Meta
@@ -135,19 +129,50 @@ func (m *Manager) CountSeries(ctx context.Context, ws string, mint, maxt int64, 
 	return n, nil
 }
 
-// CountLabelValues counts the values label name has in ws over [mint,
-// maxt], stopping at upTo: an estimate of how many groups an aggregation
-// by that label makes.
+// CountLabelValues estimates how many values label name has in ws over
+// [mint, maxt], stopping at upTo: how many groups an aggregation by that
+// label makes. It is the most values the head or any one block holds,
+// each read unsorted from its own index: a value in several blocks counts
+// once, and values that churn from block to block are undercounted (the
+// estimate decides whether a query is sharded, never what it answers).
 func (m *Manager) CountLabelValues(ctx context.Context, ws string, mint, maxt int64, name string, upTo int) (int, error) {
 	db, err := m.DB(ws)
 	if err != nil {
 		return 0, err
 	}
-	q, err := db.Querier(mint, maxt)
-	if err != nil {
-		return 0, err
+	hints := &storage.LabelHints{Limit: upTo}
+	most := 0
+	count := func(ir tsdb.IndexReader) error {
+		defer ir.Close()
+		vals, err := ir.LabelValues(ctx, name, hints)
+		most = max(most, min(len(vals), upTo))
+		return err
 	}
-	defer q.Close()
-	vals, _, err := q.LabelValues(ctx, name, &storage.LabelHints{Limit: upTo})
-	return min(len(vals), upTo), err
+	h := db.Head()
+	if h.MaxTime() >= mint && h.MinTime() <= maxt {
+		ir, err := tsdb.NewRangeHead(h, mint, maxt).Index()
+		if err != nil {
+			return 0, err
+		}
+		if err := count(ir); err != nil {
+			return 0, err
+		}
+	}
+	for _, b := range db.Blocks() {
+		if most >= upTo {
+			break
+		}
+		meta := b.Meta()
+		if meta.MaxTime <= mint || meta.MinTime > maxt {
+			continue
+		}
+		ir, err := b.Index()
+		if err != nil {
+			continue // closing: compaction or retention replaced it
+		}
+		if err := count(ir); err != nil {
+			return 0, err
+		}
+	}
+	return most, nil
 }

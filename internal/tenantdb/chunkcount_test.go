@@ -46,7 +46,7 @@ func TestCountChunksMatchesTheChunksRead(t *testing.T) {
 			{base + 3600*1000, base + 5400*1000, []*labels.Matcher{labels.MustNewMatcher(labels.MatchRegexp, "__name__", "m.*")}},
 			{base - 1000, base + 10, []*labels.Matcher{labels.MustNewMatcher(labels.MatchRegexp, "s", "1.*")}},
 		} {
-			n, bytes, err := m.CountChunks(context.Background(), ws, tc.mint, tc.maxt, 0, 0, tc.ms...)
+			n, bytes, err := m.CountChunks(context.Background(), ws, tc.mint, tc.maxt, tc.ms...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -137,6 +137,48 @@ func TestCountLabelValuesStopsAtItsBound(t *testing.T) {
 		n, err := m.CountLabelValues(context.Background(), "ws", 0, 2000, tc.name, tc.upTo)
 		if err != nil || n != tc.want {
 			t.Errorf("%s up to %d: %d %v, want %d", tc.name, tc.upTo, n, err, tc.want)
+		}
+	}
+}
+
+// TestCountLabelValuesOverBlocks: a label's values in a block and in the
+// head are estimated by the most either holds, within the range asked.
+func TestCountLabelValuesOverBlocks(t *testing.T) {
+	m := New(Options{Dir: t.TempDir()})
+	t.Cleanup(func() { _ = m.CloseAll() })
+	if err := m.Open("ws", 24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	write := func(from, to int, ts int64) {
+		app, _ := m.Appender(context.Background(), "ws")
+		for i := from; i < to; i++ {
+			if _, err := app.Append(0, labels.FromStrings("__name__", "x", "i", fmt.Sprint(i)), ts, 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := app.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(0, 30, 1000)
+	db, err := m.DB("ws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CompactHead(tsdb.NewRangeHead(db.Head(), 0, 1999)); err != nil {
+		t.Fatal(err)
+	}
+	if len(db.Blocks()) != 1 {
+		t.Fatalf("%d blocks, want 1", len(db.Blocks()))
+	}
+	write(100, 110, 3000)
+	for _, tc := range []struct {
+		mint, maxt int64
+		upTo, want int
+	}{{0, 4000, 100, 30}, {0, 4000, 20, 20}, {2500, 4000, 100, 10}, {0, 1500, 100, 30}} {
+		n, err := m.CountLabelValues(context.Background(), "ws", tc.mint, tc.maxt, "i", tc.upTo)
+		if err != nil || n != tc.want {
+			t.Errorf("[%d, %d] up to %d: %d %v, want %d", tc.mint, tc.maxt, tc.upTo, n, err, tc.want)
 		}
 	}
 }
