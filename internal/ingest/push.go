@@ -138,7 +138,11 @@ type acceptedSeries struct {
 	// or a store that does not tell).
 	ref storage.SeriesRef
 	// hash is lset.Hash() when it was computed (0: not yet).
-	hash       uint64
+	hash uint64
+	// key is the series' key in the workspace's RefCache (cached: it may
+	// be put there).
+	key        uint64
+	cached     bool
 	samples    []prompb.Sample
 	histograms []prompb.Histogram
 }
@@ -198,11 +202,14 @@ func (d *Distributor) Push(ctx context.Context, ws string, req *prompb.WriteRequ
 		return fmt.Errorf("appender for %s: %w", ws, err)
 	}
 	refs, _ := app.(storage.GetRef)
+	rc := newRefLookup(app, lim, dropLabel, d.hostIDs != nil)
 
 	// Validate every series first: what gets stored is decided before
 	// anything is. A series the store already has is kept with the
 	// store's own label set and reference, so the steady state (every
-	// series known) builds no label set per series.
+	// series known) builds no label set per series; one this workspace
+	// sent before in the same labels is found by them in its RefCache,
+	// without validating, building or looking its label set up again.
 	var b labels.ScratchBuilder
 	var scratch labels.Labels
 	accepted := make([]acceptedSeries, 0, len(req.Timeseries))
@@ -211,6 +218,13 @@ func (d *Distributor) Push(ctx context.Context, ws string, req *prompb.WriteRequ
 		n := len(ts.Samples) + len(ts.Histograms)
 		if n == 0 {
 			continue
+		}
+		key, cacheable := rc.key(ts.Labels)
+		if cacheable {
+			if s, ok := rc.get(key, ts.Labels); ok {
+				accepted = append(accepted, acceptedSeries{lset: s.Labels, ref: s.Ref, hash: s.Hash, key: key, cached: true, samples: ts.Samples, histograms: ts.Histograms})
+				continue
+			}
 		}
 		if verr := validateSeries(&b, &scratch, ts.Labels, lim, dropLabel); verr != nil {
 			keep(verr, n)
@@ -225,17 +239,20 @@ func (d *Distributor) Push(ctx context.Context, ws string, req *prompb.WriteRequ
 			hash = lset.Hash()
 			if ref, known = refs.GetRef(lset, hash); ref != 0 {
 				lset = known
+				if cacheable {
+					rc.put(key, tenantdb.CachedSeries{Ref: ref, Labels: lset, Hash: hash})
+				}
 			}
 		}
 		if ref == 0 {
 			lset = lset.Copy()
 		}
-		accepted = append(accepted, acceptedSeries{lset: lset, ref: ref, hash: hash, samples: ts.Samples, histograms: ts.Histograms})
+		accepted = append(accepted, acceptedSeries{lset: lset, ref: ref, hash: hash, key: key, cached: cacheable && hash != 0, samples: ts.Samples, histograms: ts.Histograms})
 	}
 
 	if len(accepted) == 0 {
 		_ = app.Rollback()
-	} else if err := d.appendSeries(ws, app, lim, now, accepted, keep); err != nil {
+	} else if err := d.appendSeries(ws, app, lim, now, accepted, rc, keep); err != nil {
 		return err
 	}
 	if len(req.Metadata) > 0 {
@@ -271,7 +288,7 @@ func (d *Distributor) attachHost(ws string, lset labels.Labels) labels.Labels {
 
 // appendSeries stages the accepted series in app and commits them (or
 // rolls everything back on a store error).
-func (d *Distributor) appendSeries(ws string, app storage.Appender, lim *limits.Limits, now time.Time, series []acceptedSeries, keep func(*Error, int)) error {
+func (d *Distributor) appendSeries(ws string, app storage.Appender, lim *limits.Limits, now time.Time, series []acceptedSeries, rc *refLookup, keep func(*Error, int)) error {
 	minT := int64(0)
 	if lim.MaxSampleAge > 0 {
 		minT = now.Add(-time.Duration(lim.MaxSampleAge)).UnixMilli()
@@ -349,6 +366,10 @@ func (d *Distributor) appendSeries(ws string, app storage.Appender, lim *limits.
 			}
 			ref, last.ts = r, h.Timestamp
 			ingested++
+		}
+		if s.cached && ref != 0 && ref != s.ref {
+			// New, or created again after the head dropped it.
+			rc.put(s.key, tenantdb.CachedSeries{Ref: ref, Labels: s.lset, Hash: s.hash})
 		}
 		if seen != nil && last.ts != math.MinInt64 {
 			if prev, ok := seen[hash]; !ok || labels.Equal(prev.lset, s.lset) {

@@ -68,8 +68,9 @@ type Manager struct {
 }
 
 type tenant struct {
-	db  *tsdb.DB
-	reg *prometheus.Registry
+	db   *tsdb.DB
+	reg  *prometheus.Registry
+	refs *RefCache
 }
 
 // New returns a manager; no TSDB is opened until Open.
@@ -124,7 +125,7 @@ func (m *Manager) Open(ws string, retention time.Duration) error {
 		m.opts.Series.Opened(ws, db)
 	}
 	m.opts.Logger.Info("workspace storage open", "workspace", ws, "retention", retention, "duration", time.Since(start).Round(time.Millisecond))
-	m.dbs[ws] = &tenant{db: db, reg: reg}
+	m.dbs[ws] = &tenant{db: db, reg: reg, refs: NewRefCache(db.Head().NumSeries)}
 	return nil
 }
 
@@ -174,20 +175,22 @@ func (m *Manager) Appender(ctx context.Context, ws string) (storage.Appender, er
 	if err != nil {
 		return nil, err
 	}
-	app := t.db.Appender(ctx)
-	if m.opts.OnCommit != nil {
-		return &hookedAppender{Appender: app, ws: ws, hook: m.opts.OnCommit, mint: math.MaxInt64, maxt: math.MinInt64}, nil
-	}
-	return app, nil
+	return &hookedAppender{Appender: t.db.Appender(ctx), ws: ws, hook: m.opts.OnCommit, refs: t.refs, mint: math.MaxInt64, maxt: math.MinInt64}, nil
 }
 
-// hookedAppender tells OnCommit the time range of what it committed.
+// hookedAppender tells OnCommit the time range of what it committed, and
+// carries the workspace's RefCache.
 type hookedAppender struct {
 	storage.Appender
 	ws         string
-	hook       func(ws string, mint, maxt int64)
+	hook       func(ws string, mint, maxt int64) // nil: none
+	refs       *RefCache
 	mint, maxt int64
 }
+
+// RefCache returns the cache of series references of the TSDB this
+// appender writes to.
+func (a *hookedAppender) RefCache() *RefCache { return a.refs }
 
 func (a *hookedAppender) seen(t int64) {
 	if t < a.mint {
@@ -229,7 +232,7 @@ func (a *hookedAppender) AppendHistogramSTZeroSample(ref storage.SeriesRef, l la
 
 func (a *hookedAppender) Commit() error {
 	err := a.Appender.Commit()
-	if a.mint <= a.maxt {
+	if a.hook != nil && a.mint <= a.maxt {
 		// Even a failed commit may have written part of the batch.
 		a.hook(a.ws, a.mint, a.maxt)
 	}
