@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -212,7 +213,13 @@ func (d *Distributor) Push(ctx context.Context, ws string, req *prompb.WriteRequ
 	// without validating, building or looking its label set up again.
 	var b labels.ScratchBuilder
 	var scratch labels.Labels
-	accepted := make([]acceptedSeries, 0, len(req.Timeseries))
+	pooled := acceptedPool.Get().(*[]acceptedSeries)
+	accepted := slices.Grow((*pooled)[:0], len(req.Timeseries))
+	defer func() {
+		clear(accepted) // the label sets and samples are not kept alive
+		*pooled = accepted[:0]
+		acceptedPool.Put(pooled)
+	}()
 	for i := range req.Timeseries {
 		ts := &req.Timeseries[i]
 		n := len(ts.Samples) + len(ts.Histograms)
@@ -407,6 +414,10 @@ type lastSample struct {
 	lset labels.Labels
 	ts   int64
 }
+
+// acceptedPool holds the arrays of accepted series of past requests
+// (bounded by the decoder's series per request).
+var acceptedPool = sync.Pool{New: func() any { return new([]acceptedSeries) }}
 
 var seenPool = sync.Pool{New: func() any { return map[uint64]lastSample{} }}
 
