@@ -229,7 +229,7 @@ func (d *Distributor) Push(ctx context.Context, ws string, req *prompb.WriteRequ
 		key, cacheable := rc.key(ts.Labels)
 		if cacheable {
 			if s, ok := rc.get(key, ts.Labels); ok {
-				accepted = append(accepted, acceptedSeries{lset: s.Labels, ref: s.Ref, hash: s.Hash, key: key, cached: true, samples: ts.Samples, histograms: ts.Histograms})
+				accepted = append(accepted, acceptedSeries{lset: s.Labels, ref: s.Ref, key: key, cached: true, samples: ts.Samples, histograms: ts.Histograms})
 				continue
 			}
 		}
@@ -247,14 +247,14 @@ func (d *Distributor) Push(ctx context.Context, ws string, req *prompb.WriteRequ
 			if ref, known = refs.GetRef(lset, hash); ref != 0 {
 				lset = known
 				if cacheable {
-					rc.put(key, tenantdb.CachedSeries{Ref: ref, Labels: lset, Hash: hash})
+					rc.put(key, tenantdb.CachedSeries{Ref: ref, Labels: lset})
 				}
 			}
 		}
 		if ref == 0 {
 			lset = lset.Copy()
 		}
-		accepted = append(accepted, acceptedSeries{lset: lset, ref: ref, hash: hash, key: key, cached: cacheable && hash != 0, samples: ts.Samples, histograms: ts.Histograms})
+		accepted = append(accepted, acceptedSeries{lset: lset, ref: ref, hash: hash, key: key, cached: cacheable && refs != nil, samples: ts.Samples, histograms: ts.Histograms})
 	}
 
 	if len(accepted) == 0 {
@@ -308,22 +308,32 @@ func (d *Distributor) appendSeries(ws string, app storage.Appender, lim *limits.
 	// The TSDB's head checks a sample against what is committed only, and
 	// at commit drops out-of-order and duplicate samples of the same batch
 	// silently: those are refused here, per series, across the request's
-	// entries (a series may come in several).
-	var seen map[uint64]lastSample
+	// entries (a series may come in several). A series the store has is
+	// known by its reference, a new one by its label set's hash; a new
+	// series is also known by its reference once created (another entry
+	// may find it so, in the RefCache, if another request created it).
+	var seen map[seenKey]lastSample
 	if len(series) > 1 {
-		seen = seenPool.Get().(map[uint64]lastSample)
+		seen = seenPool.Get().(map[seenKey]lastSample)
 		defer func() { clear(seen); seenPool.Put(seen) }()
 	}
 	for _, s := range series {
 		ref := s.ref
 		last := lastSample{ts: math.MinInt64}
-		hash := s.hash
+		var byHash seenKey
 		if seen != nil {
-			if hash == 0 {
-				hash = s.lset.Hash()
-			}
-			if prev, ok := seen[hash]; ok && labels.Equal(prev.lset, s.lset) {
-				last = prev
+			if ref != 0 {
+				if prev, ok := seen[seenKey{ref: ref}]; ok {
+					last = prev
+				}
+			} else {
+				byHash.hash = s.hash
+				if byHash.hash == 0 {
+					byHash.hash = s.lset.Hash()
+				}
+				if prev, ok := seen[byHash]; ok && labels.Equal(prev.lset, s.lset) {
+					last = prev
+				}
 			}
 		}
 		for _, smp := range s.samples {
@@ -376,11 +386,20 @@ func (d *Distributor) appendSeries(ws string, app storage.Appender, lim *limits.
 		}
 		if s.cached && ref != 0 && ref != s.ref {
 			// New, or created again after the head dropped it.
-			rc.put(s.key, tenantdb.CachedSeries{Ref: ref, Labels: s.lset, Hash: s.hash})
+			rc.put(s.key, tenantdb.CachedSeries{Ref: ref, Labels: s.lset})
 		}
 		if seen != nil && last.ts != math.MinInt64 {
-			if prev, ok := seen[hash]; !ok || labels.Equal(prev.lset, s.lset) {
-				seen[hash] = lastSample{lset: s.lset, ts: last.ts}
+			l := lastSample{lset: s.lset, ts: last.ts}
+			if s.ref != 0 {
+				seen[seenKey{ref: s.ref}] = l
+			}
+			if ref != 0 && ref != s.ref {
+				seen[seenKey{ref: ref}] = l
+			}
+			if byHash.hash != 0 {
+				if prev, ok := seen[byHash]; !ok || labels.Equal(prev.lset, s.lset) {
+					seen[byHash] = l
+				}
 			}
 		}
 	}
@@ -419,7 +438,14 @@ type lastSample struct {
 // (bounded by the decoder's series per request).
 var acceptedPool = sync.Pool{New: func() any { return new([]acceptedSeries) }}
 
-var seenPool = sync.Pool{New: func() any { return map[uint64]lastSample{} }}
+// seenKey is a series of a request: by its reference, or by its label
+// set's hash (labels compared) while it has none.
+type seenKey struct {
+	ref  storage.SeriesRef
+	hash uint64
+}
+
+var seenPool = sync.Pool{New: func() any { return map[seenKey]lastSample{} }}
 
 // follows refuses a sample that is not newer than the series' last one in
 // the same request, as AMP and Cortex do (the head would drop it at

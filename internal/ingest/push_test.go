@@ -413,22 +413,26 @@ func TestInRequestOrderIsChecked(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
-			err := f.dist.Push(context.Background(), "ws-a", tc.req(f.now))
-			if tc.reason == "" {
-				if err != nil {
-					t.Fatal(err)
+			// Twice: new series (known by their labels' hash), then the same
+			// series known to the head and its RefCache (by reference).
+			for round := 1; round <= 2; round++ {
+				err := f.dist.Push(context.Background(), "ws-a", tc.req(f.now.Add(time.Duration(round-2)*time.Minute)))
+				if tc.reason == "" {
+					if err != nil {
+						t.Fatal(err)
+					}
+				} else {
+					var e *Error
+					if !errors.As(err, &e) || e.Status != http.StatusBadRequest || e.Reason != tc.reason {
+						t.Fatalf("round %d: got %v; want 400 %s", round, err, tc.reason)
+					}
+					if got := testutil.ToFloat64(f.metrics.SamplesDiscarded.WithLabelValues("ws-a", tc.reason)); got != float64(round*tc.refused) {
+						t.Fatalf("round %d: discarded{%s} = %v, want %d", round, tc.reason, got, round*tc.refused)
+					}
 				}
-			} else {
-				var e *Error
-				if !errors.As(err, &e) || e.Status != http.StatusBadRequest || e.Reason != tc.reason {
-					t.Fatalf("got %v; want 400 %s", err, tc.reason)
+				if got := len(f.read(t, "ws-a")); got != round*tc.stored {
+					t.Fatalf("round %d: %d samples stored, want %d: %v", round, got, round*tc.stored, f.read(t, "ws-a"))
 				}
-				if got := testutil.ToFloat64(f.metrics.SamplesDiscarded.WithLabelValues("ws-a", tc.reason)); got != float64(tc.refused) {
-					t.Fatalf("discarded{%s} = %v, want %d", tc.reason, got, tc.refused)
-				}
-			}
-			if got := len(f.read(t, "ws-a")); got != tc.stored {
-				t.Fatalf("%d samples stored, want %d: %v", got, tc.stored, f.read(t, "ws-a"))
 			}
 		})
 	}

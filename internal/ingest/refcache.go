@@ -33,7 +33,7 @@ func rulesOf(l *limits.Limits) validationRules {
 // same labels.
 type refLookup struct {
 	cache     *tenantdb.RefCache
-	gen       uint64
+	gen       uint32
 	h         maphash.Hash
 	dropLabel string
 	// hosts: series with a custom_identifier get a host_id that may

@@ -73,7 +73,7 @@ func TestCachedSeriesMatchExactly(t *testing.T) {
 	if !ok {
 		t.Fatal("not cacheable")
 	}
-	r.put(key, tenantdb.CachedSeries{Ref: 7, Labels: lset, Hash: lset.Hash()})
+	r.put(key, tenantdb.CachedSeries{Ref: 7, Labels: lset})
 	for _, tc := range []struct {
 		wire []prompb.Label
 		hit  bool

@@ -35,15 +35,15 @@ type RefCache struct {
 
 	mu    sync.Mutex
 	rules any
-	gen   uint64
+	gen   uint32
 }
 
-// CachedSeries is what a RefCache holds of one series.
+// CachedSeries is what a RefCache holds of one series (32 bytes: the
+// cache costs ~50 B per series of the head).
 type CachedSeries struct {
 	Ref    storage.SeriesRef
 	Labels labels.Labels // the head's own label set
-	Hash   uint64        // Labels.Hash()
-	gen    uint64
+	gen    uint32
 }
 
 const (
@@ -73,7 +73,7 @@ func (c *RefCache) Seed() maphash.Seed { return c.seed }
 
 // Generation returns the generation of entries put and got under rules
 // (a comparable value: what decided that a series is valid).
-func (c *RefCache) Generation(rules any) uint64 {
+func (c *RefCache) Generation(rules any) uint32 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen == 0 || c.rules != rules {
@@ -84,7 +84,7 @@ func (c *RefCache) Generation(rules any) uint64 {
 }
 
 // Get returns the series cached under key in generation gen.
-func (c *RefCache) Get(key, gen uint64) (CachedSeries, bool) {
+func (c *RefCache) Get(key uint64, gen uint32) (CachedSeries, bool) {
 	st := &c.stripes[key%refCacheStripes]
 	st.mu.RLock()
 	s, ok := st.m[key]
@@ -93,7 +93,7 @@ func (c *RefCache) Get(key, gen uint64) (CachedSeries, bool) {
 }
 
 // Put caches s under key in generation gen.
-func (c *RefCache) Put(key, gen uint64, s CachedSeries) {
+func (c *RefCache) Put(key uint64, gen uint32, s CachedSeries) {
 	if c.size.Load() >= c.limit() {
 		c.clear()
 	}
