@@ -27,14 +27,19 @@ func (m *Manager) CountChunks(ctx context.Context, ws string, mint, maxt int64, 
 		return 0, 0, err
 	}
 	var n, bytes int64
-	count := func(ir tsdb.IndexReader, perChunk int64) error {
-		defer ir.Close()
+	var b labels.ScratchBuilder
+	var metas []chunks.Meta
+	err = eachIndex(db, mint, maxt, nil, func(ir tsdb.IndexReader, block *tsdb.Block) error {
+		perChunk := int64(headChunkBytes)
+		if block != nil {
+			if c := block.Meta().Stats.NumChunks; c > 0 {
+				perChunk = block.Size() / int64(c)
+			}
+		}
 		p, err := tsdb.PostingsForMatchers(ctx, ir, matchers...)
 		if err != nil {
 			return err
 		}
-		var b labels.ScratchBuilder
-		var metas []chunks.Meta
 		for p.Next() {
 			metas = metas[:0]
 			if err := ir.Series(p.At(), &b, &metas); err != nil {
@@ -48,33 +53,9 @@ func (m *Manager) CountChunks(ctx context.Context, ws string, mint, maxt int64, 
 			}
 		}
 		return p.Err()
-	}
-	for _, b := range db.Blocks() {
-		meta := b.Meta()
-		if meta.MaxTime <= mint || meta.MinTime > maxt {
-			continue
-		}
-		ir, err := b.Index()
-		if err != nil {
-			continue // closing: compaction or retention replaced it
-		}
-		avg := int64(headChunkBytes)
-		if meta.Stats.NumChunks > 0 {
-			avg = b.Size() / int64(meta.Stats.NumChunks)
-		}
-		if err := count(ir, avg); err != nil {
-			return 0, 0, err
-		}
-	}
-	h := db.Head()
-	if h.MaxTime() >= mint && h.MinTime() <= maxt {
-		ir, err := tsdb.NewRangeHead(h, mint, maxt).Index()
-		if err != nil {
-			return 0, 0, err
-		}
-		if err := count(ir, headChunkBytes); err != nil {
-			return 0, 0, err
-		}
+	})
+	if err != nil {
+		return 0, 0, err
 	}
 	return n, bytes, nil
 }
@@ -89,8 +70,7 @@ func (m *Manager) CountSeries(ctx context.Context, ws string, mint, maxt int64, 
 		return 0, err
 	}
 	n := 0
-	count := func(ir tsdb.IndexReader) error {
-		defer ir.Close()
+	err = eachIndex(db, mint, maxt, func() bool { return n >= upTo }, func(ir tsdb.IndexReader, _ *tsdb.Block) error {
 		p, err := tsdb.PostingsForMatchers(ctx, ir, matchers...)
 		if err != nil {
 			return err
@@ -99,32 +79,9 @@ func (m *Manager) CountSeries(ctx context.Context, ws string, mint, maxt int64, 
 			n++
 		}
 		return p.Err()
-	}
-	h := db.Head()
-	if h.MaxTime() >= mint && h.MinTime() <= maxt {
-		ir, err := tsdb.NewRangeHead(h, mint, maxt).Index()
-		if err != nil {
-			return 0, err
-		}
-		if err := count(ir); err != nil {
-			return 0, err
-		}
-	}
-	for _, b := range db.Blocks() {
-		if n >= upTo {
-			break
-		}
-		meta := b.Meta()
-		if meta.MaxTime <= mint || meta.MinTime > maxt {
-			continue
-		}
-		ir, err := b.Index()
-		if err != nil {
-			continue // closing: compaction or retention replaced it
-		}
-		if err := count(ir); err != nil {
-			return 0, err
-		}
+	})
+	if err != nil {
+		return 0, err
 	}
 	return n, nil
 }
@@ -142,37 +99,49 @@ func (m *Manager) CountLabelValues(ctx context.Context, ws string, mint, maxt in
 	}
 	hints := &storage.LabelHints{Limit: upTo}
 	most := 0
-	count := func(ir tsdb.IndexReader) error {
-		defer ir.Close()
+	err = eachIndex(db, mint, maxt, func() bool { return most >= upTo }, func(ir tsdb.IndexReader, _ *tsdb.Block) error {
 		vals, err := ir.LabelValues(ctx, name, hints)
 		most = max(most, min(len(vals), upTo))
 		return err
+	})
+	if err != nil {
+		return 0, err
 	}
-	h := db.Head()
-	if h.MaxTime() >= mint && h.MinTime() <= maxt {
+	return most, nil
+}
+
+// eachIndex calls f with the index of db's head (block nil) and of each
+// of its blocks that overlaps [mint, maxt], until f fails or done (when
+// set) is true. A block closing meanwhile (compaction, retention) is
+// skipped.
+func eachIndex(db *tsdb.DB, mint, maxt int64, done func() bool, f func(ir tsdb.IndexReader, block *tsdb.Block) error) error {
+	call := func(ir tsdb.IndexReader, block *tsdb.Block) error {
+		defer ir.Close()
+		return f(ir, block)
+	}
+	if h := db.Head(); h.MaxTime() >= mint && h.MinTime() <= maxt {
 		ir, err := tsdb.NewRangeHead(h, mint, maxt).Index()
 		if err != nil {
-			return 0, err
+			return err
 		}
-		if err := count(ir); err != nil {
-			return 0, err
+		if err := call(ir, nil); err != nil {
+			return err
 		}
 	}
 	for _, b := range db.Blocks() {
-		if most >= upTo {
-			break
+		if done != nil && done() {
+			return nil
 		}
-		meta := b.Meta()
-		if meta.MaxTime <= mint || meta.MinTime > maxt {
+		if meta := b.Meta(); meta.MaxTime <= mint || meta.MinTime > maxt {
 			continue
 		}
 		ir, err := b.Index()
 		if err != nil {
-			continue // closing: compaction or retention replaced it
+			continue
 		}
-		if err := count(ir); err != nil {
-			return 0, err
+		if err := call(ir, b); err != nil {
+			return err
 		}
 	}
-	return most, nil
+	return nil
 }
