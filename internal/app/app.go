@@ -279,7 +279,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		Owns: func(id string) bool { return a.own.Owns(cluster.GroupAWS, id) },
 	})
 	a.scrapers = scraper.New(scraper.Options{AccountID: a.account.ID, Region: a.account.Region, MaxScrapers: cfg.Scraper.MaxPerAccount,
-		Logger: logger.With("component", "scraper"), ResyncInterval: a.sharedRefresh(30 * time.Second), Box: box, AWS: a.aws, Integrations: a.aws}, a.meta, a.workspaces)
+		Logger: logger.With("component", "scraper"), ResyncInterval: a.sharedRefresh(30 * time.Second), Box: box, Integrations: a.aws}, a.meta, a.workspaces)
 	scrapeFirewall, err := egress.New(cfg.Scraper.FirewallConfig())
 	if err != nil {
 		return nil, err

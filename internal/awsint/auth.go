@@ -392,25 +392,54 @@ func enabledProducts(st Settings) []string {
 var ErrNoRoleIntegration = errors.New("no AWS integration of the workspace uses this role")
 
 // RoleIntegration returns the id of the integration of workspace ws that
-// assumes roleARN (authMode role), for a managed scraper's EC2 discovery.
-// Only the workspace's own integrations are looked at: a role another
-// workspace registered is ErrNoRoleIntegration. Of several integrations of
-// the workspace with the role, the first by id is used.
+// assumes roleARN, for a managed scraper's EC2 discovery.
 func (s *Service) RoleIntegration(ctx context.Context, ws, roleARN string) (string, error) {
+	return s.scraperIntegration(ctx, ws, func(r metastore.AWSIntegration) bool { return r.RoleARN == roleARN },
+		func() error { return ErrNoRoleIntegration })
+}
+
+// AccountIntegration returns the id of the integration of workspace ws
+// with AWS account acct, for a managed scraper's EKS cluster in that
+// account: CreateScraper authorizes the caller on it.
+func (s *Service) AccountIntegration(ctx context.Context, ws, acct string) (string, error) {
+	return s.scraperIntegration(ctx, ws, func(r metastore.AWSIntegration) bool { return r.AWSAccountID == acct },
+		func() error { return fmt.Errorf("workspace %s has no AWS integration with account %s", ws, acct) })
+}
+
+// scraperIntegration is the one way a managed scraper finds the AWS
+// integration it reaches AWS through: an integration of workspace ws
+// itself (a scraper never borrows another workspace's), that matches,
+// with a role (never a stored access key); of several, the first by id.
+// RoleConfig then refuses it while it is OVER_PRIVILEGED.
+func (s *Service) scraperIntegration(ctx context.Context, ws string, match func(metastore.AWSIntegration) bool, missing func() error) (string, error) {
+	if ws == "" {
+		return "", errors.New("no workspace")
+	}
 	recs, err := s.o.Store.ListAWSIntegrations(ctx, ws)
 	if err != nil {
 		return "", fmt.Errorf("list the AWS integrations of workspace %s: %w", ws, err)
 	}
-	best := ""
+	best, keys := "", ""
 	for _, r := range recs {
-		if r.WorkspaceID == ws && r.AuthMode == AuthRole && r.RoleARN == roleARN && (best == "" || r.ID < best) {
+		if r.WorkspaceID != ws || !match(r) {
+			continue
+		}
+		switch {
+		case r.AuthMode != AuthRole:
+			keys = r.ID
+		case r.RoleARN == "":
+			return "", fmt.Errorf("the AWS integration %s has no role ARN yet", r.ID)
+		case best == "" || r.ID < best:
 			best = r.ID
 		}
 	}
-	if best == "" {
-		return "", ErrNoRoleIntegration
+	switch {
+	case best != "":
+		return best, nil
+	case keys != "":
+		return "", fmt.Errorf("the AWS integration %s uses access keys: managed scrapers reach AWS through a role only", keys)
 	}
-	return best, nil
+	return "", missing()
 }
 
 // RoleConfig returns the SDK configuration of a role integration for
@@ -444,53 +473,4 @@ func (s *Service) RoleConfig(ctx context.Context, id, region string) (aws.Config
 		return aws.Config{}, fmt.Errorf("integration %s: %w", id, err)
 	}
 	return regional(cfg, region), nil
-}
-
-// AccountConfig returns the SDK configuration (in region) of workspace
-// ws's integration with AWS account acct: its role assumed with its
-// External ID, or its access key. Only an integration of that workspace is
-// used, so a caller acting for one workspace never borrows another's
-// credentials. Managed scrapers use it to reach an EKS cluster.
-func (s *Service) AccountConfig(ctx context.Context, ws, acct, region string) (aws.Config, error) {
-	rec, err := s.accountIntegration(ctx, ws, acct)
-	if err != nil {
-		return aws.Config{}, err
-	}
-	if rec.Status == StatusOverPrivileged {
-		// As for polls and EC2 discovery (RoleConfig): nothing is done
-		// with credentials that can change the account.
-		return aws.Config{}, fmt.Errorf("integration %s is %s: %s", rec.ID, StatusOverPrivileged, overPrivilegedReason)
-	}
-	cfg, err := s.config(ctx, rec)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("AWS integration %s: %w", rec.ID, err)
-	}
-	return regional(cfg, region), nil
-}
-
-// AccountIntegration returns the id of workspace ws's AWS integration
-// with account acct (the one AccountConfig uses), or why there is none:
-// CreateScraper authorizes the caller on it.
-func (s *Service) AccountIntegration(ctx context.Context, ws, acct string) (string, error) {
-	rec, err := s.accountIntegration(ctx, ws, acct)
-	return rec.ID, err
-}
-
-func (s *Service) accountIntegration(ctx context.Context, ws, acct string) (metastore.AWSIntegration, error) {
-	if ws == "" {
-		return metastore.AWSIntegration{}, errors.New("no workspace")
-	}
-	recs, err := s.o.Store.ListAWSIntegrations(ctx, ws)
-	if err != nil {
-		return metastore.AWSIntegration{}, fmt.Errorf("list the AWS integrations of workspace %s: %w", ws, err)
-	}
-	for _, r := range recs {
-		if r.WorkspaceID == ws && r.AWSAccountID == acct {
-			if r.AuthMode == AuthRole && r.RoleARN == "" {
-				return metastore.AWSIntegration{}, fmt.Errorf("the AWS integration %s of account %s has no role ARN yet", r.ID, acct)
-			}
-			return r, nil
-		}
-	}
-	return metastore.AWSIntegration{}, fmt.Errorf("workspace %s has no AWS integration with account %s", ws, acct)
 }

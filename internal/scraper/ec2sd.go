@@ -161,12 +161,16 @@ func (c *EC2SDConfig) check(at string) error {
 	return nil
 }
 
-// Integrations gives EC2 discovery the AWS integrations of a workspace
-// (awsint.Service).
+// Integrations gives scrapers the AWS integrations of their destination
+// workspace (awsint.Service): EC2 discovery finds one by its role, an
+// EKS source by its cluster's account; both reach AWS through its role.
 type Integrations interface {
 	// RoleIntegration returns the id of the role integration of
 	// workspace ws whose role is roleARN.
 	RoleIntegration(ctx context.Context, ws, roleARN string) (string, error)
+	// AccountIntegration returns the id of the role integration of
+	// workspace ws with AWS account acct, or why it has none.
+	AccountIntegration(ctx context.Context, ws, acct string) (string, error)
 	// RoleConfig returns the SDK configuration of the integration's role
 	// for region ("": the integration's first region).
 	RoleConfig(ctx context.Context, id, region string) (aws.Config, error)

@@ -230,3 +230,38 @@ func TestEC2DiscoveryBounds(t *testing.T) {
 		t.Fatalf("log %q", l)
 	}
 }
+
+// TestScraperIntegrationLookup: EC2 discovery (by role) and EKS sources
+// (by account) find their AWS integration the same way: one of the
+// destination workspace's own, with a role; never one with access keys,
+// never another workspace's.
+func TestScraperIntegrationLookup(t *testing.T) {
+	f := newSDFixture(t, 1)
+	ctx := t.Context()
+	if id, err := f.aws.RoleIntegration(ctx, "ws-a", sdRole); err != nil || id != f.integ {
+		t.Fatalf("by role: %q %v", id, err)
+	}
+	if id, err := f.aws.AccountIntegration(ctx, "ws-a", sdCustomer); err != nil || id != f.integ {
+		t.Fatalf("by account: %q %v", id, err)
+	}
+	if _, err := f.aws.AccountIntegration(ctx, "ws-b", sdCustomer); err == nil {
+		t.Fatal("another workspace found ws-a's integration")
+	}
+	const keysAccount = "222222222222"
+	if err := f.sim.Update(func(sc *awssim.Scenario) {
+		sc.Callers = append(sc.Callers, awssim.Caller{AccountID: keysAccount, Name: "keys", AccessKeyID: "AKIAKEYSINTEGRATION1", SecretAccessKey: "keys-secret"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := f.aws.Create(ctx, awsint.CreateInput{Name: "keys", AWSAccountID: keysAccount, WorkspaceID: "ws-a", Regions: []string{"us-east-1"},
+		Services: []string{"ec2"}, AccessKeyID: "AKIAKEYSINTEGRATION1", SecretAccessKey: "keys-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.aws.AccountIntegration(ctx, "ws-a", keysAccount); err == nil || !strings.Contains(err.Error(), "access keys") {
+		t.Fatalf("an access-key integration: %v", err)
+	}
+	if _, err := f.aws.RoleConfig(ctx, k.ID, ""); err == nil || !strings.Contains(err.Error(), "access keys") {
+		t.Fatalf("RoleConfig of an access-key integration: %v", err)
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	config_util "github.com/prometheus/common/config"
 	"github.com/prometheus/prometheus/discovery/kubernetes" // registers kubernetes_sd_configs
 
@@ -27,17 +26,6 @@ import (
 // discovery/kubernetes, pointed at a gateway (gateway.go) that adds the
 // token, checks the cluster's CA and dials through the scrapers'
 // firewall.
-
-// AWSAccounts gives scrapers the credentials of a workspace's AWS
-// integrations (awsint.Service).
-type AWSAccounts interface {
-	// AccountConfig returns the SDK configuration in region of workspace
-	// ws's integration with AWS account acct.
-	AccountConfig(ctx context.Context, ws, acct, region string) (aws.Config, error)
-	// AccountIntegration returns the id of workspace ws's integration
-	// with AWS account acct, or why it has none.
-	AccountIntegration(ctx context.Context, ws, acct string) (string, error)
-}
 
 // eksNameRE is EKS's cluster name pattern.
 var eksNameRE = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$`)
@@ -150,10 +138,10 @@ func (s *Service) checkCluster(ctx context.Context, src *Source, ws string) erro
 		return nil
 	}
 	ref, _ := parseClusterARN(src.EKS.ClusterARN)
-	if s.opts.AWS == nil {
+	if s.opts.Integrations == nil {
 		return apierr.InvalidField("source.eksConfiguration", "this installation has no AWS integration service to reach EKS clusters through")
 	}
-	if _, err := s.opts.AWS.AccountIntegration(ctx, ws, ref.Account); err != nil {
+	if _, err := s.opts.Integrations.AccountIntegration(ctx, ws, ref.Account); err != nil {
 		return apierr.InvalidField("source.eksConfiguration.clusterArn",
 			"the cluster's account %s is not reachable from the destination workspace: %v (register an AWS integration of that account in workspace %s; its role needs eks:DescribeCluster and an EKS access entry)",
 			ref.Account, err, ws)
@@ -173,7 +161,7 @@ func (r *Runner) connectCluster(sc Scraper, in *instance, p *Parsed, logger *slo
 	if ok {
 		ref, ok = parseClusterARN(sc.Source.EKS.ClusterARN)
 	}
-	accounts := r.opts.Service.opts.AWS
+	accounts := r.opts.Service.opts.Integrations
 	if !ok || accounts == nil {
 		return fmt.Errorf("scraper %s: kubernetes_sd_configs without a reachable EKS source", sc.ID)
 	}

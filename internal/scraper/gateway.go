@@ -67,7 +67,7 @@ const (
 type gateway struct {
 	ref    clusterRef
 	ws     string
-	aws    AWSAccounts
+	aws    Integrations
 	fw     *egress.Firewall
 	logger *slog.Logger
 	event  func(level, msg string, fields map[string]string)
@@ -93,7 +93,7 @@ type clusterConn struct {
 }
 
 // startGateway listens on loopback for one scraper's discovery.
-func startGateway(ref clusterRef, ws string, aws AWSAccounts, fw *egress.Firewall, logger *slog.Logger, event func(level, msg string, fields map[string]string)) (*gateway, error) {
+func startGateway(ref clusterRef, ws string, aws Integrations, fw *egress.Firewall, logger *slog.Logger, event func(level, msg string, fields map[string]string)) (*gateway, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return nil, err
@@ -153,7 +153,11 @@ func (g *gateway) prepare(ctx context.Context) (*clusterConn, string, error) {
 	defer g.mu.Unlock()
 	now := g.now()
 	if g.cluster == nil || now.Sub(g.cluster.at) > gatewayRefresh || g.token == "" || now.Sub(g.tokenAt) > tokenRenew {
-		cfg, err := g.aws.AccountConfig(ctx, g.ws, g.ref.Account, g.ref.Region)
+		id, err := g.aws.AccountIntegration(ctx, g.ws, g.ref.Account)
+		if err != nil {
+			return nil, "", fmt.Errorf("cluster %s: %w", g.ref.ARN, err)
+		}
+		cfg, err := g.aws.RoleConfig(ctx, id, g.ref.Region)
 		if err != nil {
 			return nil, "", fmt.Errorf("cluster %s: %w", g.ref.ARN, err)
 		}

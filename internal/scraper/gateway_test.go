@@ -41,8 +41,12 @@ func (a simAccounts) config() aws.Config {
 	return cfg
 }
 
-func (a simAccounts) AccountConfig(_ context.Context, _, _, _ string) (aws.Config, error) {
+func (a simAccounts) RoleConfig(context.Context, string, string) (aws.Config, error) {
 	return a.config(), nil
+}
+
+func (a simAccounts) RoleIntegration(context.Context, string, string) (string, error) {
+	return "integration", nil
 }
 
 func (a simAccounts) AccountIntegration(context.Context, string, string) (string, error) {

@@ -65,9 +65,9 @@ func (h handlers) authorizeIntegrations(r *http.Request, p *Parsed, src *Source,
 	for _, role := range sortedRoles(ids) {
 		use = append(use, ids[role])
 	}
-	if src != nil && src.EKS != nil && h.s.opts.AWS != nil {
+	if src != nil && src.EKS != nil && h.s.opts.Integrations != nil {
 		if ref, ok := parseClusterARN(src.EKS.ClusterARN); ok {
-			if id, err := h.s.opts.AWS.AccountIntegration(r.Context(), ws, ref.Account); err == nil {
+			if id, err := h.s.opts.Integrations.AccountIntegration(r.Context(), ws, ref.Account); err == nil {
 				use = append(use, id)
 			}
 		}

@@ -72,15 +72,13 @@ type Options struct {
 	Logger            *slog.Logger
 	// Box, when set, seals the scrape configurations at rest.
 	Box Sealer
-	// Integrations are the AWS integrations EC2 discovery goes through;
-	// nil: ec2_sd_configs are refused.
+	// Integrations are the AWS integrations EC2 discovery and EKS
+	// sources go through; nil: ec2_sd_configs and eksConfiguration
+	// sources are refused.
 	Integrations Integrations
 	// ResyncInterval is how often statuses are reconciled without a kick
 	// (other nodes' changes).
 	ResyncInterval time.Duration
-	// AWS reaches EKS clusters through the workspaces' AWS integrations;
-	// nil refuses eksConfiguration sources.
-	AWS AWSAccounts
 }
 
 // Service is the scraper lifecycle.
