@@ -238,8 +238,9 @@ func (d *Distributor) Push(ctx context.Context, ws string, req *prompb.WriteRequ
 			continue
 		}
 		lset, ref, hash := scratch, storage.SeriesRef(0), uint64(0)
+		owned := false // lset is scratch's buffer, reused by the next series
 		if d.hostIDs != nil {
-			lset = d.attachHost(ws, lset)
+			lset, owned = d.attachHost(ws, lset)
 		}
 		if refs != nil {
 			var known labels.Labels
@@ -251,7 +252,7 @@ func (d *Distributor) Push(ctx context.Context, ws string, req *prompb.WriteRequ
 				}
 			}
 		}
-		if ref == 0 {
+		if ref == 0 && !owned {
 			lset = lset.Copy()
 		}
 		accepted = append(accepted, acceptedSeries{lset: lset, ref: ref, hash: hash, key: key, cached: cacheable && refs != nil, samples: ts.Samples, histograms: ts.Histograms})
@@ -280,17 +281,18 @@ func (d *Distributor) Push(ctx context.Context, ws string, req *prompb.WriteRequ
 }
 
 // attachHost adds host_id to a series that names a host by
-// custom_identifier (and carries no host_id of its own).
-func (d *Distributor) attachHost(ws string, lset labels.Labels) labels.Labels {
+// custom_identifier (and carries no host_id of its own); owned: the label
+// set returned is a new one, not lset.
+func (d *Distributor) attachHost(ws string, lset labels.Labels) (_ labels.Labels, owned bool) {
 	ident := lset.Get(CustomIdentifierLabel)
 	if ident == "" || lset.Has(HostIDLabel) {
-		return lset
+		return lset, false
 	}
 	id, ok := d.hostIDs(ws, ident)
 	if !ok {
-		return lset
+		return lset, false
 	}
-	return labels.NewBuilder(lset).Set(HostIDLabel, id).Labels()
+	return labels.NewBuilder(lset).Set(HostIDLabel, id).Labels(), true
 }
 
 // appendSeries stages the accepted series in app and commits them (or

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -160,5 +161,33 @@ func TestSeriesNamingAHostFollowTheInventory(t *testing.T) {
 	}
 	if byHost[`"h-1"`] != 2 || byHost[`"h-2"`] != 2 {
 		t.Fatalf("samples by host %v", byHost)
+	}
+}
+
+// TestNewSeriesNamingHostsKeepTheirLabels: new series given a host_id in
+// one request each keep their own label set (the one attachHost builds is
+// kept as is, the others are copied out of the reused buffer).
+func TestNewSeriesNamingHostsKeepTheirLabels(t *testing.T) {
+	f := newFixture(t)
+	f.dist.SetHostResolver(func(_, ident string) (string, bool) { return "h-" + ident, ident != "none" })
+	req := &prompb.WriteRequest{}
+	for _, ident := range []string{"none", "db-1", "db-22", "db-333"} { // "none" and "db-1" are as long
+		req.Timeseries = append(req.Timeseries, ts(series("__name__", "up", CustomIdentifierLabel, ident, "pad", strings.Repeat(ident, 3)), f.now, 1))
+	}
+	if err := f.dist.Push(context.Background(), "ws-a", req); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range f.read(t, "ws-a") {
+		got = append(got, s[:strings.Index(s, "@")])
+	}
+	want := []string{
+		`{__name__="up", custom_identifier="db-1", host_id="h-db-1", pad="db-1db-1db-1"}`,
+		`{__name__="up", custom_identifier="db-22", host_id="h-db-22", pad="db-22db-22db-22"}`,
+		`{__name__="up", custom_identifier="db-333", host_id="h-db-333", pad="db-333db-333db-333"}`,
+		`{__name__="up", custom_identifier="none", pad="nonenonenone"}`,
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("stored\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
