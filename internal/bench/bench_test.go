@@ -54,8 +54,16 @@ func TestBaseBackdateAndCPU(t *testing.T) {
 	if requests != 3+6 {
 		t.Errorf("server got %d requests, want 3 measured + 6 of history", requests)
 	}
-	if cpuSeconds(os.Getpid()) <= 0 {
-		t.Error("no CPU time read for this process")
+	// /proc counts CPU time in 10 ms ticks: a quick test process may not
+	// have used one yet. Spend CPU until it has (or 5 s pass).
+	deadline := time.Now().Add(5 * time.Second)
+	for spin := 0; cpuSeconds(os.Getpid()) <= 0; spin++ {
+		if time.Now().After(deadline) {
+			t.Fatal("no CPU time read for this process")
+		}
+		for i := 0; i < 1_000_000; i++ {
+			spin ^= i
+		}
 	}
 }
 
