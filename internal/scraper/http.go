@@ -3,8 +3,9 @@ package scraper
 import (
 	"encoding/base64"
 	"encoding/json"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 
 	"github.com/kansoku/kansoku/internal/apierr"
 	"github.com/kansoku/kansoku/internal/httpapi"
@@ -62,7 +63,7 @@ func (h handlers) authorizeIntegrations(r *http.Request, p *Parsed, src *Source,
 		return err
 	}
 	use := make([]string, 0, len(ids)+1)
-	for _, role := range sortedRoles(ids) {
+	for _, role := range slices.Sorted(maps.Keys(ids)) {
 		use = append(use, ids[role])
 	}
 	if src != nil && src.EKS != nil && h.s.opts.Integrations != nil {
@@ -79,15 +80,6 @@ func (h handlers) authorizeIntegrations(r *http.Request, p *Parsed, src *Source,
 		}
 	}
 	return nil
-}
-
-func sortedRoles(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 type scrapeConfigJSON struct {

@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -145,23 +146,14 @@ func (sv *ec2Service) describeAvailabilityZones(params url.Values, req *request)
 	}
 	// A zone named that the region does not have is an error.
 	for _, n := range names {
-		if !containsZone(zones, func(z ec2ZoneItem) bool { return z.ZoneName == n }) {
+		if !slices.ContainsFunc(zones, func(z ec2ZoneItem) bool { return z.ZoneName == n }) {
 			return nil, errorf(http.StatusBadRequest, "InvalidParameterValue", "Invalid availability zone: [%s]", n)
 		}
 	}
 	for _, id := range ids {
-		if !containsZone(zones, func(z ec2ZoneItem) bool { return z.ZoneID == id }) {
+		if !slices.ContainsFunc(zones, func(z ec2ZoneItem) bool { return z.ZoneID == id }) {
 			return nil, errorf(http.StatusBadRequest, "InvalidParameterValue", "Invalid availability zone ID: [%s]", id)
 		}
 	}
 	return out, nil
-}
-
-func containsZone(zones []ec2ZoneItem, f func(ec2ZoneItem) bool) bool {
-	for _, z := range zones {
-		if f(z) {
-			return true
-		}
-	}
-	return false
 }

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -234,7 +235,7 @@ func (s *Server) reviewEKSToken(account, region, cluster, stsURL, token string) 
 	if lower.Get("action") != "GetCallerIdentity" {
 		return nil, fmt.Errorf("unexpected action parameter in pre-signed URL")
 	}
-	if !slicesContain(strings.Split(lower.Get("x-amz-signedheaders"), ";"), eksClusterIDHeader) {
+	if !slices.Contains(strings.Split(lower.Get("x-amz-signedheaders"), ";"), eksClusterIDHeader) {
 		return nil, fmt.Errorf("client did not sign the %s header in the pre-signed URL", eksClusterIDHeader)
 	}
 	date, err := time.Parse(sigV4TimeFormat, lower.Get("x-amz-date"))

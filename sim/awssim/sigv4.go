@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -211,7 +212,7 @@ func parsePresigned(r *http.Request) (*sigV4Header, time.Time, string, string, *
 	}
 	h := &sigV4Header{accessKeyID: scope[0], scopeDate: scope[1], scopeRegion: scope[2], scopeService: scope[3],
 		signedHeaders: strings.Split(q.Get("X-Amz-SignedHeaders"), ";"), signature: q.Get("X-Amz-Signature")}
-	if !sort.StringsAreSorted(h.signedHeaders) || !slicesContain(h.signedHeaders, "host") {
+	if !sort.StringsAreSorted(h.signedHeaders) || !slices.Contains(h.signedHeaders, "host") {
 		return nil, time.Time{}, "", "", nil, incompleteSignature("X-Amz-SignedHeaders must be sorted and include 'host'")
 	}
 	raw := q.Get("X-Amz-Date")
@@ -231,15 +232,6 @@ func parsePresigned(r *http.Request) (*sigV4Header, time.Time, string, string, *
 	u.RawQuery = strings.Join(kept, "&")
 	unsigned.URL = &u
 	return h, t, raw, q.Get("X-Amz-Security-Token"), unsigned, nil
-}
-
-func slicesContain(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // parseSigV4Header parses r's Authorization header.
