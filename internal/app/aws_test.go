@@ -70,19 +70,27 @@ type awsEnv struct {
 // startAWS starts the simulator and a server whose AWS integration talks to
 // it with Kansoku's own credentials from the environment.
 func startAWS(t *testing.T) *awsEnv {
+	sim, simURL := startSimulator(t, world())
+	s := testenv.Start(t, testenv.Options{Config: func(c *config.Config) { c.AWS.EndpointURL = simURL }})
+	return &awsEnv{s: s, sim: sim, ws: s.CreateWorkspace(t, "aws")}
+}
+
+// startSimulator serves the AWS simulator with scenario, and gives the
+// process Kansoku's own AWS credentials (and no other source of them).
+func startSimulator(t *testing.T, scenario *awssim.Scenario) (*awssim.Server, string) {
+	t.Helper()
 	t.Setenv("AWS_ACCESS_KEY_ID", kansokuKeyID)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", kansokuSecret)
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
 	sim := awssim.New(awssim.Options{})
-	if err := sim.SetScenario(world()); err != nil {
+	if err := sim.SetScenario(scenario); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
-	s := testenv.Start(t, testenv.Options{Config: func(c *config.Config) { c.AWS.EndpointURL = srv.URL }})
-	return &awsEnv{s: s, sim: sim, ws: s.CreateWorkspace(t, "aws")}
+	return sim, srv.URL
 }
 
 type integrationResp struct {

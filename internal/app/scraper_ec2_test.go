@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -74,19 +73,9 @@ func scraperLogs(t *testing.T, s *testenv.Server, ws string) string {
 func TestScraperEC2Discovery(t *testing.T) {
 	node := nodeExporter(t)
 	_, port, _ := strings.Cut(node, ":")
-	t.Setenv("AWS_ACCESS_KEY_ID", kansokuKeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", kansokuSecret)
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
-	sim := awssim.New(awssim.Options{})
-	if err := sim.SetScenario(ec2World()); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
+	sim, simURL := startSimulator(t, ec2World())
 	s := testenv.Start(t, testenv.Options{Config: func(c *config.Config) {
-		c.AWS.EndpointURL = srv.URL
+		c.AWS.EndpointURL = simURL
 		c.Scraper.AllowNetworks = []string{"127.0.0.0/8"}
 	}})
 	ws := s.CreateWorkspace(t, "ec2")

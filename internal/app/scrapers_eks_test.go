@@ -34,23 +34,13 @@ func eksClusterARN(name string) string {
 }
 
 func startEKS(t *testing.T) *eksEnv {
-	t.Setenv("AWS_ACCESS_KEY_ID", kansokuKeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", kansokuSecret)
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
-	sim := awssim.New(awssim.Options{})
-	if err := sim.SetScenario(&awssim.Scenario{
+	sim, simURL := startSimulator(t, &awssim.Scenario{
 		Callers: []awssim.Caller{{AccountID: kansokuAWSAccount, Name: "kansoku", AccessKeyID: kansokuKeyID, SecretAccessKey: kansokuSecret}},
 		Accounts: []awssim.Account{{ID: customerAccount,
 			Roles: []awssim.Role{{Name: "KansokuIntegration", TrustedPrincipals: []string{kansokuAWSAccount}}}}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	simSrv := httptest.NewServer(sim)
-	t.Cleanup(simSrv.Close)
+	})
 	// The cluster "prod"'s IAM authenticator, its API server's webhook.
-	auth := httptest.NewServer(sim.EKSAuthenticator(customerAccount, "us-east-1", "prod", simSrv.URL))
+	auth := httptest.NewServer(sim.EKSAuthenticator(customerAccount, "us-east-1", "prod", simURL))
 	t.Cleanup(auth.Close)
 	kube := kubetest.Start(t, kubetest.Options{WebhookURL: auth.URL})
 	t.Logf("kube-apiserver ready in %s", kube.StartedIn)
@@ -72,7 +62,7 @@ func startEKS(t *testing.T) *eksEnv {
 		t.Fatal(err)
 	}
 	s := testenv.Start(t, testenv.Options{Config: func(c *config.Config) {
-		c.AWS.EndpointURL = simSrv.URL
+		c.AWS.EndpointURL = simURL
 		c.AWS.Poll = false
 		// The API server and the exporter listen on 127.0.0.1: opened.
 		// 127.0.0.2 stays closed.

@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/kansoku/kansoku/internal/cortex"
 	"github.com/kansoku/kansoku/internal/testenv/freeport"
+	"github.com/kansoku/kansoku/internal/testenv/repo"
 )
 
 // Options shape the cluster.
@@ -53,15 +53,9 @@ type Node struct {
 	mu      sync.Mutex
 }
 
-// RepoRoot is the module's root directory.
-func RepoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
-}
-
 // Binary returns the Cortex binary, or an error saying how to build it.
 func Binary() (string, error) {
-	bin := filepath.Join(RepoRoot(), ".cache", "cortex", "cortex")
+	bin := filepath.Join(repo.Root(), ".cache", "cortex", "cortex")
 	if _, err := os.Stat(bin); err != nil {
 		return "", fmt.Errorf("no Cortex binary at %s: run scripts/build-cortex.sh (the test command does)", bin)
 	}
@@ -82,7 +76,7 @@ func Start(t testing.TB, o Options) *Cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl, err := os.ReadFile(filepath.Join(RepoRoot(), "deploy", "cortex", "cortex.yaml"))
+	tmpl, err := os.ReadFile(filepath.Join(repo.Root(), "deploy", "cortex", "cortex.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -32,6 +31,7 @@ import (
 	"time"
 
 	"github.com/kansoku/kansoku/internal/testenv/freeport"
+	"github.com/kansoku/kansoku/internal/testenv/repo"
 )
 
 // Options shape the server.
@@ -65,16 +65,10 @@ type proc struct {
 	exited chan struct{}
 }
 
-// RepoRoot is the module's root directory.
-func RepoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
-}
-
 // Binaries returns kube-apiserver and etcd, or an error saying how to
 // build them.
 func Binaries() (apiserver, etcd string, err error) {
-	dir := filepath.Join(RepoRoot(), ".cache", "kubeapiserver")
+	dir := filepath.Join(repo.Root(), ".cache", "kubeapiserver")
 	apiserver, etcd = filepath.Join(dir, "kube-apiserver"), filepath.Join(dir, "etcd")
 	for _, b := range []string{apiserver, etcd} {
 		if _, err := os.Stat(b); err != nil {
