@@ -58,50 +58,63 @@ var (
 	kubernetesRoles  = []string{"pod", "node", "service", "endpoints", "endpointslice", "ingress"}
 )
 
-// checkKubernetesSD checks a job's kubernetes_sd_configs as written.
-func checkKubernetesSD(where string, v any) error {
+// Bounds of kubernetes_sd_configs: each entry watches the cluster once
+// per namespace (an endpoints role also watches its pods and services),
+// each watch a connection and a goroutine of this process. Selectors
+// need none of their own: Prometheus takes one per role.
+const (
+	MaxKubernetesSDConfigs  = 10 // kubernetes_sd_configs entries in a configuration
+	maxKubernetesNamespaces = 50 // namespaces.names of an entry
+)
+
+// checkKubernetesSD checks a job's kubernetes_sd_configs as written and
+// returns how many entries it has.
+func checkKubernetesSD(where string, v any) (int, error) {
 	list, ok := v.([]any)
 	if !ok {
-		return fmt.Errorf("%s: kubernetes_sd_configs must be a list", where)
+		return 0, fmt.Errorf("%s: kubernetes_sd_configs must be a list", where)
 	}
 	for i, c := range list {
 		at := fmt.Sprintf("%s: kubernetes_sd_configs[%d]", where, i)
 		m, ok := c.(map[any]any)
 		if !ok {
-			return fmt.Errorf("%s must be a mapping", at)
+			return 0, fmt.Errorf("%s must be a mapping", at)
 		}
 		if err := allowedKeysAny(at, m, kubernetesSDKeys); err != nil {
-			return err
+			return 0, err
 		}
 		if r, _ := m["role"].(string); !slices.Contains(kubernetesRoles, r) {
-			return fmt.Errorf("%s: role %q is not one of %s", at, truncate(fmt.Sprint(m["role"])), strings.Join(kubernetesRoles, ", "))
+			return 0, fmt.Errorf("%s: role %q is not one of %s", at, truncate(fmt.Sprint(m["role"])), strings.Join(kubernetesRoles, ", "))
 		}
 		if ns, ok := m["namespaces"]; ok && ns != nil {
 			nm, ok := ns.(map[any]any)
 			if !ok {
-				return fmt.Errorf("%s: namespaces must be a mapping", at)
+				return 0, fmt.Errorf("%s: namespaces must be a mapping", at)
 			}
 			if err := allowedKeysAny(at+": namespaces", nm, kubernetesNSKeys); err != nil {
-				return err
+				return 0, err
+			}
+			if names, _ := nm["names"].([]any); len(names) > maxKubernetesNamespaces {
+				return 0, fmt.Errorf("%s: at most %d namespaces.names", at, maxKubernetesNamespaces)
 			}
 		}
 		if sel, ok := m["selectors"]; ok && sel != nil {
 			sl, ok := sel.([]any)
 			if !ok {
-				return fmt.Errorf("%s: selectors must be a list", at)
+				return 0, fmt.Errorf("%s: selectors must be a list", at)
 			}
 			for j, s := range sl {
 				sm, ok := s.(map[any]any)
 				if !ok {
-					return fmt.Errorf("%s: selectors[%d] must be a mapping", at, j)
+					return 0, fmt.Errorf("%s: selectors[%d] must be a mapping", at, j)
 				}
 				if err := allowedKeysAny(fmt.Sprintf("%s: selectors[%d]", at, j), sm, kubernetesSelKey); err != nil {
-					return err
+					return 0, err
 				}
 			}
 		}
 	}
-	return nil
+	return len(list), nil
 }
 
 // kubernetesConfigs returns the parsed configuration's kubernetes SD

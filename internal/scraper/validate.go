@@ -126,7 +126,7 @@ func parse(blob []byte) (*Parsed, error) {
 		return nil, fmt.Errorf("scrape_configs is empty: a scraper needs at least one job")
 	}
 	ec2 := map[string][]EC2SDConfig{}
-	nEC2 := 0
+	nEC2, nKube := 0, 0
 	stripped := false
 	for i, j := range jobs {
 		jm, ok := j.(map[any]any)
@@ -163,8 +163,12 @@ func parse(blob []byte) (*Parsed, error) {
 			stripped = true
 		}
 		if k, ok := jm["kubernetes_sd_configs"]; ok {
-			if err := checkKubernetesSD(where, k); err != nil {
+			n, err := checkKubernetesSD(where, k)
+			if err != nil {
 				return nil, err
+			}
+			if nKube += n; nKube > MaxKubernetesSDConfigs {
+				return nil, fmt.Errorf("%s: more than %d kubernetes_sd_configs in the configuration", where, MaxKubernetesSDConfigs)
 			}
 		}
 		if a, ok := jm["authorization"].(map[any]any); ok {

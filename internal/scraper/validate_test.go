@@ -1,6 +1,7 @@
 package scraper
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -277,5 +278,52 @@ scrape_configs:
 	}
 	if err := checkSourceFits(p, &Source{EKS: &EKSConfiguration{}}); err != nil {
 		t.Fatalf("EKS source: %v", err)
+	}
+}
+
+// TestKubernetesSDBounds: kubernetes_sd_configs are bounded as EC2
+// discovery is: entries in a configuration and namespaces of an entry
+// (each namespace a watch of the cluster held by this process); selectors
+// by Prometheus' one per role.
+func TestKubernetesSDBounds(t *testing.T) {
+	job := func(name string, entries, namespaces, selectors int) string {
+		var b strings.Builder
+		fmt.Fprintf(&b, "  - job_name: %s\n    kubernetes_sd_configs:\n", name)
+		for range entries {
+			b.WriteString("      - role: pod\n        namespaces: {names: [")
+			for n := range namespaces {
+				if n > 0 {
+					b.WriteString(", ")
+				}
+				fmt.Fprintf(&b, "ns%d", n)
+			}
+			b.WriteString("]}\n        selectors: [")
+			for s := range selectors {
+				if s > 0 {
+					b.WriteString(", ")
+				}
+				fmt.Fprintf(&b, "{role: pod, label: 'a=%d'}", s)
+			}
+			b.WriteString("]\n")
+		}
+		return b.String()
+	}
+	cfg := func(jobs ...string) []byte {
+		return []byte("global:\n  scrape_interval: 30s\nscrape_configs:\n" + strings.Join(jobs, ""))
+	}
+	if _, err := Validate(cfg(job("a", 5, 50, 1), job("b", 5, 1, 1))); err != nil {
+		t.Fatalf("at the bounds: %v", err)
+	}
+	for _, tc := range []struct {
+		blob []byte
+		want string
+	}{
+		{cfg(job("a", 6, 1, 1), job("b", 5, 1, 1)), "more than 10 kubernetes_sd_configs"},
+		{cfg(job("a", 1, 51, 1)), "at most 50 namespaces.names"},
+		{cfg(job("a", 1, 1, 2)), "duplicated selector role"},
+	} {
+		if _, err := Validate(tc.blob); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v", tc.want, err)
+		}
 	}
 }
