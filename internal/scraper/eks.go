@@ -18,8 +18,9 @@ import (
 // An eksConfiguration source is an Amazon EKS cluster: its scrape jobs
 // discover targets with kubernetes_sd_configs against the cluster's API
 // server, as AMP's managed collectors do. Kansoku reaches the cluster
-// through an AWS integration of the scraper's destination workspace whose
-// AWS account is the cluster's (awsint.Service.AccountConfig): it calls
+// through a role integration of the scraper's destination workspace whose
+// AWS account is the cluster's (awsint.Service.AccountIntegration, then
+// RoleConfig): it calls
 // EKS DescribeCluster for the endpoint and CA, and authenticates to the
 // API server with the EKS IAM authenticator's token (a presigned STS
 // GetCallerIdentity). The discovery itself is Prometheus'
