@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -240,6 +241,31 @@ func startDemoAWS(t *testing.T) (*awssim.Server, string) {
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
 	return sim, srv.URL
+}
+
+// demoRole is the role of the demo account that Kansoku's integration
+// assumes (sim/awssim/testdata/demo.yaml).
+const demoRole = "arn:aws:iam::123456789012:role/KansokuIntegration"
+
+// registerDemoAccount registers the demo account in workspace ws with the
+// kansoku CLI, as a user does: "aws create", the External ID it prints
+// put in the role's trust policy, then "aws set-role". It returns the
+// integration's id.
+func registerDemoAccount(t *testing.T, s *server, sim *awssim.Server, name, ws string) string {
+	t.Helper()
+	out, code := s.kansoku(t, "aws", "create", "--name", name, "--account", "123456789012", "--workspace", ws, "--aws-region", "us-east-1", "--service", "ec2")
+	m := regexp.MustCompile(`integration (awsi-[0-9a-f]+)`).FindStringSubmatch(out)
+	ext := regexp.MustCompile(`External ID: (kansoku-[0-9a-f]+)`).FindStringSubmatch(out)
+	if code != 0 || m == nil || ext == nil {
+		t.Fatalf("aws create: %d\n%s", code, out)
+	}
+	if err := sim.Update(func(sc *awssim.Scenario) { sc.Accounts[0].Roles[0].ExternalID = ext[1] }); err != nil {
+		t.Fatal(err)
+	}
+	if out, code = s.kansoku(t, "aws", "set-role", m[1], demoRole); code != 0 {
+		t.Fatalf("aws set-role: %d\n%s", code, out)
+	}
+	return m[1]
 }
 
 // waitFor polls cond until it holds.

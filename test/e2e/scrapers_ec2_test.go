@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -35,19 +34,8 @@ func TestAWSCLIScraperEC2Discovery(t *testing.T) {
 	}
 	s := startServer(t, "", "--aws.endpoint-url="+simURL, "--no-aws.poll", "--scraper.allow-network", "127.0.0.0/8")
 	ws := createWorkspace(t, s.Admin, "ec2-scraped")
-	out, code := s.kansoku(t, "aws", "create", "--name", "demo", "--account", "123456789012", "--workspace", ws, "--aws-region", "us-east-1", "--service", "ec2")
-	m := regexp.MustCompile(`integration (awsi-[0-9a-f]+)`).FindStringSubmatch(out)
-	ext := regexp.MustCompile(`External ID: (kansoku-[0-9a-f]+)`).FindStringSubmatch(out)
-	if code != 0 || m == nil || ext == nil {
-		t.Fatalf("aws create: %d\n%s", code, out)
-	}
-	if err := sim.Update(func(sc *awssim.Scenario) { sc.Accounts[0].Roles[0].ExternalID = ext[1] }); err != nil {
-		t.Fatal(err)
-	}
-	const role = "arn:aws:iam::123456789012:role/KansokuIntegration"
-	if out, code = s.kansoku(t, "aws", "set-role", m[1], role); code != 0 {
-		t.Fatalf("aws set-role: %d\n%s", code, out)
-	}
+	registerDemoAccount(t, s, sim, "demo", ws)
+	const role = demoRole
 
 	var desc struct {
 		Workspace struct{ Arn string }
@@ -71,7 +59,7 @@ scrape_configs:
         target_label: instance_id
 `, role, port)
 	b, _ := json.Marshal(map[string]string{"configurationBlob": cfg})
-	out, code = run(t, env, bin, "amp", "create-scraper", "--endpoint-url", s.URL, "--output", "json", "--scrape-configuration", string(b),
+	out, code := run(t, env, bin, "amp", "create-scraper", "--endpoint-url", s.URL, "--output", "json", "--scrape-configuration", string(b),
 		"--source", `{"vpcConfiguration":{"securityGroupIds":["sg-0123"],"subnetIds":["subnet-0e2e"]}}`,
 		"--destination", fmt.Sprintf(`{"ampConfiguration":{"workspaceArn":%q}}`, desc.Workspace.Arn))
 	if code != 0 || !strings.Contains(out, `"CREATING"`) {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,7 +31,7 @@ func TestAWSCLIEKSScraper(t *testing.T) {
 	auth := httptest.NewServer(sim.EKSAuthenticator("123456789012", "us-east-1", "shop", simURL))
 	t.Cleanup(auth.Close)
 	kube := kubetest.Start(t, kubetest.Options{WebhookURL: auth.URL})
-	role := "arn:aws:iam::123456789012:role/KansokuIntegration"
+	role := demoRole
 	if err := sim.Update(func(sc *awssim.Scenario) {
 		a := &sc.Accounts[0]
 		a.Roles[0].Policies = append(a.Roles[0].Policies, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"eks:DescribeCluster","Resource":"*"}]}`)
@@ -70,18 +69,7 @@ func TestAWSCLIEKSScraper(t *testing.T) {
 	_ = json.Unmarshal([]byte(ok("create-workspace", "create-workspace", "--alias", "eks")), &w)
 	ok("wait", "wait", "workspace-active", "--workspace-id", w.WorkspaceID)
 	ws := w.WorkspaceID
-	out, code := s.kansoku(t, "aws", "create", "--name", "shop", "--account", "123456789012", "--workspace", ws, "--aws-region", "us-east-1", "--service", "ec2")
-	m := regexp.MustCompile(`integration (awsi-[0-9a-f]+)`).FindStringSubmatch(out)
-	ext := regexp.MustCompile(`External ID: (kansoku-[0-9a-f]+)`).FindStringSubmatch(out)
-	if code != 0 || m == nil || ext == nil {
-		t.Fatalf("aws create: %d\n%s", code, out)
-	}
-	if err := sim.Update(func(sc *awssim.Scenario) { sc.Accounts[0].Roles[0].ExternalID = ext[1] }); err != nil {
-		t.Fatal(err)
-	}
-	if out, code = s.kansoku(t, "aws", "set-role", m[1], role); code != 0 {
-		t.Fatalf("aws set-role: %d\n%s", code, out)
-	}
+	registerDemoAccount(t, s, sim, "shop", ws)
 
 	var def struct{ Configuration string }
 	_ = json.Unmarshal([]byte(ok("default configuration", "get-default-scraper-configuration")), &def)
