@@ -58,6 +58,9 @@ const (
 	// tokenRenew: a token lives 15 minutes from its signing; a new one is
 	// made after 10.
 	tokenRenew = 10 * time.Minute
+	// tokenUsable: how long a token is handed out while a new one is being
+	// made (a minute short of its 15, for the clocks' skew and the request).
+	tokenUsable = 14 * time.Minute
 	// eksClusterHeader is the header the IAM authenticator's token signs.
 	eksClusterHeader = "x-k8s-aws-id"
 	// logEvery bounds repeats of one refusal in the logs.
@@ -76,6 +79,9 @@ type gateway struct {
 	url    string
 	now    func() time.Time
 
+	// renewing is held while the cluster is described and the token made.
+	renewing sync.Mutex
+	// mu guards the fields below; it is never held across a call out.
 	mu        sync.Mutex
 	cluster   *clusterConn
 	token     string
@@ -147,39 +153,78 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 type tokenKey struct{}
 
-// prepare returns the described cluster and a valid token.
+// prepare returns the described cluster and a valid token. The AWS calls
+// that renew them (the integration's role, DescribeCluster, the token's
+// presign; up to a minute) run under renewing, not mu: while one request
+// renews, the others go on with the cluster and token they have, as long
+// as the token is still good (tokenUsable), and only wait when there is
+// none yet.
 func (g *gateway) prepare(ctx context.Context) (*clusterConn, string, error) {
+	c, tok, fresh, usable := g.current()
+	if fresh {
+		return c, tok, nil
+	}
+	if !g.renewing.TryLock() {
+		if usable {
+			return c, tok, nil
+		}
+		g.renewing.Lock()
+	}
+	defer g.renewing.Unlock()
+	// Another request may have renewed them while this one waited.
+	if c, tok, fresh, _ = g.current(); fresh {
+		return c, tok, nil
+	}
+	id, err := g.aws.AccountIntegration(ctx, g.ws, g.ref.Account)
+	if err != nil {
+		return nil, "", fmt.Errorf("cluster %s: %w", g.ref.ARN, err)
+	}
+	cfg, err := g.aws.RoleConfig(ctx, id, g.ref.Region)
+	if err != nil {
+		return nil, "", fmt.Errorf("cluster %s: %w", g.ref.ARN, err)
+	}
+	now := g.now()
+	if c == nil || now.Sub(c.at) > gatewayRefresh {
+		nc, err := g.describe(ctx, cfg)
+		if err != nil {
+			return nil, "", err
+		}
+		g.mu.Lock()
+		old := g.cluster
+		g.cluster = nc
+		g.mu.Unlock()
+		if old != nil {
+			old.transport.CloseIdleConnections()
+		}
+		c = nc
+	}
+	g.mu.Lock()
+	renewToken := g.token == "" || now.Sub(g.tokenAt) > tokenRenew
+	g.mu.Unlock()
+	if renewToken {
+		t, err := eksToken(ctx, cfg, g.ref.Name)
+		if err != nil {
+			return nil, "", fmt.Errorf("cluster %s: sign the authentication token (STS GetCallerIdentity presign): %w", g.ref.ARN, err)
+		}
+		g.mu.Lock()
+		g.token, g.tokenAt = t, now
+		g.mu.Unlock()
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.cluster, g.token, nil
+}
+
+// current returns the cluster and token the gateway holds, whether both
+// are fresh (nothing to renew) and whether they are usable while being
+// renewed.
+func (g *gateway) current() (c *clusterConn, tok string, fresh, usable bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.now()
-	if g.cluster == nil || now.Sub(g.cluster.at) > gatewayRefresh || g.token == "" || now.Sub(g.tokenAt) > tokenRenew {
-		id, err := g.aws.AccountIntegration(ctx, g.ws, g.ref.Account)
-		if err != nil {
-			return nil, "", fmt.Errorf("cluster %s: %w", g.ref.ARN, err)
-		}
-		cfg, err := g.aws.RoleConfig(ctx, id, g.ref.Region)
-		if err != nil {
-			return nil, "", fmt.Errorf("cluster %s: %w", g.ref.ARN, err)
-		}
-		if g.cluster == nil || now.Sub(g.cluster.at) > gatewayRefresh {
-			c, err := g.describe(ctx, cfg)
-			if err != nil {
-				return nil, "", err
-			}
-			if g.cluster != nil {
-				g.cluster.transport.CloseIdleConnections()
-			}
-			g.cluster = c
-		}
-		if g.token == "" || now.Sub(g.tokenAt) > tokenRenew {
-			tok, err := eksToken(ctx, cfg, g.ref.Name)
-			if err != nil {
-				return nil, "", fmt.Errorf("cluster %s: sign the authentication token (STS GetCallerIdentity presign): %w", g.ref.ARN, err)
-			}
-			g.token, g.tokenAt = tok, now
-		}
-	}
-	return g.cluster, g.token, nil
+	usable = g.cluster != nil && g.token != "" && now.Sub(g.tokenAt) < tokenUsable
+	fresh = usable && now.Sub(g.cluster.at) <= gatewayRefresh && now.Sub(g.tokenAt) <= tokenRenew
+	return g.cluster, g.token, fresh, usable
 }
 
 // describe calls EKS DescribeCluster and builds the way to its API server.
@@ -284,11 +329,12 @@ func (g *gateway) inspect(resp *http.Response) error {
 // refused logs a refusal, once per message per logEvery.
 func (g *gateway) refused(msg string) {
 	g.mu.Lock()
-	if msg == g.lastLog && time.Since(g.lastLogAt) < logEvery {
+	now := g.now()
+	if msg == g.lastLog && now.Sub(g.lastLogAt) < logEvery {
 		g.mu.Unlock()
 		return
 	}
-	g.lastLog, g.lastLogAt = msg, time.Now()
+	g.lastLog, g.lastLogAt = msg, now
 	g.mu.Unlock()
 	g.logger.Warn("kubernetes discovery refused", "cluster", g.ref.ARN, "reason", msg)
 	g.event("WARN", "kubernetes discovery refused", map[string]string{"cluster": g.ref.ARN, "reason": msg})
