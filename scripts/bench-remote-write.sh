@@ -47,10 +47,21 @@ command -v victoria-metrics >/dev/null || { echo "victoria-metrics is not instal
 
 wait_ready() { for _ in $(seq 1 300); do curl -fsS "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "not ready: $1" >&2; return 1; }
 
+# cold FILE...: write each binary out and drop it from the page cache, so
+# that every server starts reading its binary from disk. A binary the
+# linker has just written sits in the page cache in large folios, which
+# Linux 6.x maps 2 MiB at a time (FilePmdMapped in smaps): the freshly built
+# Kansoku would count tens of MiB of clean file pages in its RSS that a
+# binary read at exec does not.
+cold() { for f in "$@"; do sync "$f"; dd if="$f" iflag=nocache count=0 status=none; done; }
+
 start_all() { # start_all REP: the three servers, fresh data directories
   local d=$work/r$1
   mkdir -p "$d"
-  GOGC=${KANSOKU_GOGC:-${GOGC:-100}} "$KB" server --data.dir "$d/kansoku-data" --web.listen-address 127.0.0.1:19401 --log.level warn >/dev/null 2>"$d/kansoku.log" &
+  cold "$KB" .cache/peers/prometheus "$(command -v victoria-metrics)"
+  # Kansoku runs with its own default GOGC (75, as Prometheus), unless
+  # KANSOKU_GOGC (or GOGC, for all three) says otherwise.
+  env ${KANSOKU_GOGC:+GOGC=$KANSOKU_GOGC} "$KB" server --data.dir "$d/kansoku-data" --web.listen-address 127.0.0.1:19401 --log.level warn >/dev/null 2>"$d/kansoku.log" &
   KPID=$!
   printf 'global: {}\n' >"$d/prometheus.yml"
   .cache/peers/prometheus --config.file="$d/prometheus.yml" --storage.tsdb.path="$d/prom-data" --web.listen-address=127.0.0.1:19402 \
