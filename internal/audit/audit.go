@@ -112,7 +112,9 @@ func isReadOnly(name string) bool {
 type Recorder struct {
 	store  Store
 	logger *slog.Logger
-	events chan Event
+	// events holds pointers: 8,192 queued values of ~420 bytes would be
+	// 3.4 MB of heap held from start, most of the idle heap.
+	events chan *Event
 
 	dropped  prometheus.Counter
 	recorded *prometheus.CounterVec
@@ -137,7 +139,7 @@ const maxFailuresPerSecond = 100
 func NewRecorder(store Store, reg prometheus.Registerer, logger *slog.Logger) *Recorder {
 	f := promauto.With(reg)
 	return &Recorder{
-		store: store, logger: logger, events: make(chan Event, 8192),
+		store: store, logger: logger, events: make(chan *Event, 8192),
 		dropped: f.NewCounter(prometheus.CounterOpts{Name: "kansoku_audit_events_dropped_total",
 			Help: "Audit events not recorded: the writer fell behind, or authentication failures beyond the per-second budget."}),
 		recorded: f.NewCounterVec(prometheus.CounterOpts{Name: "kansoku_audit_events_total",
@@ -153,7 +155,7 @@ func (r *Recorder) Record(e Event) {
 		return
 	}
 	select {
-	case r.events <- e:
+	case r.events <- &e:
 	default:
 		r.dropped.Inc()
 	}
@@ -187,7 +189,7 @@ func (r *Recorder) Flush(ctx context.Context) error {
 	for len(batch) < 1000 {
 		select {
 		case e := <-r.events:
-			batch = append(batch, r.toRow(e))
+			batch = append(batch, r.toRow(*e))
 			r.recorded.WithLabelValues(e.EventSource, boolString(e.ErrorCode != "")).Inc()
 			continue
 		default:

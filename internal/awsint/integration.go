@@ -265,7 +265,10 @@ func New(o Options) *Service {
 
 var (
 	accountRE = regexp.MustCompile(`^[0-9]{12}$`)
-	roleARNRE = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):iam::([0-9]{12}):role/[\w+=,.@/-]{1,512}$`)
+	// roleARNRE: the role's path and name, 1–512 characters, are checked
+	// for length apart (a counted repetition of 512 compiles into a
+	// program of a thousand instructions).
+	roleARNRE = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):iam::([0-9]{12}):role/([\w+=,.@/-]+)$`)
 	regionRE  = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-[0-9]$`)
 	nameRE2   = regexp.MustCompile(`^[\w .:/=+@-]{1,128}$`)
 )
@@ -378,7 +381,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Integration, erro
 
 func checkRoleARN(arn, account string, regions []string) error {
 	m := roleARNRE.FindStringSubmatch(arn)
-	if m == nil {
+	if m == nil || len(m[3]) > 512 {
 		return apierr.InvalidField("roleArn", "%q is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)", arn)
 	}
 	if m[2] != account {

@@ -76,6 +76,15 @@ func TestSettingsBounds(t *testing.T) {
 	if err := checkRoleARN("arn:aws-cn:iam::123456789012:role/K", "123456789012", []string{"cn-north-1"}); err != nil {
 		t.Errorf("a China role: %v", err)
 	}
+	// A role's path and name are 1 to 512 characters.
+	if err := checkRoleARN("arn:aws:iam::123456789012:role/ops/"+strings.Repeat("k", 508), "123456789012", []string{"us-east-1"}); err != nil {
+		t.Errorf("a role of 512 characters: %v", err)
+	}
+	for _, arn := range []string{"arn:aws:iam::123456789012:role/ops/" + strings.Repeat("k", 509), "arn:aws:iam::123456789012:role/", "arn:aws:iam::123456789012:role/a b"} {
+		if err := checkRoleARN(arn, "123456789012", []string{"us-east-1"}); err == nil {
+			t.Errorf("%.60q (%d characters after role/) accepted", arn, len(arn)-len("arn:aws:iam::123456789012:role/"))
+		}
+	}
 }
 
 func TestDefaultServiceSettings(t *testing.T) {

@@ -462,3 +462,29 @@ func TestOIDCInlineKeys(t *testing.T) {
 	_, err := f.svc.CreateOIDCProvider(ctx, CreateOIDCProviderInput{URL: "https://other.example", ClientIDs: []string{"a"}, JWKS: string(priv)})
 	wantCode(t, err, "InvalidInputException")
 }
+
+// TestRolePaths: IAM's path is /, or / ... / of printable ASCII, at most
+// 512 characters.
+func TestRolePaths(t *testing.T) {
+	f := newFixture(t)
+	alice := f.user(t, "alice")
+	long := "/" + strings.Repeat("p", 510) + "/"
+	for i, tc := range []struct {
+		path string
+		ok   bool
+	}{
+		{"/", true},
+		{"/team/ops/", true},
+		{long, true},
+		{"/" + strings.Repeat("p", 511) + "/", false}, // 513 characters
+		{"team/", false},
+		{"/team", false},
+		{"/te am/", false},
+		{"/tëam/", false},
+	} {
+		_, err := f.svc.CreateRole(ctx, CreateRoleInput{Name: fmt.Sprintf("R%d", i), Path: tc.path, TrustPolicy: trusting(alice.PrincipalARN)})
+		if (err == nil) != tc.ok {
+			t.Errorf("path %.40q (%d characters): %v, want ok=%v", tc.path, len(tc.path), err, tc.ok)
+		}
+	}
+}

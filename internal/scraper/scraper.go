@@ -33,6 +33,7 @@ import (
 	"github.com/kansoku/kansoku/internal/reconcile"
 	"github.com/kansoku/kansoku/internal/tagging"
 	"github.com/kansoku/kansoku/internal/workspace"
+	"github.com/kansoku/kansoku/internal/wslog"
 )
 
 // ResourceType names scrapers in errors.
@@ -824,7 +825,7 @@ func (s *Service) DescribeLogging(ctx context.Context, id string) (Logging, meta
 
 // UpdateLogging sets a scraper's logging configuration; it applies at once.
 func (s *Service) UpdateLogging(ctx context.Context, id, logGroupARN string, comps []Component) (Logging, error) {
-	if !logGroupRE.MatchString(logGroupARN) {
+	if !wslog.ValidLogGroupARN(logGroupARN) {
 		return Logging{}, apierr.InvalidField("loggingDestination.cloudWatchLogs.logGroupArn", "Member must satisfy regular expression pattern: arn:aws[a-z0-9-]*:logs:[a-z0-9-]+:[0-9]{12}:log-group:[A-Za-z0-9\\.\\-\\_\\#/]{1,512}\\:\\* (note the trailing :*)")
 	}
 	if comps == nil {
@@ -888,5 +889,3 @@ func (s *Service) notify(ctx context.Context) {
 		l(ctx)
 	}
 }
-
-var logGroupRE = regexp.MustCompile(`^arn:aws[a-z0-9-]*:logs:[a-z0-9-]+:[0-9]{12}:log-group:[A-Za-z0-9\.\-\_\#/]{1,512}:\*$`)

@@ -23,7 +23,17 @@ import (
 // ResourceType names logging configurations in errors.
 const ResourceType = "LoggingConfiguration"
 
-var logGroupRE = regexp.MustCompile(`^arn:aws[a-z0-9-]*:logs:[a-z0-9-]+:\d{12}:log-group:[A-Za-z0-9\.\-\_\#/]{1,512}:\*$`)
+// logGroupRE is AMP's log group ARN pattern less the name's length
+// (1–512, checked by ValidLogGroupARN): a counted repetition of 512 would
+// compile into a program of a thousand instructions.
+var logGroupRE = regexp.MustCompile(`^arn:aws[a-z0-9-]*:logs:[a-z0-9-]+:\d{12}:log-group:([A-Za-z0-9\.\-\_\#/]+):\*$`)
+
+// ValidLogGroupARN reports whether arn matches AMP's pattern
+// arn:aws[a-z0-9-]*:logs:[a-z0-9-]+:\d{12}:log-group:[A-Za-z0-9\.\-\_\#/]{1,512}:\*.
+func ValidLogGroupARN(arn string) bool {
+	m := logGroupRE.FindStringSubmatch(arn)
+	return m != nil && len(m[1]) <= 512
+}
 
 // Store is the metadata the service uses.
 type Store interface {
@@ -50,7 +60,7 @@ type Service struct {
 	retention  time.Duration
 	now        func() time.Time
 	loop       *reconcile.Loop
-	events     chan metastore.LogEvent
+	events     chan *metastore.LogEvent // pointers: 4,096 queued values would be held from start
 	dropped    func()
 
 	mu     sync.RWMutex
@@ -60,7 +70,7 @@ type Service struct {
 // New returns the service. Events older than retention are pruned.
 func New(store Store, ws Workspaces, retention time.Duration, logger *slog.Logger) *Service {
 	s := &Service{store: store, workspaces: ws, logger: logger, retention: retention, now: time.Now,
-		events: make(chan metastore.LogEvent, 4096), active: map[string]string{}, dropped: func() {}}
+		events: make(chan *metastore.LogEvent, 4096), active: map[string]string{}, dropped: func() {}}
 	s.loop = reconcile.New("logging", 10*time.Second, logger, s.reconcile)
 	return s
 }
@@ -70,7 +80,7 @@ func (s *Service) OnDrop(f func()) { s.dropped = f }
 
 // ValidateLogGroupARN checks a log group ARN as AMP's model does.
 func ValidateLogGroupARN(arn string) error {
-	if !logGroupRE.MatchString(arn) {
+	if !ValidLogGroupARN(arn) {
 		return apierr.InvalidField("logGroupArn", "Member must satisfy regular expression pattern: arn:aws[a-z0-9-]*:logs:[a-z0-9-]+:\\d{12}:log-group:[A-Za-z0-9\\.\\-\\_\\#/]{1,512}\\:\\* (note the trailing :*)")
 	}
 	return nil
@@ -183,7 +193,7 @@ func (s *Service) Log(_ context.Context, ws, component, level, msg string, field
 		f = string(b)
 	}
 	select {
-	case s.events <- metastore.LogEvent{WorkspaceID: ws, LogGroupARN: group, Time: s.now().UTC(), Component: component, Level: level, Message: msg, Fields: f}:
+	case s.events <- &metastore.LogEvent{WorkspaceID: ws, LogGroupARN: group, Time: s.now().UTC(), Component: component, Level: level, Message: msg, Fields: f}:
 	default:
 		s.dropped()
 	}
@@ -199,7 +209,7 @@ func (s *Service) LogTo(_ context.Context, ws, group, component, level, msg stri
 		f = string(b)
 	}
 	select {
-	case s.events <- metastore.LogEvent{WorkspaceID: ws, LogGroupARN: group, Time: s.now().UTC(), Component: component, Level: level, Message: msg, Fields: f}:
+	case s.events <- &metastore.LogEvent{WorkspaceID: ws, LogGroupARN: group, Time: s.now().UTC(), Component: component, Level: level, Message: msg, Fields: f}:
 	default:
 		s.dropped()
 	}
@@ -226,7 +236,7 @@ func (s *Service) Flush(ctx context.Context) error {
 	for {
 		select {
 		case e := <-s.events:
-			batch = append(batch, e)
+			batch = append(batch, *e)
 			continue
 		default:
 		}
