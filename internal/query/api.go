@@ -269,12 +269,21 @@ func (a *API) serveRemote(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/api/v1/query" && r.Form.Get("time") == "" {
 			setForm(r, "time", strconv.FormatFloat(float64(time.Now().UnixMilli())/1000, 'f', 3, 64))
 		}
+		var observed *remoteQuery
+		if a.engines.observe != nil {
+			ws, _ := tenant.Workspace(r.Context())
+			observed = newRemoteQuery(r, ws)
+		}
 		// The form was read: send it on as the body.
 		if r.Method == http.MethodPost {
 			body := r.PostForm.Encode()
 			r.Body = io.NopCloser(strings.NewReader(body))
 			r.ContentLength = int64(len(body))
 			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		if observed != nil {
+			a.serveObserved(w, r, observed, a.engines.observe)
+			return
 		}
 	}
 	a.remote.ServeHTTP(w, r)

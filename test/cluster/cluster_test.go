@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -501,4 +502,80 @@ func healthyDistributors(t *testing.T, base string) int {
 		}
 	}
 	return n
+}
+
+// Queries answered by Cortex are counted and logged with their samples
+// processed (QSP) as the embedded engine's are: the query logging
+// configuration of AMP works in the scale-out shape, and a client that
+// did not ask for statistics does not get them.
+func TestQueryLoggingThroughCortex(t *testing.T) {
+	dumpOnFailure(t, "kansoku-1", "kansoku-2")
+	ws := createWorkspace(t, lb, "qlog")
+	var d struct{ Workspace struct{ Arn string } }
+	if err := json.Unmarshal([]byte(awsAMP(t, lb, "describe-workspace", "--workspace-id", ws)), &d); err != nil {
+		t.Fatal(err)
+	}
+	account := strings.Split(d.Workspace.Arn, ":")[4]
+	group := "arn:aws:logs:us-east-1:" + account + ":log-group:/kansoku/qlog:*"
+	// AMP's CreateQueryLoggingConfiguration, signed (the machine's
+	// /usr/bin/aws predates query logging).
+	ctx := context.Background()
+	cfg := []byte(`{"destinations":[{"cloudWatchLogs":{"logGroupArn":"` + group + `"},"filters":{"qspThreshold":10}}]}`)
+	if resp, body, err := api(lb).Raw(ctx, http.MethodPost, "/workspaces/"+ws+"/logging/query", nil, "application/json", cfg, nil); err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("CreateQueryLoggingConfiguration: %v %s", err, body)
+	}
+	waitFor(t, 30*time.Second, "the query logging configuration ACTIVE", func() bool {
+		resp, body, err := api(lb).Raw(ctx, http.MethodGet, "/workspaces/"+ws+"/logging/query", nil, "", nil, nil)
+		return err == nil && resp.StatusCode == http.StatusOK && strings.Contains(string(body), `"ACTIVE"`)
+	})
+	now := time.Now().Truncate(time.Minute)
+	ts := series("qlog_metric", map[string]string{"job": "t"}, 0, 0)
+	ts.Samples = nil
+	for m := 30; m >= 0; m-- {
+		ts.Samples = append(ts.Samples, prompb.Sample{Timestamp: now.Add(-time.Duration(m) * time.Minute).UnixMilli(), Value: float64(m)})
+	}
+	if code, body := push(t, nodes[0], ws, []prompb.TimeSeries{ts}); code != http.StatusOK {
+		t.Fatalf("push: %d %s", code, body)
+	}
+	// Each node learns of the configuration on its own: query through
+	// one node, then the other, until each query is in the log.
+	v := url.Values{"query": {"count_over_time(qlog_metric[31m])"}, "time": {strconv.FormatInt(now.Unix(), 10)}}
+	logged := func() int {
+		out := kansoku(t, lb, "logs", ws, "--component", "query", "--json")
+		return strings.Count(out, `"query":"count_over_time(qlog_metric[31m])"`)
+	}
+	for _, node := range nodes {
+		before := logged()
+		waitFor(t, 60*time.Second, "a query through "+node+" in the workspace log", func() bool {
+			resp, body, err := api(node).Raw(ctx, http.MethodGet, "/workspaces/"+ws+"/api/v1/query", v, "", nil, nil)
+			if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"31"`) {
+				t.Fatalf("query through %s: %v %s", node, err, body)
+			}
+			if strings.Contains(string(body), `"stats"`) {
+				t.Fatalf("the answer has statistics the client did not ask for: %s", body)
+			}
+			return logged() > before
+		})
+	}
+	if out := kansoku(t, lb, "logs", ws, "--component", "query", "--json"); !strings.Contains(out, `"qsp":"31"`) {
+		t.Fatalf("the logged queries' QSP:\n%s", out)
+	}
+	// A client that asks for statistics gets Cortex's.
+	v.Set("stats", "all")
+	_, body, err := api(lb).Raw(ctx, http.MethodGet, "/workspaces/"+ws+"/api/v1/query", v, "", nil, nil)
+	if err != nil || !strings.Contains(string(body), `"totalQueryableSamples":31`) {
+		t.Fatalf("stats=all: %v %s", err, body)
+	}
+	// And the workspace's usage counts the samples (each node counts
+	// what it served; both served some).
+	out := kansoku(t, lb, "usage", ws)
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && strings.Contains(line, "querySamplesProcessed") {
+			if n, err := strconv.ParseFloat(f[len(f)-1], 64); err != nil || n < 31 {
+				t.Fatalf("kansoku usage: %q", line)
+			}
+			return
+		}
+	}
+	t.Fatalf("kansoku usage has no querySamplesProcessed:\n%s", out)
 }
