@@ -141,7 +141,7 @@ func (s *statsWriter) finish(q *remoteQuery) (int64, error) {
 		return n, nil
 	}
 	body := s.held.Bytes()
-	samples, qerr, stripped := readAnswer(body, s.status, q.strip)
+	samples, stripped, qerr := readAnswer(body, s.status, q.strip)
 	if stripped != nil {
 		body = stripped
 	}
@@ -151,10 +151,10 @@ func (s *statsWriter) finish(q *remoteQuery) (int64, error) {
 	return samples, qerr
 }
 
-// readAnswer reads a query API answer: its samples processed, its error
-// (status is not 200), and, if strip, the answer without data.stats (nil
-// when there is nothing to take out or it cannot be read).
-func readAnswer(body []byte, status int, strip bool) (samples int64, qerr error, stripped []byte) {
+// readAnswer reads a query API answer: its samples processed, if strip
+// the answer without data.stats (nil when there is nothing to take out or
+// it cannot be read), and its error (status is not 200).
+func readAnswer(body []byte, status int, strip bool) (samples int64, stripped []byte, qerr error) {
 	var top map[string]json.RawMessage
 	readable := json.Unmarshal(body, &top) == nil
 	if status != http.StatusOK {
@@ -162,7 +162,7 @@ func readAnswer(body []byte, status int, strip bool) (samples int64, qerr error,
 		if !readable || json.Unmarshal(top["error"], &msg) != nil || msg == "" {
 			msg = http.StatusText(status)
 		}
-		return 0, errors.New(msg), nil
+		return 0, nil, errors.New(msg)
 	}
 	var data map[string]json.RawMessage
 	if !readable || json.Unmarshal(top["data"], &data) != nil {
@@ -193,7 +193,7 @@ func readAnswer(body []byte, status int, strip bool) (samples int64, qerr error,
 	if err != nil {
 		return samples, nil, nil
 	}
-	return samples, nil, out
+	return samples, out, nil
 }
 
 // serveObserved runs the remote query path for q and reports it to
