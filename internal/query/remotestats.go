@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"regexp"
 	"strconv"
 	"time"
 )
@@ -19,10 +18,11 @@ import (
 // processed, and the statistics are taken out of the answer again when
 // the client did not ask for them.
 //
-// An answer is held in memory to take them out, up to maxHeldAnswer; a
-// bigger one is passed on as it comes, its statistics included (an extra
-// member of data that Prometheus' clients ignore), and its samples
-// processed read from its last bytes, where the statistics are.
+// The statistics are found from the answer's end (findStats), not by
+// decoding it. An answer is held in memory to take them out, up to
+// maxHeldAnswer; a bigger one is passed on as it comes, its statistics
+// included (an extra member of data that Prometheus' clients ignore), and
+// its samples processed read from its last bytes.
 
 const (
 	maxHeldAnswer = 8 << 20
@@ -125,8 +125,6 @@ func (s *statsWriter) keepTail(b []byte) {
 	}
 }
 
-var totalSamplesRE = regexp.MustCompile(`"totalQueryableSamples":\s*(\d+)`)
-
 // finish sends a held answer on, without its statistics if q.strip, and
 // returns the query's samples processed and error.
 func (s *statsWriter) finish(q *remoteQuery) (int64, error) {
@@ -134,10 +132,7 @@ func (s *statsWriter) finish(q *remoteQuery) (int64, error) {
 		s.status = http.StatusOK
 	}
 	if s.streaming {
-		var n int64
-		if m := totalSamplesRE.FindAllSubmatch(s.tail, -1); len(m) > 0 {
-			n, _ = strconv.ParseInt(string(m[len(m)-1][1]), 10, 64)
-		}
+		n, _, _, _ := findStats(s.tail)
 		return n, nil
 	}
 	body := s.held.Bytes()
@@ -152,48 +147,55 @@ func (s *statsWriter) finish(q *remoteQuery) (int64, error) {
 }
 
 // readAnswer reads a query API answer: its samples processed, if strip
-// the answer without data.stats (nil when there is nothing to take out or
-// it cannot be read), and its error (status is not 200).
+// the answer without data.stats (nil when there is nothing to take out),
+// and its error (status is not 200).
 func readAnswer(body []byte, status int, strip bool) (samples int64, stripped []byte, qerr error) {
-	var top map[string]json.RawMessage
-	readable := json.Unmarshal(body, &top) == nil
 	if status != http.StatusOK {
-		var msg string
-		if !readable || json.Unmarshal(top["error"], &msg) != nil || msg == "" {
-			msg = http.StatusText(status)
+		var e struct {
+			Error string `json:"error"`
+		}
+		msg := http.StatusText(status)
+		if json.Unmarshal(body, &e) == nil && e.Error != "" {
+			msg = e.Error
 		}
 		return 0, nil, errors.New(msg)
 	}
-	var data map[string]json.RawMessage
-	if !readable || json.Unmarshal(top["data"], &data) != nil {
-		return 0, nil, nil
+	samples, from, to, ok := findStats(body)
+	if !ok || !strip {
+		return samples, nil, nil
 	}
-	raw, ok := data["stats"]
-	if !ok {
-		return 0, nil, nil
+	return samples, append(body[:from:from], body[to:]...), nil
+}
+
+// statsKey is data.stats's member name as Prometheus' JSON writes it.
+var statsKey = []byte(`,"stats":`)
+
+// findStats finds data.stats in an answer without reading the rest of it:
+// Prometheus (and Cortex) write it as the last member of data, after the
+// result. It returns the samples processed and where the member is
+// (from its comma to the end of its object), ok only for a statistics
+// object followed by the end of data. The key cannot be found inside a
+// string (quotes in strings are escaped), and a label named stats is a
+// string, not an object, and never data's last member.
+func findStats(b []byte) (samples int64, from, to int, ok bool) {
+	from = bytes.LastIndex(b, statsKey)
+	if from < 0 {
+		return 0, 0, 0, false
 	}
+	dec := json.NewDecoder(bytes.NewReader(b[from+len(statsKey):]))
 	var st struct {
-		Samples struct {
+		Samples *struct {
 			TotalQueryableSamples int64 `json:"totalQueryableSamples"`
 		} `json:"samples"`
 	}
-	if json.Unmarshal(raw, &st) == nil {
-		samples = st.Samples.TotalQueryableSamples
+	if dec.Decode(&st) != nil || st.Samples == nil {
+		return 0, 0, 0, false
 	}
-	if !strip {
-		return samples, nil, nil
+	to = from + len(statsKey) + int(dec.InputOffset())
+	if rest := bytes.TrimLeft(b[to:], " \t\r\n"); len(rest) == 0 || rest[0] != '}' {
+		return 0, 0, 0, false
 	}
-	delete(data, "stats")
-	d, err := json.Marshal(data)
-	if err != nil {
-		return samples, nil, nil
-	}
-	top["data"] = d
-	out, err := json.Marshal(top)
-	if err != nil {
-		return samples, nil, nil
-	}
-	return samples, out, nil
+	return st.Samples.TotalQueryableSamples, from, to, true
 }
 
 // serveObserved runs the remote query path for q and reports it to

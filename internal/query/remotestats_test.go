@@ -167,3 +167,50 @@ func TestBigRemoteAnswersPassThrough(t *testing.T) {
 		t.Errorf("observed %+v", e)
 	}
 }
+
+// TestFindStats: the statistics are found from the answer's end and taken
+// out exactly; a label named stats, or statistics that are not data's
+// last member, are left alone.
+func TestFindStats(t *testing.T) {
+	withoutStats := `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1796614194,"0.6666666666666666"]}]},` +
+		`"infos":["PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: \"qsp_metric\" (1:10)"]}`
+	n, stripped, err := readAnswer([]byte(cortexAnswer), http.StatusOK, true)
+	if n != 200 || err != nil || string(stripped) != withoutStats {
+		t.Errorf("Cortex' answer: %d %v\n%s", n, err, stripped)
+	}
+	for _, body := range []string{
+		// A series with a label named stats, and no statistics.
+		`{"status":"success","data":{"resultType":"vector","result":[{"metric":{"a":"x","stats":"y"},"value":[1,"1"]}]}}`,
+		// Statistics that data's last member does not follow.
+		`{"status":"success","data":{"resultType":"vector","stats":{"samples":{"totalQueryableSamples":5}},"result":[]}}`,
+		// A warning that quotes the key.
+		`{"status":"success","data":{"resultType":"vector","result":[]},"warnings":["\",\"stats\":{\"samples\":{}}"]}`,
+	} {
+		if n, stripped, err := readAnswer([]byte(body), http.StatusOK, true); n != 0 || stripped != nil || err != nil {
+			t.Errorf("%s: %d %s %v", body, n, stripped, err)
+		}
+	}
+}
+
+// BenchmarkReadAnswer: reading the samples processed, and taking the
+// statistics out, of a 1 MiB answer.
+func BenchmarkReadAnswer(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString(`{"status":"success","data":{"resultType":"matrix","result":[`)
+	for i := 0; sb.Len() < 1<<20; i++ {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		fmt.Fprintf(&sb, `{"metric":{"__name__":"big","i":"%d"},"values":[[1796614194,"1"],[1796614209,"2"]]}`, i)
+	}
+	sb.WriteString(`],"stats":{"samples":{"totalQueryableSamples":123,"totalQueryableSamplesPerStep":[],"peakSamples":7}}}}`)
+	body := []byte(sb.String())
+	for _, strip := range []bool{false, true} {
+		b.Run(fmt.Sprint("strip=", strip), func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				readAnswer(body, http.StatusOK, strip)
+			}
+		})
+	}
+}
