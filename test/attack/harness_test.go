@@ -19,7 +19,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,6 +30,7 @@ import (
 
 	"github.com/kansoku/kansoku/internal/client"
 	"github.com/kansoku/kansoku/internal/testenv"
+	"github.com/kansoku/kansoku/internal/testenv/repo"
 )
 
 var (
@@ -39,8 +39,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	_, file, _, _ := runtime.Caller(0)
-	repoRoot = filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	repoRoot = repo.Root()
 	dir, err := os.MkdirTemp("", "kansoku-attack-bin")
 	if err != nil {
 		panic(err)

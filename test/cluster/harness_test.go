@@ -15,7 +15,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -26,6 +25,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the lease table is read directly
 
 	"github.com/kansoku/kansoku/internal/client"
+	"github.com/kansoku/kansoku/internal/testenv/repo"
 )
 
 // The cluster every test of the package shares.
@@ -40,8 +40,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	_, file, _, _ := runtime.Caller(0)
-	repoRoot = filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	repoRoot = repo.Root()
 	code, err := run(m)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cluster tests:", err)

@@ -35,7 +35,7 @@ func TestAWSIntegrationCLI(t *testing.T) {
 	if err := sim.Update(func(sc *awssim.Scenario) { sc.Accounts[0].Roles[0].ExternalID = ext[1] }); err != nil {
 		t.Fatal(err)
 	}
-	out, code = s.kansoku(t, "aws", "set-role", id, "arn:aws:iam::123456789012:role/KansokuIntegration")
+	out, code = s.kansoku(t, "aws", "set-role", id, demoRole)
 	if code != 0 || !strings.Contains(out, "status: ACTIVE") {
 		t.Fatalf("aws set-role: %d\n%s", code, out)
 	}

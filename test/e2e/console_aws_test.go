@@ -24,7 +24,6 @@ func TestConsoleAWS(t *testing.T) {
 	sim, simURL := startDemoAWS(t)
 	s := startServer(t, "", "--aws.endpoint-url="+simURL, "--no-aws.poll") // polls only on "Poll now"
 	ws := createWorkspace(t, s.Admin, "aws-console")
-	const roleARN = "arn:aws:iam::123456789012:role/KansokuIntegration"
 
 	b := startBrowser(t)
 	b.SignIn(s, s.Creds["AWS_ACCESS_KEY_ID"], s.Creds["AWS_SECRET_ACCESS_KEY"])
@@ -82,7 +81,7 @@ func TestConsoleAWS(t *testing.T) {
 	b.Exec(`window.__validation = [];
 		new MutationObserver(() => { const e = document.querySelector('#validation-result'); if (e) window.__validation.push(e.innerText); })
 			.observe(document.body, {subtree: true, childList: true, characterData: true});`)
-	b.Type("#role-arn", roleARN)
+	b.Type("#role-arn", demoRole)
 	b.Click("#validate-integration")
 	b.WaitText("#validation-result", "ERROR", 30*time.Second)
 	b.WaitText("#validation-result", "AssumeRole", time.Second)

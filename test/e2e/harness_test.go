@@ -16,7 +16,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,6 +28,7 @@ import (
 	"github.com/kansoku/kansoku/internal/client"
 	"github.com/kansoku/kansoku/internal/testenv"
 	"github.com/kansoku/kansoku/internal/testenv/pgtest"
+	"github.com/kansoku/kansoku/internal/testenv/repo"
 	"github.com/kansoku/kansoku/sim/awssim"
 )
 
@@ -41,8 +41,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	_, file, _, _ := runtime.Caller(0)
-	repoRoot = filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	repoRoot = repo.Root()
 	peersDir = os.Getenv("KANSOKU_PEERS_DIR")
 	if peersDir == "" {
 		peersDir = filepath.Join(repoRoot, ".cache", "peers")

@@ -6,13 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kansoku/kansoku/internal/testenv/pgtest"
+	"github.com/kansoku/kansoku/internal/testenv/repo"
 )
 
 var pg pgtest.Shared
@@ -60,8 +60,7 @@ func TestScripts(t *testing.T) {
 	if _, err := pgtest.BinDir(); err != nil {
 		t.Fatal(err)
 	}
-	_, file, _, _ := runtime.Caller(0)
-	scripts := filepath.Join(filepath.Dir(file), "..", "..", "..", "scripts")
+	scripts := filepath.Join(repo.Root(), "scripts")
 	// Not t.TempDir(): the postgres user must be able to reach the cluster.
 	parent, err := os.MkdirTemp("", "kansoku-pgscripts-")
 	if err != nil {
