@@ -160,71 +160,85 @@ type tokenKey struct{}
 // as the token is still good (tokenUsable), and only wait when there is
 // none yet.
 func (g *gateway) prepare(ctx context.Context) (*clusterConn, string, error) {
-	c, tok, fresh, usable := g.current()
-	if fresh {
-		return c, tok, nil
+	h := g.current()
+	if h.fresh(g.now()) {
+		return h.cluster, h.token, nil
 	}
 	if !g.renewing.TryLock() {
-		if usable {
-			return c, tok, nil
+		if h.usable(g.now()) {
+			return h.cluster, h.token, nil
 		}
 		g.renewing.Lock()
 	}
 	defer g.renewing.Unlock()
 	// Another request may have renewed them while this one waited.
-	if c, tok, fresh, _ = g.current(); fresh {
-		return c, tok, nil
+	if h = g.current(); h.fresh(g.now()) {
+		return h.cluster, h.token, nil
 	}
+	err := g.renew(ctx, &h)
+	g.mu.Lock()
+	old := g.cluster
+	g.cluster, g.token, g.tokenAt = h.cluster, h.token, h.tokenAt
+	g.mu.Unlock()
+	if old != nil && old != h.cluster {
+		old.transport.CloseIdleConnections()
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	return h.cluster, h.token, nil
+}
+
+// renew describes the cluster and makes a token, each if h's is stale;
+// h keeps what was renewed before an error.
+func (g *gateway) renew(ctx context.Context, h *held) error {
 	id, err := g.aws.AccountIntegration(ctx, g.ws, g.ref.Account)
 	if err != nil {
-		return nil, "", fmt.Errorf("cluster %s: %w", g.ref.ARN, err)
+		return fmt.Errorf("cluster %s: %w", g.ref.ARN, err)
 	}
 	cfg, err := g.aws.RoleConfig(ctx, id, g.ref.Region)
 	if err != nil {
-		return nil, "", fmt.Errorf("cluster %s: %w", g.ref.ARN, err)
+		return fmt.Errorf("cluster %s: %w", g.ref.ARN, err)
 	}
 	now := g.now()
-	if c == nil || now.Sub(c.at) > gatewayRefresh {
-		nc, err := g.describe(ctx, cfg)
+	if h.cluster == nil || now.Sub(h.cluster.at) > gatewayRefresh {
+		c, err := g.describe(ctx, cfg)
 		if err != nil {
-			return nil, "", err
+			return err
 		}
-		g.mu.Lock()
-		old := g.cluster
-		g.cluster = nc
-		g.mu.Unlock()
-		if old != nil {
-			old.transport.CloseIdleConnections()
-		}
-		c = nc
+		h.cluster = c
 	}
-	g.mu.Lock()
-	renewToken := g.token == "" || now.Sub(g.tokenAt) > tokenRenew
-	g.mu.Unlock()
-	if renewToken {
+	if h.token == "" || now.Sub(h.tokenAt) > tokenRenew {
 		t, err := eksToken(ctx, cfg, g.ref.Name)
 		if err != nil {
-			return nil, "", fmt.Errorf("cluster %s: sign the authentication token (STS GetCallerIdentity presign): %w", g.ref.ARN, err)
+			return fmt.Errorf("cluster %s: sign the authentication token (STS GetCallerIdentity presign): %w", g.ref.ARN, err)
 		}
-		g.mu.Lock()
-		g.token, g.tokenAt = t, now
-		g.mu.Unlock()
+		h.token, h.tokenAt = t, now
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.cluster, g.token, nil
+	return nil
 }
 
-// current returns the cluster and token the gateway holds, whether both
-// are fresh (nothing to renew) and whether they are usable while being
-// renewed.
-func (g *gateway) current() (c *clusterConn, tok string, fresh, usable bool) {
+// held is what the gateway holds: the described cluster and the token.
+type held struct {
+	cluster *clusterConn
+	token   string
+	tokenAt time.Time
+}
+
+// usable: the token may still be handed out while a new one is made.
+func (h held) usable(now time.Time) bool {
+	return h.cluster != nil && h.token != "" && now.Sub(h.tokenAt) < tokenUsable
+}
+
+// fresh: nothing is due for renewal.
+func (h held) fresh(now time.Time) bool {
+	return h.usable(now) && now.Sub(h.cluster.at) <= gatewayRefresh && now.Sub(h.tokenAt) <= tokenRenew
+}
+
+func (g *gateway) current() held {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	now := g.now()
-	usable = g.cluster != nil && g.token != "" && now.Sub(g.tokenAt) < tokenUsable
-	fresh = usable && now.Sub(g.cluster.at) <= gatewayRefresh && now.Sub(g.tokenAt) <= tokenRenew
-	return g.cluster, g.token, fresh, usable
+	return held{g.cluster, g.token, g.tokenAt}
 }
 
 // describe calls EKS DescribeCluster and builds the way to its API server.
