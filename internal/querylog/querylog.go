@@ -138,7 +138,7 @@ func validate(ds []Destination) error {
 	if d.CloudWatchLogs == nil {
 		return apierr.InvalidField("destinations.1.member.cloudWatchLogs", "Member must not be null")
 	}
-	if err := wslog.ValidateLogGroupARN(d.CloudWatchLogs.LogGroupArn); err != nil {
+	if err := wslog.ValidateLogGroupARN("logGroupArn", d.CloudWatchLogs.LogGroupArn); err != nil {
 		return err
 	}
 	if d.Filters == nil || d.Filters.QspThreshold == nil {

@@ -825,8 +825,8 @@ func (s *Service) DescribeLogging(ctx context.Context, id string) (Logging, meta
 
 // UpdateLogging sets a scraper's logging configuration; it applies at once.
 func (s *Service) UpdateLogging(ctx context.Context, id, logGroupARN string, comps []Component) (Logging, error) {
-	if !wslog.ValidLogGroupARN(logGroupARN) {
-		return Logging{}, apierr.InvalidField("loggingDestination.cloudWatchLogs.logGroupArn", "Member must satisfy regular expression pattern: arn:aws[a-z0-9-]*:logs:[a-z0-9-]+:[0-9]{12}:log-group:[A-Za-z0-9\\.\\-\\_\\#/]{1,512}\\:\\* (note the trailing :*)")
+	if err := wslog.ValidateLogGroupARN("loggingDestination.cloudWatchLogs.logGroupArn", logGroupARN); err != nil {
+		return Logging{}, err
 	}
 	if comps == nil {
 		comps = []Component{{Type: "SERVICE_DISCOVERY"}, {Type: "COLLECTOR"}, {Type: "EXPORTER"}}

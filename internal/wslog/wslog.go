@@ -24,13 +24,13 @@ import (
 const ResourceType = "LoggingConfiguration"
 
 // logGroupRE is AMP's log group ARN pattern less the name's length
-// (1–512, checked by ValidLogGroupARN): a counted repetition of 512 would
+// (1–512, checked by validLogGroupARN): a counted repetition of 512 would
 // compile into a program of a thousand instructions.
 var logGroupRE = regexp.MustCompile(`^arn:aws[a-z0-9-]*:logs:[a-z0-9-]+:\d{12}:log-group:([A-Za-z0-9\.\-\_\#/]+):\*$`)
 
-// ValidLogGroupARN reports whether arn matches AMP's pattern
+// validLogGroupARN reports whether arn matches AMP's pattern
 // arn:aws[a-z0-9-]*:logs:[a-z0-9-]+:\d{12}:log-group:[A-Za-z0-9\.\-\_\#/]{1,512}:\*.
-func ValidLogGroupARN(arn string) bool {
+func validLogGroupARN(arn string) bool {
 	m := logGroupRE.FindStringSubmatch(arn)
 	return m != nil && len(m[1]) <= 512
 }
@@ -78,10 +78,13 @@ func New(store Store, ws Workspaces, retention time.Duration, logger *slog.Logge
 // OnDrop is called for each event dropped because the writer fell behind.
 func (s *Service) OnDrop(f func()) { s.dropped = f }
 
-// ValidateLogGroupARN checks a log group ARN as AMP's model does.
-func ValidateLogGroupARN(arn string) error {
-	if !ValidLogGroupARN(arn) {
-		return apierr.InvalidField("logGroupArn", "Member must satisfy regular expression pattern: arn:aws[a-z0-9-]*:logs:[a-z0-9-]+:\\d{12}:log-group:[A-Za-z0-9\\.\\-\\_\\#/]{1,512}\\:\\* (note the trailing :*)")
+// ValidateLogGroupARN checks a log group ARN as AMP's model does; field
+// names it in the error (logGroupArn in a workspace's logging
+// configurations, loggingDestination.cloudWatchLogs.logGroupArn in a
+// scraper's).
+func ValidateLogGroupARN(field, arn string) error {
+	if !validLogGroupARN(arn) {
+		return apierr.InvalidField(field, "Member must satisfy regular expression pattern: arn:aws[a-z0-9-]*:logs:[a-z0-9-]+:\\d{12}:log-group:[A-Za-z0-9\\.\\-\\_\\#/]{1,512}\\:\\* (note the trailing :*)")
 	}
 	return nil
 }
@@ -95,7 +98,7 @@ func (s *Service) Create(ctx context.Context, ws, logGroupARN, clientToken strin
 	if err := workspace.ValidateClientToken(clientToken); err != nil {
 		return metastore.LoggingConfiguration{}, err
 	}
-	if err := ValidateLogGroupARN(logGroupARN); err != nil {
+	if err := ValidateLogGroupARN("logGroupArn", logGroupARN); err != nil {
 		return metastore.LoggingConfiguration{}, err
 	}
 	w, err := s.workspaces.Get(ctx, ws)
@@ -137,7 +140,7 @@ func (s *Service) Update(ctx context.Context, ws, logGroupARN, clientToken strin
 	if err := workspace.ValidateClientToken(clientToken); err != nil {
 		return metastore.LoggingConfiguration{}, err
 	}
-	if err := ValidateLogGroupARN(logGroupARN); err != nil {
+	if err := ValidateLogGroupARN("logGroupArn", logGroupARN); err != nil {
 		return metastore.LoggingConfiguration{}, err
 	}
 	l, err := s.Describe(ctx, ws)

@@ -5,9 +5,9 @@ import (
 	"testing"
 )
 
-// TestValidLogGroupARN: AMP's pattern, a log group name of 1 to 512
+// TestLogGroupARNPattern: AMP's pattern, a log group name of 1 to 512
 // characters included.
-func TestValidLogGroupARN(t *testing.T) {
+func TestLogGroupARNPattern(t *testing.T) {
 	const prefix = "arn:aws:logs:us-east-1:123456789012:log-group:"
 	for _, tc := range []struct {
 		arn  string
@@ -22,8 +22,8 @@ func TestValidLogGroupARN(t *testing.T) {
 		{"arn:aws-cn:logs:cn-north-1:123456789012:log-group:a.b_c#d-e/f:*", true},
 		{"arn:aws:logs:us-east-1:12345678901:log-group:a:*", false}, // 11-digit account
 	} {
-		if got := ValidLogGroupARN(tc.arn); got != tc.want {
-			t.Errorf("ValidLogGroupARN(%.80q) = %v, want %v", tc.arn, got, tc.want)
+		if got := validLogGroupARN(tc.arn); got != tc.want {
+			t.Errorf("validLogGroupARN(%.80q) = %v, want %v", tc.arn, got, tc.want)
 		}
 	}
 }
