@@ -54,6 +54,10 @@ func TestBaseBackdateAndCPU(t *testing.T) {
 	if requests != 3+6 {
 		t.Errorf("server got %d requests, want 3 measured + 6 of history", requests)
 	}
+	// The target's RSS is sampled whole and its anonymous part apart.
+	if res.RSSPeakBytes <= 0 || res.AnonPeakBytes <= 0 || res.AnonPeakBytes > res.RSSPeakBytes {
+		t.Errorf("RSS peak %d, anonymous peak %d: want both > 0, anonymous ≤ whole", res.RSSPeakBytes, res.AnonPeakBytes)
+	}
 	// /proc counts CPU time in 10 ms ticks: a quick test process may not
 	// have used one yet. Spend CPU until it has (or 5 s pass).
 	deadline := time.Now().Add(5 * time.Second)

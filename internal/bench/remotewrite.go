@@ -87,6 +87,10 @@ type Result struct {
 	RSSBeforeBytes int64
 	RSSPeakBytes   int64
 	RSSAfterBytes  int64
+	// AnonPeakBytes is the peak of the anonymous part of RSS (RssAnon):
+	// the memory the process holds that the kernel cannot drop without
+	// swap, unlike the clean pages of its binary it has mapped.
+	AnonPeakBytes  int64
 	DiskBytes      int64
 	BytesPerSample float64
 	BytesPerSeries float64 // (RSS after - RSS before) / series
@@ -197,7 +201,7 @@ func RunRemoteWrite(ctx context.Context, opts RemoteWriteOptions) (Result, error
 			sort.Slice(series[i], func(a, b int) bool { return series[i][a].Name < series[i][b].Name })
 		}
 	}
-	res.RSSBeforeBytes = rss(opts.TargetPID)
+	res.RSSBeforeBytes, _ = rss(opts.TargetPID)
 
 	var (
 		samples, requests, errs atomic.Int64
@@ -205,9 +209,19 @@ func RunRemoteWrite(ctx context.Context, opts RemoteWriteOptions) (Result, error
 		latMu                   sync.Mutex
 		lats                    []time.Duration
 		firstErr                atomic.Value
-		peak                    atomic.Int64
+		peak, anonPeak          atomic.Int64
 	)
 	peak.Store(res.RSSBeforeBytes)
+	sample := func() {
+		r, anon := rss(opts.TargetPID)
+		if r > peak.Load() {
+			peak.Store(r)
+		}
+		if anon > anonPeak.Load() {
+			anonPeak.Store(anon)
+		}
+	}
+	sample()
 
 	stopRSS := make(chan struct{})
 	go func() {
@@ -218,9 +232,7 @@ func RunRemoteWrite(ctx context.Context, opts RemoteWriteOptions) (Result, error
 			case <-stopRSS:
 				return
 			case <-t.C:
-				if r := rss(opts.TargetPID); r > peak.Load() {
-					peak.Store(r)
-				}
+				sample()
 			}
 		}
 	}()
@@ -319,8 +331,10 @@ func RunRemoteWrite(ctx context.Context, opts RemoteWriteOptions) (Result, error
 		if ctx.Err() != nil {
 			return res, ctx.Err()
 		}
-		res.RSSBeforeBytes = rss(opts.TargetPID)
+		res.RSSBeforeBytes, _ = rss(opts.TargetPID)
 		peak.Store(res.RSSBeforeBytes)
+		anonPeak.Store(0)
+		sample()
 	}
 	runCtx, cancel := context.WithTimeout(ctx, opts.Duration)
 	defer cancel()
@@ -352,8 +366,8 @@ func RunRemoteWrite(ctx context.Context, opts RemoteWriteOptions) (Result, error
 		res.P50 = lats[len(lats)*50/100]
 		res.P99 = lats[min(len(lats)-1, len(lats)*99/100)]
 	}
-	res.RSSPeakBytes = peak.Load()
-	res.RSSAfterBytes = rss(opts.TargetPID)
+	res.RSSPeakBytes, res.AnonPeakBytes = peak.Load(), anonPeak.Load()
+	res.RSSAfterBytes, _ = rss(opts.TargetPID)
 	res.SamplesPerSeries = float64(res.Samples) / float64(opts.Series)
 	if opts.Series > 0 && res.RSSAfterBytes > 0 {
 		res.BytesPerSeries = float64(res.RSSAfterBytes-res.RSSBeforeBytes) / float64(opts.Series)
@@ -429,22 +443,25 @@ func fetchProfile(ctx context.Context, opts RemoteWriteOptions) error {
 	return os.WriteFile(opts.ProfileOut, b, 0o644)
 }
 
-// rss returns a process' resident set size in bytes (0 when unknown).
-func rss(pid int) int64 {
+// rss returns a process' resident set size and its anonymous part, in
+// bytes (0 when unknown), read together from /proc/PID/status.
+func rss(pid int) (total, anon int64) {
 	if pid <= 0 {
-		return 0
+		return 0, 0
 	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0
+		return 0, 0
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
-			f := strings.Fields(line)
-			if len(f) >= 2 {
-				kb, _ := strconv.ParseInt(f[1], 10, 64)
-				return kb * 1024
-			}
+	return statusBytes(b, "VmRSS:"), statusBytes(b, "RssAnon:")
+}
+
+// statusBytes reads one "Key:   N kB" line of /proc/PID/status.
+func statusBytes(status []byte, key string) int64 {
+	for _, line := range strings.Split(string(status), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == key {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb * 1024
 		}
 	}
 	return 0
@@ -492,8 +509,8 @@ func dirSize(dir string) int64 {
 
 // Report renders results as a table, with ratios against the first result.
 func Report(w io.Writer, results []Result) {
-	fmt.Fprintf(w, "%-22s %12s %12s %9s %9s %8s %9s %10s %10s %12s %10s %8s %8s\n",
-		"target", "samples/s", "smp/CPU-s", "p50", "p99", "errors", "smp/ser", "RSS peak", "B/series", "disk", "B/sample", "ratio", "CPU-rat")
+	fmt.Fprintf(w, "%-22s %12s %12s %9s %9s %8s %9s %10s %10s %10s %12s %10s %8s %8s\n",
+		"target", "samples/s", "smp/CPU-s", "p50", "p99", "errors", "smp/ser", "RSS peak", "anon peak", "B/series", "disk", "B/sample", "ratio", "CPU-rat")
 	for _, r := range results {
 		ratio := 1.0
 		if results[0].SamplesPerSec > 0 {
@@ -503,9 +520,9 @@ func Report(w io.Writer, results []Result) {
 		if results[0].SamplesPerCPUSecond > 0 {
 			cpuRatio = r.SamplesPerCPUSecond / results[0].SamplesPerCPUSecond
 		}
-		fmt.Fprintf(w, "%-22s %12.0f %12.0f %9s %9s %8d %9.0f %10s %10.0f %12s %10.2f %8.2f %8.2f\n",
+		fmt.Fprintf(w, "%-22s %12.0f %12.0f %9s %9s %8d %9.0f %10s %10s %10.0f %12s %10.2f %8.2f %8.2f\n",
 			r.Label, r.SamplesPerSec, r.SamplesPerCPUSecond, r.P50.Round(100*time.Microsecond), r.P99.Round(100*time.Microsecond), r.Errors, r.SamplesPerSeries,
-			mib(r.RSSPeakBytes), r.BytesPerSeries, mib(r.DiskBytes), r.BytesPerSample, ratio, cpuRatio)
+			mib(r.RSSPeakBytes), mib(r.AnonPeakBytes), r.BytesPerSeries, mib(r.DiskBytes), r.BytesPerSample, ratio, cpuRatio)
 	}
 }
 
