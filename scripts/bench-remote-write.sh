@@ -59,7 +59,7 @@ start_all() { # start_all REP: the three servers, fresh data directories
   local d=$work/r$1
   mkdir -p "$d"
   cold "$KB" .cache/peers/prometheus "$(command -v victoria-metrics)"
-  # Kansoku runs with its own default GOGC (75, as Prometheus), unless
+  # Kansoku runs with its own default GOGC (50), unless
   # KANSOKU_GOGC (or GOGC, for all three) says otherwise.
   env ${KANSOKU_GOGC:+GOGC=$KANSOKU_GOGC} "$KB" server --data.dir "$d/kansoku-data" --web.listen-address 127.0.0.1:19401 --log.level warn >/dev/null 2>"$d/kansoku.log" &
   KPID=$!
