@@ -419,7 +419,7 @@ func (s *Service) scraperIntegration(ctx context.Context, ws string, match func(
 	if err != nil {
 		return "", fmt.Errorf("list the AWS integrations of workspace %s: %w", ws, err)
 	}
-	best, keys := "", ""
+	best, roleless, keys := "", "", ""
 	for _, r := range recs {
 		if r.WorkspaceID != ws || !match(r) {
 			continue
@@ -428,14 +428,18 @@ func (s *Service) scraperIntegration(ctx context.Context, ws string, match func(
 		case r.AuthMode != AuthRole:
 			keys = r.ID
 		case r.RoleARN == "":
-			return "", fmt.Errorf("the AWS integration %s has no role ARN yet", r.ID)
+			roleless = r.ID
 		case best == "" || r.ID < best:
 			best = r.ID
 		}
 	}
+	// One with a role wins over those still waiting for theirs, whatever
+	// the order they are listed in.
 	switch {
 	case best != "":
 		return best, nil
+	case roleless != "":
+		return "", fmt.Errorf("the AWS integration %s has no role ARN yet", roleless)
 	case keys != "":
 		return "", fmt.Errorf("the AWS integration %s uses access keys: managed scrapers reach AWS through a role only", keys)
 	}

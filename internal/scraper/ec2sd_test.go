@@ -247,6 +247,23 @@ func TestScraperIntegrationLookup(t *testing.T) {
 	if _, err := f.aws.AccountIntegration(ctx, "ws-b", sdCustomer); err == nil {
 		t.Fatal("another workspace found ws-a's integration")
 	}
+	// An integration of the same account still waiting for its role does
+	// not hide the one that has a role.
+	if _, err := f.aws.Create(ctx, awsint.CreateInput{Name: "pending", AWSAccountID: sdCustomer, WorkspaceID: "ws-a",
+		Regions: []string{"us-east-1"}, Services: []string{"ec2"}}); err != nil {
+		t.Fatal(err)
+	}
+	if id, err := f.aws.AccountIntegration(ctx, "ws-a", sdCustomer); err != nil || id != f.integ {
+		t.Fatalf("by account, beside integrations without a role: %q %v", id, err)
+	}
+	const pendingAccount = "333333333333"
+	if _, err := f.aws.Create(ctx, awsint.CreateInput{Name: "only-pending", AWSAccountID: pendingAccount, WorkspaceID: "ws-a",
+		Regions: []string{"us-east-1"}, Services: []string{"ec2"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.aws.AccountIntegration(ctx, "ws-a", pendingAccount); err == nil || !strings.Contains(err.Error(), "no role ARN yet") {
+		t.Fatalf("an account whose only integration has no role yet: %v", err)
+	}
 	const keysAccount = "222222222222"
 	if err := f.sim.Update(func(sc *awssim.Scenario) {
 		sc.Callers = append(sc.Callers, awssim.Caller{AccountID: keysAccount, Name: "keys", AccessKeyID: "AKIAKEYSINTEGRATION1", SecretAccessKey: "keys-secret"})
