@@ -400,7 +400,7 @@ func listMetrics(ctx context.Context, cw *cloudwatch.Client, ns string, recent b
 		in.RecentlyActive = cwtypes.RecentlyActivePt3h
 	}
 	out := &listing{byName: map[string]bool{}, byNames: map[string][]map[string]string{}, byValue: map[string][]map[string]string{}}
-	pg := cloudwatch.NewListMetricsPaginator(cw, in)
+	pg := cloudwatch.NewListMetricsPaginator(cloudwatchListMetrics(cw.ListMetrics), in)
 	for pages := 0; pg.HasMorePages(); pages++ {
 		if pages >= maxListPages {
 			return out, fmt.Errorf("ListMetrics %s: more than %d pages; stopped", ns, maxListPages)
@@ -490,7 +490,7 @@ func (s *Service) collectGroup(ctx context.Context, cw *cloudwatch.Client, rec m
 		}
 		report.MetricsRequested += len(chunk)
 		points := map[string]*prompb.TimeSeries{}
-		pg := cloudwatch.NewGetMetricDataPaginator(cw, in)
+		pg := cloudwatch.NewGetMetricDataPaginator(cloudwatchGetMetricData(cw.GetMetricData), in)
 		for pages := 0; pg.HasMorePages(); pages++ {
 			if pages >= maxListPages {
 				return fmt.Errorf("GetMetricData: more than %d pages; stopped", maxListPages)

@@ -301,7 +301,7 @@ func (s *Service) fillTags(ctx context.Context, cfg aws.Config, inv *inventory) 
 			filters = append(filters, t)
 		}
 		sort.Strings(filters)
-		pg := tagging.NewGetResourcesPaginator(tagging.NewFromConfig(regional(cfg, region)), &tagging.GetResourcesInput{ResourceTypeFilters: filters, ResourcesPerPage: aws.Int32(100)})
+		pg := tagging.NewGetResourcesPaginator(taggingGetResources(tagging.NewFromConfig(regional(cfg, region)).GetResources), &tagging.GetResourcesInput{ResourceTypeFilters: filters, ResourcesPerPage: aws.Int32(100)})
 		for pages := 0; pg.HasMorePages(); pages++ {
 			page, err := pg.NextPage(ctx)
 			if err == nil && pages >= maxListPages {

@@ -69,9 +69,16 @@ type Notifier struct {
 
 	mu             sync.Mutex
 	creds          aws.CredentialsProvider // built on first use
-	client         *sns.Client             // for clientEndpoint
+	publish        publishFunc             // the client's, for clientEndpoint
 	clientEndpoint string
+	clientsBuilt   int // one more each time the endpoint changes
 }
+
+// publishFunc is an SNS client's Publish. The notifier holds the method,
+// not the *sns.Client: a struct that becomes an interface value (as a
+// Notifier does) would make the linker keep every method of every type
+// it holds, as text/template looks methods up by name.
+type publishFunc func(context.Context, *sns.PublishInput, ...func(*sns.Options)) (*sns.PublishOutput, error)
 
 // New returns a Notifier for one sns_configs entry.
 func New(conf *config.SNSConfig, tmpl *template.Template, o Options) (*Notifier, error) {
@@ -220,11 +227,11 @@ func (n *Notifier) Notify(ctx context.Context, alerts ...*alert.Alert) (bool, er
 		}
 	}
 
-	client, err := n.snsClient(ctx, endpoint)
+	publish, err := n.snsClient(ctx, endpoint)
 	if err != nil {
 		return true, fmt.Errorf("sns: %w", err)
 	}
-	res, err := client.Publish(ctx, in)
+	res, err := publish(ctx, in)
 	if err != nil {
 		return classify(ctx, err)
 	}
@@ -290,13 +297,13 @@ func classify(ctx context.Context, err error) (bool, error) {
 	return true, fmt.Errorf("sns: %w", notify.RedactURL(err))
 }
 
-// snsClient returns the SNS client for endpoint ("" for the SDK's), reusing
-// the last one built while the endpoint stays the same.
-func (n *Notifier) snsClient(ctx context.Context, endpoint string) (*sns.Client, error) {
+// snsClient returns the Publish of the SNS client for endpoint ("" for
+// the SDK's), reusing the last one built while the endpoint stays the same.
+func (n *Notifier) snsClient(ctx context.Context, endpoint string) (publishFunc, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.client != nil && n.clientEndpoint == endpoint {
-		return n.client, nil
+	if n.publish != nil && n.clientEndpoint == endpoint {
+		return n.publish, nil
 	}
 	creds, err := n.credentialsLocked(ctx)
 	if err != nil {
@@ -316,8 +323,9 @@ func (n *Notifier) snsClient(ctx context.Context, endpoint string) (*sns.Client,
 	if endpoint != "" {
 		o.BaseEndpoint = aws.String(endpoint)
 	}
-	n.client, n.clientEndpoint = sns.New(o), endpoint
-	return n.client, nil
+	n.publish, n.clientEndpoint = sns.New(o).Publish, endpoint
+	n.clientsBuilt++
+	return n.publish, nil
 }
 
 // credentialsLocked returns the receiver's credentials provider, building

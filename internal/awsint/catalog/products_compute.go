@@ -67,7 +67,7 @@ func discoverEC2(ctx context.Context, c *Clients) ([]Resource, error) {
 	cl := ec2.NewFromConfig(c.Config)
 	var out []Resource
 	g := pageGuard{what: "DescribeInstances"}
-	p := ec2.NewDescribeInstancesPaginator(cl, &ec2.DescribeInstancesInput{MaxResults: aws.Int32(1000)})
+	p := ec2.NewDescribeInstancesPaginator(ec2DescribeInstances(cl.DescribeInstances), &ec2.DescribeInstancesInput{MaxResults: aws.Int32(1000)})
 	for p.HasMorePages() {
 		if err := g.next(); err != nil {
 			return nil, err
@@ -140,7 +140,7 @@ func discoverCLB(ctx context.Context, c *Clients) ([]Resource, error) {
 	cl := elb.NewFromConfig(c.Config)
 	var out []Resource
 	g := pageGuard{what: "DescribeLoadBalancers"}
-	p := elb.NewDescribeLoadBalancersPaginator(cl, &elb.DescribeLoadBalancersInput{PageSize: aws.Int32(400)})
+	p := elb.NewDescribeLoadBalancersPaginator(elbDescribeLoadBalancers(cl.DescribeLoadBalancers), &elb.DescribeLoadBalancersInput{PageSize: aws.Int32(400)})
 	for p.HasMorePages() {
 		if err := g.next(); err != nil {
 			return nil, err
@@ -223,7 +223,7 @@ func discoverELBv2(ctx context.Context, c *Clients, lbType string) ([]Resource, 
 	cl := elbv2.NewFromConfig(c.Config)
 	var out []Resource
 	g := pageGuard{what: "DescribeLoadBalancers"}
-	p := elbv2.NewDescribeLoadBalancersPaginator(cl, &elbv2.DescribeLoadBalancersInput{PageSize: aws.Int32(400)})
+	p := elbv2.NewDescribeLoadBalancersPaginator(elbv2DescribeLoadBalancers(cl.DescribeLoadBalancers), &elbv2.DescribeLoadBalancersInput{PageSize: aws.Int32(400)})
 	for p.HasMorePages() {
 		if err := g.next(); err != nil {
 			return nil, err
@@ -288,7 +288,7 @@ func discoverLambda(ctx context.Context, c *Clients) ([]Resource, error) {
 	cl := lambda.NewFromConfig(c.Config)
 	var out []Resource
 	g := pageGuard{what: "ListFunctions"}
-	p := lambda.NewListFunctionsPaginator(cl, &lambda.ListFunctionsInput{MaxItems: aws.Int32(50)})
+	p := lambda.NewListFunctionsPaginator(lambdaListFunctions(cl.ListFunctions), &lambda.ListFunctionsInput{MaxItems: aws.Int32(50)})
 	for p.HasMorePages() {
 		if err := g.next(); err != nil {
 			return nil, err
@@ -339,7 +339,7 @@ func discoverECS(ctx context.Context, c *Clients) ([]Resource, error) {
 	cl := ecs.NewFromConfig(c.Config)
 	var arns []string
 	g := pageGuard{what: "ListClusters"}
-	p := ecs.NewListClustersPaginator(cl, &ecs.ListClustersInput{MaxResults: aws.Int32(100)})
+	p := ecs.NewListClustersPaginator(ecsListClusters(cl.ListClusters), &ecs.ListClustersInput{MaxResults: aws.Int32(100)})
 	for p.HasMorePages() {
 		if err := g.next(); err != nil {
 			return nil, err
@@ -403,7 +403,7 @@ func discoverBatch(ctx context.Context, c *Clients) ([]Resource, error) {
 	cl := batch.NewFromConfig(c.Config)
 	var queues []batchtypes.JobQueueDetail
 	g := pageGuard{what: "DescribeJobQueues"}
-	p := batch.NewDescribeJobQueuesPaginator(cl, &batch.DescribeJobQueuesInput{MaxResults: aws.Int32(100)})
+	p := batch.NewDescribeJobQueuesPaginator(batchDescribeJobQueues(cl.DescribeJobQueues), &batch.DescribeJobQueuesInput{MaxResults: aws.Int32(100)})
 	for p.HasMorePages() && len(queues) < maxBatchQueues {
 		if err := g.next(); err != nil {
 			return nil, err
@@ -423,7 +423,7 @@ func discoverBatch(ctx context.Context, c *Clients) ([]Resource, error) {
 		name := aws.ToString(q.JobQueueName)
 		for _, st := range batchStatuses {
 			n := 0
-			lp := batch.NewListJobsPaginator(cl, &batch.ListJobsInput{JobQueue: q.JobQueueArn, JobStatus: st, MaxResults: aws.Int32(100)})
+			lp := batch.NewListJobsPaginator(batchListJobs(cl.ListJobs), &batch.ListJobsInput{JobQueue: q.JobQueueArn, JobStatus: st, MaxResults: aws.Int32(100)})
 			for pages := 0; lp.HasMorePages() && pages < maxJobPages; pages++ {
 				page, err := lp.NextPage(ctx)
 				if err != nil {

@@ -53,7 +53,7 @@ func discoverS3(ctx context.Context, c *Clients) ([]Resource, error) {
 	cl := s3.NewFromConfig(c.Config)
 	var out []Resource
 	g := pageGuard{what: "ListBuckets"}
-	p := s3.NewListBucketsPaginator(cl, &s3.ListBucketsInput{MaxBuckets: aws.Int32(1000)})
+	p := s3.NewListBucketsPaginator(s3ListBuckets(cl.ListBuckets), &s3.ListBucketsInput{MaxBuckets: aws.Int32(1000)})
 	for p.HasMorePages() {
 		if err := g.next(); err != nil {
 			return nil, err
@@ -114,7 +114,7 @@ func discoverEFS(ctx context.Context, c *Clients) ([]Resource, error) {
 	cl := efs.NewFromConfig(c.Config)
 	var out []Resource
 	g := pageGuard{what: "DescribeFileSystems"}
-	p := efs.NewDescribeFileSystemsPaginator(cl, &efs.DescribeFileSystemsInput{MaxItems: aws.Int32(100)})
+	p := efs.NewDescribeFileSystemsPaginator(efsDescribeFileSystems(cl.DescribeFileSystems), &efs.DescribeFileSystemsInput{MaxItems: aws.Int32(100)})
 	for p.HasMorePages() {
 		if err := g.next(); err != nil {
 			return nil, err
@@ -174,7 +174,7 @@ func discoverSQS(ctx context.Context, c *Clients) ([]Resource, error) {
 	cl := sqs.NewFromConfig(c.Config)
 	var out []Resource
 	g := pageGuard{what: "ListQueues"}
-	p := sqs.NewListQueuesPaginator(cl, &sqs.ListQueuesInput{MaxResults: aws.Int32(1000)})
+	p := sqs.NewListQueuesPaginator(sqsListQueues(cl.ListQueues), &sqs.ListQueuesInput{MaxResults: aws.Int32(1000)})
 	for p.HasMorePages() {
 		if err := g.next(); err != nil {
 			return nil, err
@@ -265,7 +265,7 @@ func discoverKinesis(ctx context.Context, c *Clients) ([]Resource, error) {
 	cl := kinesis.NewFromConfig(c.Config)
 	var out []Resource
 	g := pageGuard{what: "ListStreams"}
-	p := kinesis.NewListStreamsPaginator(cl, &kinesis.ListStreamsInput{Limit: aws.Int32(1000)})
+	p := kinesis.NewListStreamsPaginator(kinesisListStreams(cl.ListStreams), &kinesis.ListStreamsInput{Limit: aws.Int32(1000)})
 	for p.HasMorePages() {
 		if err := g.next(); err != nil {
 			return nil, err
@@ -456,7 +456,7 @@ func discoverStates(ctx context.Context, c *Clients) ([]Resource, error) {
 	cl := sfn.NewFromConfig(c.Config)
 	var out []Resource
 	g := pageGuard{what: "ListStateMachines"}
-	p := sfn.NewListStateMachinesPaginator(cl, &sfn.ListStateMachinesInput{MaxResults: 1000})
+	p := sfn.NewListStateMachinesPaginator(sfnListStateMachines(cl.ListStateMachines), &sfn.ListStateMachinesInput{MaxResults: 1000})
 	for p.HasMorePages() {
 		if err := g.next(); err != nil {
 			return nil, err

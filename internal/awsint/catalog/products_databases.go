@@ -126,7 +126,7 @@ func discoverRDS(ctx context.Context, c *Clients) ([]Resource, error) {
 	var out []Resource
 	roles := map[string]string{} // instance id -> writer or reader
 	gc := pageGuard{what: "DescribeDBClusters"}
-	pc := rds.NewDescribeDBClustersPaginator(cl, &rds.DescribeDBClustersInput{MaxRecords: aws.Int32(100)})
+	pc := rds.NewDescribeDBClustersPaginator(rdsDescribeDBClusters(cl.DescribeDBClusters), &rds.DescribeDBClustersInput{MaxRecords: aws.Int32(100)})
 	for pc.HasMorePages() {
 		if err := gc.next(); err != nil {
 			return nil, err
@@ -166,7 +166,7 @@ func discoverRDS(ctx context.Context, c *Clients) ([]Resource, error) {
 		}
 	}
 	gi := pageGuard{what: "DescribeDBInstances"}
-	pi := rds.NewDescribeDBInstancesPaginator(cl, &rds.DescribeDBInstancesInput{MaxRecords: aws.Int32(100)})
+	pi := rds.NewDescribeDBInstancesPaginator(rdsDescribeDBInstances(cl.DescribeDBInstances), &rds.DescribeDBInstancesInput{MaxRecords: aws.Int32(100)})
 	for pi.HasMorePages() {
 		if err := gi.next(); err != nil {
 			return nil, err
@@ -263,7 +263,7 @@ func discoverDocDB(ctx context.Context, c *Clients) ([]Resource, error) {
 	var out []Resource
 	roles := map[string]string{}
 	gc := pageGuard{what: "DescribeDBClusters"}
-	pc := docdb.NewDescribeDBClustersPaginator(cl, &docdb.DescribeDBClustersInput{Filters: engine, MaxRecords: aws.Int32(100)})
+	pc := docdb.NewDescribeDBClustersPaginator(docdbDescribeDBClusters(cl.DescribeDBClusters), &docdb.DescribeDBClustersInput{Filters: engine, MaxRecords: aws.Int32(100)})
 	for pc.HasMorePages() {
 		if err := gc.next(); err != nil {
 			return nil, err
@@ -293,7 +293,7 @@ func discoverDocDB(ctx context.Context, c *Clients) ([]Resource, error) {
 		}
 	}
 	gi := pageGuard{what: "DescribeDBInstances"}
-	pi := docdb.NewDescribeDBInstancesPaginator(cl, &docdb.DescribeDBInstancesInput{Filters: engine, MaxRecords: aws.Int32(100)})
+	pi := docdb.NewDescribeDBInstancesPaginator(docdbDescribeDBInstances(cl.DescribeDBInstances), &docdb.DescribeDBInstancesInput{Filters: engine, MaxRecords: aws.Int32(100)})
 	for pi.HasMorePages() {
 		if err := gi.next(); err != nil {
 			return nil, err
@@ -400,7 +400,7 @@ func discoverElastiCache(ctx context.Context, c *Clients) ([]Resource, error) {
 	roles := map[string]string{} // cache cluster id -> primary or replica
 	global := map[string]bool{}  // replication group id -> in a global datastore
 	gr := pageGuard{what: "DescribeReplicationGroups"}
-	pr := elasticache.NewDescribeReplicationGroupsPaginator(cl, &elasticache.DescribeReplicationGroupsInput{MaxRecords: aws.Int32(100)})
+	pr := elasticache.NewDescribeReplicationGroupsPaginator(elasticacheDescribeReplicationGroups(cl.DescribeReplicationGroups), &elasticache.DescribeReplicationGroupsInput{MaxRecords: aws.Int32(100)})
 	for pr.HasMorePages() {
 		if err := gr.next(); err != nil {
 			return nil, err
@@ -420,7 +420,7 @@ func discoverElastiCache(ctx context.Context, c *Clients) ([]Resource, error) {
 	}
 	var out []Resource
 	g := pageGuard{what: "DescribeCacheClusters"}
-	p := elasticache.NewDescribeCacheClustersPaginator(cl, &elasticache.DescribeCacheClustersInput{ShowCacheNodeInfo: aws.Bool(true), MaxRecords: aws.Int32(100)})
+	p := elasticache.NewDescribeCacheClustersPaginator(elasticacheDescribeCacheClusters(cl.DescribeCacheClusters), &elasticache.DescribeCacheClustersInput{ShowCacheNodeInfo: aws.Bool(true), MaxRecords: aws.Int32(100)})
 	for p.HasMorePages() {
 		if err := g.next(); err != nil {
 			return nil, err
@@ -523,7 +523,7 @@ func discoverRedshift(ctx context.Context, c *Clients) ([]Resource, error) {
 	cl := redshift.NewFromConfig(c.Config)
 	var out []Resource
 	g := pageGuard{what: "DescribeClusters"}
-	p := redshift.NewDescribeClustersPaginator(cl, &redshift.DescribeClustersInput{MaxRecords: aws.Int32(100)})
+	p := redshift.NewDescribeClustersPaginator(redshiftDescribeClusters(cl.DescribeClusters), &redshift.DescribeClustersInput{MaxRecords: aws.Int32(100)})
 	for p.HasMorePages() {
 		if err := g.next(); err != nil {
 			return nil, err
@@ -586,7 +586,7 @@ func discoverDynamoDB(ctx context.Context, c *Clients) ([]Resource, error) {
 	cl := dynamodb.NewFromConfig(c.Config)
 	var out []Resource
 	g := pageGuard{what: "ListTables"}
-	p := dynamodb.NewListTablesPaginator(cl, &dynamodb.ListTablesInput{Limit: aws.Int32(100)})
+	p := dynamodb.NewListTablesPaginator(dynamodbListTables(cl.ListTables), &dynamodb.ListTablesInput{Limit: aws.Int32(100)})
 	for p.HasMorePages() {
 		if err := g.next(); err != nil {
 			return nil, err

@@ -61,7 +61,7 @@ func discoverCloudFront(ctx context.Context, c *Clients) ([]Resource, error) {
 	cl := cloudfront.NewFromConfig(c.Config)
 	var out []Resource
 	g := pageGuard{what: "ListDistributions"}
-	p := cloudfront.NewListDistributionsPaginator(cl, &cloudfront.ListDistributionsInput{MaxItems: aws.Int32(100)})
+	p := cloudfront.NewListDistributionsPaginator(cloudfrontListDistributions(cl.ListDistributions), &cloudfront.ListDistributionsInput{MaxItems: aws.Int32(100)})
 	for p.HasMorePages() {
 		if err := g.next(); err != nil {
 			return nil, err
@@ -135,7 +135,7 @@ func discoverAPIGateway(ctx context.Context, c *Clients) ([]Resource, error) {
 	arn := func(path string) string { return "arn:" + c.Partition() + ":apigateway:" + c.Region() + "::" + path }
 	var out []Resource
 	g := pageGuard{what: "GetRestApis"}
-	p := apigateway.NewGetRestApisPaginator(apigateway.NewFromConfig(c.Config), &apigateway.GetRestApisInput{Limit: aws.Int32(500)})
+	p := apigateway.NewGetRestApisPaginator(apigatewayGetRestApis(apigateway.NewFromConfig(c.Config).GetRestApis), &apigateway.GetRestApisInput{Limit: aws.Int32(500)})
 	for p.HasMorePages() {
 		if err := g.next(); err != nil {
 			return nil, err
@@ -362,7 +362,7 @@ func discoverRoute53(ctx context.Context, c *Clients) ([]Resource, error) {
 	cl := route53.NewFromConfig(c.Config)
 	checks, zones := []string{}, []string{}
 	g := pageGuard{what: "ListHealthChecks"}
-	ph := route53.NewListHealthChecksPaginator(cl, &route53.ListHealthChecksInput{MaxItems: aws.Int32(1000)})
+	ph := route53.NewListHealthChecksPaginator(route53ListHealthChecks(cl.ListHealthChecks), &route53.ListHealthChecksInput{MaxItems: aws.Int32(1000)})
 	for ph.HasMorePages() {
 		if err := g.next(); err != nil {
 			return nil, err
@@ -376,7 +376,7 @@ func discoverRoute53(ctx context.Context, c *Clients) ([]Resource, error) {
 		}
 	}
 	gz := pageGuard{what: "ListHostedZones"}
-	pz := route53.NewListHostedZonesPaginator(cl, &route53.ListHostedZonesInput{MaxItems: aws.Int32(100)})
+	pz := route53.NewListHostedZonesPaginator(route53ListHostedZones(cl.ListHostedZones), &route53.ListHostedZonesInput{MaxItems: aws.Int32(100)})
 	for pz.HasMorePages() {
 		if err := gz.next(); err != nil {
 			return nil, err
@@ -420,7 +420,7 @@ func discoverBilling(ctx context.Context, c *Clients) ([]Resource, error) {
 	r := Resource{Kind: "account", ARN: "arn:" + c.Partition() + ":billing::" + c.AccountID + ":account", Name: "Billing (" + c.AccountID + ")",
 		Dimensions: map[string]string{}, Status: StatusWorking, Metadata: map[string]string{}}
 	g := pageGuard{what: "DescribeBudgets"}
-	p := budgets.NewDescribeBudgetsPaginator(budgets.NewFromConfig(c.Config), &budgets.DescribeBudgetsInput{AccountId: aws.String(c.AccountID), MaxResults: aws.Int32(100)})
+	p := budgets.NewDescribeBudgetsPaginator(budgetsDescribeBudgets(budgets.NewFromConfig(c.Config).DescribeBudgets), &budgets.DescribeBudgetsInput{AccountId: aws.String(c.AccountID), MaxResults: aws.Int32(100)})
 	n := 0
 	for p.HasMorePages() {
 		if err := g.next(); err != nil {
@@ -489,7 +489,7 @@ func connectProduct() *Product {
 func discoverConnect(ctx context.Context, c *Clients) ([]Resource, error) {
 	var out []Resource
 	g := pageGuard{what: "ListInstances"}
-	p := connect.NewListInstancesPaginator(connect.NewFromConfig(c.Config), &connect.ListInstancesInput{MaxResults: aws.Int32(10)})
+	p := connect.NewListInstancesPaginator(connectListInstances(connect.NewFromConfig(c.Config).ListInstances), &connect.ListInstancesInput{MaxResults: aws.Int32(10)})
 	for p.HasMorePages() {
 		if err := g.next(); err != nil {
 			return nil, err
@@ -538,7 +538,7 @@ func discoverCodeBuild(ctx context.Context, c *Clients) ([]Resource, error) {
 	cl := codebuild.NewFromConfig(c.Config)
 	var names []string
 	g := pageGuard{what: "ListProjects"}
-	p := codebuild.NewListProjectsPaginator(cl, &codebuild.ListProjectsInput{})
+	p := codebuild.NewListProjectsPaginator(codebuildListProjects(cl.ListProjects), &codebuild.ListProjectsInput{})
 	for p.HasMorePages() {
 		if err := g.next(); err != nil {
 			return nil, err
@@ -593,7 +593,7 @@ func athenaProduct() *Product {
 func discoverAthena(ctx context.Context, c *Clients) ([]Resource, error) {
 	var out []Resource
 	g := pageGuard{what: "ListWorkGroups"}
-	p := athena.NewListWorkGroupsPaginator(athena.NewFromConfig(c.Config), &athena.ListWorkGroupsInput{MaxResults: aws.Int32(50)})
+	p := athena.NewListWorkGroupsPaginator(athenaListWorkGroups(athena.NewFromConfig(c.Config).ListWorkGroups), &athena.ListWorkGroupsInput{MaxResults: aws.Int32(50)})
 	for p.HasMorePages() {
 		if err := g.next(); err != nil {
 			return nil, err
