@@ -45,7 +45,7 @@ func BenchmarkQueryOverhead(b *testing.B) {
 	ctx := tenant.WithWorkspace(context.Background(), "ws")
 	limited := &Queryable{Storage: mgr, Limits: limits.NewOverrides(limits.Defaults())}
 	at := base.Add(samples * 15 * time.Second)
-	for _, q := range []string{`count({__name__=~"bench_metric_1.*"})`, `sum by (job) (rate(bench_metric_01_total[5m]))`, `topk(5, rate(bench_metric_02_total[5m]))`} {
+	for _, q := range []string{`count({__name__=~"bench_metric_1.*"})`, `sum by (job) (rate(bench_metric_01_total[5m]))`, `topk(5, rate(bench_metric_02_total[5m]))`, `quantile(0.9, rate(bench_metric_07_total[5m]))`} {
 		for _, target := range []struct {
 			name string
 			q    storage.Queryable
