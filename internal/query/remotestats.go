@@ -118,11 +118,17 @@ func (s *statsWriter) Write(b []byte) (int, error) {
 	return s.w.Write(b)
 }
 
+// keepTail keeps the last tailBytes of what was sent, copying no more of
+// b than that (b is the whole held answer, up to maxHeldAnswer, once).
 func (s *statsWriter) keepTail(b []byte) {
-	s.tail = append(s.tail, b...)
-	if len(s.tail) > tailBytes {
-		s.tail = append(s.tail[:0], s.tail[len(s.tail)-tailBytes:]...)
+	if len(b) >= tailBytes {
+		s.tail = append(s.tail[:0], b[len(b)-tailBytes:]...)
+		return
 	}
+	if over := len(s.tail) + len(b) - tailBytes; over > 0 {
+		s.tail = append(s.tail[:0], s.tail[over:]...)
+	}
+	s.tail = append(s.tail, b...)
 }
 
 // finish sends a held answer on, without its statistics if q.strip, and

@@ -214,3 +214,22 @@ func BenchmarkReadAnswer(b *testing.B) {
 		})
 	}
 }
+
+// The streaming path keeps exactly the last tailBytes of what it sent,
+// whatever the sizes of the writes.
+func TestKeepTail(t *testing.T) {
+	var s statsWriter
+	var sent []byte
+	for i, n := range []int{10, tailBytes - 5, 7, 3 * tailBytes, 1, tailBytes, 100, 0, tailBytes/2 + 1} {
+		b := make([]byte, n)
+		for j := range b {
+			b[j] = byte(i*31 + j)
+		}
+		s.keepTail(b)
+		sent = append(sent, b...)
+		want := sent[max(0, len(sent)-tailBytes):]
+		if string(s.tail) != string(want) {
+			t.Fatalf("after write %d (%d bytes): kept %d bytes, want the last %d sent", i, n, len(s.tail), len(want))
+		}
+	}
+}
