@@ -183,22 +183,12 @@ func (s *Service) Delete(ctx context.Context, ws, clientToken string) error {
 
 // Log records an event for a workspace if its logging is configured. It
 // never blocks: when the writer falls behind the event is dropped and counted.
-func (s *Service) Log(_ context.Context, ws, component, level, msg string, fields map[string]string) {
+func (s *Service) Log(ctx context.Context, ws, component, level, msg string, fields map[string]string) {
 	s.mu.RLock()
 	group, ok := s.active[ws]
 	s.mu.RUnlock()
-	if !ok {
-		return
-	}
-	f := "{}"
-	if len(fields) > 0 {
-		b, _ := json.Marshal(fields)
-		f = string(b)
-	}
-	select {
-	case s.events <- &metastore.LogEvent{WorkspaceID: ws, LogGroupARN: group, Time: s.now().UTC(), Component: component, Level: level, Message: msg, Fields: f}:
-	default:
-		s.dropped()
+	if ok {
+		s.LogTo(ctx, ws, group, component, level, msg, fields)
 	}
 }
 
