@@ -58,3 +58,45 @@ func TestInvalidIDsCannotEscape(t *testing.T) {
 		}
 	}
 }
+
+// Workspace TSDBs run without isolation, as Cortex's ingesters: commits
+// take no append IDs (the head's isolation high watermark, which counts
+// them, stays 0), and so series carry no ring of in-flight appends.
+func TestWorkspacesRunWithoutIsolation(t *testing.T) {
+	m := New(Options{Dir: t.TempDir()})
+	defer m.CloseAll()
+	if err := m.Open("ws-1", 24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		app, err := m.Appender(context.Background(), "ws-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := app.Append(0, labels.FromStrings("__name__", "up"), time.Now().UnixMilli()+int64(i), 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := app.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mfs, err := m.Gatherer().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, mf := range mfs {
+		if mf.GetName() != "prometheus_tsdb_isolation_high_watermark" {
+			continue
+		}
+		for _, mt := range mf.GetMetric() {
+			found = true
+			if v := mt.GetGauge().GetValue(); v != 0 {
+				t.Fatalf("isolation high watermark %v after 3 commits: isolation is on", v)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no prometheus_tsdb_isolation_high_watermark from the workspace TSDB")
+	}
+}
