@@ -88,7 +88,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, rt route) ([]b
 	if s.opts.BodyReadTimeout > 0 {
 		_ = rc.SetReadDeadline(time.Now().Add(s.opts.BodyReadTimeout)) // unsupported: no deadline
 	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	b, err := s.bodies.readAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
 		// Closing the unread body makes the server close the connection
 		// after the answer instead of reading on from a slow client.

@@ -88,6 +88,7 @@ type Server struct {
 	mux     *http.ServeMux
 	metrics *httpMetrics
 	routes  []route
+	bodies  bodyReader
 }
 
 type httpMetrics struct {
