@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/golang/snappy"
@@ -28,17 +29,52 @@ type decoded struct {
 // span locates one series' labels and samples in the shared arrays.
 type span struct{ lo, hi, slo, shi int }
 
-// Sizes in a remote_write body, to size the arrays before decoding: a
-// label takes ~20–30 encoded bytes in real series (name, value, tags; the
-// benchmark's series average 23.5 bytes a label, sample included), a
-// one-sample series ~250. The label estimate is on the low side, so that
-// the array is not doubled (and copied) once more near its end. Growing the arrays by doubling
-// while decoding was ~20 % of the ingest path's CPU in a profile (a
-// pooled value is often new: the pool is emptied at each GC).
+// Sizes in a remote_write body, to size the arrays before decoding until a
+// Handler has seen what its senders' requests look like: a label takes
+// ~20–30 encoded bytes in real series (name, value, tags; the benchmark's
+// series average 23.5 bytes a label, sample included), a one-sample
+// series ~250. The label estimate is on the low side, so that the array
+// is not doubled (and copied) once more near its end. Growing the arrays
+// by doubling while decoding was ~20 % of the ingest path's CPU in a
+// profile (a pooled value is often new: the pool is emptied at each GC).
 const (
 	bytesPerLabel  = 16
 	bytesPerSeries = 256
 )
+
+// shape is what the requests a Handler decoded looked like: decoded bytes
+// per label and per series, as last seen, in 1/256 bytes. Arrays are sized
+// from it with an eighth to spare: the fixed estimates above are low by
+// half for typical series, and a pooled request's arrays stay as large as
+// they were first made, so eight senders held ~4 MB more than they used.
+type shape struct{ perLabel, perSeries atomic.Int64 }
+
+const shapeScale = 256
+
+// sizes returns the label and series counts to size arrays for a decoded
+// body of n bytes.
+func (s *shape) sizes(n int) (labels, series int) {
+	perLabel, perSeries := int64(bytesPerLabel*shapeScale), int64(bytesPerSeries*shapeScale)
+	if s != nil {
+		if v := s.perLabel.Load(); v > 0 {
+			perLabel = v
+		}
+		if v := s.perSeries.Load(); v > 0 {
+			perSeries = v
+		}
+	}
+	labels, series = int(int64(n)*shapeScale/perLabel), int(int64(n)*shapeScale/perSeries)
+	return labels + labels/8, series + series/8
+}
+
+// observe records what a decoded body of n bytes held.
+func (s *shape) observe(n, labels, series int) {
+	if s == nil || labels == 0 || series == 0 {
+		return
+	}
+	s.perLabel.Store(max(int64(n)*shapeScale/int64(labels), 1))
+	s.perSeries.Store(max(int64(n)*shapeScale/int64(series), 1))
+}
 
 var decodedPool = sync.Pool{New: func() any { return &decoded{} }}
 
@@ -81,8 +117,9 @@ func decodedLen(body []byte) (int, error) {
 }
 
 // decodeWriteRequest decompresses body and decodes a remote write 1.0
-// request into a pooled value; call release when done with it.
-func decodeWriteRequest(body []byte) (*decoded, error) {
+// request into a pooled value, sizing its arrays from sh (nil: the fixed
+// estimates); call release when done with it.
+func decodeWriteRequest(body []byte, sh *shape) (*decoded, error) {
 	n, err := decodedLen(body)
 	if err != nil {
 		return nil, err
@@ -96,10 +133,11 @@ func decodeWriteRequest(body []byte) (*decoded, error) {
 		d.release()
 		return nil, fmt.Errorf("invalid snappy data: %w", err)
 	}
-	if err := d.unmarshal(raw); err != nil {
+	if err := d.unmarshal(raw, sh); err != nil {
 		d.release()
 		return nil, fmt.Errorf("invalid protobuf: %w", err)
 	}
+	sh.observe(len(raw), len(d.labels), len(d.req.Timeseries))
 	return d, nil
 }
 
@@ -205,18 +243,20 @@ func wantType(field, got, want int) error {
 
 // unmarshal decodes a prometheus.WriteRequest (remote.proto):
 // timeseries = 1, metadata = 3.
-func (d *decoded) unmarshal(raw []byte) error {
+func (d *decoded) unmarshal(raw []byte, sh *shape) error {
 	w := wire{b: raw}
 	// Label and sample slices are carved from shared backing arrays; a first
 	// pass would size them exactly, but appending and re-slicing at the end
-	// is simpler: record offsets, fix up slices once all is decoded. The
-	// arrays are sized from the body first.
+	// is simpler (and a counting pass costs a third of decoding): record
+	// offsets, fix up slices once all is decoded. The arrays are sized from
+	// the body first.
 	// (At most what Prometheus' biggest default batches need: a huge body
 	// grows them as it is decoded, never by more than it holds.)
-	if n := min(len(raw)/bytesPerLabel, 1<<16); cap(d.labels) < n {
+	nl, ns := sh.sizes(len(raw))
+	if n := min(nl, 1<<16); cap(d.labels) < n {
 		d.labels = make([]prompb.Label, 0, n)
 	}
-	if n := min(len(raw)/bytesPerSeries, 1<<13); cap(d.samples) < n || cap(d.spans) < n || cap(d.req.Timeseries) < n {
+	if n := min(ns, 1<<13); cap(d.samples) < n || cap(d.spans) < n || cap(d.req.Timeseries) < n {
 		d.samples = make([]prompb.Sample, 0, max(n, cap(d.samples)))
 		d.spans = make([]span, 0, max(n, cap(d.spans)))
 		d.req.Timeseries = make([]prompb.TimeSeries, 0, max(n, cap(d.req.Timeseries)))

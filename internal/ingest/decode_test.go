@@ -57,7 +57,7 @@ func TestDecodeMatchesPrompb(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 3; i++ { // pooled values must decode cleanly again
-		d, err := decodeWriteRequest(snappy.Encode(nil, raw))
+		d, err := decodeWriteRequest(snappy.Encode(nil, raw), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,8 +74,9 @@ func FuzzDecodeWriteRequest(f *testing.F) {
 	raw, _ := sampleRequest().Marshal()
 	f.Add(raw)
 	f.Add([]byte{0x0a, 0x00})
+	var sh shape // learned across inputs, as a Handler's is across requests
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		d, err := decodeWriteRequest(snappy.Encode(nil, raw))
+		d, err := decodeWriteRequest(snappy.Encode(nil, raw), &sh)
 		var want prompb.WriteRequest
 		werr := want.Unmarshal(raw)
 		if err != nil {
@@ -86,4 +87,41 @@ func FuzzDecodeWriteRequest(f *testing.F) {
 			t.Fatalf("mismatch for %x", raw)
 		}
 	})
+}
+
+// After one request, the arrays for the next of its kind are sized to what
+// it held, with an eighth to spare, not from the fixed estimates (which
+// left half again as many labels unused for typical series).
+func TestShapeSizesArraysFromTheRequestsSeen(t *testing.T) {
+	req := &prompb.WriteRequest{}
+	for i := range 2000 {
+		req.Timeseries = append(req.Timeseries, prompb.TimeSeries{
+			Labels: series("__name__", "http_requests_total", "job", "api", "instance", "10.0.0.1:9090",
+				"method", "GET", "code", "200", "handler", "/api/v1/query", "pod", "api-7d9f8b6c5-"+string(rune('a'+i%26))),
+			Samples: []prompb.Sample{{Timestamp: int64(i), Value: float64(i)}}})
+	}
+	raw, err := req.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sh shape
+	if l, s := sh.sizes(len(raw)); l < 14000*3/2 || s >= 2000 {
+		t.Fatalf("before any request: sized for %d labels and %d series; the fixed estimates give about %d and %d", l, s, len(raw)/bytesPerLabel, len(raw)/bytesPerSeries)
+	}
+	d, err := decodeWriteRequest(snappy.Encode(nil, raw), &sh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels, n := len(d.labels), len(d.req.Timeseries)
+	d.release()
+	if labels != 14000 || n != 2000 {
+		t.Fatalf("decoded %d labels of %d series", labels, n)
+	}
+	l, s := sh.sizes(len(raw))
+	if l < labels || l > labels+labels/8+labels/100 {
+		t.Errorf("sized for %d labels after a request of %d", l, labels)
+	}
+	if s < n || s > n+n/8+n/100 {
+		t.Errorf("sized for %d series after a request of %d", s, n)
+	}
 }

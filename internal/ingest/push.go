@@ -315,7 +315,7 @@ func (d *Distributor) appendSeries(ws string, app storage.Appender, lim *limits.
 	// series is also known by its reference once created (another entry
 	// may find it so, in the RefCache, if another request created it).
 	var seen map[seenKey]lastSample
-	if len(series) > 1 {
+	if len(series) > 1 && !distinctRefs(series) {
 		seen = seenPool.Get().(map[seenKey]lastSample)
 		defer func() { clear(seen); seenPool.Put(seen) }()
 	}
@@ -448,6 +448,33 @@ type seenKey struct {
 }
 
 var seenPool = sync.Pool{New: func() any { return map[seenKey]lastSample{} }}
+
+// distinctRefs reports whether every series of a request has the store's
+// reference and no two share one: then no entry can repeat another's
+// series, and appendSeries needs no map of what it has seen. That is a
+// steady remote_write stream's every request, and sorting its references
+// costs a fifth of the two map operations per series it saves.
+func distinctRefs(series []acceptedSeries) bool {
+	rp := refsPool.Get().(*[]storage.SeriesRef)
+	defer refsPool.Put(rp)
+	refs := (*rp)[:0]
+	for _, s := range series {
+		if s.ref == 0 {
+			return false // new: known by its hash until it is created
+		}
+		refs = append(refs, s.ref)
+	}
+	*rp = refs
+	slices.Sort(refs)
+	for i := 1; i < len(refs); i++ {
+		if refs[i] == refs[i-1] {
+			return false
+		}
+	}
+	return true
+}
+
+var refsPool = sync.Pool{New: func() any { return new([]storage.SeriesRef) }}
 
 // follows refuses a sample that is not newer than the series' last one in
 // the same request, as AMP and Cortex do (the head would drop it at

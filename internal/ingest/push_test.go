@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/prompb"
+	"github.com/prometheus/prometheus/storage"
 
 	"github.com/kansoku/kansoku/internal/limits"
 	"github.com/kansoku/kansoku/internal/metastore"
@@ -409,6 +410,13 @@ func TestInRequestOrderIsChecked(t *testing.T) {
 				ts(series("__name__", "twice", "job", "a"), now, 2),
 			}}
 		}, "", 0, 2},
+		{"three series, each once", func(now time.Time) *prompb.WriteRequest {
+			return &prompb.WriteRequest{Timeseries: []prompb.TimeSeries{
+				ts(series("__name__", "once", "job", "a"), now, 1),
+				ts(series("__name__", "once", "job", "b"), now, 2),
+				{Labels: series("__name__", "once", "job", "c"), Samples: []prompb.Sample{{Timestamp: now.Add(-time.Second).UnixMilli(), Value: 3}, {Timestamp: now.UnixMilli(), Value: 4}, {Timestamp: now.UnixMilli(), Value: 5}}},
+			}}
+		}, ReasonNewValueForTS, 1, 4},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -465,5 +473,32 @@ func TestKnownAndNewSeriesKeepTheirLabels(t *testing.T) {
 	}
 	if !maps.Equal(got, want) {
 		t.Fatalf("stored %v, want %v", got, want)
+	}
+}
+
+// A request whose series all have references, each its own, needs no map
+// of what it has seen; any new series or repeated reference takes the map.
+func TestDistinctRefs(t *testing.T) {
+	refs := func(rs ...storage.SeriesRef) []acceptedSeries {
+		var out []acceptedSeries
+		for _, r := range rs {
+			out = append(out, acceptedSeries{ref: r})
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		series []acceptedSeries
+		want   bool
+	}{
+		{refs(3, 1, 2), true},
+		{refs(1, 2, 3, 2), false},
+		{refs(7, 7), false},
+		{refs(1, 0, 2), false},
+		{refs(9, 8, 7, 6, 5, 4, 3, 2, 1, 10, 11, 12), true},
+		{refs(9, 8, 7, 6, 5, 4, 3, 2, 1, 10, 11, 1), false},
+	} {
+		if got := distinctRefs(tc.series); got != tc.want {
+			t.Errorf("distinctRefs(%v) = %v, want %v", tc.series, got, tc.want)
+		}
 	}
 }
