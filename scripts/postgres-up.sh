@@ -4,7 +4,7 @@
 # --metastore.dsn. Idempotent: a cluster already running is left as it is
 # and its DSN printed again. scripts/postgres-down.sh DIR stops it.
 #
-#   scripts/postgres-up.sh DIR [PORT]      (PORT: default the first free from 55432)
+#   scripts/postgres-up.sh DIR [PORT]      (PORT: default the first free from 15432)
 #
 # Debian's postgresql package provides the binaries (scripts/install-test-deps.sh
 # installs it). As root, the cluster belongs to the postgres system user
@@ -50,17 +50,34 @@ port_file="$dir/port"
 if as_owner "$bindir/pg_ctl" status -D "$data" >/dev/null 2>&1; then
   port=$(cat "$port_file")
 else
-  port=${2:-}
-  if [ -z "$port" ]; then
-    port=55432
-    # A port is free when nothing answers on it.
-    while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
-      port=$((port + 1))
-    done
-  fi
-  echo "$port" > "$port_file"
-  as_owner "$bindir/pg_ctl" start -D "$data" -w -t 60 -l "$dir/postgres.log" \
-    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$dir' -c max_connections=300" >/dev/null
+  want=${2:-}
+  # The default is below Linux's ephemeral range (32768-60999): there, an
+  # outgoing connection's local port can hold the port nothing listens on.
+  port=${want:-15432}
+  log="$dir/postgres.log"
+  for attempt in 1 2 3 4 5; do
+    if [ -z "$want" ]; then
+      # A port is free when nothing answers on it.
+      while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+        port=$((port + 1))
+      done
+    fi
+    echo "$port" > "$port_file"
+    seen=$( (wc -l < "$log") 2>/dev/null || echo 0)
+    if as_owner "$bindir/pg_ctl" start -D "$data" -w -t 60 -l "$log" \
+        -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$dir' -c max_connections=300" >/dev/null 2>&1; then
+      break
+    fi
+    # Free when checked is not free when bound: another process (a test's
+    # listener, a connection's local port) may take it in between. Then
+    # the next port is tried; any other failure is reported with the log.
+    if [ -n "$want" ] || [ "$attempt" = 5 ] || ! tail -n +"$((seen + 1))" "$log" | grep -q "could not bind"; then
+      echo "postgres-up: PostgreSQL did not start on port $port; the end of $log:" >&2
+      tail -n +"$((seen + 1))" "$log" | tail -n 20 >&2
+      exit 1
+    fi
+    port=$((port + 1))
+  done
 fi
 
 # The database Kansoku's nodes share.
