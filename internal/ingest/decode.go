@@ -67,13 +67,22 @@ func (s *shape) sizes(n int) (labels, series int) {
 	return labels + labels/8, series + series/8
 }
 
+// Floors of what shape learns. One Handler serves every workspace: a
+// tenant sending series of empty labels must not make the arrays of the
+// next tenant's requests larger than the fixed estimate would (labels), or
+// than a one-sample series of a few short labels takes (series).
+const (
+	minPerLabel  = bytesPerLabel * shapeScale
+	minPerSeries = 64 * shapeScale
+)
+
 // observe records what a decoded body of n bytes held.
 func (s *shape) observe(n, labels, series int) {
 	if s == nil || labels == 0 || series == 0 {
 		return
 	}
-	s.perLabel.Store(max(int64(n)*shapeScale/int64(labels), 1))
-	s.perSeries.Store(max(int64(n)*shapeScale/int64(series), 1))
+	s.perLabel.Store(max(int64(n)*shapeScale/int64(labels), minPerLabel))
+	s.perSeries.Store(max(int64(n)*shapeScale/int64(series), minPerSeries))
 }
 
 var decodedPool = sync.Pool{New: func() any { return &decoded{} }}

@@ -125,3 +125,31 @@ func TestShapeSizesArraysFromTheRequestsSeen(t *testing.T) {
 		t.Errorf("sized for %d series after a request of %d", s, n)
 	}
 }
+
+// What one tenant sends cannot make the arrays of another's requests
+// larger than the fixed estimates: series of empty labels teach the shape
+// no more than 16 bytes a label.
+func TestShapeIsBoundedBySmallLabels(t *testing.T) {
+	req := &prompb.WriteRequest{}
+	for range 2000 {
+		req.Timeseries = append(req.Timeseries, prompb.TimeSeries{Labels: make([]prompb.Label, 20)})
+	}
+	raw, err := req.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sh shape
+	d, err := decodeWriteRequest(snappy.Encode(nil, raw), &sh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.release()
+	const n = 500_000 // the next request's decoded size
+	l, s := sh.sizes(n)
+	if max := n / bytesPerLabel; l > max+max/8 {
+		t.Errorf("after empty labels: sized for %d labels in %d bytes, more than the fixed estimate's %d", l, n, max+max/8)
+	}
+	if max := n / 64; s > max+max/8 {
+		t.Errorf("after empty series: sized for %d series in %d bytes, more than %d", s, n, max+max/8)
+	}
+}
