@@ -3,6 +3,7 @@ package app_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -96,5 +97,63 @@ func TestRangeQueryResultsCache(t *testing.T) {
 	}
 	if twos == 0 {
 		t.Fatalf("the late sample is not in the answer (the cached result was not invalidated): %s", after)
+	}
+}
+
+// A dashboard over the last hour through the server: its refresh is
+// answered partly from the cache (the steps before max_freshness), sees
+// what was written since in the fresh steps, and a request with
+// Cache-Control: no-store is evaluated by the engine alone.
+func TestRangeQueryResultsCacheLastHour(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{})
+	ws := s.CreateWorkspace(t, "cache-last-hour")
+	now := time.Now().Truncate(time.Minute)
+	series := prompb.TimeSeries{Labels: sample(now, 0, "__name__", "dash_m", "job", "x").Labels}
+	for m := 40; m >= 1; m-- {
+		series.Samples = append(series.Samples, prompb.Sample{Timestamp: now.Add(-time.Duration(m) * time.Minute).UnixMilli(), Value: float64(m)})
+	}
+	push(t, s.Admin, ws, series)
+	q := url.Values{"query": {"max_over_time(dash_m[2m])"}, "start": {fmt.Sprint(now.Add(-time.Hour).Unix())}, "end": {fmt.Sprint(now.Unix())}, "step": {"60"}}
+	ask := func(header http.Header) string {
+		t.Helper()
+		resp, b, err := s.Admin.Raw(ctx, "GET", "/workspaces/"+ws+"/api/v1/query_range", q, "", nil, header)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("query_range: %v %s", err, b)
+		}
+		return string(b)
+	}
+	counter := func(name string) float64 {
+		t.Helper()
+		_, body, err := s.Admin.Raw(ctx, "GET", "/metrics", nil, "", nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(`(?m)^` + name + ` (\S+)$`).FindSubmatch(body)
+		if m == nil {
+			t.Fatalf("no %s in /metrics", name)
+		}
+		v, _ := strconv.ParseFloat(string(m[1]), 64)
+		return v
+	}
+	first := ask(nil)
+	if counter("kansoku_query_results_cache_misses_total") == 0 {
+		t.Fatal("the steps older than max_freshness were not cached")
+	}
+	// A sample at the last step, written after the first answer.
+	push(t, s.Admin, ws, sample(now, 1000, "__name__", "dash_m", "job", "x"))
+	hits := counter("kansoku_query_results_cache_hits_total")
+	second := ask(nil)
+	if counter("kansoku_query_results_cache_hits_total") <= hits {
+		t.Fatal("the refresh was not answered from the cache")
+	}
+	if second == first || !strings.Contains(second, `"1000"`) {
+		t.Fatalf("the sample written since is not in the refresh: %s", second)
+	}
+	hits = counter("kansoku_query_results_cache_hits_total")
+	if bypassed := ask(http.Header{"Cache-Control": {"no-store"}}); bypassed != second {
+		t.Fatalf("the engine's answer differs from the cached one:\n%s\n%s", bypassed, second)
+	}
+	if counter("kansoku_query_results_cache_hits_total") != hits {
+		t.Fatal("a request with Cache-Control: no-store was answered from the cache")
 	}
 }

@@ -65,8 +65,9 @@ type Options struct {
 	// cost checks still run here first.
 	Remote http.Handler
 	// ResultsCache, when set, splits range queries by day and caches the
-	// past days' results (resultscache.go); the write path must call its
-	// Invalidate on every commit.
+	// results of their steps older than its max_freshness
+	// (resultscache.go); the write path must call its Invalidate on
+	// every commit.
 	ResultsCache *ResultsCache
 	// Shards, above 1, evaluates shardable aggregations over that many
 	// shards of the series at once (shard.go). The storage must support
@@ -196,6 +197,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
+	r = bypassResultsCache(r)
 	if r.URL.Path == "/api/v1/metadata" {
 		a.metadata.ServeHTTP(w, r)
 		return
@@ -477,7 +479,7 @@ func (e *engines) NewRangeQuery(ctx context.Context, q storage.Queryable, opts p
 	if err != nil {
 		return nil, err
 	}
-	qry = e.cache.newSplitQuery(qry, eng, q, opts, ws, qs, start, end, step)
+	qry = e.cache.newSplitQuery(ctx, qry, eng, q, opts, ws, qs, start, end, step)
 	return &gatedQuery{Query: qry, gate: e.gate, ws: ws, samples: int64(eng.key.maxSamples), timeout: eng.key.timeout,
 		observe: e.observe, qs: qs, start: start, end: end, step: step}, nil
 }

@@ -20,7 +20,8 @@ type Config struct {
 	// MaxInflightSamples is the budget of samples all running queries may
 	// hold: each reserves its workspace's max_samples_per_query first.
 	MaxInflightSamples int64 `yaml:"max_inflight_samples"`
-	// ResultsCache splits range queries by day and caches past days.
+	// ResultsCache splits range queries by day and caches the steps
+	// older than its max_freshness.
 	ResultsCache ResultsCacheConfig `yaml:"results_cache"`
 	// Shards: aggregations over per-series work are evaluated over this
 	// many shards of the series at once (embedded storage only); 0 or 1
@@ -43,7 +44,7 @@ func DefaultConfig() Config {
 
 // RegisterFlags binds the component's flags.
 func (c *Config) RegisterFlags(f *cliflag.Flags) {
-	f.Int64("query.results-cache.max-size-bytes", "Memory for cached range-query results per day and workspace; 0 turns splitting by day and caching off.", &c.ResultsCache.MaxSizeBytes)
+	f.Int64("query.results-cache.max-size-bytes", "Memory for cached range-query results (per workspace, query and day); 0 turns splitting by day and caching off.", &c.ResultsCache.MaxSizeBytes)
 	f.Int("query.shards", "Shards an aggregation such as sum by (job) (rate(x[5m])) is evaluated over at once, one goroutine each (embedded storage); 0 or 1 turns sharding off. Default: the number of CPUs, at most 16.", &c.Shards)
 	f.Int("query.shard-min-series", "Queries whose selectors match fewer series are not sharded.", &c.ShardMinSeries)
 	f.Duration("query.results-cache.max-freshness", "Results reading samples newer than now minus this are not cached.", &c.ResultsCache.MaxFreshness)

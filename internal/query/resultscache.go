@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,11 +25,15 @@ import (
 )
 
 // ResultsCacheConfig configures the range-query results cache: range
-// queries are evaluated one UTC day at a time, and the result of each day
-// that ended before now − max_freshness is kept, per workspace, for the
-// next query over that day (Grafana dashboards over days and weeks ask
-// the same past days again at every refresh). Samples written late into a
-// cached day invalidate it.
+// queries are evaluated one UTC day at a time, and within each day the
+// steps that read only samples older than now − max_freshness are kept,
+// per workspace, query and step grid, for the next query over them.
+// Grafana asks the same past days again at every refresh of a dashboard
+// over days and weeks, and the same last hour, shifted by the refresh
+// interval, at every refresh of a dashboard over the last hour: the next
+// refresh evaluates only the steps it has not seen and the last
+// max_freshness. Samples written late into what a cached result read
+// invalidate it.
 type ResultsCacheConfig struct {
 	// MaxSizeBytes bounds the cache's memory (least recently used results
 	// go first); 0 turns the cache and the splitting off.
@@ -95,12 +100,15 @@ type wsCache struct {
 	gen uint64
 }
 
+// cacheEntry is an extent: the result of a query at every step of its
+// grid from first to last (ms), all in one UTC day.
 type cacheEntry struct {
-	key        string
-	ws         string
-	mint, maxt int64 // the samples the result read
-	matrix     promql.Matrix
-	size       int64
+	key         string
+	ws          string
+	first, last int64 // its first and last steps
+	mint, maxt  int64 // the samples the result read
+	matrix      promql.Matrix
+	size        int64
 }
 
 // NewResultsCache returns a cache; nil when the configuration turns it off.
@@ -111,8 +119,8 @@ func NewResultsCache(cfg ResultsCacheConfig, reg prometheus.Registerer) *Results
 	c := &ResultsCache{
 		maxBytes: cfg.MaxSizeBytes, freshness: time.Duration(cfg.MaxFreshness), now: time.Now,
 		lru: list.New(), byKey: map[string]*list.Element{}, ws: map[string]*wsCache{},
-		hits:          prometheus.NewCounter(prometheus.CounterOpts{Name: "kansoku_query_results_cache_hits_total", Help: "Day pieces of range queries answered from the results cache."}),
-		misses:        prometheus.NewCounter(prometheus.CounterOpts{Name: "kansoku_query_results_cache_misses_total", Help: "Cacheable day pieces of range queries evaluated."}),
+		hits:          prometheus.NewCounter(prometheus.CounterOpts{Name: "kansoku_query_results_cache_hits_total", Help: "Day pieces of range queries answered wholly or partly from the results cache."}),
+		misses:        prometheus.NewCounter(prometheus.CounterOpts{Name: "kansoku_query_results_cache_misses_total", Help: "Day pieces of range queries with cacheable steps that found none of them cached."}),
 		evictions:     prometheus.NewCounter(prometheus.CounterOpts{Name: "kansoku_query_results_cache_evictions_total", Help: "Results dropped to stay within max_size_bytes."}),
 		invalidations: prometheus.NewCounter(prometheus.CounterOpts{Name: "kansoku_query_results_cache_invalidations_total", Help: "Results dropped because samples were written into what they read."}),
 		bytes:         prometheus.NewGauge(prometheus.GaugeOpts{Name: "kansoku_query_results_cache_bytes", Help: "Estimated memory held by the results cache."}),
@@ -201,35 +209,35 @@ func (c *ResultsCache) wsState(ws string) *wsCache {
 	return w
 }
 
-func (c *ResultsCache) get(key string) (promql.Matrix, bool) {
+// get returns the extent stored under key, or nil. Entries are never
+// modified once stored: the caller may read it without the lock.
+func (c *ResultsCache) get(key string) *cacheEntry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.byKey[key]
 	if !ok {
-		c.misses.Inc()
-		return nil, false
+		return nil
 	}
 	c.lru.MoveToFront(el)
-	c.hits.Inc()
-	return el.Value.(*cacheEntry).matrix, true
+	return el.Value.(*cacheEntry)
 }
 
-// put stores a result unless the workspace saw an invalidation since gen
-// or the result is bigger than the whole cache. m must not be modified
-// afterwards: hits share it.
-func (c *ResultsCache) put(ws, key string, gen uint64, mint, maxt int64, m promql.Matrix) {
-	size := matrixSize(m) + int64(len(key)) + 200
+// put stores an extent under e.key, in place of what was there, unless the
+// workspace saw an invalidation since gen or the extent is bigger than the
+// whole cache. e.matrix must not be modified afterwards: hits share it.
+func (c *ResultsCache) put(gen uint64, e *cacheEntry) {
+	e.size = matrixSize(e.matrix) + int64(len(e.key)) + 200
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	w := c.wsState(ws)
-	if w.gen != gen || size > c.maxBytes {
+	w := c.wsState(e.ws)
+	if w.gen != gen || e.size > c.maxBytes {
 		return
 	}
-	if el, ok := c.byKey[key]; ok {
+	if el, ok := c.byKey[e.key]; ok {
 		c.remove(el)
 	}
-	e := &cacheEntry{key: key, ws: ws, mint: mint, maxt: maxt, matrix: m, size: size}
-	c.byKey[key] = c.lru.PushFront(e)
+	size := e.size
+	c.byKey[e.key] = c.lru.PushFront(e)
 	w.entries[e] = struct{}{}
 	c.size += size
 	for c.size > c.maxBytes {
@@ -278,6 +286,30 @@ func copyMatrix(m promql.Matrix) promql.Matrix {
 		}
 	}
 	return out
+}
+
+// bypassKey marks a request context whose range queries neither read nor
+// fill the results cache.
+type bypassKey struct{}
+
+// bypassResultsCache returns r with the results cache bypassed when its
+// Cache-Control header says no-store or no-cache, as Cortex's query
+// frontend honours no-store: a client that must see the engine's own
+// evaluation (a benchmark, a check of a late write) asks for it.
+func bypassResultsCache(r *http.Request) *http.Request {
+	for _, v := range r.Header.Values("Cache-Control") {
+		for _, d := range strings.Split(v, ",") {
+			if d = strings.ToLower(strings.TrimSpace(d)); d == "no-store" || d == "no-cache" {
+				return r.WithContext(context.WithValue(r.Context(), bypassKey{}, true))
+			}
+		}
+	}
+	return r
+}
+
+func cacheBypassed(ctx context.Context) bool {
+	b, _ := ctx.Value(bypassKey{}).(bool)
+	return b
 }
 
 // splitContext tells the queryable that a selection belongs to one piece
@@ -339,11 +371,14 @@ type splitQuery struct {
 	samples *stats.QuerySamples
 }
 
-// newSplitQuery wraps a range query when it can be split and cached:
-// stats=all (per-step statistics describe one evaluation) and @ modifiers
-// (start() and end() are the whole query's) keep the engine's evaluation.
-func (c *ResultsCache) newSplitQuery(full promql.Query, eng *engine, q storage.Queryable, opts promql.QueryOpts, ws, qs string, start, end time.Time, step time.Duration) promql.Query {
-	if c == nil || step <= 0 || strings.Contains(qs, "@") || (opts != nil && opts.EnablePerStepStats()) {
+// newSplitQuery wraps a range query when it can be split and cached: a
+// request that bypasses the cache, stats=all (per-step statistics
+// describe one evaluation), @ modifiers (start() and end() are the whole
+// query's) and a step that is not a whole number of milliseconds (the
+// engine truncates it, so pieces would not start on its grid) keep the
+// engine's evaluation.
+func (c *ResultsCache) newSplitQuery(ctx context.Context, full promql.Query, eng *engine, q storage.Queryable, opts promql.QueryOpts, ws, qs string, start, end time.Time, step time.Duration) promql.Query {
+	if c == nil || cacheBypassed(ctx) || step <= 0 || step%time.Millisecond != 0 || strings.Contains(qs, "@") || (opts != nil && opts.EnablePerStepStats()) {
 		return full
 	}
 	return &splitQuery{full: full, eng: eng, cache: c, queryable: q, opts: opts, ws: ws, qs: qs, start: start, end: end, step: step}
@@ -361,75 +396,59 @@ func (q *splitQuery) Stats() *stats.Statistics {
 	return &stats.Statistics{Timers: q.timers, Samples: q.samples}
 }
 
+// key names the extents of one query over one day: the workspace, its
+// limits, the query and its lookback, and the step grid (the step and
+// where in it the query starts). Queries over other ranges of the same
+// grid share the steps they have in common.
 func (q *splitQuery) key(p piece) string {
 	var lookback time.Duration
 	if q.opts != nil {
 		lookback = q.opts.LookbackDelta()
 	}
+	step := q.step.Milliseconds()
+	phase := (p.start.UnixMilli()%step + step) % step
+	day := p.start.UTC().Truncate(splitInterval).UnixMilli()
 	// The workspace's limits are in the key: a result computed under
 	// other limits is not served.
 	return strings.Join([]string{q.ws, fmt.Sprint(q.eng.key), lookback.String(), q.step.String(),
-		strconv.FormatInt(p.start.UnixMilli(), 10), strconv.FormatInt(p.end.UnixMilli(), 10), q.qs}, "\x00")
+		strconv.FormatInt(phase, 10), strconv.FormatInt(day, 10), q.qs}, "\x00")
+}
+
+// lastCacheable returns the last step of p that reads no sample at or
+// after the watermark (without negative offsets: the step's own time is
+// before it), and whether there is one.
+func (q *splitQuery) lastCacheable(p piece, watermark time.Time) (time.Time, bool) {
+	if !p.start.Before(watermark) {
+		return time.Time{}, false
+	}
+	last := p.start.Add((watermark.Sub(p.start) - time.Millisecond) / q.step * q.step)
+	if last.After(p.end) {
+		last = p.end
+	}
+	return last, true
 }
 
 func (q *splitQuery) Exec(ctx context.Context) *promql.Result {
 	pieces := splitByDay(q.start, q.end, q.step)
 	watermark := q.cache.now().Add(-q.cache.freshness)
-	cacheable := func(p piece) bool { return p.end.Before(watermark) }
-	if len(pieces) == 1 && !cacheable(pieces[0]) {
+	if len(pieces) == 1 && !pieces[0].start.Before(watermark) {
 		return q.full.Exec(ctx)
 	}
 	q.split = true
 	q.timers, q.samples = stats.NewQueryTimers(), stats.NewQuerySamples(false)
 	timer, _ := q.timers.GetSpanTimer(ctx, stats.ExecTotalTime)
 	defer timer.Finish()
-	split := &splitContext{counters: &queryCounters{}}
-	var (
-		parts    []promql.Matrix
-		warnings annotations.Annotations
-		points   int
-	)
-	whole := q.end.Sub(q.start).Milliseconds()
+	ev := &pieceEvaluator{q: q, ctx: ctx, split: &splitContext{counters: &queryCounters{}}, whole: q.end.Sub(q.start).Milliseconds()}
+	var parts []promql.Matrix
 	for _, p := range pieces {
-		key := ""
-		if cacheable(p) {
-			key = q.key(p)
-			if m, ok := q.cache.get(key); ok {
-				parts = append(parts, m)
-				continue
-			}
-		}
-		gen := q.cache.begin(q.ws, watermark.UnixMilli())
-		rec := &recordingQueryable{Queryable: q.queryable, mint: 1<<63 - 1, maxt: -1 << 63}
-		split.extra = whole - p.end.Sub(p.start).Milliseconds()
-		pctx := withSplit(ctx, split)
-		qry, err := q.eng.newQuery(pctx, rec, q.opts, q.qs, p.start, p.end, q.step, false)
+		ps, err := ev.piece(p, watermark)
 		if err != nil {
-			return &promql.Result{Err: err}
+			return &promql.Result{Err: err, Warnings: ev.warnings}
 		}
-		res := qry.Exec(pctx)
-		if res.Err != nil {
-			qry.Close()
-			return &promql.Result{Err: res.Err, Warnings: warnings.Merge(res.Warnings)}
-		}
-		m, err := res.Matrix()
-		if err != nil {
-			qry.Close()
-			return &promql.Result{Err: err}
-		}
-		if st := qry.Stats(); st != nil && st.Samples != nil {
-			q.samples.TotalSamples += st.Samples.TotalSamples
-			q.samples.UpdatePeak(st.Samples.PeakSamples)
-		}
-		m = copyMatrix(m)
-		qry.Close()
-		warnings = warnings.Merge(res.Warnings)
-		if key != "" && len(res.Warnings) == 0 && rec.maxt <= watermark.UnixMilli() {
-			q.cache.put(q.ws, key, gen, rec.mint, rec.maxt, m)
-		}
-		parts = append(parts, m)
+		parts = append(parts, ps...)
 	}
 	merged := mergeMatrices(parts)
+	points := 0
 	for _, s := range merged {
 		points += len(s.Floats) + len(s.Histograms)
 	}
@@ -437,7 +456,152 @@ func (q *splitQuery) Exec(ctx context.Context) *promql.Result {
 	if max := q.eng.key.maxSamples; max > 0 && points > max {
 		return &promql.Result{Err: promql.ErrTooManySamples("query execution")}
 	}
-	return &promql.Result{Value: merged, Warnings: warnings}
+	return &promql.Result{Value: merged, Warnings: ev.warnings}
+}
+
+// pieceEvaluator evaluates the pieces of one split query, counting the
+// chunks and bytes its evaluations read together.
+type pieceEvaluator struct {
+	q        *splitQuery
+	ctx      context.Context
+	split    *splitContext
+	whole    int64 // the whole query's range, ms
+	warnings annotations.Annotations
+}
+
+// piece returns the results, in time order, that make up p: the steps an
+// extent of the cache holds, and the engine's evaluation of the others.
+// The steps before the watermark that were evaluated are stored, with
+// the extent they adjoin, as one extent.
+func (ev *pieceEvaluator) piece(p piece, watermark time.Time) ([]promql.Matrix, error) {
+	q := ev.q
+	last, ok := q.lastCacheable(p, watermark)
+	if !ok {
+		m, _, err := ev.eval(p.start, p.end)
+		return []promql.Matrix{m}, err
+	}
+	key := q.key(p)
+	// The generation is taken before the extent is read: an invalidation
+	// after it (of the extent or of what is evaluated now) keeps the new
+	// extent out of the cache.
+	gen := q.cache.begin(q.ws, watermark.UnixMilli())
+	old := q.cache.get(key)
+	step := q.step.Milliseconds()
+	first, end := p.start.UnixMilli(), last.UnixMilli()
+	if old != nil && (old.first > end+step || old.last < first-step) {
+		old = nil // not next to the steps asked for: replaced
+	}
+	var (
+		parts, stored []promql.Matrix // in time order
+		read          = &cacheEntry{key: key, ws: q.ws, mint: 1<<63 - 1, maxt: -1 << 63}
+		storable      = true
+	)
+	evalCacheable := func(from, to int64) error {
+		m, rec, err := ev.eval(time.UnixMilli(from), time.UnixMilli(to))
+		if err != nil {
+			return err
+		}
+		parts, stored = append(parts, m), append(stored, m)
+		read.mint, read.maxt = min(read.mint, rec.mint), max(read.maxt, rec.maxt)
+		storable = storable && !rec.warned && rec.maxt < watermark.UnixMilli()
+		return nil
+	}
+	if old == nil {
+		q.cache.misses.Inc()
+		if err := evalCacheable(first, end); err != nil {
+			return nil, err
+		}
+	} else {
+		q.cache.hits.Inc()
+		if first < old.first {
+			if err := evalCacheable(first, old.first-step); err != nil {
+				return nil, err
+			}
+		}
+		parts = append(parts, sliceMatrix(old.matrix, max(first, old.first), min(p.end.UnixMilli(), old.last)))
+		stored = append(stored, old.matrix)
+		read.mint, read.maxt = min(read.mint, old.mint), max(read.maxt, old.maxt)
+		if end > old.last {
+			if err := evalCacheable(old.last+step, end); err != nil {
+				return nil, err
+			}
+		}
+		end = max(end, old.last)
+	}
+	if len(stored) > 1 || old == nil {
+		if storable {
+			read.first, read.last = min(first, firstOf(old, first)), end
+			read.matrix = mergeMatrices(stored)
+			q.cache.put(gen, read)
+		}
+	}
+	if freshFrom := end + step; freshFrom <= p.end.UnixMilli() {
+		m, _, err := ev.eval(time.UnixMilli(freshFrom), p.end)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, m)
+	}
+	return parts, nil
+}
+
+func firstOf(e *cacheEntry, or int64) int64 {
+	if e == nil {
+		return or
+	}
+	return e.first
+}
+
+// evaluation is what one evaluation read: the time range of its
+// selections, and whether it warned.
+type evaluation struct {
+	mint, maxt int64
+	warned     bool
+}
+
+// eval runs the engine over [start, end] of the query's grid and returns
+// a copy of its result, out of the engine's pools.
+func (ev *pieceEvaluator) eval(start, end time.Time) (promql.Matrix, evaluation, error) {
+	q := ev.q
+	rec := &recordingQueryable{Queryable: q.queryable, mint: 1<<63 - 1, maxt: -1 << 63}
+	ev.split.extra = ev.whole - end.Sub(start).Milliseconds()
+	pctx := withSplit(ev.ctx, ev.split)
+	qry, err := q.eng.newQuery(pctx, rec, q.opts, q.qs, start, end, q.step, false)
+	if err != nil {
+		return nil, evaluation{}, err
+	}
+	defer qry.Close()
+	res := qry.Exec(pctx)
+	ev.warnings = ev.warnings.Merge(res.Warnings)
+	if res.Err != nil {
+		return nil, evaluation{}, res.Err
+	}
+	m, err := res.Matrix()
+	if err != nil {
+		return nil, evaluation{}, err
+	}
+	if st := qry.Stats(); st != nil && st.Samples != nil {
+		q.samples.TotalSamples += st.Samples.TotalSamples
+		q.samples.UpdatePeak(st.Samples.PeakSamples)
+	}
+	return copyMatrix(m), evaluation{mint: rec.mint, maxt: rec.maxt, warned: len(res.Warnings) > 0}, nil
+}
+
+// sliceMatrix returns the points of m from from to to (ms, inclusive),
+// sharing m's arrays, without the series that have none there.
+func sliceMatrix(m promql.Matrix, from, to int64) promql.Matrix {
+	out := make(promql.Matrix, 0, len(m))
+	for _, s := range m {
+		fl := s.Floats[sort.Search(len(s.Floats), func(i int) bool { return s.Floats[i].T >= from }):]
+		fl = fl[:sort.Search(len(fl), func(i int) bool { return fl[i].T > to })]
+		hs := s.Histograms[sort.Search(len(s.Histograms), func(i int) bool { return s.Histograms[i].T >= from }):]
+		hs = hs[:sort.Search(len(hs), func(i int) bool { return hs[i].T > to })]
+		if len(fl)+len(hs) == 0 {
+			continue
+		}
+		out = append(out, promql.Series{Metric: s.Metric, DropName: s.DropName, Floats: fl[:len(fl):len(fl)], Histograms: hs[:len(hs):len(hs)]})
+	}
+	return out
 }
 
 // mergeMatrices joins the pieces' results series by series, in time order,

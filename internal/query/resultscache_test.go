@@ -3,6 +3,8 @@ package query
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -109,6 +111,8 @@ func TestResultsCacheSameAnswers(t *testing.T) {
 		{f.start.Add(7 * time.Minute), f.end.Add(-3 * time.Minute), 7 * time.Minute},
 		{f.start.Add(12 * time.Hour), f.end, time.Hour},
 		{f.end.Add(-2 * time.Hour), f.end.Add(-time.Hour), 30 * time.Second}, // one piece
+		// The engine steps in whole milliseconds.
+		{f.start.Add(7 * time.Minute), f.end, 7*time.Minute + 500*time.Microsecond},
 	}
 	for _, r := range ranges {
 		for _, qs := range cacheQueries {
@@ -317,6 +321,163 @@ func TestResultsCacheKeepsQueryLimits(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A dashboard over the last hour, refreshed: each refresh answers what
+// the engine answers over the whole range, evaluates only the steps no
+// earlier refresh cached and those within max_freshness, sees samples
+// written since the last refresh in the fresh steps, and sees a sample
+// written late into the cached steps (an invalidation).
+func TestResultsCacheSlidingWindow(t *testing.T) {
+	f, plain, cached := newCacheFixture(t, 64<<20, nil)
+	clock := f.end.Add(5 * time.Minute) // the last 10 minutes hold one sample
+	f.cache.now = func() time.Time { return clock }
+	ctx := tenant.WithWorkspace(context.Background(), wsA)
+	// refresh runs the dashboard's query over the hour before the clock
+	// and returns the samples the engine read for it.
+	refresh := func(qs string, step time.Duration, window time.Duration) int64 {
+		t.Helper()
+		end := clock.Truncate(step)
+		start := end.Add(-window)
+		want, err := rangeQuery(t, plain, wsA, qs, start, end, step)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := cached.Engine().NewRangeQuery(ctx, cached.Queryable(), nil, qs, start, end, step)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer q.Close()
+		res := q.Exec(ctx)
+		if res.Err != nil {
+			t.Fatal(res.Err)
+		}
+		if got := res.Value.String(); got != want {
+			t.Fatalf("%s at %s step %s: cached answer differs:\n%.600s\nwant\n%.600s", qs, clock.Format(time.TimeOnly), step, got, want)
+		}
+		return q.Stats().Samples.TotalSamples
+	}
+	write := func(ts time.Time, v float64) {
+		t.Helper()
+		app, _ := f.mgr.Appender(context.Background(), wsA)
+		if _, err := app.Append(0, labels.FromStrings("__name__", "http_requests_total", "job", "job-0", "instance", "0"), ts.UnixMilli(), v); err != nil {
+			t.Fatal(err)
+		}
+		if err := app.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, qs := range cacheQueries {
+		first := refresh(qs, time.Minute, time.Hour)
+		clock = clock.Add(time.Minute)
+		second := refresh(qs, time.Minute, time.Hour)
+		if qs != "vector(1)" && second*3 > first {
+			t.Fatalf("%s: the refresh a minute later read %d samples, the first %d: the cached steps were evaluated again", qs, second, first)
+		}
+	}
+	hits := testutil.ToFloat64(f.cache.hits)
+	if hits < float64(len(cacheQueries)) {
+		t.Fatalf("%v hits for %d refreshes over cached steps", hits, len(cacheQueries))
+	}
+	qs := `sum(rate(http_requests_total[15m]))`
+	for i, advance := range []time.Duration{30 * time.Second, 7 * time.Minute, 0, 2 * time.Hour, time.Minute} {
+		clock = clock.Add(advance)
+		// A sample within the freshness window, since the last refresh:
+		// it changes nothing cached, and is in the answer.
+		write(clock.Add(-time.Minute+time.Duration(i)*time.Second), float64(1e4*(i+1)))
+		for _, step := range []time.Duration{time.Minute, 30 * time.Second, 7 * time.Minute} {
+			refresh(qs, step, time.Hour)
+		}
+		// Zoomed out on the same grid: the steps before the cached ones
+		// are evaluated and joined to them.
+		refresh(qs, time.Minute, 3*time.Hour)
+	}
+	if n := testutil.ToFloat64(f.cache.invalidations); n != 0 {
+		t.Fatalf("fresh samples invalidated %v cached results", n)
+	}
+	// Late, into the steps cached: the next refresh sees it.
+	write(clock.Add(-40*time.Minute), 1e9)
+	refresh(qs, time.Minute, time.Hour)
+	if testutil.ToFloat64(f.cache.invalidations) == 0 {
+		t.Fatal("a late sample invalidated nothing")
+	}
+}
+
+// A query whose selection reaches past its steps (a negative offset) is
+// not cached where what it read is within the freshness window.
+func TestResultsCacheNegativeOffset(t *testing.T) {
+	f, plain, cached := newCacheFixture(t, 64<<20, nil)
+	clock := f.end.Add(20 * time.Minute)
+	f.cache.now = func() time.Time { return clock }
+	qs := `sum(http_requests_total offset -15m)`
+	start, end := clock.Add(-time.Hour).Truncate(time.Minute), clock.Truncate(time.Minute)
+	for pass := 0; pass < 2; pass++ {
+		got, err := rangeQuery(t, cached, wsA, qs, start, end, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want, _ := rangeQuery(t, plain, wsA, qs, start, end, time.Minute); got != want {
+			t.Fatalf("pass %d: cached answer differs", pass)
+		}
+		// A sample 15 minutes after a cacheable step, written after the
+		// first pass: the second pass must see it.
+		app, _ := f.mgr.Appender(context.Background(), wsA)
+		if _, err := app.Append(0, labels.FromStrings("__name__", "http_requests_total", "job", "new", "instance", "n"), clock.Add(-2*time.Minute).UnixMilli(), 1e6); err != nil {
+			t.Fatal(err)
+		}
+		if err := app.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f.cache.Size() != 0 {
+		t.Fatal("a result that read samples within the freshness window was cached")
+	}
+}
+
+// Cache-Control: no-store or no-cache on a request bypasses the cache:
+// its range query neither reads nor fills it.
+func TestResultsCacheBypassedOnRequest(t *testing.T) {
+	f, _, cached := newCacheFixture(t, 64<<20, nil)
+	do := func(header string) {
+		t.Helper()
+		v := url.Values{"query": {"sum(http_requests_total)"}, "start": {fmt.Sprint(f.start.Unix())}, "end": {fmt.Sprint(f.end.Unix())}, "step": {"3600"}}
+		r := httptest.NewRequest("GET", "/api/v1/query_range?"+v.Encode(), nil)
+		if header != "" {
+			r.Header.Set("Cache-Control", header)
+		}
+		rec := httptest.NewRecorder()
+		cached.ServeHTTP(rec, r.WithContext(tenant.WithWorkspace(r.Context(), wsA)))
+		if rec.Code != 200 {
+			t.Fatalf("%d %s", rec.Code, rec.Body)
+		}
+	}
+	for _, h := range []string{"no-store", "max-age=0, No-Cache"} {
+		do(h)
+		if f.cache.Size() != 0 || testutil.ToFloat64(f.cache.misses) != 0 {
+			t.Fatalf("Cache-Control: %s: the cache was used", h)
+		}
+	}
+	do("")
+	do("max-age=60")
+	if f.cache.Size() == 0 || testutil.ToFloat64(f.cache.hits) == 0 {
+		t.Fatal("without no-store the cache was not used")
+	}
+}
+
+func TestSliceMatrix(t *testing.T) {
+	m := promql.Matrix{
+		{Metric: labels.FromStrings("a", "1"), Floats: []promql.FPoint{{T: 10}, {T: 20}, {T: 30}}},
+		{Metric: labels.FromStrings("a", "2"), Floats: []promql.FPoint{{T: 40}}},
+	}
+	if got := sliceMatrix(m, 15, 30); len(got) != 1 || len(got[0].Floats) != 2 || got[0].Floats[0].T != 20 || cap(got[0].Floats) != 2 {
+		t.Fatalf("15..30: %v", got)
+	}
+	if got := sliceMatrix(m, 0, 100); len(got) != 2 {
+		t.Fatalf("0..100: %v", got)
+	}
+	if got := sliceMatrix(m, 31, 39); len(got) != 0 {
+		t.Fatalf("31..39: %v", got)
 	}
 }
 
