@@ -18,6 +18,9 @@
 # load from elsewhere on the machine falls on every target alike.
 # PROFILE=dir writes a CPU profile of each Kansoku ingest run there.
 # QUERIES=0 measures ingest and memory only (the 1M-series run).
+# Kansoku's engine is compared with Cache-Control: no-store (its results
+# cache bypassed); then once more with the cache, as a dashboard's
+# refreshes would meet it (VictoriaMetrics keeps its own rollup cache on).
 # HEAP=dir writes a heap profile of Kansoku after each ingest there.
 # KANSOKU_GOGC=n runs Kansoku alone with GOGC=n (what the Go runtime's
 # headroom over the live heap costs in memory and CPU); needs QUERIES=0.
@@ -124,11 +127,14 @@ for rep in $(seq 1 "$REPEAT"); do
   echo "== round $rep: queries, the three servers alternately" >&2
   # Kansoku is --url (it needs SigV4); the peers are compared with it.
   "$KB" bench query --url "http://127.0.0.1:19401/workspaces/$WS" --auth sigv4 --data.dir "$d/kansoku-data" --label kansoku \
-    --runs "$RUNS" --at "$AT" --json-out "$d/qk.json" --pid "$KPID" --compare prometheus-3.15=http://127.0.0.1:19402 \
+    --header Cache-Control=no-store --runs "$RUNS" --at "$AT" --json-out "$d/qk.json" --pid "$KPID" --compare prometheus-3.15=http://127.0.0.1:19402 \
     --compare victoria-metrics=http://127.0.0.1:19403 --compare-pid prometheus-3.15="$PPID_" --compare-pid victoria-metrics="$VPID" >&2
   "$KB" bench query --url "http://127.0.0.1:19401/workspaces/$WS" --auth sigv4 --data.dir "$d/kansoku-data" --label kansoku-stats \
     --runs "$RUNS" --at "$AT" --stats --json-out "$d/qks.json" --pid "$KPID" --compare prometheus-3.15-stats=http://127.0.0.1:19402 \
     --compare-pid prometheus-3.15-stats="$PPID_" >&2
+  "$KB" bench query --url "http://127.0.0.1:19401/workspaces/$WS" --auth sigv4 --data.dir "$d/kansoku-data" --label kansoku-cached \
+    --runs "$RUNS" --at "$AT" --json-out "$d/qkc.json" --pid "$KPID" --compare prometheus-3.15-c=http://127.0.0.1:19402 \
+    --compare victoria-metrics-c=http://127.0.0.1:19403 --compare-pid prometheus-3.15-c="$PPID_" --compare-pid victoria-metrics-c="$VPID" >&2
   kill "$KPID" "$PPID_" "$VPID"; wait "$KPID" "$PPID_" "$VPID" 2>/dev/null || true
 
   echo
@@ -140,4 +146,7 @@ for rep in $(seq 1 "$REPEAT"); do
   echo
   echo "round $rep: queries with stats=all (ratio to Prometheus 3.15):"
   "$KB" bench query-report "$d/qks.prometheus-3.15-stats.json" "$d/qks.json"
+  echo
+  echo "round $rep: queries with Kansoku's results cache (ratio to Prometheus 3.15, which has none):"
+  "$KB" bench query-report "$d/qkc.prometheus-3.15-c.json" "$d/qkc.json" "$d/qkc.victoria-metrics-c.json"
 done

@@ -75,17 +75,31 @@ func newCacheFixture(t *testing.T, maxBytes int64, lim *limits.Limits) (*cacheFi
 
 func rangeQuery(t *testing.T, api *API, ws, qs string, start, end time.Time, step time.Duration) (string, error) {
 	t.Helper()
+	m, _, err := runRange(api, ws, qs, start, end, step)
+	if err != nil {
+		return "", err
+	}
+	return m.String(), nil
+}
+
+// runRange runs a range query in ws and returns its result, copied out
+// of the engine's pools, and the samples the engine read for it.
+func runRange(api *API, ws, qs string, start, end time.Time, step time.Duration) (promql.Matrix, int64, error) {
 	ctx := tenant.WithWorkspace(context.Background(), ws)
 	q, err := api.Engine().NewRangeQuery(ctx, api.Queryable(), nil, qs, start, end, step)
 	if err != nil {
-		return "", err
+		return nil, 0, err
 	}
 	defer q.Close()
 	res := q.Exec(ctx)
 	if res.Err != nil {
-		return "", res.Err
+		return nil, 0, res.Err
 	}
-	return res.Value.String(), nil
+	m, err := res.Matrix()
+	if err != nil {
+		return nil, 0, err
+	}
+	return copyMatrix(m), q.Stats().Samples.TotalSamples, nil
 }
 
 var cacheQueries = []string{
@@ -142,19 +156,12 @@ func TestResultsCacheSameAnswers(t *testing.T) {
 func TestResultsCacheSharded(t *testing.T) {
 	f, plain, _ := newCacheFixture(t, 64<<20, nil)
 	sharded := New(Options{Limits: limits.NewOverrides(limits.Defaults()), ResultsCache: f.cache, Shards: 3}, f.mgr, nil)
-	ctx := tenant.WithWorkspace(context.Background(), wsA)
 	eval := func(api *API, qs string, start, end time.Time, step time.Duration) promql.Matrix {
-		q, err := api.Engine().NewRangeQuery(ctx, api.Queryable(), nil, qs, start, end, step)
+		m, _, err := runRange(api, wsA, qs, start, end, step)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer q.Close()
-		res := q.Exec(ctx)
-		if res.Err != nil {
-			t.Fatal(res.Err)
-		}
-		m, _ := res.Matrix()
-		return copyMatrix(m)
+		return m
 	}
 	shardedQueries := 0
 	for _, qs := range cacheQueries {
@@ -333,8 +340,7 @@ func TestResultsCacheSlidingWindow(t *testing.T) {
 	f, plain, cached := newCacheFixture(t, 64<<20, nil)
 	clock := f.end.Add(5 * time.Minute) // the last 10 minutes hold one sample
 	f.cache.now = func() time.Time { return clock }
-	ctx := tenant.WithWorkspace(context.Background(), wsA)
-	// refresh runs the dashboard's query over the hour before the clock
+	// refresh runs the dashboard's query over the window before the clock
 	// and returns the samples the engine read for it.
 	refresh := func(qs string, step time.Duration, window time.Duration) int64 {
 		t.Helper()
@@ -344,19 +350,14 @@ func TestResultsCacheSlidingWindow(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		q, err := cached.Engine().NewRangeQuery(ctx, cached.Queryable(), nil, qs, start, end, step)
+		got, read, err := runRange(cached, wsA, qs, start, end, step)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer q.Close()
-		res := q.Exec(ctx)
-		if res.Err != nil {
-			t.Fatal(res.Err)
-		}
-		if got := res.Value.String(); got != want {
+		if got.String() != want {
 			t.Fatalf("%s at %s step %s: cached answer differs:\n%.600s\nwant\n%.600s", qs, clock.Format(time.TimeOnly), step, got, want)
 		}
-		return q.Stats().Samples.TotalSamples
+		return read
 	}
 	write := func(ts time.Time, v float64) {
 		t.Helper()
