@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -403,6 +405,58 @@ func TestResultsCacheSlidingWindow(t *testing.T) {
 	if testutil.ToFloat64(f.cache.invalidations) == 0 {
 		t.Fatal("a late sample invalidated nothing")
 	}
+}
+
+// Refreshes running while samples are written late into their cached
+// steps and the clock moves: once a write has returned, every answer
+// after it has its sample (no result computed before it is stored after
+// it).
+func TestResultsCacheConcurrentRefreshesAndLateWrites(t *testing.T) {
+	f, plain, cached := newCacheFixture(t, 64<<20, nil)
+	var clock atomic.Int64
+	clock.Store(f.end.Add(5 * time.Minute).UnixMilli())
+	f.cache.now = func() time.Time { return time.UnixMilli(clock.Load()) }
+	qs := `count(http_requests_total)`
+	window := func() (time.Time, time.Time) {
+		end := time.UnixMilli(clock.Load()).Truncate(time.Minute)
+		return end.Add(-2 * time.Hour), end
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for g := 0; g < 3; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				start, end := window()
+				if _, _, err := runRange(cached, wsA, qs, start, end, time.Minute); err != nil {
+					t.Error(err)
+					return
+				}
+				clock.Add(time.Minute.Milliseconds()) // a new cacheable step each time
+			}
+		}()
+	}
+	for i := 0; i < 100; i++ {
+		start, _ := window()
+		app, _ := f.mgr.Appender(context.Background(), wsA)
+		if _, err := app.Append(0, labels.FromStrings("__name__", "http_requests_total", "job", "late", "instance", fmt.Sprint(i)), start.Add(30*time.Minute).UnixMilli(), 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := app.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		start, end := window()
+		got, err := rangeQuery(t, cached, wsA, qs, start, end, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want, _ := rangeQuery(t, plain, wsA, qs, start, end, time.Minute); got != want {
+			t.Fatalf("write %d: the answer after it is not the engine's:\n%.400s\nwant\n%.400s", i, got, want)
+		}
+	}
+	cancel()
+	wg.Wait()
 }
 
 // A query whose selection reaches past its steps (a negative offset) is
