@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sync"
 	"sync/atomic"
 	"unsafe"
 
 	"github.com/golang/snappy"
 	"github.com/prometheus/prometheus/prompb"
+	"github.com/prometheus/prometheus/util/zeropool"
 )
 
 // decoded is a pooled remote_write request: the decompressed body and the
@@ -24,6 +24,8 @@ type decoded struct {
 	labels  []prompb.Label
 	samples []prompb.Sample
 	spans   []span
+	// from is the pool release returns it to.
+	from *zeropool.Pool[*decoded]
 }
 
 // span locates one series' labels and samples in the shared arrays.
@@ -85,7 +87,12 @@ func (s *shape) observe(n, labels, series int) {
 	s.perSeries.Store(max(int64(n)*shapeScale/int64(series), minPerSeries))
 }
 
-var decodedPool = sync.Pool{New: func() any { return &decoded{} }}
+// decoder decodes a Handler's requests: it learns their shape, and keeps
+// the arrays of decoded requests for the next ones.
+type decoder struct {
+	shape shape
+	pool  zeropool.Pool[*decoded]
+}
 
 func (d *decoded) release() {
 	// Keep big buffers from pinning memory after a burst.
@@ -100,7 +107,7 @@ func (d *decoded) release() {
 	clear(d.labels)
 	d.labels = d.labels[:0]
 	d.samples = d.samples[:0]
-	decodedPool.Put(d)
+	d.from.Put(d)
 }
 
 // maxSnappyRatio bounds how much snappy can expand: its densest element,
@@ -125,15 +132,19 @@ func decodedLen(body []byte) (int, error) {
 	return n, nil
 }
 
-// decodeWriteRequest decompresses body and decodes a remote write 1.0
-// request into a pooled value, sizing its arrays from sh (nil: the fixed
-// estimates); call release when done with it.
-func decodeWriteRequest(body []byte, sh *shape) (*decoded, error) {
+// decode decompresses body and decodes a remote write 1.0 request into a
+// pooled value, sizing its arrays from the shape of the requests before;
+// call release when done with it.
+func (dc *decoder) decode(body []byte) (*decoded, error) {
 	n, err := decodedLen(body)
 	if err != nil {
 		return nil, err
 	}
-	d := decodedPool.Get().(*decoded)
+	sh := &dc.shape
+	d := dc.pool.Get()
+	if d == nil {
+		d = &decoded{from: &dc.pool}
+	}
 	if cap(d.buf) < n {
 		d.buf = make([]byte, n)
 	}

@@ -57,7 +57,7 @@ func TestDecodeMatchesPrompb(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 3; i++ { // pooled values must decode cleanly again
-		d, err := decodeWriteRequest(snappy.Encode(nil, raw), nil)
+		d, err := new(decoder).decode(snappy.Encode(nil, raw))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,9 +74,9 @@ func FuzzDecodeWriteRequest(f *testing.F) {
 	raw, _ := sampleRequest().Marshal()
 	f.Add(raw)
 	f.Add([]byte{0x0a, 0x00})
-	var sh shape // learned across inputs, as a Handler's is across requests
+	var dc decoder // learns across inputs, as a Handler's does across requests
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		d, err := decodeWriteRequest(snappy.Encode(nil, raw), &sh)
+		d, err := dc.decode(snappy.Encode(nil, raw))
 		var want prompb.WriteRequest
 		werr := want.Unmarshal(raw)
 		if err != nil {
@@ -104,11 +104,12 @@ func TestShapeSizesArraysFromTheRequestsSeen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sh shape
+	var dc decoder
+	sh := &dc.shape
 	if l, s := sh.sizes(len(raw)); l < 14000*3/2 || s >= 2000 {
 		t.Fatalf("before any request: sized for %d labels and %d series; the fixed estimates give about %d and %d", l, s, len(raw)/bytesPerLabel, len(raw)/bytesPerSeries)
 	}
-	d, err := decodeWriteRequest(snappy.Encode(nil, raw), &sh)
+	d, err := dc.decode(snappy.Encode(nil, raw))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,12 +139,13 @@ func TestShapeIsBoundedBySmallLabels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sh shape
-	d, err := decodeWriteRequest(snappy.Encode(nil, raw), &sh)
+	var dc decoder
+	d, err := dc.decode(snappy.Encode(nil, raw))
 	if err != nil {
 		t.Fatal(err)
 	}
 	d.release()
+	sh := &dc.shape
 	const n = 500_000 // the next request's decoded size
 	l, s := sh.sizes(n)
 	if max := n / bytesPerLabel; l > max+max/8 {

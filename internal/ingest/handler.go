@@ -38,7 +38,7 @@ type Handler struct {
 	// Inflight bounds the bytes being decoded at once (nil: no bound).
 	Inflight *Inflight
 
-	shape shape // what its requests look like, to size decoding arrays
+	decoder decoder // learns what its requests look like, to size decoding arrays
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -81,7 +81,7 @@ func (h *Handler) decode(r *http.Request) (*decoded, func(), *Error) {
 				Msg: "the server is decoding too many remote_write bytes at once (ingest.max_inflight_bytes); retry"}
 		}
 	}
-	d, err := decodeWriteRequest(body, &h.shape)
+	d, err := h.decoder.decode(body)
 	if err != nil {
 		release()
 		return nil, nil, decodeError(err)

@@ -8,7 +8,6 @@ import (
 	"math"
 	"net/http"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +16,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/prompb"
 	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/util/zeropool"
 
 	"github.com/kansoku/kansoku/internal/limits"
 	"github.com/kansoku/kansoku/internal/tenantdb"
@@ -89,6 +89,13 @@ type Distributor struct {
 	logger     *slog.Logger
 	now        func() time.Time
 	hostIDs    func(ws, identifier string) (string, bool)
+
+	// Arrays and maps of past requests, for the next ones: the accepted
+	// series (bounded by the decoder's series per request), the series
+	// seen in a request, and its sorted references.
+	accepted zeropool.Pool[[]acceptedSeries]
+	seen     zeropool.Pool[map[seenKey]lastSample]
+	refs     zeropool.Pool[[]storage.SeriesRef]
 }
 
 // CustomIdentifierLabel names, on a remote-written series, a host of the
@@ -213,12 +220,10 @@ func (d *Distributor) Push(ctx context.Context, ws string, req *prompb.WriteRequ
 	// without validating, building or looking its label set up again.
 	var b labels.ScratchBuilder
 	var scratch labels.Labels
-	pooled := acceptedPool.Get().(*[]acceptedSeries)
-	accepted := slices.Grow((*pooled)[:0], len(req.Timeseries))
+	accepted := slices.Grow(d.accepted.Get()[:0], len(req.Timeseries))
 	defer func() {
 		clear(accepted) // the label sets and samples are not kept alive
-		*pooled = accepted[:0]
-		acceptedPool.Put(pooled)
+		d.accepted.Put(accepted[:0])
 	}()
 	for i := range req.Timeseries {
 		ts := &req.Timeseries[i]
@@ -315,9 +320,11 @@ func (d *Distributor) appendSeries(ws string, app storage.Appender, lim *limits.
 	// series is also known by its reference once created (another entry
 	// may find it so, in the RefCache, if another request created it).
 	var seen map[seenKey]lastSample
-	if len(series) > 1 && !distinctRefs(series) {
-		seen = seenPool.Get().(map[seenKey]lastSample)
-		defer func() { clear(seen); seenPool.Put(seen) }()
+	if len(series) > 1 && !d.distinctRefs(series) {
+		if seen = d.seen.Get(); seen == nil {
+			seen = map[seenKey]lastSample{}
+		}
+		defer func() { clear(seen); d.seen.Put(seen) }()
 	}
 	for _, s := range series {
 		ref := s.ref
@@ -436,10 +443,6 @@ type lastSample struct {
 	ts   int64
 }
 
-// acceptedPool holds the arrays of accepted series of past requests
-// (bounded by the decoder's series per request).
-var acceptedPool = sync.Pool{New: func() any { return new([]acceptedSeries) }}
-
 // seenKey is a series of a request: by its reference, or by its label
 // set's hash (labels compared) while it has none.
 type seenKey struct {
@@ -447,24 +450,20 @@ type seenKey struct {
 	hash uint64
 }
 
-var seenPool = sync.Pool{New: func() any { return map[seenKey]lastSample{} }}
-
 // distinctRefs reports whether every series of a request has the store's
 // reference and no two share one: then no entry can repeat another's
 // series, and appendSeries needs no map of what it has seen. That is a
 // steady remote_write stream's every request, and sorting its references
 // costs a fifth of the two map operations per series it saves.
-func distinctRefs(series []acceptedSeries) bool {
-	rp := refsPool.Get().(*[]storage.SeriesRef)
-	defer refsPool.Put(rp)
-	refs := (*rp)[:0]
+func (d *Distributor) distinctRefs(series []acceptedSeries) bool {
+	refs := d.refs.Get()[:0]
+	defer func() { d.refs.Put(refs[:0]) }()
 	for _, s := range series {
 		if s.ref == 0 {
 			return false // new: known by its hash until it is created
 		}
 		refs = append(refs, s.ref)
 	}
-	*rp = refs
 	slices.Sort(refs)
 	for i := 1; i < len(refs); i++ {
 		if refs[i] == refs[i-1] {
@@ -473,8 +472,6 @@ func distinctRefs(series []acceptedSeries) bool {
 	}
 	return true
 }
-
-var refsPool = sync.Pool{New: func() any { return new([]storage.SeriesRef) }}
 
 // follows refuses a sample that is not newer than the series' last one in
 // the same request, as AMP and Cortex do (the head would drop it at

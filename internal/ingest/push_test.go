@@ -497,7 +497,7 @@ func TestDistinctRefs(t *testing.T) {
 		{refs(9, 8, 7, 6, 5, 4, 3, 2, 1, 10, 11, 12), true},
 		{refs(9, 8, 7, 6, 5, 4, 3, 2, 1, 10, 11, 1), false},
 	} {
-		if got := distinctRefs(tc.series); got != tc.want {
+		if got := new(Distributor).distinctRefs(tc.series); got != tc.want {
 			t.Errorf("distinctRefs(%v) = %v, want %v", tc.series, got, tc.want)
 		}
 	}
