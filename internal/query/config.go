@@ -45,6 +45,7 @@ func DefaultConfig() Config {
 // RegisterFlags binds the component's flags.
 func (c *Config) RegisterFlags(f *cliflag.Flags) {
 	f.Int64("query.results-cache.max-size-bytes", "Memory for cached range-query results (per workspace, query and day); 0 turns splitting by day and caching off.", &c.ResultsCache.MaxSizeBytes)
+	f.Int64("query.results-cache.max-size-bytes-per-workspace", "Memory one workspace's cached results may hold (its least recently used go first); 0: no bound below max-size-bytes.", &c.ResultsCache.MaxSizeBytesPerWorkspace)
 	f.Int("query.shards", "Shards an aggregation such as sum by (job) (rate(x[5m])) is evaluated over at once, one goroutine each (embedded storage); 0 or 1 turns sharding off. Default: the number of CPUs, at most 16.", &c.Shards)
 	f.Int("query.shard-min-series", "Queries whose selectors match fewer series are not sharded.", &c.ShardMinSeries)
 	f.Duration("query.results-cache.max-freshness", "Results reading samples newer than now minus this are not cached.", &c.ResultsCache.MaxFreshness)

@@ -38,21 +38,30 @@ type ResultsCacheConfig struct {
 	// MaxSizeBytes bounds the cache's memory (least recently used results
 	// go first); 0 turns the cache and the splitting off.
 	MaxSizeBytes int64 `yaml:"max_size_bytes"`
+	// MaxSizeBytesPerWorkspace bounds one workspace's share of it (its own
+	// least recently used results go first), so that a tenant running
+	// many distinct queries cannot evict every other tenant's results;
+	// 0: no bound below MaxSizeBytes.
+	MaxSizeBytesPerWorkspace int64 `yaml:"max_size_bytes_per_workspace"`
 	// MaxFreshness: results reading samples newer than now − this are
 	// never cached (they may still change).
 	MaxFreshness model.Duration `yaml:"max_freshness"`
 }
 
-// DefaultResultsCacheConfig returns the defaults: 256 MiB, and results
-// reading the last 10 minutes are not cached.
+// DefaultResultsCacheConfig returns the defaults: 256 MiB, 64 MiB of it
+// at most for one workspace, and results reading the last 10 minutes are
+// not cached.
 func DefaultResultsCacheConfig() ResultsCacheConfig {
-	return ResultsCacheConfig{MaxSizeBytes: 256 << 20, MaxFreshness: model.Duration(10 * time.Minute)}
+	return ResultsCacheConfig{MaxSizeBytes: 256 << 20, MaxSizeBytesPerWorkspace: 64 << 20, MaxFreshness: model.Duration(10 * time.Minute)}
 }
 
 // Validate checks the configuration.
 func (c *ResultsCacheConfig) Validate() error {
 	if c.MaxSizeBytes < 0 {
 		return errors.New("results_cache.max_size_bytes must not be negative")
+	}
+	if c.MaxSizeBytesPerWorkspace < 0 {
+		return errors.New("results_cache.max_size_bytes_per_workspace must not be negative")
 	}
 	if c.MaxFreshness < model.Duration(time.Minute) {
 		return errors.New("results_cache.max_freshness must be at least 1m")
@@ -68,12 +77,13 @@ const splitInterval = 24 * time.Hour
 // before what a cached result read drops that result.
 type ResultsCache struct {
 	maxBytes  int64
+	wsBytes   int64 // one workspace's bound, at most maxBytes
 	freshness time.Duration
 	now       func() time.Time
 
 	mu    sync.Mutex
 	lru   *list.List // of *cacheEntry, most recent first
-	byKey map[string]*list.Element
+	byKey map[string]*cacheEntry
 	ws    map[string]*wsCache
 	size  int64
 
@@ -89,7 +99,8 @@ type ResultsCache struct {
 
 // wsCache is one workspace's share of the cache.
 type wsCache struct {
-	entries map[*cacheEntry]struct{}
+	lru  *list.List // of its *cacheEntry, most recent first
+	size int64
 	// watermark: every cached (or being computed) result of the workspace
 	// read samples at or before it only; a commit of samples all after it
 	// (the normal case: fresh data) changes nothing cached. It only
@@ -109,6 +120,9 @@ type cacheEntry struct {
 	mint, maxt  int64 // the samples the result read
 	matrix      promql.Matrix
 	size        int64
+	// el and wsEl are its elements in the cache's and its workspace's
+	// LRU lists.
+	el, wsEl *list.Element
 }
 
 // NewResultsCache returns a cache; nil when the configuration turns it off.
@@ -117,13 +131,16 @@ func NewResultsCache(cfg ResultsCacheConfig, reg prometheus.Registerer) *Results
 		return nil
 	}
 	c := &ResultsCache{
-		maxBytes: cfg.MaxSizeBytes, freshness: time.Duration(cfg.MaxFreshness), now: time.Now,
-		lru: list.New(), byKey: map[string]*list.Element{}, ws: map[string]*wsCache{},
+		maxBytes: cfg.MaxSizeBytes, wsBytes: cfg.MaxSizeBytes, freshness: time.Duration(cfg.MaxFreshness), now: time.Now,
+		lru: list.New(), byKey: map[string]*cacheEntry{}, ws: map[string]*wsCache{},
 		hits:          prometheus.NewCounter(prometheus.CounterOpts{Name: "kansoku_query_results_cache_hits_total", Help: "Day pieces of range queries answered wholly or partly from the results cache."}),
 		misses:        prometheus.NewCounter(prometheus.CounterOpts{Name: "kansoku_query_results_cache_misses_total", Help: "Day pieces of range queries with cacheable steps that found none of them cached."}),
 		evictions:     prometheus.NewCounter(prometheus.CounterOpts{Name: "kansoku_query_results_cache_evictions_total", Help: "Results dropped to stay within max_size_bytes."}),
 		invalidations: prometheus.NewCounter(prometheus.CounterOpts{Name: "kansoku_query_results_cache_invalidations_total", Help: "Results dropped because samples were written into what they read."}),
 		bytes:         prometheus.NewGauge(prometheus.GaugeOpts{Name: "kansoku_query_results_cache_bytes", Help: "Estimated memory held by the results cache."}),
+	}
+	if cfg.MaxSizeBytesPerWorkspace > 0 {
+		c.wsBytes = min(cfg.MaxSizeBytesPerWorkspace, cfg.MaxSizeBytes)
 	}
 	if c.freshness <= 0 {
 		c.freshness = 10 * time.Minute
@@ -162,11 +179,13 @@ func (c *ResultsCache) Invalidate(ws string, mint, maxt int64) {
 		return
 	}
 	w.gen++
-	for e := range w.entries {
+	for el := w.lru.Front(); el != nil; {
+		e, next := el.Value.(*cacheEntry), el.Next()
 		if e.mint <= maxt && e.maxt >= mint {
-			c.remove(c.byKey[e.key])
+			c.remove(e)
 			c.invalidations.Inc()
 		}
+		el = next
 	}
 }
 
@@ -178,8 +197,8 @@ func (c *ResultsCache) Forget(ws string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if w, ok := c.ws[ws]; ok {
-		for e := range w.entries {
-			c.remove(c.byKey[e.key])
+		for w.lru.Len() > 0 {
+			c.remove(w.lru.Front().Value.(*cacheEntry))
 		}
 		delete(c.ws, ws)
 		c.watermarks.Delete(ws)
@@ -201,7 +220,7 @@ func (c *ResultsCache) begin(ws string, watermark int64) uint64 {
 func (c *ResultsCache) wsState(ws string) *wsCache {
 	w, ok := c.ws[ws]
 	if !ok {
-		w = &wsCache{entries: map[*cacheEntry]struct{}{}, watermark: new(atomic.Int64)}
+		w = &wsCache{lru: list.New(), watermark: new(atomic.Int64)}
 		w.watermark.Store(math.MinInt64)
 		c.ws[ws] = w
 		c.watermarks.Store(ws, w.watermark)
@@ -214,50 +233,65 @@ func (c *ResultsCache) wsState(ws string) *wsCache {
 func (c *ResultsCache) get(key string) *cacheEntry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	el, ok := c.byKey[key]
+	e, ok := c.byKey[key]
 	if !ok {
 		return nil
 	}
-	c.lru.MoveToFront(el)
-	return el.Value.(*cacheEntry)
+	c.lru.MoveToFront(e.el)
+	c.ws[e.ws].lru.MoveToFront(e.wsEl)
+	return e
 }
 
 // put stores an extent under e.key, in place of what was there, unless the
 // workspace saw an invalidation since gen or the extent is bigger than the
-// whole cache. e.matrix must not be modified afterwards: hits share it.
+// workspace's share of the cache. e.matrix must not be modified
+// afterwards: hits share it.
 func (c *ResultsCache) put(gen uint64, e *cacheEntry) {
 	e.size = matrixSize(e.matrix) + int64(len(e.key)) + 200
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	w := c.wsState(e.ws)
-	if w.gen != gen || e.size > c.maxBytes {
+	if w.gen != gen || e.size > c.wsBytes {
 		return
 	}
-	if el, ok := c.byKey[e.key]; ok {
-		c.remove(el)
+	if old, ok := c.byKey[e.key]; ok {
+		c.remove(old)
 	}
-	size := e.size
-	c.byKey[e.key] = c.lru.PushFront(e)
-	w.entries[e] = struct{}{}
-	c.size += size
+	c.byKey[e.key] = e
+	e.el, e.wsEl = c.lru.PushFront(e), w.lru.PushFront(e)
+	w.size += e.size
+	c.size += e.size
+	for w.size > c.wsBytes {
+		c.remove(w.lru.Back().Value.(*cacheEntry))
+		c.evictions.Inc()
+	}
 	for c.size > c.maxBytes {
-		c.remove(c.lru.Back())
+		c.remove(c.lru.Back().Value.(*cacheEntry))
 		c.evictions.Inc()
 	}
 	c.bytes.Set(float64(c.size))
 }
 
-func (c *ResultsCache) remove(el *list.Element) {
-	if el == nil {
-		return
-	}
-	e := c.lru.Remove(el).(*cacheEntry)
+// remove drops a stored entry.
+func (c *ResultsCache) remove(e *cacheEntry) {
+	c.lru.Remove(e.el)
 	delete(c.byKey, e.key)
 	if w, ok := c.ws[e.ws]; ok {
-		delete(w.entries, e)
+		w.lru.Remove(e.wsEl)
+		w.size -= e.size
 	}
 	c.size -= e.size
 	c.bytes.Set(float64(c.size))
+}
+
+// workspaceSize returns the bytes ws's results hold (estimated).
+func (c *ResultsCache) workspaceSize(ws string) int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if w, ok := c.ws[ws]; ok {
+		return w.size
+	}
+	return 0
 }
 
 // matrixSize estimates the memory a result holds.

@@ -292,6 +292,52 @@ func TestResultsCacheBoundedMemory(t *testing.T) {
 	}
 }
 
+// One workspace running many distinct queries fills its own share of the
+// cache, evicting its own least recently used results, not another
+// workspace's.
+func TestResultsCacheWorkspaceShare(t *testing.T) {
+	const max, share = 256 << 10, 64 << 10
+	f, plain, _ := newCacheFixture(t, max, nil)
+	// No late writes here: the fixture's commit hook may stay on its own cache.
+	f.cache = NewResultsCache(ResultsCacheConfig{MaxSizeBytes: max, MaxSizeBytesPerWorkspace: share, MaxFreshness: model.Duration(10 * time.Minute)}, prometheus.NewRegistry())
+	cached := New(Options{Limits: limits.NewOverrides(limits.Defaults()), ResultsCache: f.cache}, f.mgr, nil)
+	qs := `sum(http_requests_total)`
+	wantB, _ := rangeQuery(t, plain, wsB, qs, f.start, f.end, time.Hour)
+	if got, _ := rangeQuery(t, cached, wsB, qs, f.start, f.end, time.Hour); got != wantB {
+		t.Fatal("B's answer differs")
+	}
+	sizeB := f.cache.workspaceSize(wsB)
+	if sizeB == 0 {
+		t.Fatal("B's result was not cached")
+	}
+	for i := 0; i < 40; i++ { // A floods the cache
+		q := fmt.Sprintf(`http_requests_total * %d`, i+1)
+		got, err := rangeQuery(t, cached, wsA, q, f.start, f.end, 5*time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want, _ := rangeQuery(t, plain, wsA, q, f.start, f.end, 5*time.Minute); got != want {
+			t.Fatal("A's answer differs under eviction")
+		}
+		if a := f.cache.workspaceSize(wsA); a > share || a == 0 {
+			t.Fatalf("workspace A holds %d bytes of the cache, share %d", a, share)
+		}
+	}
+	if testutil.ToFloat64(f.cache.evictions) == 0 {
+		t.Fatal("A's flood evicted nothing: the test did not fill its share")
+	}
+	if f.cache.workspaceSize(wsB) != sizeB {
+		t.Fatal("A's flood evicted B's results")
+	}
+	hits := testutil.ToFloat64(f.cache.hits)
+	if got, _ := rangeQuery(t, cached, wsB, qs, f.start, f.end, time.Hour); got != wantB || testutil.ToFloat64(f.cache.hits) == hits {
+		t.Fatal("B's result is no longer answered from the cache")
+	}
+	if f.cache.Size() != f.cache.workspaceSize(wsA)+f.cache.workspaceSize(wsB) {
+		t.Fatal("the workspaces' sizes do not add up to the cache's")
+	}
+}
+
 // Split queries keep every query limit: the length of the whole query
 // (each day is under it), chunks and bytes counted over all days, series
 // per day, samples of the whole result.
