@@ -135,7 +135,7 @@ func NewResultsCache(cfg ResultsCacheConfig, reg prometheus.Registerer) *Results
 		lru: list.New(), byKey: map[string]*cacheEntry{}, ws: map[string]*wsCache{},
 		hits:          prometheus.NewCounter(prometheus.CounterOpts{Name: "kansoku_query_results_cache_hits_total", Help: "Day pieces of range queries answered wholly or partly from the results cache."}),
 		misses:        prometheus.NewCounter(prometheus.CounterOpts{Name: "kansoku_query_results_cache_misses_total", Help: "Day pieces of range queries with cacheable steps that found none of them cached."}),
-		evictions:     prometheus.NewCounter(prometheus.CounterOpts{Name: "kansoku_query_results_cache_evictions_total", Help: "Results dropped to stay within max_size_bytes."}),
+		evictions:     prometheus.NewCounter(prometheus.CounterOpts{Name: "kansoku_query_results_cache_evictions_total", Help: "Results dropped to stay within max_size_bytes or their workspace's max_size_bytes_per_workspace."}),
 		invalidations: prometheus.NewCounter(prometheus.CounterOpts{Name: "kansoku_query_results_cache_invalidations_total", Help: "Results dropped because samples were written into what they read."}),
 		bytes:         prometheus.NewGauge(prometheus.GaugeOpts{Name: "kansoku_query_results_cache_bytes", Help: "Estimated memory held by the results cache."}),
 	}
@@ -206,15 +206,25 @@ func (c *ResultsCache) Forget(ws string) {
 }
 
 // begin marks that a result reading samples up to watermark is being
-// computed for ws, and returns the generation to hand to put.
-func (c *ResultsCache) begin(ws string, watermark int64) uint64 {
+// computed for ws, and returns the generation to hand to put and the
+// extent stored under key (nil: none). Both are taken at once: an
+// invalidation after them (of the extent or of what is computed now)
+// keeps what put is handed out of the cache. Entries are never modified
+// once stored: the caller may read the extent without the lock.
+func (c *ResultsCache) begin(ws string, watermark int64, key string) (uint64, *cacheEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	w := c.wsState(ws)
 	if watermark > w.watermark.Load() {
 		w.watermark.Store(watermark)
 	}
-	return w.gen
+	e, ok := c.byKey[key]
+	if !ok {
+		return w.gen, nil
+	}
+	c.lru.MoveToFront(e.el)
+	w.lru.MoveToFront(e.wsEl)
+	return w.gen, e
 }
 
 func (c *ResultsCache) wsState(ws string) *wsCache {
@@ -226,20 +236,6 @@ func (c *ResultsCache) wsState(ws string) *wsCache {
 		c.watermarks.Store(ws, w.watermark)
 	}
 	return w
-}
-
-// get returns the extent stored under key, or nil. Entries are never
-// modified once stored: the caller may read it without the lock.
-func (c *ResultsCache) get(key string) *cacheEntry {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.byKey[key]
-	if !ok {
-		return nil
-	}
-	c.lru.MoveToFront(e.el)
-	c.ws[e.ws].lru.MoveToFront(e.wsEl)
-	return e
 }
 
 // put stores an extent under e.key, in place of what was there, unless the
@@ -515,11 +511,7 @@ func (ev *pieceEvaluator) piece(p piece, watermark time.Time) ([]promql.Matrix, 
 		return []promql.Matrix{m}, err
 	}
 	key := q.key(p)
-	// The generation is taken before the extent is read: an invalidation
-	// after it (of the extent or of what is evaluated now) keeps the new
-	// extent out of the cache.
-	gen := q.cache.begin(q.ws, watermark.UnixMilli())
-	old := q.cache.get(key)
+	gen, old := q.cache.begin(q.ws, watermark.UnixMilli(), key)
 	step := q.step.Milliseconds()
 	first, end := p.start.UnixMilli(), last.UnixMilli()
 	if old != nil && (old.first > end+step || old.last < first-step) {
@@ -564,7 +556,10 @@ func (ev *pieceEvaluator) piece(p piece, watermark time.Time) ([]promql.Matrix, 
 	}
 	if len(stored) > 1 || old == nil {
 		if storable {
-			read.first, read.last = min(first, firstOf(old, first)), end
+			read.first, read.last = first, end
+			if old != nil {
+				read.first = min(first, old.first)
+			}
 			read.matrix = mergeMatrices(stored)
 			q.cache.put(gen, read)
 		}
@@ -577,13 +572,6 @@ func (ev *pieceEvaluator) piece(p piece, watermark time.Time) ([]promql.Matrix, 
 		parts = append(parts, m)
 	}
 	return parts, nil
-}
-
-func firstOf(e *cacheEntry, or int64) int64 {
-	if e == nil {
-		return or
-	}
-	return e.first
 }
 
 // evaluation is what one evaluation read: the time range of its
