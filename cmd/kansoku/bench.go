@@ -190,6 +190,18 @@ func registerBench(a *kingpin.Application, commands map[string]func(context.Cont
 		return nil
 	}
 
+	res := b.Command("resident", "Show which sections and Go modules of a running process' executable are resident in its memory (the clean file pages its RSS counts).")
+	resPID := res.Flag("pid", "The process.").Required().Int()
+	resTop := res.Flag("top", "Modules to list, most resident first (0: all).").Default("30").Int()
+	commands["bench resident"] = func(context.Context) error {
+		r, err := bench.BinaryResidency(*resPID)
+		if err != nil {
+			return err
+		}
+		bench.ReportResidency(stdout, r, *resTop)
+		return nil
+	}
+
 	rep := b.Command("report", "Print results written with --json-out side by side, with throughput ratios against the first.")
 	files := rep.Arg("files", "Result files.").Required().ExistingFiles()
 	commands["bench report"] = func(context.Context) error {

@@ -58,6 +58,10 @@ func TestBaseBackdateAndCPU(t *testing.T) {
 	if res.RSSPeakBytes <= 0 || res.AnonPeakBytes <= 0 || res.AnonPeakBytes > res.RSSPeakBytes {
 		t.Errorf("RSS peak %d, anonymous peak %d: want both > 0, anonymous ≤ whole", res.RSSPeakBytes, res.AnonPeakBytes)
 	}
+	// Per series at the peak is what the run added above the RSS before it.
+	if want := float64(res.RSSPeakBytes-res.RSSBeforeBytes) / 10; res.RSSBeforeBytes <= 0 || res.PeakBytesPerSeries != want {
+		t.Errorf("peak bytes per series %v, want (peak %d - before %d) / 10 series", res.PeakBytesPerSeries, res.RSSPeakBytes, res.RSSBeforeBytes)
+	}
 	// /proc counts CPU time in 10 ms ticks: a quick test process may not
 	// have used one yet. Spend CPU until it has (or 5 s pass).
 	deadline := time.Now().Add(5 * time.Second)

@@ -94,6 +94,10 @@ type Result struct {
 	DiskBytes      int64
 	BytesPerSample float64
 	BytesPerSeries float64 // (RSS after - RSS before) / series
+	// PeakBytesPerSeries is (RSS peak - RSS before) / series: what the
+	// series took at the peak above what the server held before them (its
+	// binary's pages, its runtime and its own state at start).
+	PeakBytesPerSeries float64
 	// SamplesPerSeries is how much data each series got: memory per series
 	// compares fairly only between runs with the same figure (use Rounds).
 	SamplesPerSeries float64
@@ -372,6 +376,9 @@ func RunRemoteWrite(ctx context.Context, opts RemoteWriteOptions) (Result, error
 	if opts.Series > 0 && res.RSSAfterBytes > 0 {
 		res.BytesPerSeries = float64(res.RSSAfterBytes-res.RSSBeforeBytes) / float64(opts.Series)
 	}
+	if opts.Series > 0 && res.RSSPeakBytes > 0 {
+		res.PeakBytesPerSeries = float64(res.RSSPeakBytes-res.RSSBeforeBytes) / float64(opts.Series)
+	}
 	if opts.TargetDir != "" {
 		res.DiskBytes = dirSize(opts.TargetDir)
 		if res.Samples > 0 {
@@ -509,8 +516,8 @@ func dirSize(dir string) int64 {
 
 // Report renders results as a table, with ratios against the first result.
 func Report(w io.Writer, results []Result) {
-	fmt.Fprintf(w, "%-22s %12s %12s %9s %9s %8s %9s %10s %10s %10s %12s %10s %8s %8s\n",
-		"target", "samples/s", "smp/CPU-s", "p50", "p99", "errors", "smp/ser", "RSS peak", "anon peak", "B/series", "disk", "B/sample", "ratio", "CPU-rat")
+	fmt.Fprintf(w, "%-22s %12s %12s %9s %9s %8s %9s %10s %10s %10s %10s %10s %12s %10s %8s %8s\n",
+		"target", "samples/s", "smp/CPU-s", "p50", "p99", "errors", "smp/ser", "RSS before", "RSS peak", "anon peak", "B/series", "peak B/ser", "disk", "B/sample", "ratio", "CPU-rat")
 	for _, r := range results {
 		ratio := 1.0
 		if results[0].SamplesPerSec > 0 {
@@ -520,9 +527,9 @@ func Report(w io.Writer, results []Result) {
 		if results[0].SamplesPerCPUSecond > 0 {
 			cpuRatio = r.SamplesPerCPUSecond / results[0].SamplesPerCPUSecond
 		}
-		fmt.Fprintf(w, "%-22s %12.0f %12.0f %9s %9s %8d %9.0f %10s %10s %10.0f %12s %10.2f %8.2f %8.2f\n",
+		fmt.Fprintf(w, "%-22s %12.0f %12.0f %9s %9s %8d %9.0f %10s %10s %10s %10.0f %10.0f %12s %10.2f %8.2f %8.2f\n",
 			r.Label, r.SamplesPerSec, r.SamplesPerCPUSecond, r.P50.Round(100*time.Microsecond), r.P99.Round(100*time.Microsecond), r.Errors, r.SamplesPerSeries,
-			mib(r.RSSPeakBytes), mib(r.AnonPeakBytes), r.BytesPerSeries, mib(r.DiskBytes), r.BytesPerSample, ratio, cpuRatio)
+			mib(r.RSSBeforeBytes), mib(r.RSSPeakBytes), mib(r.AnonPeakBytes), r.BytesPerSeries, r.PeakBytesPerSeries, mib(r.DiskBytes), r.BytesPerSample, ratio, cpuRatio)
 	}
 }
 
