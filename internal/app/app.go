@@ -217,7 +217,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		// Range queries over the embedded TSDB are split by day and the
 		// past days cached; every commit invalidates what it wrote into.
 		a.resultsCache = query.NewResultsCache(cfg.Query.ResultsCache, a.registry)
-		topts := tenantdb.Options{Dir: filepath.Join(dataDir, "workspaces"), Logger: logger.With("component", "tsdb"), Series: a.seriesLimits.Hooks()}
+		topts := tenantdb.Options{Dir: filepath.Join(dataDir, "workspaces"), Config: cfg.Storage.TSDB, Logger: logger.With("component", "tsdb"), Series: a.seriesLimits.Hooks()}
 		if a.resultsCache != nil {
 			topts.OnCommit = a.resultsCache.Invalidate
 		}

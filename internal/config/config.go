@@ -28,6 +28,7 @@ import (
 	"github.com/kansoku/kansoku/internal/query"
 	"github.com/kansoku/kansoku/internal/ruler"
 	"github.com/kansoku/kansoku/internal/scraper"
+	"github.com/kansoku/kansoku/internal/tenantdb"
 	"github.com/kansoku/kansoku/internal/throttle"
 	"github.com/kansoku/kansoku/internal/usage"
 	"github.com/kansoku/kansoku/internal/workspace"
@@ -89,6 +90,8 @@ type StorageConfig struct {
 	// SecretKeyFile holds the key that encrypts stored secrets; default
 	// <data_dir>/secret.key.
 	SecretKeyFile string `yaml:"secret_key_file"`
+	// TSDB tunes the workspaces' embedded TSDBs.
+	TSDB tenantdb.Config `yaml:"tsdb"`
 }
 
 // RuntimeConfig tunes the Go runtime.
@@ -123,7 +126,7 @@ func Default() Config {
 	return Config{
 		Region:        "us-east-1",
 		Web:           WebConfig{ListenAddress: ":9393", BodyReadTimeout: model.Duration(time.Minute)},
-		Storage:       StorageConfig{DataDir: "./data", Metadata: metastore.DefaultConfig()},
+		Storage:       StorageConfig{DataDir: "./data", Metadata: metastore.DefaultConfig(), TSDB: tenantdb.DefaultConfig()},
 		Workspace:     workspace.DefaultConfig(),
 		Query:         query.DefaultConfig(),
 		Log:           LogConfig{Level: "info", Format: "logfmt"},
@@ -176,6 +179,7 @@ func (c *Config) RegisterFlags(f *cliflag.Flags) {
 	f.String("log.level", "Log level: debug, info, warn, error.", &c.Log.Level)
 	f.String("log.format", "Log format: logfmt or json.", &c.Log.Format)
 	c.Storage.Metadata.RegisterFlags(f)
+	c.Storage.TSDB.RegisterFlags(f)
 	c.Workspace.RegisterFlags(f)
 	c.Query.RegisterFlags(f)
 	c.Limits.RegisterFlags(f)
@@ -217,7 +221,7 @@ func (c *Config) Validate() error {
 		key string
 		v   interface{ Validate() error }
 	}{
-		{"storage.metadata", &c.Storage.Metadata}, {"workspace", &c.Workspace}, {"query", &c.Query}, {"ingest", &c.Ingest}, {"audit", &c.Audit}, {"ruler", &c.Ruler},
+		{"storage.metadata", &c.Storage.Metadata}, {"storage.tsdb", &c.Storage.TSDB}, {"workspace", &c.Workspace}, {"query", &c.Query}, {"ingest", &c.Ingest}, {"audit", &c.Audit}, {"ruler", &c.Ruler},
 		{"alertmanager", &c.Alertmanager}, {"control_plane", &c.ControlPlane}, {"iam", &c.IAM}, {"aws_integration", &c.AWS}, {"workspace_logs", &c.WorkspaceLogs},
 		{"cortex", &c.Cortex}, {"cluster", &c.Cluster}, {"scraper", &c.Scraper},
 	} {

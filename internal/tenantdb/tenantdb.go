@@ -35,6 +35,9 @@ var ErrNotOpen = errors.New("workspace storage is not open")
 type Options struct {
 	// Dir holds one sub-directory per workspace.
 	Dir string
+	// Config tunes every workspace's TSDB; the zero value is
+	// DefaultConfig().
+	Config Config
 	// OutOfOrderTimeWindow accepts samples this much older than a series'
 	// newest sample. AMP accepts none: 0.
 	OutOfOrderTimeWindow time.Duration
@@ -78,6 +81,9 @@ func New(opts Options) *Manager {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.Config == (Config{}) {
+		opts.Config = DefaultConfig()
+	}
 	return &Manager{opts: opts, dbs: map[string]*tenant{}}
 }
 
@@ -100,6 +106,8 @@ func (m *Manager) Open(ws string, retention time.Duration) error {
 	}
 	o := tsdb.DefaultOptions()
 	o.RetentionDuration = retention.Milliseconds()
+	o.StripeSize = m.opts.Config.StripeSize
+	o.HeadChunksWriteBufferSize = m.opts.Config.HeadChunksWriteBufferSizeBytes
 	o.WALCompression = compression.Snappy
 	o.OutOfOrderTimeWindow = m.opts.OutOfOrderTimeWindow.Milliseconds()
 	// No isolation, as Cortex's (AMP's) and Mimir's ingesters: it keeps a
