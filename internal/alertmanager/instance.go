@@ -55,7 +55,6 @@ type instance struct {
 	nflog      *nflog.Log
 	groups     marker.GroupMarker
 	silencer   *silence.Silencer
-	api        *apiv2.API
 	pipeline   *notify.PipelineBuilder
 	dispMetric *dispatch.DispatcherMetrics
 	throttled  prometheus.Counter
@@ -66,6 +65,14 @@ type instance struct {
 	hash       [32]byte
 	inhibitor  atomic.Pointer[inhibit.Inhibitor]
 	dispatcher atomic.Pointer[dispatch.Dispatcher]
+
+	// The API v2 is built at its first request: each one loads and
+	// analyses Alertmanager's OpenAPI document (0.7 MB of heap), and most
+	// workspaces' Alertmanagers only ever get alerts from their rules.
+	apiMu      sync.Mutex
+	api        *apiv2.API
+	apiConf    *config.Config // the applied configuration, for the API's status
+	apiSilence func(context.Context, model.LabelSet)
 
 	persistMu sync.Mutex // one snapshot write at a time
 	stopc     chan struct{}
@@ -131,6 +138,13 @@ func newInstance(m *Manager, ws string) (_ *instance, err error) {
 		return nil, fmt.Errorf("silences: %w", err)
 	}
 	in.silencer = silence.NewSilencer(in.silences, in.logger.With("subsystem", "silencer"), rec)
+	// The API's alert status: muted by the current inhibitor or a silence.
+	in.apiSilence = func(ctx context.Context, ls model.LabelSet) {
+		if i := in.inhibitor.Load(); i != nil {
+			i.Mutes(ctx, ls)
+		}
+		in.silencer.Mutes(ctx, ls)
+	}
 	in.groups = marker.NewGroupMarker()
 	in.limiter = newAlertsLimiter(ws, m.o.Limits, in.reg)
 	memAlerts, err := mem.NewAlerts(context.Background(), 30*time.Minute, 0, in.limiter, in.logger.With("subsystem", "alerts"), rec, in.reg, flags)
@@ -145,10 +159,6 @@ func newInstance(m *Manager, ws string) (_ *instance, err error) {
 		Name: "kansoku_alertmanager_notifications_throttled_total",
 		Help: "Notifications not sent because the workspace's notification rate limit was reached (AMP's AlertManagerNotificationsThrottled).",
 	})
-	in.api, err = apiv2.NewAPI(in.alerts, in.alertGroups, in.groups.Muted, in.silences, nil, in.logger.With("subsystem", "api"), in.reg)
-	if err != nil {
-		return nil, fmt.Errorf("alertmanager API: %w", err)
-	}
 	in.pipeline = notify.NewPipelineBuilder(in.reg, flags, rec)
 	in.dispMetric = dispatch.NewDispatcherMetrics(false, in.reg, flags)
 
@@ -241,12 +251,12 @@ func (in *instance) apply(def []byte) error {
 	inhibitor := inhibit.NewInhibitor(in.alerts, conf.InhibitRules, in.logger.With("subsystem", "inhibitor"), rec)
 	stage := in.pipeline.New(receivers, func() time.Duration { return 0 }, inhibitor, in.silencer,
 		timeinterval.NewIntervener(intervals), in.groups, persistingLog{in.nflog, func() error { return in.save(StateNflog) }}, nil)
-	in.api.Update(conf, func(ctx context.Context, ls model.LabelSet) {
-		if i := in.inhibitor.Load(); i != nil {
-			i.Mutes(ctx, ls)
-		}
-		in.silencer.Mutes(ctx, ls)
-	})
+	in.apiMu.Lock()
+	in.apiConf = conf
+	if in.api != nil {
+		in.api.Update(conf, in.apiSilence)
+	}
+	in.apiMu.Unlock()
 	d := dispatch.NewDispatcher(in.alerts, routes, stage, in.groups, timeout, in.m.o.MaintenanceInterval,
 		groupLimits{in.m.o.Limits, in.ws}, in.logger.With("subsystem", "dispatcher"), rec, in.dispMetric, tmpl)
 	go inhibitor.Run()
@@ -282,16 +292,41 @@ func capRepeatInterval(r *config.Route) {
 	}
 }
 
+// apiV2 returns the instance's API v2, built at the first call with the
+// configuration applied last.
+func (in *instance) apiV2() (*apiv2.API, error) {
+	in.apiMu.Lock()
+	defer in.apiMu.Unlock()
+	if in.api != nil {
+		return in.api, nil
+	}
+	api, err := apiv2.NewAPI(in.alerts, in.alertGroups, in.groups.Muted, in.silences, nil, in.logger.With("subsystem", "api"), in.reg)
+	if err != nil {
+		return nil, err
+	}
+	if in.apiConf != nil {
+		api.Update(in.apiConf, in.apiSilence)
+	}
+	in.api = api
+	return api, nil
+}
+
 // ServeHTTP serves the API v2. A change of silences is answered only once
 // the silences are saved, so a silence the client was told about survives
 // a crash or a change of owner.
 func (in *instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	api, err := in.apiV2()
+	if err != nil {
+		in.logger.Error("building the Alertmanager API failed", "err", err)
+		http.Error(w, "the Alertmanager API is unavailable", http.StatusInternalServerError)
+		return
+	}
 	if r.Method == http.MethodGet || r.Method == http.MethodHead || !strings.HasPrefix(r.URL.Path, "/api/v2/silence") {
-		in.api.Handler.ServeHTTP(w, r)
+		api.Handler.ServeHTTP(w, r)
 		return
 	}
 	rec := &bufferedResponse{header: http.Header{}, status: http.StatusOK}
-	in.api.Handler.ServeHTTP(rec, r)
+	api.Handler.ServeHTTP(rec, r)
 	if rec.status < 300 {
 		if err := in.save(StateSilences); err != nil {
 			in.logger.Error("saving the silences failed", "err", err)

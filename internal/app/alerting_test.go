@@ -760,6 +760,20 @@ func TestAlertmanagerAPIAndIsolation(t *testing.T) {
 	if code := amGet(t, s, a, "/status", nil, &st); code != 200 || !strings.Contains(st.Config.Original, "webhook_configs") || st.Cluster.Status != "disabled" {
 		t.Fatalf("status: %d %+v", code, st)
 	}
+	// A definition changed after the API has served requests shows in it.
+	if code := amGet(t, s, b, "/status", nil, &st); code != 200 || !strings.Contains(st.Config.Original, "nobody") || strings.Contains(st.Config.Original, "somebody") {
+		t.Fatalf("b's status: %d %+v", code, st)
+	}
+	putAlertmanager(t, s, b, `alertmanager_config: |
+  route:
+    receiver: nobody
+  receivers:
+  - name: nobody
+  - name: somebody
+`)
+	if code := amGet(t, s, b, "/status", nil, &st); code != 200 || !strings.Contains(st.Config.Original, "somebody") {
+		t.Fatalf("b's status after its definition changed: %d %+v", code, st)
+	}
 	var receivers []struct {
 		Name string `json:"name"`
 	}
