@@ -71,7 +71,7 @@ func BinaryResidency(pid int) (*Residency, error) {
 		return nil, fmt.Errorf("binary residency: %w", err)
 	}
 	defer pagemap.Close()
-	present, err := presentPages(pagemap, ranges)
+	present, err := presentPages(pagemap, ranges, uint64(os.Getpagesize()))
 	if err != nil {
 		return nil, fmt.Errorf("binary residency: /proc/%d/pagemap: %w", pid, err)
 	}
@@ -81,7 +81,7 @@ func BinaryResidency(pid int) (*Residency, error) {
 		return nil, fmt.Errorf("binary residency: %s: %w", path, err)
 	}
 	defer f.Close()
-	r := &Residency{Binary: path, Resident: int64(len(present)) * pageSize}
+	r := &Residency{Binary: path, Resident: int64(len(present.pages)) * int64(present.size)}
 	for _, s := range f.Sections {
 		if s.Flags&elf.SHF_ALLOC == 0 || s.Type == elf.SHT_NOBITS || s.Size == 0 {
 			continue
@@ -115,8 +115,6 @@ func BinaryResidency(pid int) (*Residency, error) {
 	})
 	return r, nil
 }
-
-const pageSize = 4096
 
 // symbol is a named address range of the executable.
 type symbol struct {
@@ -192,22 +190,26 @@ func executableRanges(maps io.Reader, ino uint64) ([]addrRange, error) {
 	return out, sc.Err()
 }
 
-// pageSet is a set of resident virtual page numbers.
-type pageSet map[uint64]struct{}
+// pageSet is a set of resident virtual page numbers, of pages of size
+// bytes (the system's: 4 KiB on x86-64, up to 64 KiB on arm64).
+type pageSet struct {
+	size  uint64
+	pages map[uint64]struct{}
+}
 
 // presentPages reads the present bit (63) of each page of ranges from a
-// /proc/PID/pagemap (8 bytes per virtual page).
-func presentPages(pagemap io.ReaderAt, ranges []addrRange) (pageSet, error) {
-	present := pageSet{}
+// /proc/PID/pagemap (8 bytes per virtual page of pageSize bytes).
+func presentPages(pagemap io.ReaderAt, ranges []addrRange, pageSize uint64) (pageSet, error) {
+	present := pageSet{size: pageSize, pages: map[uint64]struct{}{}}
 	for _, r := range ranges {
 		first, n := r.start/pageSize, (r.end-r.start)/pageSize
 		buf := make([]byte, n*8)
 		if _, err := pagemap.ReadAt(buf, int64(first*8)); err != nil && !errors.Is(err, io.EOF) {
-			return nil, err
+			return pageSet{}, err
 		}
 		for i := range n {
 			if binary.LittleEndian.Uint64(buf[i*8:])>>63 == 1 {
-				present[first+i] = struct{}{}
+				present.pages[first+i] = struct{}{}
 			}
 		}
 	}
@@ -218,9 +220,9 @@ func presentPages(pagemap io.ReaderAt, ranges []addrRange) (pageSet, error) {
 func (p pageSet) bytes(addr, size uint64) int64 {
 	var n int64
 	end := addr + size
-	for pg := addr / pageSize; pg*pageSize < end; pg++ {
-		if _, ok := p[pg]; ok {
-			n += int64(min(end, (pg+1)*pageSize) - max(addr, pg*pageSize))
+	for pg := addr / p.size; pg*p.size < end; pg++ {
+		if _, ok := p.pages[pg]; ok {
+			n += int64(min(end, (pg+1)*p.size) - max(addr, pg*p.size))
 		}
 	}
 	return n

@@ -197,7 +197,9 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	r = bypassResultsCache(r)
+	if r.URL.Path == "/api/v1/query_range" { // the only endpoint the results cache serves
+		r = bypassResultsCache(r)
+	}
 	if r.URL.Path == "/api/v1/metadata" {
 		a.metadata.ServeHTTP(w, r)
 		return

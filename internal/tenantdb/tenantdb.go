@@ -35,8 +35,8 @@ var ErrNotOpen = errors.New("workspace storage is not open")
 type Options struct {
 	// Dir holds one sub-directory per workspace.
 	Dir string
-	// Config tunes every workspace's TSDB; the zero value is
-	// DefaultConfig().
+	// Config tunes every workspace's TSDB; a field left zero takes
+	// DefaultConfig()'s.
 	Config Config
 	// OutOfOrderTimeWindow accepts samples this much older than a series'
 	// newest sample. AMP accepts none: 0.
@@ -81,8 +81,12 @@ func New(opts Options) *Manager {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.Config == (Config{}) {
-		opts.Config = DefaultConfig()
+	def := DefaultConfig()
+	if opts.Config.StripeSize == 0 {
+		opts.Config.StripeSize = def.StripeSize
+	}
+	if opts.Config.HeadChunksWriteBufferSizeBytes == 0 {
+		opts.Config.HeadChunksWriteBufferSizeBytes = def.HeadChunksWriteBufferSizeBytes
 	}
 	return &Manager{opts: opts, dbs: map[string]*tenant{}}
 }
