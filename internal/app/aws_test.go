@@ -4,11 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -69,15 +72,88 @@ type awsEnv struct {
 
 // startAWS starts the simulator and a server whose AWS integration talks to
 // it with Kansoku's own credentials from the environment.
+// startAWS starts a server whose AWS integrations poll only when the test
+// says so: a scheduled poll would race the test's own (one poll per
+// integration at a time) and read the simulator at the wall clock's time
+// instead of the test's. TestAWSScheduledPoll covers the scheduler.
 func startAWS(t *testing.T) *awsEnv {
-	sim, simURL := startSimulator(t, world())
-	s := testenv.Start(t, testenv.Options{Config: func(c *config.Config) { c.AWS.EndpointURL = simURL }})
+	return startAWSWith(t, false)
+}
+
+func startAWSWith(t *testing.T, scheduled bool, via ...func(http.Handler) http.Handler) *awsEnv {
+	sim, simURL := startSimulator(t, world(), via...)
+	s := testenv.Start(t, testenv.Options{Config: func(c *config.Config) {
+		c.AWS.EndpointURL, c.AWS.Poll = simURL, scheduled
+	}})
 	return &awsEnv{s: s, sim: sim, ws: s.CreateWorkspace(t, "aws")}
+}
+
+// TestAWSScheduledPoll: with aws.poll on, the scheduler polls an
+// integration once its role is set (its first poll is due at once), and a
+// poll asked for while one runs is refused with a ConflictException rather
+// than run twice at once.
+func TestAWSScheduledPoll(t *testing.T) {
+	// The gate, once shut, holds every AWS call and says when one waits.
+	var shut atomic.Bool
+	waiting, open := make(chan struct{}, 1), make(chan struct{})
+	gate := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if shut.Load() {
+				select {
+				case waiting <- struct{}{}:
+				default:
+				}
+				<-open
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	e := startAWSWith(t, true, gate)
+	i := e.create(t, map[string]any{"name": "scheduled", "services": []string{"ec2", "sqs"}}, "ReadOnlyAccess")
+	var got integrationResp
+	for deadline := time.Now().Add(45 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if err := e.s.Admin.JSON(ctx, "GET", "/admin/v1/aws/integrations/"+i.ID, nil, nil, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Integration.LastPoll != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the scheduler did not poll %s: %+v", i.ID, got.Integration)
+		}
+	}
+	if rep := got.Integration.LastPoll; len(rep.Errors) > 0 || rep.Resources == 0 {
+		t.Fatalf("scheduled poll: %+v", rep)
+	}
+	if hs := e.hosts(t, url.Values{"workspace": {e.ws}, "integration": {i.ID}}); len(hs) == 0 {
+		t.Fatal("the scheduled poll registered no hosts")
+	}
+	// A poll while another runs: hold the simulator so that the first
+	// stays in flight.
+	shut.Store(true)
+	var reopen sync.Once
+	release := func() { reopen.Do(func() { shut.Store(false); close(open) }) }
+	defer release()
+	first := make(chan error, 1)
+	go func() { _, err := e.s.App.AWS().Poll(ctx, i.ID, time.Now()); first <- err }()
+	<-waiting
+	// Were the second poll let in, it would wait at the gate too: open it
+	// after a while so that the test fails rather than hangs.
+	time.AfterFunc(10*time.Second, release)
+	e2 := apiErr(t, e.s.Admin.JSON(ctx, "POST", "/admin/v1/aws/integrations/"+i.ID+"/poll", nil, nil, nil))
+	release()
+	if e2.Status != 409 || e2.Type != "ConflictException" || !strings.Contains(e2.Message, "is being polled") {
+		t.Errorf("a second poll at once: %+v", e2)
+	}
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
 }
 
 // startSimulator serves the AWS simulator with scenario, and gives the
 // process Kansoku's own AWS credentials (and no other source of them).
-func startSimulator(t *testing.T, scenario *awssim.Scenario) (*awssim.Server, string) {
+// Each of via wraps the simulator's handler.
+func startSimulator(t *testing.T, scenario *awssim.Scenario, via ...func(http.Handler) http.Handler) (*awssim.Server, string) {
 	t.Helper()
 	t.Setenv("AWS_ACCESS_KEY_ID", kansokuKeyID)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", kansokuSecret)
@@ -88,7 +164,11 @@ func startSimulator(t *testing.T, scenario *awssim.Scenario) (*awssim.Server, st
 	if err := sim.SetScenario(scenario); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(sim)
+	var h http.Handler = sim
+	for _, w := range via {
+		h = w(h)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return sim, srv.URL
 }
