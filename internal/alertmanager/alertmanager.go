@@ -92,6 +92,8 @@ type Manager struct {
 	readyOnce sync.Once
 
 	dropped prometheus.Counter
+	// templates is built at the first definition applied.
+	templates func() (templateBases, error)
 }
 
 // New returns a Manager; Run starts it.
@@ -119,6 +121,7 @@ func New(o Options) *Manager {
 	}
 	return &Manager{
 		o: o, instances: map[string]*instance{}, pending: make(chan string, 1024), ready: make(chan struct{}),
+		templates: sync.OnceValues(newTemplateBases),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "kansoku_alertmanager_alerts_dropped_total",
 			Help: "Alerts of alerting rules dropped because their workspace has no Alertmanager definition.",

@@ -208,12 +208,16 @@ func (in *instance) apply(def []byte) error {
 	if err != nil {
 		return err
 	}
-	tmpl, err := parsed.Templates()
+	bases, err := in.m.templates()
+	if err != nil {
+		return err
+	}
+	tmpl, err := parsed.Templates(bases.plain)
 	if err != nil {
 		return err
 	}
 	tmpl.ExternalURL = extURL
-	guard, err := newTemplateGuard(parsed, extURL, in.ws, in.m.o.Limits, &in.dryRunMu)
+	guard, err := newTemplateGuard(parsed, bases.instrumented, extURL, in.ws, in.m.o.Limits, &in.dryRunMu)
 	if err != nil {
 		return err
 	}

@@ -97,12 +97,16 @@ func slackIntegration(t *testing.T, def string) *guarded {
 		t.Fatal(err)
 	}
 	ext, _ := url.Parse("http://kansoku.example/workspaces/ws/alertmanager")
-	tmpl, err := parsed.Templates()
+	bases, err := newTemplateBases()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := parsed.Templates(bases.plain)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tmpl.ExternalURL = ext
-	guard, err := newTemplateGuard(parsed, ext, "ws", limits.NewOverrides(lim), &sync.Mutex{})
+	guard, err := newTemplateGuard(parsed, bases.instrumented, ext, "ws", limits.NewOverrides(lim), &sync.Mutex{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,14 +207,31 @@ func TestDryRunMatchesTheNotifier(t *testing.T) {
 		t.Fatal(err)
 	}
 	ext, _ := url.Parse("http://kansoku.example/workspaces/ws/alertmanager")
-	real, err := parsed.Templates()
+	bases, err := newTemplateBases()
+	if err != nil {
+		t.Fatal(err)
+	}
+	real, err := parsed.Templates(bases.plain)
 	if err != nil {
 		t.Fatal(err)
 	}
 	real.ExternalURL = ext
-	guard, err := newTemplateGuard(parsed, ext, "ws", limits.NewOverrides(lim), &sync.Mutex{})
+	// The guard of a workspace alone on its shared trees, and the third of
+	// three workspaces on others: each dry run charges what the other's
+	// does (the shared trees are instrumented once, by no guard).
+	other, err := newTemplateBases()
 	if err != nil {
 		t.Fatal(err)
+	}
+	var guards []*templateGuard
+	for i, b := range []templateBases{bases, other, other, other} {
+		guard, err := newTemplateGuard(parsed, b.instrumented, ext, fmt.Sprint("ws", i), limits.NewOverrides(lim), &sync.Mutex{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 || i == 3 {
+			guards = append(guards, guard)
+		}
 	}
 	conf := integrationConfig(parsed.Config.Receivers[0], "slack", 0)
 	var texts []string
@@ -221,17 +242,25 @@ func TestDryRunMatchesTheNotifier(t *testing.T) {
 	data := notify.GetTemplateData(notificationContext(), real, testAlerts(5), slog.New(slog.DiscardHandler))
 	for _, text := range texts {
 		want, wantErr := real.ExecuteTextString(text, data)
-		src, ok := guard.instrument(text)
-		if !ok {
-			t.Fatalf("%q does not parse", text)
+		var steps []int
+		for _, guard := range guards {
+			src, ok := guard.instrument(text)
+			if !ok {
+				t.Fatalf("%q does not parse", text)
+			}
+			guard.mu.Lock()
+			guard.budget = newTestBudget()
+			got, err := guard.tmpl.ExecuteTextString(src, data)
+			used, _ := guard.budget.Used()
+			guard.budget = nil
+			guard.mu.Unlock()
+			if got != want || (err != nil) != (wantErr != nil) {
+				t.Errorf("%s %q: dry run %q (%v), notifier %q (%v)", guard.ws, text, got, err, want, wantErr)
+			}
+			steps = append(steps, used)
 		}
-		guard.mu.Lock()
-		guard.budget = newTestBudget()
-		got, err := guard.tmpl.ExecuteTextString(src, data)
-		guard.budget = nil
-		guard.mu.Unlock()
-		if got != want || (err != nil) != (wantErr != nil) {
-			t.Errorf("%q: dry run %q (%v), notifier %q (%v)", text, got, err, want, wantErr)
+		if steps[0] != steps[1] || steps[0] == 0 {
+			t.Errorf("%q: the two workspaces' dry runs took %v steps", text, steps)
 		}
 	}
 }
@@ -245,9 +274,13 @@ func TestEmptyDefineInAFieldKeepsTheSetsTemplate(t *testing.T) {
 		t.Fatal(err)
 	}
 	ext, _ := url.Parse("http://kansoku.example/")
-	real, _ := parsed.Templates()
+	bases, err := newTemplateBases()
+	if err != nil {
+		t.Fatal(err)
+	}
+	real, _ := parsed.Templates(bases.plain)
 	real.ExternalURL = ext
-	guard, err := newTemplateGuard(parsed, ext, "ws", limits.NewOverrides(lim), &sync.Mutex{})
+	guard, err := newTemplateGuard(parsed, bases.instrumented, ext, "ws", limits.NewOverrides(lim), &sync.Mutex{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,6 @@ import (
 	"github.com/prometheus/alertmanager/notify/telegram"
 	"github.com/prometheus/alertmanager/notify/webhook"
 	amlabels "github.com/prometheus/alertmanager/pkg/labels"
-	"github.com/prometheus/alertmanager/template"
 	"github.com/prometheus/alertmanager/timeinterval"
 	"github.com/prometheus/alertmanager/tracing"
 	commoncfg "github.com/prometheus/common/config"
@@ -349,21 +348,4 @@ func orTop(path string) string {
 		return "the configuration"
 	}
 	return path
-}
-
-// Templates returns the definition's templates: Alertmanager's defaults
-// plus every template_files entry named by alertmanager_config's templates
-// list (names or glob patterns), in name order. The options are applied to
-// the text and HTML template sets before anything is parsed into them.
-func (p *Parsed) Templates(opts ...template.Option) (*template.Template, error) {
-	t, err := template.FromGlobs(nil, opts...) // Alertmanager's default templates
-	if err != nil {
-		return nil, err
-	}
-	for _, n := range p.templateNames() {
-		if err := t.Parse(strings.NewReader(p.TemplateFiles[n])); err != nil {
-			return nil, fmt.Errorf("template_files[%q]: %w", n, err)
-		}
-	}
-	return t, nil
 }

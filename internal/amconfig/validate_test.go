@@ -2,8 +2,13 @@ package amconfig
 
 import (
 	"fmt"
+	tmplhtml "html/template"
 	"strings"
+	"sync"
 	"testing"
+	tmpltext "text/template"
+	"text/template/parse"
+	"time"
 
 	"github.com/prometheus/alertmanager/template"
 
@@ -113,7 +118,11 @@ alertmanager_config: |
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl, err := p.Templates()
+	base, err := NewBaseTemplates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := p.Templates(base)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,4 +137,147 @@ alertmanager_config: |
 	if _, err := tmpl.ExecuteTextString(`{{ template "other" . }}`, nil); err == nil {
 		t.Fatal("a template_files entry not named in templates was loaded")
 	}
+}
+
+// TestBaseTemplatesShared: sets built on one BaseTemplates execute every
+// default template, text and HTML, as a set Alertmanager builds itself
+// (template.FromGlobs); a definition that redefines a default template
+// changes it in its own set only, text and HTML, however often the sets
+// are executed; a text-only base parses a definition's files as text only.
+func TestBaseTemplatesShared(t *testing.T) {
+	lim := limits.Defaults()
+	def := func(files string) *Parsed {
+		t.Helper()
+		p, err := Parse([]byte(`template_files:
+`+files+`
+alertmanager_config: |
+  templates: ['*']
+  route:
+    receiver: d
+  receivers:
+  - name: d
+`), &lim, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	base, err := NewBaseTemplates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reference, err := template.FromGlobs(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	custom, err := def(`  a.tmpl: '{{ define "email.default.subject" }}custom {{ .Status }}{{ end }}{{ define "__subject" }}mine{{ end }}'`).Templates(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := def(`  b.tmpl: '{{ define "other" }}x{{ end }}'`).Templates(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := &template.Data{Status: "firing", Receiver: "d", GroupLabels: template.KV{"alertname": "Down"},
+		CommonLabels: template.KV{"alertname": "Down", "job": "node"}, CommonAnnotations: template.KV{"summary": "<b>down</b>"},
+		ExternalURL: "http://kansoku.example", Alerts: template.Alerts{{Status: "firing", Labels: template.KV{"alertname": "Down"},
+			Annotations: template.KV{"summary": "<b>down</b>"}, StartsAt: time.Unix(1e9, 0).UTC()}}}
+	for round := 0; round < 2; round++ { // executing a set changes none of the shared trees
+		for _, name := range defaultTemplateNames(t) {
+			call := `{{ template "` + name + `" . }}`
+			want, werr := reference.ExecuteTextString(call, data)
+			got, gerr := plain.ExecuteTextString(call, data)
+			if got != want || (werr == nil) != (gerr == nil) {
+				t.Errorf("text %s: %q %v, Alertmanager's %q %v", name, got, gerr, want, werr)
+			}
+			want, werr = reference.ExecuteHTMLString(call, data)
+			got, gerr = plain.ExecuteHTMLString(call, data)
+			if got != want || (werr == nil) != (gerr == nil) {
+				t.Errorf("HTML %s: %q %v, Alertmanager's %q %v", name, got, gerr, want, werr)
+			}
+		}
+		for _, exec := range []func(string, any) (string, error){custom.ExecuteTextString, custom.ExecuteHTMLString} {
+			if out, err := exec(`{{ template "email.default.subject" . }}|{{ template "__subject" . }}`, data); err != nil || out != "custom firing|mine" {
+				t.Errorf("the definition's own templates: %q %v", out, err)
+			}
+		}
+		if out, err := plain.ExecuteTextString(`{{ template "__subject" . }}`, data); err != nil || out != "[FIRING:1] Down (node)" {
+			t.Errorf("another definition's template leaked into this set: %q %v", out, err)
+		}
+	}
+	textOnly, err := def(`  c.tmpl: '{{ define "c" }}c{{ end }}'`).Templates(base.TextCopy(func(*parse.Tree) {}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := textOnly.ExecuteTextString(`{{ template "c" . }} {{ template "__subject" . }}`, data); err != nil || out != "c [FIRING:1] Down (node)" {
+		t.Errorf("text-only set: %q %v", out, err)
+	}
+	if out, err := textOnly.ExecuteHTMLString(`{{ template "c" . }}`, data); err == nil {
+		t.Errorf("a text-only set executed HTML: %q", out)
+	}
+}
+
+// defaultTemplateNames names the templates of Alertmanager's own default set.
+func defaultTemplateNames(t *testing.T) []string {
+	t.Helper()
+	var text *tmpltext.Template
+	if _, err := template.FromGlobs(nil, func(tt *tmpltext.Template, _ *tmplhtml.Template) { text = tt }); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, x := range text.Templates() {
+		if x.Name() != "" {
+			names = append(names, x.Name())
+		}
+	}
+	if len(names) < 20 {
+		t.Fatalf("Alertmanager's default templates: %v", names)
+	}
+	return names
+}
+
+// TestBaseTemplatesConcurrently: sets of several workspaces on one base
+// execute text and HTML at once (the race detector watches the shared
+// trees).
+func TestBaseTemplatesConcurrently(t *testing.T) {
+	lim := limits.Defaults()
+	base, err := NewBaseTemplates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := &template.Data{Status: "firing", Alerts: template.Alerts{{Status: "firing", Labels: template.KV{"alertname": "Down"}}},
+		GroupLabels: template.KV{"alertname": "Down"}, CommonLabels: template.KV{"alertname": "Down"}}
+	var wg sync.WaitGroup
+	for i := range 4 {
+		p, err := Parse([]byte(fmt.Sprintf(`template_files:
+  t.tmpl: '{{ define "email.default.subject" }}ws%d{{ end }}'
+alertmanager_config: |
+  templates: [t.tmpl]
+  route: {receiver: d}
+  receivers: [{name: d}]
+`, i)), &lim, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		set, err := p.Templates(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprint("ws", i)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				for _, exec := range []func(string, any) (string, error){set.ExecuteTextString, set.ExecuteHTMLString} {
+					if out, err := exec(`{{ template "email.default.subject" . }}`, data); err != nil || out != want {
+						t.Errorf("%s: %q %v", want, out, err)
+					}
+					if _, err := exec(`{{ template "email.default.html" . }}{{ template "slack.default.text" . }}`, data); err != nil {
+						t.Errorf("%s: %v", want, err)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
