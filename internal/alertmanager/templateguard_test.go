@@ -92,15 +92,8 @@ func notificationContext() context.Context {
 func slackIntegration(t *testing.T, def string) *guarded {
 	t.Helper()
 	lim := limits.Defaults()
-	parsed, err := amconfig.Parse([]byte(def), &lim, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	parsed, bases := definitionTemplates(t, def)
 	ext, _ := url.Parse("http://kansoku.example/workspaces/ws/alertmanager")
-	bases, err := newTemplateBases()
-	if err != nil {
-		t.Fatal(err)
-	}
 	tmpl, err := parsed.Templates(bases.plain)
 	if err != nil {
 		t.Fatal(err)
@@ -202,15 +195,8 @@ func TestNormalNotificationIsSent(t *testing.T) {
 // real template set gives.
 func TestDryRunMatchesTheNotifier(t *testing.T) {
 	lim := limits.Defaults()
-	parsed, err := amconfig.Parse([]byte(normalDefinition("http://slack.example/x")), &lim, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	parsed, bases := definitionTemplates(t, normalDefinition("http://slack.example/x"))
 	ext, _ := url.Parse("http://kansoku.example/workspaces/ws/alertmanager")
-	bases, err := newTemplateBases()
-	if err != nil {
-		t.Fatal(err)
-	}
 	real, err := parsed.Templates(bases.plain)
 	if err != nil {
 		t.Fatal(err)
@@ -269,15 +255,8 @@ func TestDryRunMatchesTheNotifier(t *testing.T) {
 // that name, in the dry run as in the notifier.
 func TestEmptyDefineInAFieldKeepsTheSetsTemplate(t *testing.T) {
 	lim := limits.Defaults()
-	parsed, err := amconfig.Parse([]byte(normalDefinition("http://slack.example/x")), &lim, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	parsed, bases := definitionTemplates(t, normalDefinition("http://slack.example/x"))
 	ext, _ := url.Parse("http://kansoku.example/")
-	bases, err := newTemplateBases()
-	if err != nil {
-		t.Fatal(err)
-	}
 	real, _ := parsed.Templates(bases.plain)
 	real.ExternalURL = ext
 	guard, err := newTemplateGuard(parsed, bases.instrumented, ext, "ws", limits.NewOverrides(lim), &sync.Mutex{})
@@ -295,6 +274,22 @@ func TestEmptyDefineInAFieldKeepsTheSetsTemplate(t *testing.T) {
 			t.Errorf("%q: dry run %q (%v), notifier %q", text, got, err, want)
 		}
 	}
+}
+
+// definitionTemplates parses def, and builds the default templates a
+// Manager shares among its workspaces.
+func definitionTemplates(t *testing.T, def string) (*amconfig.Parsed, templateBases) {
+	t.Helper()
+	lim := limits.Defaults()
+	parsed, err := amconfig.Parse([]byte(def), &lim, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bases, err := newTemplateBases()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parsed, bases
 }
 
 func newTestBudget() *tmplbound.Budget {

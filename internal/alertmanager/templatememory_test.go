@@ -6,7 +6,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/kansoku/kansoku/internal/amconfig"
 	"github.com/kansoku/kansoku/internal/limits"
 )
 
@@ -16,15 +15,8 @@ import (
 // parsed them: text and HTML, plain and instrumented).
 func TestTemplateSetsShareTheDefaults(t *testing.T) {
 	lim := limits.Defaults()
-	parsed, err := amconfig.Parse([]byte(normalDefinition("http://slack.example/x")), &lim, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	parsed, bases := definitionTemplates(t, normalDefinition("http://slack.example/x"))
 	ext, _ := url.Parse("http://kansoku.example/workspaces/ws/alertmanager")
-	bases, err := newTemplateBases()
-	if err != nil {
-		t.Fatal(err)
-	}
 	const workspaces = 40
 	keep := make([]any, 0, 2*workspaces)
 	before := liveHeap()
