@@ -177,7 +177,7 @@ func TestAlertingAndFailover(t *testing.T) {
 	srv := httptest.NewServer(hk)
 	defer srv.Close()
 	ws := createWorkspace(t, lb, "alerting")
-	kansoku(t, lb, "limits", "set", ws, "min_evaluation_interval=1s")
+	setLimits(t, ws, map[string]string{"min_evaluation_interval": "1s"})
 
 	tmp := t.TempDir()
 	am := filepath.Join(tmp, "am.yaml")
@@ -228,7 +228,7 @@ func TestAlertingAndFailover(t *testing.T) {
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	awsAMP(t, lb, "create-rule-groups-namespace", "--workspace-id", ws, "--name", "always", "--data", "fileb://"+rules)
+	createRuleNamespace(t, lb, ws, "always", rules)
 	waitFor(t, 90*time.Second, "Always notified", func() bool { return hk.n("Always/firing") >= 1 })
 	time.Sleep(8 * time.Second) // every node evaluates and sends in this time, if more than one ran it
 	if n := hk.n("Always/firing"); n != 1 {
@@ -292,7 +292,7 @@ func TestAlertingAndFailover(t *testing.T) {
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	awsAMP(t, survivor, "create-rule-groups-namespace", "--workspace-id", ws, "--name", "after", "--data", "fileb://"+more)
+	createRuleNamespace(t, survivor, ws, "after", more)
 	waitFor(t, 90*time.Second, "AfterFailover notified by the new owner", func() bool { return hk.n("AfterFailover/firing") >= 1 })
 	time.Sleep(5 * time.Second)
 	if hk.n("Always/firing") != 1 || hk.n("AfterFailover/firing") != 1 || hk.n("Silenced/firing") != 0 {

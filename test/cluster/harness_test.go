@@ -200,6 +200,60 @@ func owner(t *testing.T, ws string) string {
 	return holder
 }
 
+// setLimits sets ws's limits through the load balancer and waits until
+// every node has them in force: a node reloads other nodes' changes every
+// few seconds, and until then validates against the limits it had (a rule
+// group at 1 s uploaded through it fails as below the 30 s minimum).
+func setLimits(t *testing.T, ws string, limits map[string]string) {
+	t.Helper()
+	args := []string{"limits", "set", ws}
+	for k, v := range limits {
+		args = append(args, k+"="+v)
+	}
+	kansoku(t, lb, args...)
+	waitFor(t, 30*time.Second, fmt.Sprintf("every node to have %v in force", limits), func() bool {
+		for _, n := range nodes {
+			var out struct {
+				Limits map[string]any `json:"limits"`
+			}
+			if err := api(n).JSON(context.Background(), http.MethodGet, "/admin/v1/workspaces/"+ws+"/limits", nil, nil, &out); err != nil {
+				return false
+			}
+			for k, v := range limits {
+				if fmt.Sprint(out.Limits[k]) != v {
+					return false
+				}
+			}
+		}
+		return true
+	})
+}
+
+// createRuleNamespace uploads a rule groups namespace through base and
+// waits for it to be ACTIVE, failing at once on CREATION_FAILED.
+func createRuleNamespace(t *testing.T, base, ws, name, file string) {
+	t.Helper()
+	awsAMP(t, base, "create-rule-groups-namespace", "--workspace-id", ws, "--name", name, "--data", "fileb://"+file)
+	waitFor(t, 60*time.Second, "rule groups namespace "+name+" ACTIVE", func() bool {
+		var out struct {
+			RuleGroupsNamespace struct {
+				Status struct {
+					StatusCode   string `json:"statusCode"`
+					StatusReason string `json:"statusReason"`
+				} `json:"status"`
+			} `json:"ruleGroupsNamespace"`
+		}
+		if err := json.Unmarshal([]byte(awsAMP(t, base, "describe-rule-groups-namespace", "--workspace-id", ws, "--name", name)), &out); err != nil {
+			t.Fatal(err)
+		}
+		st := out.RuleGroupsNamespace.Status
+		if st.StatusCode == "CREATION_FAILED" {
+			t.Fatalf("rule groups namespace %s: %s", name, st.StatusReason)
+		}
+		return st.StatusCode == "ACTIVE"
+	})
+}
+
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
