@@ -2,6 +2,7 @@ package limits
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -97,5 +98,50 @@ func TestServiceSetResetLoad(t *testing.T) {
 	}
 	if len(changed) < 5 {
 		t.Fatalf("listeners told %d times", len(changed))
+	}
+}
+
+// TestRefreshReadsAnotherNodesChange: two nodes' services over one store;
+// a change made through one applies on the other at its Refresh, before
+// any Load, and its listeners are told.
+func TestRefreshReadsAnotherNodesChange(t *testing.T) {
+	store := memStore{}
+	ctx := context.Background()
+	a := NewService(store, NewOverrides(Defaults()), nil)
+	bView := NewOverrides(Defaults())
+	b := NewService(store, bView, nil)
+	var told []string
+	b.OnChange(func(ws string, l *Limits) {
+		told = append(told, fmt.Sprint(ws, " ", time.Duration(l.MinEvaluationInterval)))
+	})
+	if _, err := a.Set(ctx, "ws-1", []byte(`{"min_evaluation_interval": "1s"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if got := time.Duration(bView.For("ws-1").MinEvaluationInterval); got != 30*time.Second {
+		t.Fatalf("the other node before Refresh: %s", got)
+	}
+	if err := b.Refresh(ctx, "ws-1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := time.Duration(bView.For("ws-1").MinEvaluationInterval); got != time.Second || !bView.HasOverride("ws-1") {
+		t.Fatalf("the other node after Refresh: %s", got)
+	}
+	if err := b.Refresh(ctx, "ws-1"); err != nil { // unchanged: nobody told again
+		t.Fatal(err)
+	}
+	if err := a.Reset(ctx, "ws-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Refresh(ctx, "ws-1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := time.Duration(bView.For("ws-1").MinEvaluationInterval); got != 30*time.Second || bView.HasOverride("ws-1") {
+		t.Fatalf("the other node after a reset and Refresh: %s", got)
+	}
+	if want := []string{"ws-1 1s", "ws-1 30s"}; fmt.Sprint(told) != fmt.Sprint(want) {
+		t.Fatalf("listeners told %q, want %q", told, want)
+	}
+	if bView.For("ws-2").MinEvaluationInterval != Defaults().MinEvaluationInterval {
+		t.Fatal("another workspace changed")
 	}
 }

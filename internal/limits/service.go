@@ -141,6 +141,27 @@ func (s *Service) apply(ws string, l *Limits, override bool) {
 	}
 }
 
+// Refresh reads ws's overrides from the store into the view every
+// consumer reads, at once. The control plane calls it before it validates
+// an upload against ws's limits, so that a limit set through another node
+// a moment ago applies (Load, every few seconds, catches up otherwise).
+func (s *Service) Refresh(ctx context.Context, ws string) error {
+	raw, err := s.store.GetLimitOverrides(ctx, ws)
+	if err != nil {
+		return fmt.Errorf("read the limit overrides of %s: %w", ws, err)
+	}
+	l, err := Merge(s.overrides.Defaults(), []byte(raw))
+	if err != nil {
+		s.logger.Error("stored limit overrides are invalid; using the defaults", "workspace", ws, "err", err)
+		return nil
+	}
+	override := raw != "" && raw != "{}"
+	if *s.overrides.For(ws) != l || s.overrides.HasOverride(ws) != override {
+		s.apply(ws, &l, override)
+	}
+	return nil
+}
+
 // Load reads every workspace's overrides from the store (at start, and
 // periodically to see other nodes' changes).
 func (s *Service) Load(ctx context.Context) error {

@@ -69,6 +69,9 @@ type Service struct {
 	loop       *reconcile.Loop
 	listeners  []Listener
 	logger     *slog.Logger
+	// refreshLimits, when set, brings a workspace's limits up to date
+	// before an upload is validated against them.
+	refreshLimits func(ctx context.Context, ws string) error
 }
 
 // New returns the service; Run activates uploads.
@@ -76,6 +79,23 @@ func New(store Store, ws Workspaces, lim *limits.Overrides, logs LogSink, region
 	s := &Service{store: store, workspaces: ws, limits: lim, logs: logs, region: region, account: account, now: time.Now, logger: logger}
 	s.loop = reconcile.New("rulegroups", 10*time.Second, logger, s.activate)
 	return s
+}
+
+// RefreshLimitsWith makes uploads call f for their workspace before they
+// are validated against its limits (limits.Service.Refresh: a limit set
+// through another node applies at once).
+func (s *Service) RefreshLimitsWith(f func(ctx context.Context, ws string) error) {
+	s.refreshLimits = f
+}
+
+// currentLimits returns ws's limits for validating an upload.
+func (s *Service) currentLimits(ctx context.Context, ws string) (*limits.Limits, error) {
+	if s.refreshLimits != nil {
+		if err := s.refreshLimits(ctx, ws); err != nil {
+			return nil, err
+		}
+	}
+	return s.limits.For(ws), nil
 }
 
 // OnChange registers a listener for active-rule changes (the ruler).
@@ -172,7 +192,11 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Namespace, error)
 	if err := workspace.RequireActive(ctx, s.workspaces, in.WorkspaceID); err != nil {
 		return Namespace{}, err
 	}
-	if err := s.checkSize(in.Data, s.limits.For(in.WorkspaceID)); err != nil {
+	lim, err := s.currentLimits(ctx, in.WorkspaceID)
+	if err != nil {
+		return Namespace{}, err
+	}
+	if err := s.checkSize(in.Data, lim); err != nil {
 		return Namespace{}, err
 	}
 	if existing, err := s.store.GetRuleNamespace(ctx, in.WorkspaceID, in.Name); err == nil {
@@ -231,7 +255,11 @@ func (s *Service) Put(ctx context.Context, ws, name string, data []byte, clientT
 	if err := workspace.RequireActive(ctx, s.workspaces, ws); err != nil {
 		return Namespace{}, err
 	}
-	if err := s.checkSize(data, s.limits.For(ws)); err != nil {
+	lim, err := s.currentLimits(ctx, ws)
+	if err != nil {
+		return Namespace{}, err
+	}
+	if err := s.checkSize(data, lim); err != nil {
 		return Namespace{}, err
 	}
 	cur, err := s.get(ctx, ws, name)

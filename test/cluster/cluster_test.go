@@ -320,6 +320,51 @@ func TestAlertingAndFailover(t *testing.T) {
 	}
 }
 
+// TestUploadsSeeLimitsSetThroughAnotherNode: an upload is validated
+// against the workspace's limits as stored, even when a node has not
+// reloaded them since another node changed them a moment ago: a rule group
+// the new minimum interval allows is ACTIVE, an Alertmanager definition
+// over the new template limit is refused.
+func TestUploadsSeeLimitsSetThroughAnotherNode(t *testing.T) {
+	dumpOnFailure(t, "kansoku-1", "kansoku-2")
+	ws := createWorkspace(t, lb, "fresh-limits")
+	tmp := t.TempDir()
+	rules := filepath.Join(tmp, "rules.yaml")
+	if err := os.WriteFile(rules, []byte("groups:\n- name: fast\n  interval: 1s\n  rules:\n  - record: one\n    expr: vector(1)\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	kansoku(t, nodes[0], "limits", "set", ws, "min_evaluation_interval=1s")
+	createRuleNamespace(t, nodes[1], ws, "fast", rules)
+
+	am := filepath.Join(tmp, "am.yaml")
+	if err := os.WriteFile(am, []byte(`template_files:
+  a.tmpl: '{{ define "a" }}a{{ end }}'
+  b.tmpl: '{{ define "b" }}b{{ end }}'
+alertmanager_config: |
+  templates: ['*']
+  route: {receiver: d}
+  receivers: [{name: d}]
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	kansoku(t, nodes[0], "limits", "set", ws, "max_templates=1")
+	awsAMP(t, nodes[1], "create-alert-manager-definition", "--workspace-id", ws, "--data", "fileb://"+am)
+	var out struct {
+		AlertManagerDefinition struct {
+			Status struct {
+				StatusCode   string `json:"statusCode"`
+				StatusReason string `json:"statusReason"`
+			} `json:"status"`
+		} `json:"alertManagerDefinition"`
+	}
+	if err := json.Unmarshal([]byte(awsAMP(t, nodes[1], "describe-alert-manager-definition", "--workspace-id", ws)), &out); err != nil {
+		t.Fatal(err)
+	}
+	if st := out.AlertManagerDefinition.Status; st.StatusCode != "CREATION_FAILED" || !strings.Contains(st.StatusReason, "the limit is 1") {
+		t.Fatalf("a definition over the template limit set a moment ago on the other node: %+v", st)
+	}
+}
+
 func nodeURL(name string) string {
 	for _, n := range nodes {
 		if nodeName(n) == name {
