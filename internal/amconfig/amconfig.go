@@ -56,9 +56,6 @@ type Service struct {
 	// firewall, when set, refuses literal destinations it would refuse
 	// at connect time, so the uploader learns at once.
 	firewall *egress.Firewall
-	// refreshLimits, when set, brings a workspace's limits up to date
-	// before an upload is validated against them.
-	refreshLimits func(ctx context.Context, ws string) error
 }
 
 // New returns the service; Run activates uploads.
@@ -71,13 +68,6 @@ func New(store Store, ws Workspaces, lim *limits.Overrides, logs LogSink, logger
 // SetFirewall makes uploads check their destinations against the
 // receiver firewall.
 func (s *Service) SetFirewall(fw *egress.Firewall) { s.firewall = fw }
-
-// RefreshLimitsWith makes uploads call f for their workspace before they
-// are validated against its limits (limits.Service.Refresh: a limit set
-// through another node applies at once).
-func (s *Service) RefreshLimitsWith(f func(ctx context.Context, ws string) error) {
-	s.refreshLimits = f
-}
 
 // OnChange registers a listener for changes of a workspace's active
 // configuration (the per-workspace Alertmanager).
@@ -109,12 +99,12 @@ func (s *Service) prepare(ctx context.Context, ws string, data []byte, clientTok
 	if len(data) == 0 {
 		return apierr.InvalidField("data", "the Alertmanager definition is empty")
 	}
-	if s.refreshLimits != nil {
-		if err := s.refreshLimits(ctx, ws); err != nil {
-			return err
-		}
+	// Create and Put validate against the limits prepare re-reads here.
+	lim, err := s.limits.Current(ctx, ws)
+	if err != nil {
+		return err
 	}
-	if max := s.limits.For(ws).MaxDefinitionSizeBytes; len(data) > max {
+	if max := lim.MaxDefinitionSizeBytes; len(data) > max {
 		return apierr.InvalidField("data", "the Alertmanager definition is %d bytes; the limit is %d bytes", len(data), max)
 	}
 	return nil

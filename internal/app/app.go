@@ -289,9 +289,6 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 		Owns:     func(id string) bool { return a.own.Owns(cluster.GroupScraper, id) },
 		Firewall: scrapeFirewall, Logs: a.logging, Logger: logger.With("component", "scraper")})
 	a.ruleGroups = rulegroups.New(a.meta, a.workspaces, a.limits, a.logging, a.account.Region, a.account.ID, logger.With("component", "rulegroups"))
-	// Uploads are validated against the workspace's limits as stored, not
-	// as this node last reloaded them (a limit set through another node).
-	a.ruleGroups.RefreshLimitsWith(a.limitsService.Refresh)
 	firewall, err := egress.New(cfg.Alertmanager.ReceiverFirewall)
 	if err != nil {
 		return nil, err
@@ -304,7 +301,6 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *App, e
 	}
 	a.amConfig = amconfig.New(amStore, a.workspaces, a.limits, a.logging, logger.With("component", "amconfig"))
 	a.amConfig.SetFirewall(firewall)
-	a.amConfig.RefreshLimitsWith(a.limitsService.Refresh)
 	a.alertmanager = alertmanager.New(alertmanager.Options{
 		Logger: logger.With("component", "alertmanager"), WorkspaceDir: a.workspaceDir, State: a.alertmanagerState(),
 		Owns: a.ownsWorkspace, Epoch: func(ws string) int64 { return a.own.Epoch(cluster.GroupWorkspace, ws) },

@@ -5,6 +5,7 @@
 package limits
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -232,6 +233,9 @@ type Overrides struct {
 	mu        sync.RWMutex
 	defaults  Limits
 	workspace map[string]*Limits
+	// reload, set by the Service persisting them, reads one workspace's
+	// limits from the store into these (Current).
+	reload func(ctx context.Context, ws string) error
 }
 
 // NewOverrides returns overrides with the given defaults.
@@ -247,6 +251,23 @@ func (o *Overrides) For(ws string) *Limits {
 		return l
 	}
 	return &o.defaults
+}
+
+// Current returns the limits of a workspace as stored, re-reading them
+// first when a Service persists these overrides: for validating a
+// control-plane upload, which must not be judged by a limit another node
+// has already changed (For may be a reload period behind). The result must
+// not be modified.
+func (o *Overrides) Current(ctx context.Context, ws string) (*Limits, error) {
+	o.mu.RLock()
+	reload := o.reload
+	o.mu.RUnlock()
+	if reload != nil {
+		if err := reload(ctx, ws); err != nil {
+			return nil, err
+		}
+	}
+	return o.For(ws), nil
 }
 
 // Defaults returns the default limits.

@@ -102,8 +102,9 @@ func TestServiceSetResetLoad(t *testing.T) {
 }
 
 // TestRefreshReadsAnotherNodesChange: two nodes' services over one store;
-// a change made through one applies on the other at its Refresh, before
-// any Load, and its listeners are told.
+// a change made through one applies on the other at its Refresh (and its
+// Overrides' Current), before any Load, and its listeners are told;
+// Overrides no service persists answer Current from memory.
 func TestRefreshReadsAnotherNodesChange(t *testing.T) {
 	store := memStore{}
 	ctx := context.Background()
@@ -120,11 +121,12 @@ func TestRefreshReadsAnotherNodesChange(t *testing.T) {
 	if got := time.Duration(bView.For("ws-1").MinEvaluationInterval); got != 30*time.Second {
 		t.Fatalf("the other node before Refresh: %s", got)
 	}
-	if err := b.Refresh(ctx, "ws-1"); err != nil {
+	l, err := bView.Current(ctx, "ws-1") // its service refreshes it
+	if err != nil {
 		t.Fatal(err)
 	}
-	if got := time.Duration(bView.For("ws-1").MinEvaluationInterval); got != time.Second || !bView.HasOverride("ws-1") {
-		t.Fatalf("the other node after Refresh: %s", got)
+	if got := time.Duration(l.MinEvaluationInterval); got != time.Second || !bView.HasOverride("ws-1") || bView.For("ws-1") != l {
+		t.Fatalf("the other node after Current: %s", got)
 	}
 	if err := b.Refresh(ctx, "ws-1"); err != nil { // unchanged: nobody told again
 		t.Fatal(err)
@@ -143,5 +145,9 @@ func TestRefreshReadsAnotherNodesChange(t *testing.T) {
 	}
 	if bView.For("ws-2").MinEvaluationInterval != Defaults().MinEvaluationInterval {
 		t.Fatal("another workspace changed")
+	}
+	alone := NewOverrides(Defaults())
+	if l, err := alone.Current(ctx, "ws-1"); err != nil || l != alone.For("ws-1") {
+		t.Fatalf("Current without a service: %v %v", l, err)
 	}
 }

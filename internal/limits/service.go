@@ -78,7 +78,11 @@ func NewService(store Store, o *Overrides, logger *slog.Logger) *Service {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: store, overrides: o, logger: logger, now: time.Now}
+	s := &Service{store: store, overrides: o, logger: logger, now: time.Now}
+	o.mu.Lock()
+	o.reload = s.Refresh
+	o.mu.Unlock()
+	return s
 }
 
 // OnChange registers a function told about every change of a workspace's
@@ -142,24 +146,30 @@ func (s *Service) apply(ws string, l *Limits, override bool) {
 }
 
 // Refresh reads ws's overrides from the store into the view every
-// consumer reads, at once. The control plane calls it before it validates
-// an upload against ws's limits, so that a limit set through another node
-// a moment ago applies (Load, every few seconds, catches up otherwise).
+// consumer reads, at once (Overrides.Current calls it; Load, every few
+// seconds, catches up otherwise).
 func (s *Service) Refresh(ctx context.Context, ws string) error {
 	raw, err := s.store.GetLimitOverrides(ctx, ws)
 	if err != nil {
 		return fmt.Errorf("read the limit overrides of %s: %w", ws, err)
 	}
+	s.take(ws, raw)
+	return nil
+}
+
+// take makes raw, ws's overrides as stored ("{}" or "" for none), the
+// limits in force, telling the listeners if they change. Invalid stored
+// overrides leave the limits in force as they are.
+func (s *Service) take(ws, raw string) {
 	l, err := Merge(s.overrides.Defaults(), []byte(raw))
 	if err != nil {
-		s.logger.Error("stored limit overrides are invalid; using the defaults", "workspace", ws, "err", err)
-		return nil
+		s.logger.Error("stored limit overrides are invalid; the limits in force stay", "workspace", ws, "err", err)
+		return
 	}
 	override := raw != "" && raw != "{}"
 	if *s.overrides.For(ws) != l || s.overrides.HasOverride(ws) != override {
 		s.apply(ws, &l, override)
 	}
-	return nil
 }
 
 // Load reads every workspace's overrides from the store (at start, and
@@ -172,15 +182,7 @@ func (s *Service) Load(ctx context.Context) error {
 	seen := map[string]bool{}
 	for _, o := range all {
 		seen[o.WorkspaceID] = true
-		l, err := Merge(s.overrides.Defaults(), []byte(o.Overrides))
-		if err != nil {
-			s.logger.Error("stored limit overrides are invalid; using the defaults", "workspace", o.WorkspaceID, "err", err)
-			continue
-		}
-		cur := s.overrides.For(o.WorkspaceID)
-		if *cur != l {
-			s.apply(o.WorkspaceID, &l, true)
-		}
+		s.take(o.WorkspaceID, o.Overrides)
 	}
 	for _, ws := range s.overrides.Overridden() {
 		if !seen[ws] {

@@ -69,9 +69,6 @@ type Service struct {
 	loop       *reconcile.Loop
 	listeners  []Listener
 	logger     *slog.Logger
-	// refreshLimits, when set, brings a workspace's limits up to date
-	// before an upload is validated against them.
-	refreshLimits func(ctx context.Context, ws string) error
 }
 
 // New returns the service; Run activates uploads.
@@ -79,23 +76,6 @@ func New(store Store, ws Workspaces, lim *limits.Overrides, logs LogSink, region
 	s := &Service{store: store, workspaces: ws, limits: lim, logs: logs, region: region, account: account, now: time.Now, logger: logger}
 	s.loop = reconcile.New("rulegroups", 10*time.Second, logger, s.activate)
 	return s
-}
-
-// RefreshLimitsWith makes uploads call f for their workspace before they
-// are validated against its limits (limits.Service.Refresh: a limit set
-// through another node applies at once).
-func (s *Service) RefreshLimitsWith(f func(ctx context.Context, ws string) error) {
-	s.refreshLimits = f
-}
-
-// currentLimits returns ws's limits for validating an upload.
-func (s *Service) currentLimits(ctx context.Context, ws string) (*limits.Limits, error) {
-	if s.refreshLimits != nil {
-		if err := s.refreshLimits(ctx, ws); err != nil {
-			return nil, err
-		}
-	}
-	return s.limits.For(ws), nil
 }
 
 // OnChange registers a listener for active-rule changes (the ruler).
@@ -192,7 +172,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Namespace, error)
 	if err := workspace.RequireActive(ctx, s.workspaces, in.WorkspaceID); err != nil {
 		return Namespace{}, err
 	}
-	lim, err := s.currentLimits(ctx, in.WorkspaceID)
+	lim, err := s.limits.Current(ctx, in.WorkspaceID)
 	if err != nil {
 		return Namespace{}, err
 	}
@@ -255,7 +235,7 @@ func (s *Service) Put(ctx context.Context, ws, name string, data []byte, clientT
 	if err := workspace.RequireActive(ctx, s.workspaces, ws); err != nil {
 		return Namespace{}, err
 	}
-	lim, err := s.currentLimits(ctx, ws)
+	lim, err := s.limits.Current(ctx, ws)
 	if err != nil {
 		return Namespace{}, err
 	}
