@@ -118,10 +118,7 @@ alertmanager_config: |
 	if err != nil {
 		t.Fatal(err)
 	}
-	base, err := NewBaseTemplates()
-	if err != nil {
-		t.Fatal(err)
-	}
+	base := baseTemplates(t)
 	tmpl, err := p.Templates(base)
 	if err != nil {
 		t.Fatal(err)
@@ -145,36 +142,16 @@ alertmanager_config: |
 // changes it in its own set only, text and HTML, however often the sets
 // are executed; a text-only base parses a definition's files as text only.
 func TestBaseTemplatesShared(t *testing.T) {
-	lim := limits.Defaults()
-	def := func(files string) *Parsed {
-		t.Helper()
-		p, err := Parse([]byte(`template_files:
-`+files+`
-alertmanager_config: |
-  templates: ['*']
-  route:
-    receiver: d
-  receivers:
-  - name: d
-`), &lim, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	base, err := NewBaseTemplates()
-	if err != nil {
-		t.Fatal(err)
-	}
+	base := baseTemplates(t)
 	reference, err := template.FromGlobs(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	custom, err := def(`  a.tmpl: '{{ define "email.default.subject" }}custom {{ .Status }}{{ end }}{{ define "__subject" }}mine{{ end }}'`).Templates(base)
+	custom, err := withTemplateFiles(t, `  a.tmpl: '{{ define "email.default.subject" }}custom {{ .Status }}{{ end }}{{ define "__subject" }}mine{{ end }}'`).Templates(base)
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, err := def(`  b.tmpl: '{{ define "other" }}x{{ end }}'`).Templates(base)
+	plain, err := withTemplateFiles(t, `  b.tmpl: '{{ define "other" }}x{{ end }}'`).Templates(base)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +182,7 @@ alertmanager_config: |
 			t.Errorf("another definition's template leaked into this set: %q %v", out, err)
 		}
 	}
-	textOnly, err := def(`  c.tmpl: '{{ define "c" }}c{{ end }}'`).Templates(base.TextCopy(func(*parse.Tree) {}))
+	textOnly, err := withTemplateFiles(t, `  c.tmpl: '{{ define "c" }}c{{ end }}'`).Templates(base.TextCopy(func(*parse.Tree) {}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,6 +192,35 @@ alertmanager_config: |
 	if out, err := textOnly.ExecuteHTMLString(`{{ template "c" . }}`, data); err == nil {
 		t.Errorf("a text-only set executed HTML: %q", out)
 	}
+}
+
+func baseTemplates(t *testing.T) *BaseTemplates {
+	t.Helper()
+	base, err := NewBaseTemplates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base
+}
+
+// withTemplateFiles parses a definition of the template_files entries in
+// files (YAML lines), every one named by its templates list.
+func withTemplateFiles(t *testing.T, files string) *Parsed {
+	t.Helper()
+	lim := limits.Defaults()
+	p, err := Parse([]byte(`template_files:
+`+files+`
+alertmanager_config: |
+  templates: ['*']
+  route:
+    receiver: d
+  receivers:
+  - name: d
+`), &lim, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // defaultTemplateNames names the templates of Alertmanager's own default set.
@@ -240,25 +246,12 @@ func defaultTemplateNames(t *testing.T) []string {
 // execute text and HTML at once (the race detector watches the shared
 // trees).
 func TestBaseTemplatesConcurrently(t *testing.T) {
-	lim := limits.Defaults()
-	base, err := NewBaseTemplates()
-	if err != nil {
-		t.Fatal(err)
-	}
+	base := baseTemplates(t)
 	data := &template.Data{Status: "firing", Alerts: template.Alerts{{Status: "firing", Labels: template.KV{"alertname": "Down"}}},
 		GroupLabels: template.KV{"alertname": "Down"}, CommonLabels: template.KV{"alertname": "Down"}}
 	var wg sync.WaitGroup
 	for i := range 4 {
-		p, err := Parse([]byte(fmt.Sprintf(`template_files:
-  t.tmpl: '{{ define "email.default.subject" }}ws%d{{ end }}'
-alertmanager_config: |
-  templates: [t.tmpl]
-  route: {receiver: d}
-  receivers: [{name: d}]
-`, i)), &lim, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := withTemplateFiles(t, fmt.Sprintf(`  t.tmpl: '{{ define "email.default.subject" }}ws%d{{ end }}'`, i))
 		set, err := p.Templates(base)
 		if err != nil {
 			t.Fatal(err)
