@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kansoku/kansoku/internal/limits"
+	"github.com/kansoku/kansoku/internal/testenv/liveheap"
 )
 
 // TestTemplateSetsShareTheDefaults: a workspace's template sets (the
@@ -19,7 +20,7 @@ func TestTemplateSetsShareTheDefaults(t *testing.T) {
 	ext, _ := url.Parse("http://kansoku.example/workspaces/ws/alertmanager")
 	const workspaces = 40
 	keep := make([]any, 0, 2*workspaces)
-	before := liveHeap()
+	before := liveheap.Bytes()
 	for range workspaces {
 		tmpl, err := parsed.Templates(bases.plain)
 		if err != nil {
@@ -31,18 +32,10 @@ func TestTemplateSetsShareTheDefaults(t *testing.T) {
 		}
 		keep = append(keep, tmpl, guard)
 	}
-	per := (liveHeap() - before) / workspaces
+	per := (liveheap.Bytes() - before) / workspaces
 	runtime.KeepAlive(keep)
 	t.Logf("%d B of heap per workspace's template sets", per)
 	if per > 100<<10 {
 		t.Errorf("a workspace's template sets hold %d B of heap; the defaults are shared", per)
 	}
-}
-
-func liveHeap() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.HeapAlloc
 }

@@ -3,7 +3,6 @@ package tenantdb
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"testing"
 	"time"
 
@@ -11,6 +10,8 @@ import (
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
 	"github.com/prometheus/prometheus/tsdb/chunks"
+
+	"github.com/kansoku/kansoku/internal/testenv/liveheap"
 )
 
 // What a workspace costs before its series do: a node of many small
@@ -21,7 +22,7 @@ func TestWorkspaceFixedMemory(t *testing.T) {
 	perWorkspace := func(cfg Config) float64 {
 		m := New(Options{Dir: t.TempDir(), Config: cfg})
 		defer func() { _ = m.CloseAll() }()
-		before := heapInUse()
+		before := liveheap.Bytes()
 		const n = 20
 		base := time.Now().Add(-50 * time.Minute).UnixMilli()
 		for i := range n {
@@ -51,7 +52,7 @@ func TestWorkspaceFixedMemory(t *testing.T) {
 			}
 			db.ForceHeadMMap() // the full chunks go through the write buffer
 		}
-		return float64(heapInUse()-before) / n
+		return float64(liveheap.Bytes()-before) / n
 	}
 	prometheusDefaults := perWorkspace(Config{StripeSize: tsdb.DefaultStripeSize, HeadChunksWriteBufferSizeBytes: chunks.DefaultWriteBufferSize})
 	defaults := perWorkspace(DefaultConfig())
@@ -59,14 +60,6 @@ func TestWorkspaceFixedMemory(t *testing.T) {
 	if defaults > 2e6 || defaults*4 > prometheusDefaults {
 		t.Errorf("a workspace of 10 series holds %.2f MB of heap (Prometheus' defaults: %.2f MB)", defaults/1e6, prometheusDefaults/1e6)
 	}
-}
-
-func heapInUse() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.HeapAlloc
 }
 
 func TestConfigValidate(t *testing.T) {
